@@ -1,0 +1,294 @@
+//! Hashes: the reference's row `data_hash`, and order-independent digests of upstream inputs.
+//!
+//! `data_hash` follows the reference recipe (reference-pcf.md §4.4, reference-mlfs.md §5.3):
+//! `field:value` strings with Python `str()` formatting, sorted, joined with `|`, SHA-256, first
+//! 16 hex characters. Upstream change detection (README §4 item 7) needs a digest of *all* rows a
+//! date read, independent of the order the warehouse returned them in: [`InputDigest`] adds the
+//! rows' 64-bit hashes (wrapping), so equal multisets of rows give equal digests and digests of
+//! consecutive dates can be summed into prefix digests.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+use sha2::{Digest as _, Sha256};
+
+use crate::rounding::python_float_str;
+use crate::value::Value;
+
+/// A field value as the reference's `compute_data_hash` normalises it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HashValue<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+    Date(NaiveDate),
+    FloatList(&'a [f64]),
+    StrList(&'a [String]),
+}
+
+impl HashValue<'_> {
+    fn write_normalized(&self, out: &mut String) {
+        match self {
+            HashValue::Null => out.push_str("NULL"),
+            HashValue::Bool(flag) => out.push_str(if *flag { "True" } else { "False" }),
+            HashValue::Int(number) => write!(out, "{number}").expect("writing to a String never fails"),
+            HashValue::Float(number) => out.push_str(&python_float_str(*number)),
+            HashValue::Str(text) => out.push_str(text.trim()),
+            HashValue::Date(date) => {
+                write!(out, "{}", date.format("%Y-%m-%d")).expect("writing to a String never fails")
+            }
+            HashValue::FloatList(numbers) => {
+                out.push('[');
+                for (position, number) in numbers.iter().enumerate() {
+                    if position > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(&python_float_str(*number));
+                }
+                out.push(']');
+            }
+            HashValue::StrList(texts) => {
+                out.push('[');
+                for (position, text) in texts.iter().enumerate() {
+                    if position > 0 {
+                        out.push_str(", ");
+                    }
+                    write!(out, "'{text}'").expect("writing to a String never fails");
+                }
+                out.push(']');
+            }
+        }
+    }
+}
+
+impl<'a, T> From<Option<T>> for HashValue<'a>
+where
+    T: Into<HashValue<'a>>,
+{
+    fn from(value: Option<T>) -> Self {
+        value.map_or(HashValue::Null, Into::into)
+    }
+}
+
+impl From<bool> for HashValue<'_> {
+    fn from(flag: bool) -> Self {
+        HashValue::Bool(flag)
+    }
+}
+
+impl From<i64> for HashValue<'_> {
+    fn from(number: i64) -> Self {
+        HashValue::Int(number)
+    }
+}
+
+impl From<f64> for HashValue<'_> {
+    fn from(number: f64) -> Self {
+        HashValue::Float(number)
+    }
+}
+
+impl<'a> From<&'a str> for HashValue<'a> {
+    fn from(text: &'a str) -> Self {
+        HashValue::Str(text)
+    }
+}
+
+impl<'a> From<&'a String> for HashValue<'a> {
+    fn from(text: &'a String) -> Self {
+        HashValue::Str(text)
+    }
+}
+
+impl From<NaiveDate> for HashValue<'_> {
+    fn from(date: NaiveDate) -> Self {
+        HashValue::Date(date)
+    }
+}
+
+impl<'a> From<&'a [f64]> for HashValue<'a> {
+    fn from(numbers: &'a [f64]) -> Self {
+        HashValue::FloatList(numbers)
+    }
+}
+
+impl<'a> From<&'a [String]> for HashValue<'a> {
+    fn from(texts: &'a [String]) -> Self {
+        HashValue::StrList(texts)
+    }
+}
+
+/// The reference's `data_hash` of `(field, value)` pairs: 16 lowercase hex characters.
+pub fn data_hash(fields: &[(&str, HashValue<'_>)]) -> String {
+    let mut parts: Vec<String> = fields
+        .iter()
+        .map(|(name, value)| {
+            let mut part = String::with_capacity(name.len() + 16);
+            part.push_str(name);
+            part.push(':');
+            value.write_normalized(&mut part);
+            part
+        })
+        .collect();
+    parts.sort_unstable();
+    let digest = Sha256::digest(parts.join("|").as_bytes());
+    let mut hex = String::with_capacity(16);
+    for byte in &digest[..8] {
+        write!(hex, "{byte:02x}").expect("writing to a String never fails");
+    }
+    hex
+}
+
+/// An order-independent digest of a multiset of rows: the wrapping sum of their hashes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct InputDigest {
+    sum: u64,
+    rows: u64,
+}
+
+impl InputDigest {
+    pub fn add_row(&mut self, row: &[Value]) {
+        self.sum = self.sum.wrapping_add(hash_row(row));
+        self.rows += 1;
+    }
+
+    /// Combines two disjoint sets of rows.
+    pub fn merge(&mut self, other: InputDigest) {
+        self.sum = self.sum.wrapping_add(other.sum);
+        self.rows += other.rows;
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Text form stored in run history: row count and sum, e.g. `412:9f3a…`.
+    pub fn to_text(&self) -> String {
+        format!("{}:{:016x}", self.rows, self.sum)
+    }
+}
+
+/// A stable 64-bit hash of a row's cells (first 8 bytes of SHA-256 over a tagged encoding), so
+/// digests compare equal across processes, machines and versions of the standard library.
+fn hash_row(row: &[Value]) -> u64 {
+    let mut hasher = Sha256::new();
+    for value in row {
+        match value {
+            Value::Null => hasher.update([0u8]),
+            Value::Bool(flag) => hasher.update([1u8, u8::from(*flag)]),
+            Value::Int(number) => {
+                hasher.update([2u8]);
+                hasher.update(number.to_le_bytes());
+            }
+            Value::Float(number) => {
+                hasher.update([3u8]);
+                hasher.update(number.to_bits().to_le_bytes());
+            }
+            Value::String(text) => {
+                hasher.update([4u8]);
+                hasher.update((text.len() as u64).to_le_bytes());
+                hasher.update(text.as_bytes());
+            }
+            Value::Date(date) => {
+                hasher.update([5u8]);
+                hasher.update(date.to_string().as_bytes());
+            }
+            Value::Timestamp(timestamp) => {
+                hasher.update([6u8]);
+                hasher.update(timestamp.timestamp_micros().to_le_bytes());
+            }
+            Value::FloatArray(numbers) => {
+                hasher.update([7u8]);
+                hasher.update((numbers.len() as u64).to_le_bytes());
+                for number in numbers {
+                    hasher.update(number.to_bits().to_le_bytes());
+                }
+            }
+            Value::StringArray(texts) => {
+                hasher.update([8u8]);
+                hasher.update((texts.len() as u64).to_le_bytes());
+                for text in texts {
+                    hasher.update((text.len() as u64).to_le_bytes());
+                    hasher.update(text.as_bytes());
+                }
+            }
+        }
+    }
+    let digest = hasher.finalize();
+    u64::from_le_bytes(digest[..8].try_into().expect("a SHA-256 digest has 32 bytes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn pcf_lebron_check_vector() {
+        // reference-pcf.md §4.4.
+        let fields: Vec<(&str, HashValue)> = vec![
+            ("player_lookup", "lebronjames".into()),
+            ("universal_player_id", "lebron_001".into()),
+            ("game_date", date("2025-11-01").into()),
+            ("game_id", "20251101LAL_GSW".into()),
+            ("analysis_date", date("2025-11-01").into()),
+            ("fatigue_score", 100i64.into()),
+            ("shot_zone_mismatch_score", 4.3.into()),
+            ("pace_score", 1.8.into()),
+            ("usage_spike_score", 0.3.into()),
+            ("referee_favorability_score", 0.0.into()),
+            ("look_ahead_pressure_score", 0.0.into()),
+            ("travel_impact_score", 0.0.into()),
+            ("opponent_strength_score", 0.0.into()),
+            ("total_composite_adjustment", 6.35.into()),
+            ("calculation_version", "v1_4factors".into()),
+            ("early_season_flag", false.into()),
+            ("insufficient_data_reason", HashValue::Null),
+            ("data_completeness_pct", 100.0.into()),
+            ("missing_data_fields", HashValue::Null),
+            ("has_warnings", false.into()),
+            ("warning_details", HashValue::Null),
+        ];
+        assert_eq!(data_hash(&fields), "9f4f882968dd5bdb");
+    }
+
+    #[test]
+    fn strings_are_trimmed_and_lists_use_python_reprs() {
+        let names = vec!["a".to_owned(), "b".to_owned()];
+        let mut normalized = String::new();
+        HashValue::StrList(&names).write_normalized(&mut normalized);
+        assert_eq!(normalized, "['a', 'b']");
+        normalized.clear();
+        HashValue::FloatList(&[20.5, 97.0, 1e-5]).write_normalized(&mut normalized);
+        assert_eq!(normalized, "[20.5, 97.0, 1e-05]");
+        assert_eq!(data_hash(&[("x", " a ".into())]), data_hash(&[("x", "a".into())]));
+    }
+
+    #[test]
+    fn input_digest_ignores_row_order_but_not_content() {
+        let first = vec![Value::String("a".into()), Value::Int(1)];
+        let second = vec![Value::String("b".into()), Value::Float(2.5)];
+        let mut forward = InputDigest::default();
+        forward.add_row(&first);
+        forward.add_row(&second);
+        let mut backward = InputDigest::default();
+        backward.add_row(&second);
+        backward.add_row(&first);
+        assert_eq!(forward, backward);
+        assert_eq!(forward.rows(), 2);
+
+        let mut changed = InputDigest::default();
+        changed.add_row(&first);
+        changed.add_row(&[Value::String("b".into()), Value::Float(2.6)]);
+        assert_ne!(forward, changed);
+
+        let mut duplicated = forward;
+        duplicated.add_row(&first);
+        assert_ne!(forward, duplicated, "a duplicated upstream row changes the digest");
+    }
+}

@@ -1,0 +1,189 @@
+//! Table and column definitions of every table the processors read or write.
+//!
+//! Each dataset has one file, transcribed from the specification's `tables.md` (types are the
+//! BigQuery types; each backend maps them). Table and column names are written here once and used
+//! from here: the DDL, the loader, the exporter and the processors' row types all check
+//! against these definitions.
+
+pub mod analytics;
+pub mod orchestration;
+pub mod precompute;
+pub mod predictions;
+pub mod processing;
+pub mod raw;
+pub mod reference;
+
+use std::fmt;
+
+/// A BigQuery dataset; its warehouse name is `DATASET_PREFIX` + [`Dataset::base_name`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dataset {
+    Raw,
+    Analytics,
+    Precompute,
+    Predictions,
+    Reference,
+    Orchestration,
+    Processing,
+}
+
+impl Dataset {
+    pub const ALL: [Dataset; 7] = [
+        Dataset::Raw,
+        Dataset::Analytics,
+        Dataset::Precompute,
+        Dataset::Predictions,
+        Dataset::Reference,
+        Dataset::Orchestration,
+        Dataset::Processing,
+    ];
+
+    /// The dataset's name without any `DATASET_PREFIX`.
+    pub fn base_name(self) -> &'static str {
+        match self {
+            Dataset::Raw => "nba_raw",
+            Dataset::Analytics => "nba_analytics",
+            Dataset::Precompute => "nba_precompute",
+            Dataset::Predictions => "nba_predictions",
+            Dataset::Reference => "nba_reference",
+            Dataset::Orchestration => "nba_orchestration",
+            Dataset::Processing => "nba_processing",
+        }
+    }
+
+    fn tables(self) -> &'static [&'static Table] {
+        match self {
+            Dataset::Raw => raw::TABLES,
+            Dataset::Analytics => analytics::TABLES,
+            Dataset::Precompute => precompute::TABLES,
+            Dataset::Predictions => predictions::TABLES,
+            Dataset::Reference => reference::TABLES,
+            Dataset::Orchestration => orchestration::TABLES,
+            Dataset::Processing => processing::TABLES,
+        }
+    }
+}
+
+/// Column types as BigQuery names them; `Numeric` keeps its precision and scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnType {
+    String,
+    Int64,
+    Float64,
+    Numeric { precision: u8, scale: u8 },
+    Bool,
+    Date,
+    Timestamp,
+    Json,
+    Float64Array,
+    StringArray,
+}
+
+impl ColumnType {
+    pub fn is_array(self) -> bool {
+        matches!(self, ColumnType::Float64Array | ColumnType::StringArray)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub column_type: ColumnType,
+    /// NOT NULL in the reference DDL. Backends enforce it on key columns only (fixtures may
+    /// carry a subset of columns, README §3.4).
+    pub not_null: bool,
+}
+
+impl Column {
+    pub const fn new(name: &'static str, column_type: ColumnType, not_null: bool) -> Self {
+        Column { name, column_type, not_null }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Table {
+    pub dataset: Dataset,
+    pub name: &'static str,
+    /// The date column the table is partitioned by, if any.
+    pub partition: Option<&'static str>,
+    /// The columns this project keys the table by (empty: append-only bookkeeping).
+    pub key: &'static [&'static str],
+    pub columns: &'static [Column],
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|column| column.name == name)
+    }
+
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|column| column.name == name)
+    }
+
+    pub fn column_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.columns.iter().map(|column| column.name)
+    }
+
+    /// Whether NOT NULL is enforced locally: key columns only.
+    pub fn enforces_not_null(&self, column: &Column) -> bool {
+        column.not_null && self.key.contains(&column.name)
+    }
+
+    /// Looks a table up by `dataset.table` (without prefix), as fixture files name them.
+    pub fn find(qualified_name: &str) -> Option<&'static Table> {
+        let (dataset, table) = qualified_name.split_once('.')?;
+        Dataset::ALL
+            .iter()
+            .find(|candidate| candidate.base_name() == dataset)?
+            .tables()
+            .iter()
+            .copied()
+            .find(|candidate| candidate.name == table)
+    }
+
+    /// Every table of every dataset.
+    pub fn all() -> impl Iterator<Item = &'static Table> {
+        Dataset::ALL.into_iter().flat_map(|dataset| dataset.tables().iter().copied())
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}.{}", self.dataset.base_name(), self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_and_partition_column_exists() {
+        for table in Table::all() {
+            for key in table.key {
+                assert!(table.column(key).is_some(), "{table}: key column {key} missing");
+            }
+            if let Some(partition) = table.partition {
+                let column = table.column(partition).expect("partition column");
+                assert_eq!(column.column_type, ColumnType::Date, "{table}");
+            }
+        }
+    }
+
+    #[test]
+    fn tables_are_found_by_qualified_name() {
+        let table = Table::find("nba_analytics.player_game_summary").unwrap();
+        assert_eq!(table.key, ["game_date", "game_id", "player_lookup"]);
+        assert_eq!(table.columns.len(), 87);
+        assert!(Table::find("nba_analytics.nope").is_none());
+        assert!(Table::find("nope").is_none());
+        assert_eq!(Table::all().count(), 25);
+    }
+
+    #[test]
+    fn feature_store_gains_quality_tier() {
+        let table = Table::find("nba_predictions.ml_feature_store_v2").unwrap();
+        assert_eq!(table.columns.len(), 50);
+        assert!(table.column("quality_tier").is_some());
+    }
+}

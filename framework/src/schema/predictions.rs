@@ -1,0 +1,82 @@
+//! Tables of the `nba_predictions` dataset, transcribed from the specification's `tables.md`.
+
+use super::{Column, ColumnType, Dataset, Table};
+
+/// `nba_predictions.ml_feature_store_v2`.
+pub const ML_FEATURE_STORE_V2: Table = Table {
+    dataset: Dataset::Predictions,
+    name: "ml_feature_store_v2",
+    partition: Some("game_date"),
+    key: &["game_date", "player_lookup"],
+    columns: &[
+        Column::new("player_lookup", ColumnType::String, true),
+        Column::new("universal_player_id", ColumnType::String, false),
+        Column::new("game_date", ColumnType::Date, true),
+        Column::new("game_id", ColumnType::String, true),
+        Column::new("features", ColumnType::Float64Array, false),
+        Column::new("feature_names", ColumnType::StringArray, false),
+        Column::new("feature_count", ColumnType::Int64, true),
+        Column::new("feature_version", ColumnType::String, true),
+        Column::new("feature_generation_time_ms", ColumnType::Int64, false),
+        Column::new("feature_quality_score", ColumnType::Numeric { precision: 5, scale: 2 }, false),
+        Column::new("opponent_team_abbr", ColumnType::String, false),
+        Column::new("is_home", ColumnType::Bool, false),
+        Column::new("days_rest", ColumnType::Int64, false),
+        Column::new("data_source", ColumnType::String, true),
+        Column::new("source_daily_cache_last_updated", ColumnType::Timestamp, false),
+        Column::new("source_daily_cache_rows_found", ColumnType::Int64, false),
+        Column::new(
+            "source_daily_cache_completeness_pct",
+            ColumnType::Numeric { precision: 5, scale: 2 },
+            false,
+        ),
+        Column::new("source_daily_cache_hash", ColumnType::String, false),
+        Column::new("source_composite_last_updated", ColumnType::Timestamp, false),
+        Column::new("source_composite_rows_found", ColumnType::Int64, false),
+        Column::new(
+            "source_composite_completeness_pct",
+            ColumnType::Numeric { precision: 5, scale: 2 },
+            false,
+        ),
+        Column::new("source_composite_hash", ColumnType::String, false),
+        Column::new("source_shot_zones_last_updated", ColumnType::Timestamp, false),
+        Column::new("source_shot_zones_rows_found", ColumnType::Int64, false),
+        Column::new(
+            "source_shot_zones_completeness_pct",
+            ColumnType::Numeric { precision: 5, scale: 2 },
+            false,
+        ),
+        Column::new("source_shot_zones_hash", ColumnType::String, false),
+        Column::new("source_team_defense_last_updated", ColumnType::Timestamp, false),
+        Column::new("source_team_defense_rows_found", ColumnType::Int64, false),
+        Column::new(
+            "source_team_defense_completeness_pct",
+            ColumnType::Numeric { precision: 5, scale: 2 },
+            false,
+        ),
+        Column::new("source_team_defense_hash", ColumnType::String, false),
+        Column::new("early_season_flag", ColumnType::Bool, false),
+        Column::new("insufficient_data_reason", ColumnType::String, false),
+        Column::new("expected_games_count", ColumnType::Int64, false),
+        Column::new("actual_games_count", ColumnType::Int64, false),
+        Column::new("completeness_percentage", ColumnType::Float64, false),
+        Column::new("missing_games_count", ColumnType::Int64, false),
+        Column::new("is_production_ready", ColumnType::Bool, false),
+        Column::new("data_quality_issues", ColumnType::StringArray, false),
+        Column::new("last_reprocess_attempt_at", ColumnType::Timestamp, false),
+        Column::new("reprocess_attempt_count", ColumnType::Int64, false),
+        Column::new("circuit_breaker_active", ColumnType::Bool, false),
+        Column::new("circuit_breaker_until", ColumnType::Timestamp, false),
+        Column::new("manual_override_required", ColumnType::Bool, false),
+        Column::new("season_boundary_detected", ColumnType::Bool, false),
+        Column::new("backfill_bootstrap_mode", ColumnType::Bool, false),
+        Column::new("processing_decision_reason", ColumnType::String, false),
+        Column::new("quality_tier", ColumnType::String, false),
+        Column::new("data_hash", ColumnType::String, false),
+        Column::new("created_at", ColumnType::Timestamp, false),
+        Column::new("updated_at", ColumnType::Timestamp, false),
+    ],
+};
+
+/// Every table of the dataset, in specification order.
+pub const TABLES: &[&Table] = &[&ML_FEATURE_STORE_V2];

@@ -1,0 +1,1 @@
+//! ml_feature_store

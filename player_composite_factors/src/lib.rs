@@ -1,0 +1,1 @@
+//! player_composite_factors
