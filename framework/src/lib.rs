@@ -14,3 +14,5 @@ pub mod value;
 
 pub use processor::{EntityFailure, FailureCategory, RunContext, SourceUsage};
 pub use value::{TableRow, ToValue, Value};
+pub mod config;
+pub mod warehouse;

@@ -1,0 +1,264 @@
+//! Environment → validated [`Settings`] (README §3.2).
+//!
+//! Only this module reads the environment, through [`Settings::from_env`]; everything else gets
+//! a `Settings`. [`Settings::from_map`] takes the variables as a map, so tests never touch the
+//! process environment. Invalid values are errors naming the variable and the value — never a
+//! silent fallback (the reference crashed on `int()` or quietly went serial, reference-framework.md
+//! §14 item 16).
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+/// Worker count when no variable of the chain is set (the reference's default).
+pub const DEFAULT_WORKERS: usize = 10;
+
+/// Upper bound on workers: more threads than this on one date only adds contention.
+const MAX_WORKERS: usize = 256;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("invalid {variable} {value:?}: {expected}")]
+    Invalid { variable: &'static str, value: String, expected: &'static str },
+    #[error("cannot read the environment: {0}")]
+    Environment(String),
+}
+
+/// Where the warehouse lives: `duckdb:PATH` or `bigquery:PROJECT`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WarehouseUrl {
+    DuckDb { path: String },
+    BigQuery { project: String },
+}
+
+impl FromStr for WarehouseUrl {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.split_once(':') {
+            Some(("duckdb", path)) if !path.is_empty() => Ok(WarehouseUrl::DuckDb { path: path.to_owned() }),
+            Some(("bigquery", project)) if !project.is_empty() => {
+                Ok(WarehouseUrl::BigQuery { project: project.to_owned() })
+            }
+            _ => Err("expected duckdb:PATH or bigquery:PROJECT".to_owned()),
+        }
+    }
+}
+
+/// The validated configuration of one process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// `ENABLE_PLAYER_PARALLELIZATION`: false is the instant-rollback serial path.
+    pub parallel: bool,
+    /// Per-processor worker variables (`PGS_WORKERS`, …) that were set, by name.
+    processor_workers: HashMap<&'static str, usize>,
+    /// `PARALLELIZATION_WORKERS`, the fallback of every processor.
+    global_workers: Option<usize>,
+    pub warehouse: WarehouseUrl,
+    /// `DATASET_PREFIX`, prepended to every dataset name (`test_` → `test_nba_raw`).
+    pub dataset_prefix: String,
+    /// `BIGQUERY_EMULATOR_HOST` (`host:port`).
+    pub bigquery_emulator_host: Option<String>,
+    /// `CLOUD_RUN_TASK_INDEX` / `CLOUD_RUN_TASK_COUNT`: date `i` of a list goes to task `i mod count`.
+    pub task_index: usize,
+    pub task_count: usize,
+}
+
+/// The per-processor worker variables of the chain `X_WORKERS` → `PARALLELIZATION_WORKERS` → 10.
+pub const PROCESSOR_WORKER_VARIABLES: [&str; 3] = ["PGS_WORKERS", "PCF_WORKERS", "MLFS_WORKERS"];
+
+#[derive(Deserialize)]
+struct RawEnvironment {
+    enable_player_parallelization: Option<String>,
+    pgs_workers: Option<String>,
+    pcf_workers: Option<String>,
+    mlfs_workers: Option<String>,
+    parallelization_workers: Option<String>,
+    warehouse: Option<String>,
+    dataset_prefix: Option<String>,
+    bigquery_emulator_host: Option<String>,
+    cloud_run_task_index: Option<String>,
+    cloud_run_task_count: Option<String>,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    ///
+    /// # Errors
+    /// A variable with an invalid value, named in the error.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_map(std::env::vars())
+    }
+
+    /// Reads the variables from `variables` (name, value) pairs; unknown names are ignored.
+    ///
+    /// # Errors
+    /// A variable with an invalid value, named in the error.
+    pub fn from_map<I>(variables: I) -> Result<Self, ConfigError>
+    where
+        I: IntoIterator<Item = (String, String)>,
+    {
+        let raw: RawEnvironment =
+            envy::from_iter(variables).map_err(|error| ConfigError::Environment(error.to_string()))?;
+        let parallel = match raw.enable_player_parallelization {
+            None => true,
+            Some(value) => parse_bool("ENABLE_PLAYER_PARALLELIZATION", &value)?,
+        };
+        let mut processor_workers = HashMap::new();
+        for (variable, value) in PROCESSOR_WORKER_VARIABLES.into_iter().zip([
+            raw.pgs_workers,
+            raw.pcf_workers,
+            raw.mlfs_workers,
+        ]) {
+            if let Some(value) = value {
+                processor_workers.insert(variable, parse_workers(variable, &value)?);
+            }
+        }
+        let global_workers = raw
+            .parallelization_workers
+            .map(|value| parse_workers("PARALLELIZATION_WORKERS", &value))
+            .transpose()?;
+        let warehouse_text = raw.warehouse.unwrap_or_else(|| "duckdb:warehouse.duckdb".to_owned());
+        let warehouse = warehouse_text.parse().map_err(|_| ConfigError::Invalid {
+            variable: "WAREHOUSE",
+            value: warehouse_text.clone(),
+            expected: "expected duckdb:PATH or bigquery:PROJECT",
+        })?;
+        let dataset_prefix = raw.dataset_prefix.unwrap_or_default();
+        if !dataset_prefix.chars().all(|character| character.is_ascii_alphanumeric() || character == '_') {
+            return Err(ConfigError::Invalid {
+                variable: "DATASET_PREFIX",
+                value: dataset_prefix,
+                expected: "expected letters, digits and underscores",
+            });
+        }
+        let task_count = parse_count("CLOUD_RUN_TASK_COUNT", raw.cloud_run_task_count.as_deref(), 1)?;
+        let task_index = parse_count("CLOUD_RUN_TASK_INDEX", raw.cloud_run_task_index.as_deref(), 0)?;
+        if task_count == 0 || task_index >= task_count {
+            return Err(ConfigError::Invalid {
+                variable: "CLOUD_RUN_TASK_INDEX",
+                value: task_index.to_string(),
+                expected: "expected an index below CLOUD_RUN_TASK_COUNT (at least 1)",
+            });
+        }
+        Ok(Settings {
+            parallel,
+            processor_workers,
+            global_workers,
+            warehouse,
+            dataset_prefix,
+            bigquery_emulator_host: raw.bigquery_emulator_host.filter(|host| !host.is_empty()),
+            task_index,
+            task_count,
+        })
+    }
+
+    /// The worker count of a processor: its own variable, else `PARALLELIZATION_WORKERS`, else 10.
+    pub fn workers_for(&self, processor_variable: &str) -> usize {
+        self.processor_workers
+            .get(processor_variable)
+            .copied()
+            .or(self.global_workers)
+            .unwrap_or(DEFAULT_WORKERS)
+    }
+}
+
+/// `true`/`false` in any letter case; anything else is an error.
+pub fn parse_bool(variable: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ConfigError::Invalid { variable, value: value.to_owned(), expected: "expected true or false" }),
+    }
+}
+
+/// A worker count from 1 to 256.
+pub fn parse_workers(variable: &'static str, value: &str) -> Result<usize, ConfigError> {
+    match value.trim().parse::<usize>() {
+        Ok(count) if (1..=MAX_WORKERS).contains(&count) => Ok(count),
+        _ => Err(ConfigError::Invalid {
+            variable,
+            value: value.to_owned(),
+            expected: "expected a whole number from 1 to 256",
+        }),
+    }
+}
+
+fn parse_count(variable: &'static str, value: Option<&str>, default: usize) -> Result<usize, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(text) => text.trim().parse().map_err(|_| ConfigError::Invalid {
+            variable,
+            value: text.to_owned(),
+            expected: "expected a whole number",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_map(pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())))
+    }
+
+    #[test]
+    fn defaults_are_parallel_ten_workers_local_duckdb() {
+        let settings = settings(&[]).unwrap();
+        assert!(settings.parallel);
+        assert_eq!(settings.workers_for("PCF_WORKERS"), 10);
+        assert_eq!(settings.warehouse, WarehouseUrl::DuckDb { path: "warehouse.duckdb".into() });
+        assert_eq!(settings.dataset_prefix, "");
+        assert_eq!((settings.task_index, settings.task_count), (0, 1));
+    }
+
+    #[test]
+    fn parallelization_flag_is_case_insensitive() {
+        assert!(!settings(&[("ENABLE_PLAYER_PARALLELIZATION", "FALSE")]).unwrap().parallel);
+        assert!(settings(&[("ENABLE_PLAYER_PARALLELIZATION", "True")]).unwrap().parallel);
+    }
+
+    #[test]
+    fn a_bad_parallelization_flag_is_an_error_not_a_fallback() {
+        let error = settings(&[("ENABLE_PLAYER_PARALLELIZATION", "yes")]).unwrap_err();
+        assert_eq!(error.to_string(), r#"invalid ENABLE_PLAYER_PARALLELIZATION "yes": expected true or false"#);
+    }
+
+    #[test]
+    fn worker_chain_prefers_the_processor_variable() {
+        let settings = settings(&[("PCF_WORKERS", "4"), ("PARALLELIZATION_WORKERS", "6")]).unwrap();
+        assert_eq!(settings.workers_for("PCF_WORKERS"), 4);
+        assert_eq!(settings.workers_for("MLFS_WORKERS"), 6);
+        assert_eq!(settings.workers_for("PGS_WORKERS"), 6);
+    }
+
+    #[test]
+    fn bad_worker_counts_name_the_variable() {
+        for bad in ["0", "-1", "ten", "", "1000"] {
+            let error = settings(&[("MLFS_WORKERS", bad)]).unwrap_err();
+            assert!(error.to_string().starts_with("invalid MLFS_WORKERS"), "{error}");
+        }
+        let error = settings(&[("PARALLELIZATION_WORKERS", "x")]).unwrap_err();
+        assert!(error.to_string().contains("PARALLELIZATION_WORKERS"));
+    }
+
+    #[test]
+    fn warehouse_urls() {
+        let bigquery = settings(&[("WAREHOUSE", "bigquery:nba-props-platform")]).unwrap();
+        assert_eq!(bigquery.warehouse, WarehouseUrl::BigQuery { project: "nba-props-platform".into() });
+        let error = settings(&[("WAREHOUSE", "postgres:x")]).unwrap_err();
+        assert_eq!(error.to_string(), r#"invalid WAREHOUSE "postgres:x": expected duckdb:PATH or bigquery:PROJECT"#);
+    }
+
+    #[test]
+    fn dataset_prefix_and_task_sharding_are_validated() {
+        assert_eq!(settings(&[("DATASET_PREFIX", "test_")]).unwrap().dataset_prefix, "test_");
+        assert!(settings(&[("DATASET_PREFIX", "a.b")]).is_err());
+        let sharded = settings(&[("CLOUD_RUN_TASK_INDEX", "2"), ("CLOUD_RUN_TASK_COUNT", "3")]).unwrap();
+        assert_eq!((sharded.task_index, sharded.task_count), (2, 3));
+        assert!(settings(&[("CLOUD_RUN_TASK_INDEX", "3"), ("CLOUD_RUN_TASK_COUNT", "3")]).is_err());
+        assert!(settings(&[("CLOUD_RUN_TASK_COUNT", "many")]).is_err());
+    }
+}

@@ -1,0 +1,552 @@
+//! The embedded warehouse: one DuckDB file, datasets as schemas.
+//!
+//! DuckDB's connection is not `Sync`, and its calls block: every call takes the connection's
+//! mutex inside `spawn_blocking`, so async workers never stall on the database. Writes stage the
+//! rows in a temporary table with DuckDB's appender (one bulk copy, no per-row SQL), then replace
+//! the target rows in one transaction and check key uniqueness before committing.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use duckdb::types::{TimeUnit, ToSqlOutput, Value as DuckValue, ValueRef};
+use duckdb::{Connection, ToSql};
+
+use super::{Query, ReplaceScope, ResultSet, Warehouse, WarehouseError, WriteReport, render_sql};
+use crate::schema::{ColumnType, Table};
+use crate::value::Value;
+
+pub struct DuckDbWarehouse {
+    connection: Arc<Mutex<Connection>>,
+    dataset_prefix: String,
+    staging_counter: AtomicU64,
+}
+
+impl DuckDbWarehouse {
+    /// Opens (or creates) the database file; `:memory:` opens a private in-memory database.
+    ///
+    /// # Errors
+    /// The file cannot be opened, e.g. another process holds DuckDB's write lock on it.
+    pub fn open(path: &str, dataset_prefix: &str) -> Result<Self, WarehouseError> {
+        let connection = if path == ":memory:" { Connection::open_in_memory() } else { Connection::open(path) }
+            .map_err(|error| WarehouseError::Open { url: format!("duckdb:{path}"), message: error.to_string() })?;
+        Ok(DuckDbWarehouse {
+            connection: Arc::new(Mutex::new(connection)),
+            dataset_prefix: dataset_prefix.to_owned(),
+            staging_counter: AtomicU64::new(0),
+        })
+    }
+
+    fn qualified_name(&self, table: &Table) -> String {
+        format!("\"{}{}\".\"{}\"", self.dataset_prefix, table.dataset.base_name(), table.name)
+    }
+
+    async fn with_connection<T, F>(&self, work: F) -> Result<T, WarehouseError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, WarehouseError> + Send + 'static,
+    {
+        let connection = Arc::clone(&self.connection);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock cannot leave a half-applied transaction behind
+            // (DuckDB rolls back uncommitted work), so a poisoned mutex is still safe to use.
+            let guard = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&guard)
+        })
+        .await
+        .map_err(|error| WarehouseError::Query { sql: String::new(), message: error.to_string() })?
+    }
+
+    fn create_table_sql(&self, table: &Table) -> String {
+        let columns: Vec<String> = table
+            .columns
+            .iter()
+            .map(|column| {
+                let not_null = if table.enforces_not_null(column) { " NOT NULL" } else { "" };
+                format!("\"{}\" {}{not_null}", column.name, column_sql_type(column.column_type))
+            })
+            .collect();
+        format!("CREATE TABLE IF NOT EXISTS {} ({})", self.qualified_name(table), columns.join(", "))
+    }
+}
+
+fn column_sql_type(column_type: ColumnType) -> String {
+    match column_type {
+        ColumnType::String | ColumnType::Json => "VARCHAR".to_owned(),
+        ColumnType::Int64 => "BIGINT".to_owned(),
+        ColumnType::Float64 => "DOUBLE".to_owned(),
+        ColumnType::Numeric { precision, scale } => format!("DECIMAL({precision},{scale})"),
+        ColumnType::Bool => "BOOLEAN".to_owned(),
+        ColumnType::Date => "DATE".to_owned(),
+        ColumnType::Timestamp => "TIMESTAMP".to_owned(),
+        ColumnType::Float64Array => "DOUBLE[]".to_owned(),
+        ColumnType::StringArray => "VARCHAR[]".to_owned(),
+    }
+}
+
+/// Staging columns hold what the appender can write: arrays as JSON text, decimals as doubles.
+fn staging_sql_type(column_type: ColumnType) -> String {
+    match column_type {
+        ColumnType::Float64Array | ColumnType::StringArray => "VARCHAR".to_owned(),
+        ColumnType::Numeric { .. } => "DOUBLE".to_owned(),
+        other => column_sql_type(other),
+    }
+}
+
+/// The SELECT expression turning a staging column back into the target type.
+fn staging_select_expression(name: &str, column_type: ColumnType) -> String {
+    match column_type {
+        ColumnType::Float64Array => format!("from_json(\"{name}\", '[\"DOUBLE\"]')"),
+        ColumnType::StringArray => format!("from_json(\"{name}\", '[\"VARCHAR\"]')"),
+        _ => format!("\"{name}\""),
+    }
+}
+
+#[async_trait]
+impl Warehouse for DuckDbWarehouse {
+    async fn ensure_tables(&self, tables: &[&'static Table]) -> Result<(), WarehouseError> {
+        let mut statements = Vec::new();
+        let mut schemas: Vec<String> =
+            tables.iter().map(|table| format!("{}{}", self.dataset_prefix, table.dataset.base_name())).collect();
+        schemas.sort();
+        schemas.dedup();
+        for schema in schemas {
+            statements.push(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""));
+        }
+        statements.extend(tables.iter().map(|table| self.create_table_sql(table)));
+        let sql = statements.join(";\n");
+        self.with_connection(move |connection| {
+            connection
+                .execute_batch(&sql)
+                .map_err(|error| WarehouseError::Query { sql: "CREATE TABLE …".to_owned(), message: error.to_string() })
+        })
+        .await
+    }
+
+    async fn query(&self, query: &Query) -> Result<ResultSet, WarehouseError> {
+        let mut bound = Vec::new();
+        let sql = render_sql(
+            &query.sql,
+            |table| self.qualified_name(table),
+            |name| {
+                let value = query
+                    .parameters
+                    .iter()
+                    .find(|(parameter, _)| parameter == name)
+                    .map(|(_, value)| value.clone())
+                    .ok_or_else(|| WarehouseError::UnboundParameter(name.to_owned()))?;
+                bound.push(value);
+                Ok("?".to_owned())
+            },
+        )?;
+        self.with_connection(move |connection| run_query(connection, &sql, &bound)).await
+    }
+
+    async fn replace(
+        &self,
+        table: &'static Table,
+        scope: ReplaceScope,
+        rows: Vec<Vec<Value>>,
+        unique_key: bool,
+    ) -> Result<WriteReport, WarehouseError> {
+        let staging = format!(
+            "staging_{}_{}_{}",
+            table.name,
+            std::process::id(),
+            self.staging_counter.fetch_add(1, Ordering::Relaxed)
+        );
+        let target = self.qualified_name(table);
+        self.with_connection(move |connection| {
+            let outcome = write_through_staging(connection, table, &target, &staging, Some(scope), rows, unique_key);
+            let _ = connection.execute_batch(&format!("DROP TABLE IF EXISTS temp.main.\"{staging}\""));
+            outcome
+        })
+        .await
+    }
+
+    async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let staging = format!(
+            "staging_{}_{}_{}",
+            table.name,
+            std::process::id(),
+            self.staging_counter.fetch_add(1, Ordering::Relaxed)
+        );
+        let target = self.qualified_name(table);
+        self.with_connection(move |connection| {
+            let outcome = write_through_staging(connection, table, &target, &staging, None, rows, false);
+            let _ = connection.execute_batch(&format!("DROP TABLE IF EXISTS temp.main.\"{staging}\""));
+            outcome.map(|_| ())
+        })
+        .await
+    }
+}
+
+fn write_error(table: &Table, error: impl std::fmt::Display) -> WarehouseError {
+    WarehouseError::Write { table: table.to_string(), message: error.to_string() }
+}
+
+/// Stages `rows`, then in one transaction deletes `scope` (if any), inserts, checks keys, commits.
+fn write_through_staging(
+    connection: &Connection,
+    table: &'static Table,
+    target: &str,
+    staging: &str,
+    scope: Option<ReplaceScope>,
+    rows: Vec<Vec<Value>>,
+    unique_key: bool,
+) -> Result<WriteReport, WarehouseError> {
+    let staging_columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|column| format!("\"{}\" {}", column.name, staging_sql_type(column.column_type)))
+        .collect();
+    connection
+        .execute_batch(&format!("CREATE TEMP TABLE \"{staging}\" ({})", staging_columns.join(", ")))
+        .map_err(|error| write_error(table, error))?;
+    stage_rows(connection, table, staging, &rows)?;
+
+    connection.execute_batch("BEGIN TRANSACTION").map_err(|error| write_error(table, error))?;
+    match replace_in_transaction(connection, table, target, staging, scope, unique_key) {
+        Ok(report) => {
+            connection.execute_batch("COMMIT").map_err(|error| write_error(table, error))?;
+            Ok(report)
+        }
+        Err(error) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            Err(error)
+        }
+    }
+}
+
+fn stage_rows(connection: &Connection, table: &Table, staging: &str, rows: &[Vec<Value>]) -> Result<(), WarehouseError> {
+    let mut appender =
+        connection.appender_to_catalog_and_db(staging, "temp", "main").map_err(|error| write_error(table, error))?;
+    for row in rows {
+        if row.len() != table.columns.len() {
+            return Err(write_error(
+                table,
+                format!("a row has {} cells for {} columns", row.len(), table.columns.len()),
+            ));
+        }
+        appender
+            .append_row(duckdb::appender_params_from_iter(row.iter().map(Cell)))
+            .map_err(|error| write_error(table, error))?;
+    }
+    appender.flush().map_err(|error| write_error(table, error))
+}
+
+fn replace_in_transaction(
+    connection: &Connection,
+    table: &'static Table,
+    target: &str,
+    staging: &str,
+    scope: Option<ReplaceScope>,
+    unique_key: bool,
+) -> Result<WriteReport, WarehouseError> {
+    let staging_table = format!("temp.main.\"{staging}\"");
+    let rows_deleted = match scope {
+        None => 0,
+        Some(ReplaceScope::WholeTable) => execute(connection, table, &format!("DELETE FROM {target}"), &[])?,
+        Some(ReplaceScope::Partitions(dates)) => {
+            let partition = table.partition.ok_or_else(|| write_error(table, "the table has no partition column"))?;
+            let placeholders = vec!["?"; dates.len()].join(", ");
+            if dates.is_empty() {
+                0
+            } else {
+                let values: Vec<Value> = dates.into_iter().map(Value::Date).collect();
+                execute(
+                    connection,
+                    table,
+                    &format!("DELETE FROM {target} WHERE \"{partition}\" IN ({placeholders})"),
+                    &values,
+                )?
+            }
+        }
+        Some(ReplaceScope::Keys) => {
+            let matches: Vec<String> =
+                table.key.iter().map(|key| format!("{target}.\"{key}\" = s.\"{key}\"")).collect();
+            execute(
+                connection,
+                table,
+                &format!(
+                    "DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {staging_table} s WHERE {})",
+                    matches.join(" AND ")
+                ),
+                &[],
+            )?
+        }
+    };
+    let column_names: Vec<String> = table.columns.iter().map(|column| format!("\"{}\"", column.name)).collect();
+    let expressions: Vec<String> = table
+        .columns
+        .iter()
+        .map(|column| staging_select_expression(column.name, column.column_type))
+        .collect();
+    let rows_inserted = execute(
+        connection,
+        table,
+        &format!(
+            "INSERT INTO {target} ({}) SELECT {} FROM {staging_table}",
+            column_names.join(", "),
+            expressions.join(", ")
+        ),
+        &[],
+    )?;
+    if unique_key && !table.key.is_empty() {
+        check_unique_keys(connection, table, target, &staging_table)?;
+    }
+    Ok(WriteReport { rows_deleted, rows_inserted })
+}
+
+/// Refuses the transaction when any key written now occurs twice in the target.
+fn check_unique_keys(
+    connection: &Connection,
+    table: &Table,
+    target: &str,
+    staging_table: &str,
+) -> Result<(), WarehouseError> {
+    let keys: Vec<String> = table.key.iter().map(|key| format!("t.\"{key}\"")).collect();
+    let matches: Vec<String> = table.key.iter().map(|key| format!("t.\"{key}\" = s.\"{key}\"")).collect();
+    let sql = format!(
+        "SELECT {keys}, count(*) FROM {target} t WHERE EXISTS (SELECT 1 FROM {staging_table} s WHERE {matches}) \
+         GROUP BY {keys} HAVING count(*) > 1 LIMIT 1",
+        keys = keys.join(", "),
+        matches = matches.join(" AND ")
+    );
+    let duplicates = run_query(connection, &sql, &[])?;
+    if let Some(row) = duplicates.rows.first() {
+        let key: Vec<String> = row[..table.key.len()].iter().map(display_cell).collect();
+        return Err(WarehouseError::DuplicateKey { table: table.to_string(), key: key.join("/") });
+    }
+    Ok(())
+}
+
+fn display_cell(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Date(date) => date.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn execute(connection: &Connection, table: &Table, sql: &str, parameters: &[Value]) -> Result<u64, WarehouseError> {
+    let mut statement = connection.prepare(sql).map_err(|error| write_error(table, error))?;
+    let changed = statement
+        .execute(duckdb::params_from_iter(parameters.iter().map(Cell)))
+        .map_err(|error| write_error(table, error))?;
+    Ok(changed as u64)
+}
+
+fn run_query(connection: &Connection, sql: &str, parameters: &[Value]) -> Result<ResultSet, WarehouseError> {
+    let query_error = |error: duckdb::Error| WarehouseError::Query { sql: sql.to_owned(), message: error.to_string() };
+    let mut statement = connection.prepare(sql).map_err(query_error)?;
+    let mut rows = statement.query(duckdb::params_from_iter(parameters.iter().map(Cell))).map_err(query_error)?;
+    let columns = rows.as_ref().map(|statement| statement.column_names()).unwrap_or_default();
+    let mut result = ResultSet { columns, rows: Vec::new() };
+    while let Some(row) = rows.next().map_err(query_error)? {
+        let mut cells = Vec::with_capacity(result.columns.len());
+        for index in 0..result.columns.len() {
+            let cell = row.get_ref(index).map_err(query_error)?;
+            cells.push(decode(cell).map_err(|message| WarehouseError::Query { sql: sql.to_owned(), message })?);
+        }
+        result.rows.push(cells);
+    }
+    Ok(result)
+}
+
+/// Decodes one DuckDB cell. DECIMAL becomes the nearest double (the scaled integer divided by an
+/// exact power of ten, correctly rounded by IEEE division).
+fn decode(cell: ValueRef<'_>) -> Result<Value, String> {
+    Ok(match cell {
+        ValueRef::Null => Value::Null,
+        ValueRef::Boolean(flag) => Value::Bool(flag),
+        ValueRef::TinyInt(number) => Value::Int(number.into()),
+        ValueRef::SmallInt(number) => Value::Int(number.into()),
+        ValueRef::Int(number) => Value::Int(number.into()),
+        ValueRef::BigInt(number) => Value::Int(number),
+        ValueRef::HugeInt(number) => Value::Int(i64::try_from(number).map_err(|error| error.to_string())?),
+        ValueRef::UTinyInt(number) => Value::Int(number.into()),
+        ValueRef::USmallInt(number) => Value::Int(number.into()),
+        ValueRef::UInt(number) => Value::Int(number.into()),
+        ValueRef::UBigInt(number) => Value::Int(i64::try_from(number).map_err(|error| error.to_string())?),
+        ValueRef::Float(number) => Value::Float(number.into()),
+        ValueRef::Double(number) => Value::Float(number),
+        ValueRef::Decimal(decimal) => {
+            Value::Float(decimal.value() as f64 / 10f64.powi(i32::from(decimal.scale())))
+        }
+        ValueRef::Text(bytes) => Value::String(String::from_utf8_lossy(bytes).into_owned()),
+        ValueRef::Date32(days) => Value::Date(
+            NaiveDate::from_num_days_from_ce_opt(days + 719_163).ok_or_else(|| format!("date {days} out of range"))?,
+        ),
+        ValueRef::Timestamp(unit, amount) => Value::Timestamp(
+            DateTime::<Utc>::from_timestamp_micros(unit.to_micros(amount))
+                .ok_or_else(|| format!("timestamp {amount} out of range"))?,
+        ),
+        list @ (ValueRef::List(..) | ValueRef::Array(..)) => decode_list(DuckValue::from(list))?,
+        other => return Err(format!("unsupported DuckDB type {:?}", other.data_type())),
+    })
+}
+
+fn decode_list(list: DuckValue) -> Result<Value, String> {
+    let (DuckValue::List(items) | DuckValue::Array(items)) = list else {
+        return Err("expected a list".to_owned());
+    };
+    if items.iter().all(|item| matches!(item, DuckValue::Text(_) | DuckValue::Null)) && !items.is_empty() {
+        return Ok(Value::StringArray(
+            items
+                .into_iter()
+                .map(|item| if let DuckValue::Text(text) = item { text } else { String::new() })
+                .collect(),
+        ));
+    }
+    items
+        .into_iter()
+        .map(|item| match item {
+            DuckValue::Double(number) => Ok(number),
+            DuckValue::Float(number) => Ok(number.into()),
+            DuckValue::BigInt(number) => Ok(number as f64),
+            DuckValue::Int(number) => Ok(number.into()),
+            other => Err(format!("unsupported list element {other:?}")),
+        })
+        .collect::<Result<Vec<f64>, String>>()
+        .map(Value::FloatArray)
+}
+
+/// A [`Value`] bound as a DuckDB parameter or appended as a cell.
+struct Cell<'a>(&'a Value);
+
+impl ToSql for Cell<'_> {
+    fn to_sql(&self) -> duckdb::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Owned(DuckValue::Null),
+            Value::Bool(flag) => ToSqlOutput::Owned(DuckValue::Boolean(*flag)),
+            Value::Int(number) => ToSqlOutput::Owned(DuckValue::BigInt(*number)),
+            Value::Float(number) if number.is_finite() => ToSqlOutput::Owned(DuckValue::Double(*number)),
+            Value::Float(_) => ToSqlOutput::Owned(DuckValue::Null),
+            Value::String(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            Value::Date(date) => ToSqlOutput::Owned(DuckValue::Date32(date.num_days_from_ce() - 719_163)),
+            Value::Timestamp(timestamp) => {
+                ToSqlOutput::Owned(DuckValue::Timestamp(TimeUnit::Microsecond, timestamp.timestamp_micros()))
+            }
+            Value::FloatArray(numbers) => ToSqlOutput::Owned(DuckValue::Text(
+                serde_json::to_string(numbers).expect("finite floats serialise to JSON"),
+            )),
+            Value::StringArray(texts) => ToSqlOutput::Owned(DuckValue::Text(
+                serde_json::to_string(texts).expect("strings serialise to JSON"),
+            )),
+        })
+    }
+}
+
+use chrono::Datelike as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{analytics, predictions, raw};
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn arrays_decimals_dates_and_timestamps_round_trip() {
+        runtime().block_on(async {
+            let warehouse = DuckDbWarehouse::open(":memory:", "t_").unwrap();
+            warehouse.ensure_tables(&[&predictions::ML_FEATURE_STORE_V2]).await.unwrap();
+            let table = &predictions::ML_FEATURE_STORE_V2;
+            let mut row = vec![Value::Null; table.columns.len()];
+            let set = |row: &mut Vec<Value>, name: &str, value: Value| row[table.column_index(name).unwrap()] = value;
+            set(&mut row, "player_lookup", Value::String("lebronjames".into()));
+            set(&mut row, "game_date", Value::Date(date("2025-01-15")));
+            set(&mut row, "game_id", Value::String("20250115_LAL_GSW".into()));
+            set(&mut row, "features", Value::FloatArray(vec![20.5, 0.1, -3.0]));
+            set(&mut row, "feature_names", Value::StringArray(vec!["a,b".into(), "it's".into()]));
+            set(&mut row, "feature_count", Value::Int(3));
+            set(&mut row, "feature_version", Value::String("v1_baseline_25".into()));
+            set(&mut row, "feature_quality_score", Value::Float(97.35));
+            set(&mut row, "data_source", Value::String("phase4".into()));
+            let created = DateTime::<Utc>::from_timestamp_micros(1_736_942_400_123_456).unwrap();
+            set(&mut row, "created_at", Value::Timestamp(created));
+            let report = warehouse
+                .replace(table, ReplaceScope::Partitions(vec![date("2025-01-15")]), vec![row.clone()], true)
+                .await
+                .unwrap();
+            assert_eq!(report.rows_inserted, 1);
+            let result = warehouse
+                .query(&Query::new("SELECT * FROM {nba_predictions.ml_feature_store_v2} WHERE game_date = @d").bind("d", date("2025-01-15")))
+                .await
+                .unwrap();
+            assert_eq!(result.rows, vec![row]);
+        });
+    }
+
+    #[test]
+    fn replacing_a_partition_leaves_other_dates_and_refuses_duplicate_keys() {
+        runtime().block_on(async {
+            let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
+            let table = &analytics::PLAYER_GAME_SUMMARY;
+            warehouse.ensure_tables(&[table]).await.unwrap();
+            let summary = |day: &str, player: &str, points: i64| {
+                let mut row = vec![Value::Null; table.columns.len()];
+                row[table.column_index("player_lookup").unwrap()] = Value::String(player.into());
+                row[table.column_index("game_id").unwrap()] = Value::String("g".into());
+                row[table.column_index("game_date").unwrap()] = Value::Date(date(day));
+                row[table.column_index("team_abbr").unwrap()] = Value::String("LAL".into());
+                row[table.column_index("opponent_team_abbr").unwrap()] = Value::String("GSW".into());
+                row[table.column_index("season_year").unwrap()] = Value::Int(2024);
+                row[table.column_index("points").unwrap()] = Value::Int(points);
+                row
+            };
+            let day_one = ReplaceScope::Partitions(vec![date("2025-01-01")]);
+            warehouse.replace(table, day_one.clone(), vec![summary("2025-01-01", "a", 1), summary("2025-01-01", "b", 2)], true).await.unwrap();
+            warehouse.replace(table, ReplaceScope::Partitions(vec![date("2025-01-02")]), vec![summary("2025-01-02", "a", 3)], true).await.unwrap();
+            let report = warehouse.replace(table, day_one.clone(), vec![summary("2025-01-01", "a", 5)], true).await.unwrap();
+            assert_eq!(report, WriteReport { rows_deleted: 2, rows_inserted: 1 });
+
+            let error = warehouse
+                .replace(table, day_one, vec![summary("2025-01-01", "c", 7), summary("2025-01-01", "c", 8)], true)
+                .await
+                .unwrap_err();
+            assert!(matches!(error, WarehouseError::DuplicateKey { .. }), "{error}");
+
+            let points = warehouse
+                .query(&Query::new("SELECT game_date, player_lookup, points FROM {nba_analytics.player_game_summary} ORDER BY 1, 2"))
+                .await
+                .unwrap();
+            assert_eq!(
+                points.rows,
+                vec![
+                    vec![Value::Date(date("2025-01-01")), Value::String("a".into()), Value::Int(5)],
+                    vec![Value::Date(date("2025-01-02")), Value::String("a".into()), Value::Int(3)],
+                ]
+            );
+        });
+    }
+
+    #[test]
+    fn a_null_key_column_fails_the_write_and_keeps_the_previous_rows() {
+        runtime().block_on(async {
+            let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
+            let table = &raw::NBAC_SCHEDULE;
+            warehouse.ensure_tables(&[table]).await.unwrap();
+            let mut row = vec![Value::Null; table.columns.len()];
+            row[table.column_index("game_id").unwrap()] = Value::String("0022400001".into());
+            row[table.column_index("game_date").unwrap()] = Value::Date(date("2024-10-22"));
+            warehouse.replace(table, ReplaceScope::WholeTable, vec![row.clone()], false).await.unwrap();
+            let mut bad = row.clone();
+            bad[table.column_index("game_id").unwrap()] = Value::Null;
+            assert!(warehouse.replace(table, ReplaceScope::WholeTable, vec![bad], false).await.is_err());
+            let count = warehouse.query(&Query::new("SELECT count(*) FROM {nba_raw.nbac_schedule}")).await.unwrap();
+            assert_eq!(count.rows, vec![vec![Value::Int(1)]]);
+        });
+    }
+}

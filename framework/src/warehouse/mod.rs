@@ -1,0 +1,250 @@
+//! The `Warehouse` seam: bulk reads with bound parameters and atomic keyed writes.
+//!
+//! Processors and the runner speak to [`Warehouse`] only, so a backend slots in without
+//! touching them. SQL is written once in a dialect both backends accept: tables as
+//! `{dataset.table}` placeholders (resolved with `DATASET_PREFIX` by the backend) and values as
+//! `@name` parameters (README §4 item 8: no data is ever interpolated into SQL text).
+
+pub mod duckdb;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+use crate::config::{Settings, WarehouseUrl};
+use crate::schema::Table;
+use crate::value::{ToValue, Value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    #[error("cannot open warehouse {url}: {message}")]
+    Open { url: String, message: String },
+    #[error("query failed: {message} (query: {sql})")]
+    Query { sql: String, message: String },
+    #[error("write to {table} failed: {message}")]
+    Write { table: String, message: String },
+    #[error("write to {table} would duplicate key {key}: nothing was written")]
+    DuplicateKey { table: String, key: String },
+    #[error("unknown table {0} in query")]
+    UnknownTable(String),
+    #[error("parameter @{0} is used in the query but not bound")]
+    UnboundParameter(String),
+    #[error("the {0} backend is not available in this build")]
+    Unsupported(&'static str),
+}
+
+/// SQL text with `{dataset.table}` placeholders and `@name` parameters, plus the bound values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub sql: String,
+    pub parameters: Vec<(String, Value)>,
+}
+
+impl Query {
+    pub fn new(sql: impl Into<String>) -> Self {
+        Query { sql: sql.into(), parameters: Vec::new() }
+    }
+
+    /// Binds `@name` to a value.
+    pub fn bind(mut self, name: &str, value: impl ToValue) -> Self {
+        self.parameters.push((name.to_owned(), value.to_value()));
+        self
+    }
+
+    /// Binds `@name` to a list, for `IN UNNEST(@name)`-free dialects: expands to `@name_0, @name_1, …`
+    /// in place of the `@name` token.
+    pub fn bind_list<T: ToValue>(mut self, name: &str, values: &[T]) -> Self {
+        let names: Vec<String> = (0..values.len()).map(|index| format!("@{name}_{index}")).collect();
+        let list = if names.is_empty() { "NULL".to_owned() } else { names.join(", ") };
+        self.sql = replace_parameter_token(&self.sql, name, &list);
+        for (index, value) in values.iter().enumerate() {
+            self.parameters.push((format!("{name}_{index}"), value.to_value()));
+        }
+        self
+    }
+}
+
+fn replace_parameter_token(sql: &str, name: &str, replacement: &str) -> String {
+    let token = format!("@{name}");
+    let mut result = String::with_capacity(sql.len() + replacement.len());
+    let mut rest = sql;
+    while let Some(position) = rest.find(&token) {
+        let after = &rest[position + token.len()..];
+        let continues = after.chars().next().is_some_and(|character| character.is_alphanumeric() || character == '_');
+        result.push_str(&rest[..position]);
+        if continues {
+            result.push_str(&token);
+        } else {
+            result.push_str(replacement);
+        }
+        rest = after;
+    }
+    result.push_str(rest);
+    result
+}
+
+/// Rows returned by a query, with the column names in select order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResultSet {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl ResultSet {
+    /// Index of a column by name.
+    ///
+    /// # Errors
+    /// The column is not in the result (a programming error in the query, reported by name).
+    pub fn column(&self, name: &str) -> Result<usize, WarehouseError> {
+        self.columns.iter().position(|column| column == name).ok_or_else(|| WarehouseError::Query {
+            sql: String::new(),
+            message: format!("column {name} is not in the result"),
+        })
+    }
+}
+
+/// Which existing rows a write replaces.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplaceScope {
+    /// Every row whose partition column holds one of these dates (a processor's dates, or the
+    /// dates a fixture file covers).
+    Partitions(Vec<NaiveDate>),
+    /// The whole table (fixture files of unpartitioned tables).
+    WholeTable,
+    /// Rows whose key equals the key of one of the new rows (an upsert).
+    Keys,
+}
+
+/// What a write did, for run history.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    pub rows_deleted: u64,
+    pub rows_inserted: u64,
+}
+
+/// A warehouse backend. Every method is one round trip (or one transaction) however many rows.
+#[async_trait]
+pub trait Warehouse: Send + Sync {
+    /// Creates the datasets and tables that do not exist yet.
+    async fn ensure_tables(&self, tables: &[&'static Table]) -> Result<(), WarehouseError>;
+
+    async fn query(&self, query: &Query) -> Result<ResultSet, WarehouseError>;
+
+    /// Replaces the rows in `scope` by `rows` (cells in the table's column order) atomically:
+    /// readers see the old rows or the new ones, never a mix, and a failure leaves the old rows.
+    /// With `unique_key`, a result holding two rows with one key is refused (README §4 item 1).
+    async fn replace(
+        &self,
+        table: &'static Table,
+        scope: ReplaceScope,
+        rows: Vec<Vec<Value>>,
+        unique_key: bool,
+    ) -> Result<WriteReport, WarehouseError>;
+
+    /// Appends rows (run history, failures): one write however many rows.
+    async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError>;
+}
+
+/// Opens the configured backend and creates any missing table.
+///
+/// # Errors
+/// The warehouse cannot be opened, or its tables cannot be created.
+pub async fn open(settings: &Settings) -> Result<Arc<dyn Warehouse>, WarehouseError> {
+    let warehouse: Arc<dyn Warehouse> = match &settings.warehouse {
+        WarehouseUrl::DuckDb { path } => Arc::new(duckdb::DuckDbWarehouse::open(path, &settings.dataset_prefix)?),
+        WarehouseUrl::BigQuery { .. } => return Err(WarehouseError::Unsupported("bigquery")),
+    };
+    warehouse.ensure_tables(&Table::all().collect::<Vec<_>>()).await?;
+    Ok(warehouse)
+}
+
+/// Splits SQL into text and `@name` parameter tokens, and `{dataset.table}` placeholders into
+/// tables, outside quoted strings. Backends render each piece in their own syntax.
+pub(crate) fn render_sql(
+    sql: &str,
+    mut render_table: impl FnMut(&'static Table) -> String,
+    mut render_parameter: impl FnMut(&str) -> Result<String, WarehouseError>,
+) -> Result<String, WarehouseError> {
+    let mut output = String::with_capacity(sql.len() + 64);
+    let mut characters = sql.char_indices().peekable();
+    let mut quote: Option<char> = None;
+    while let Some((position, character)) = characters.next() {
+        if let Some(open) = quote {
+            output.push(character);
+            if character == open {
+                quote = None;
+            }
+            continue;
+        }
+        match character {
+            '\'' | '"' => {
+                quote = Some(character);
+                output.push(character);
+            }
+            '{' => {
+                let end = sql[position..].find('}').map(|offset| position + offset);
+                let Some(end) = end else {
+                    output.push(character);
+                    continue;
+                };
+                let name = &sql[position + 1..end];
+                let table = Table::find(name).ok_or_else(|| WarehouseError::UnknownTable(name.to_owned()))?;
+                output.push_str(&render_table(table));
+                while characters.peek().is_some_and(|(next, _)| *next <= end) {
+                    characters.next();
+                }
+            }
+            '@' => {
+                let mut name = String::new();
+                while let Some((_, next)) = characters.peek() {
+                    if next.is_alphanumeric() || *next == '_' {
+                        name.push(*next);
+                        characters.next();
+                    } else {
+                        break;
+                    }
+                }
+                output.push_str(&render_parameter(&name)?);
+            }
+            _ => output.push(character),
+        }
+    }
+    Ok(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_and_parameters_are_rendered_outside_strings() {
+        let mut parameters = Vec::new();
+        let sql = render_sql(
+            "SELECT '@x {a}' FROM {nba_raw.nbac_schedule} WHERE game_date = @date AND x = @date",
+            |table| format!("\"p_{}\".\"{}\"", table.dataset.base_name(), table.name),
+            |name| {
+                parameters.push(name.to_owned());
+                Ok("?".to_owned())
+            },
+        )
+        .unwrap();
+        assert_eq!(sql, "SELECT '@x {a}' FROM \"p_nba_raw\".\"nbac_schedule\" WHERE game_date = ? AND x = ?");
+        assert_eq!(parameters, ["date", "date"]);
+    }
+
+    #[test]
+    fn unknown_tables_are_named() {
+        let error = render_sql("SELECT 1 FROM {nba_raw.nope}", |_| String::new(), |_| Ok(String::new()));
+        assert_eq!(error.unwrap_err().to_string(), "unknown table nba_raw.nope in query");
+    }
+
+    #[test]
+    fn lists_expand_to_one_parameter_each() {
+        let query = Query::new("WHERE d IN (@dates) AND e = @dates_other").bind_list("dates", &[1i64, 2]);
+        assert_eq!(query.sql, "WHERE d IN (@dates_0, @dates_1) AND e = @dates_other");
+        assert_eq!(query.parameters.len(), 2);
+        let empty = Query::new("WHERE d IN (@dates)").bind_list::<i64>("dates", &[]);
+        assert_eq!(empty.sql, "WHERE d IN (NULL)");
+    }
+}
