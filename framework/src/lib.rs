@@ -16,3 +16,7 @@ pub use processor::{EntityFailure, FailureCategory, RunContext, SourceUsage};
 pub use value::{TableRow, ToValue, Value};
 pub mod config;
 pub mod warehouse;
+pub mod dates;
+pub mod fixtures;
+pub mod dispatch;
+pub mod progress;

@@ -1,0 +1,204 @@
+//! Season arithmetic and the schedule: which dates have games, when a season starts, and which
+//! dates fall in the early-season bootstrap window (README §4 item 6).
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::schema::raw::NBAC_SCHEDULE;
+use crate::warehouse::{Query, Warehouse, WarehouseError};
+
+/// Days from the season's first regular-season game during which PCF and MLFS skip
+/// (`BOOTSTRAP_DAYS`, reference-framework.md §3.5).
+pub const BOOTSTRAP_DAYS: i64 = 14;
+
+/// The season a date belongs to, named by its starting year: October onwards is the new season.
+pub fn season_year(date: NaiveDate) -> i32 {
+    if date.month() >= 10 { date.year() } else { date.year() - 1 }
+}
+
+/// `2023-24` for season year 2023, the registry's `season` format.
+pub fn season_label(season_year: i32) -> String {
+    format!("{}-{:02}", season_year, (season_year + 1) % 100)
+}
+
+/// The reference's fallback season starts, used when the schedule has no game of the season.
+fn fallback_season_start(season_year: i32) -> NaiveDate {
+    let (month, day) = match season_year {
+        2021 => (10, 19),
+        2022 => (10, 18),
+        2023 => (10, 24),
+        2024 => (10, 22),
+        _ => (10, 22),
+    };
+    NaiveDate::from_ymd_opt(season_year, month, day).expect("October dates exist")
+}
+
+/// The kind of game, from the first three digits of the NBA game id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GameType {
+    Preseason,
+    RegularSeason,
+    AllStar,
+    Playoffs,
+    PlayIn,
+    CupFinal,
+    Unknown,
+}
+
+impl GameType {
+    pub fn from_game_id(game_id: &str) -> GameType {
+        match game_id.get(..3) {
+            Some("001") => GameType::Preseason,
+            Some("002") => GameType::RegularSeason,
+            Some("003") => GameType::AllStar,
+            Some("004") => GameType::Playoffs,
+            Some("005") => GameType::PlayIn,
+            Some("006") => GameType::CupFinal,
+            _ => GameType::Unknown,
+        }
+    }
+
+    /// Regular season, play-in and playoffs: the dates a range run processes (README §3.1).
+    pub fn is_processed(self) -> bool {
+        matches!(self, GameType::RegularSeason | GameType::PlayIn | GameType::Playoffs)
+    }
+}
+
+/// One scheduled game, as far as the framework needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduledGame {
+    pub game_id: String,
+    pub game_date: NaiveDate,
+    pub season_year: i32,
+    pub game_type: GameType,
+}
+
+/// The games of `nba_raw.nbac_schedule` for the seasons a run touches.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Schedule {
+    games: Vec<ScheduledGame>,
+}
+
+impl Schedule {
+    pub fn new(mut games: Vec<ScheduledGame>) -> Self {
+        games.sort_by(|left, right| (left.game_date, &left.game_id).cmp(&(right.game_date, &right.game_id)));
+        Schedule { games }
+    }
+
+    /// Reads every game with a date in `[first, last]` widened to whole seasons (one query).
+    ///
+    /// # Errors
+    /// The schedule query fails.
+    pub async fn load(warehouse: &dyn Warehouse, first: NaiveDate, last: NaiveDate) -> Result<Self, WarehouseError> {
+        let from = NaiveDate::from_ymd_opt(season_year(first), 7, 1).expect("July 1st exists");
+        let until = NaiveDate::from_ymd_opt(season_year(last) + 1, 6, 30).expect("June 30th exists");
+        let query = Query::new(format!(
+            "SELECT game_id, game_date, season_year FROM {{{NBAC_SCHEDULE}}} \
+             WHERE game_date BETWEEN @from AND @until"
+        ))
+        .bind("from", from)
+        .bind("until", until);
+        let result = warehouse.query(&query).await?;
+        let games = result
+            .rows
+            .iter()
+            .filter_map(|row| {
+                let game_id = row[0].as_str()?.to_owned();
+                let game_date = row[1].as_date()?;
+                let season = row[2].as_i64().map_or_else(|| season_year(game_date), |year| year as i32);
+                Some(ScheduledGame { game_type: GameType::from_game_id(&game_id), game_id, game_date, season_year: season })
+            })
+            .collect();
+        Ok(Schedule::new(games))
+    }
+
+    /// Dates in `[start, end]` with at least one regular-season, play-in or playoff game.
+    pub fn game_dates(&self, start: NaiveDate, end: NaiveDate) -> Vec<NaiveDate> {
+        let mut dates: Vec<NaiveDate> = self
+            .games
+            .iter()
+            .filter(|game| game.game_type.is_processed() && (start..=end).contains(&game.game_date))
+            .map(|game| game.game_date)
+            .collect();
+        dates.dedup();
+        dates
+    }
+
+    /// The season's first regular-season game date, else the reference's fallback table.
+    pub fn season_start(&self, season: i32) -> NaiveDate {
+        self.games
+            .iter()
+            .find(|game| game.season_year == season && game.game_type == GameType::RegularSeason)
+            .map_or_else(|| fallback_season_start(season), |game| game.game_date)
+    }
+
+    /// Whether `date` is in days 0–13 of its season (README §4 item 6).
+    pub fn is_early_season(&self, date: NaiveDate) -> bool {
+        let days = (date - self.season_start(season_year(date))).num_days();
+        (0..BOOTSTRAP_DAYS).contains(&days)
+    }
+}
+
+/// Every calendar date in `[start, end]` (`--all-days`).
+pub fn calendar_dates(start: NaiveDate, end: NaiveDate) -> Vec<NaiveDate> {
+    start.iter_days().take_while(|date| *date <= end).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn game(id: &str, day: &str) -> ScheduledGame {
+        ScheduledGame { game_id: id.into(), game_date: date(day), season_year: 2024, game_type: GameType::from_game_id(id) }
+    }
+
+    #[test]
+    fn season_year_turns_over_in_october() {
+        assert_eq!(season_year(date("2024-10-01")), 2024);
+        assert_eq!(season_year(date("2025-04-13")), 2024);
+        assert_eq!(season_year(date("2024-09-30")), 2023);
+        assert_eq!(season_label(2023), "2023-24");
+        assert_eq!(season_label(2099), "2099-00");
+    }
+
+    #[test]
+    fn season_start_comes_from_the_first_regular_season_game() {
+        let schedule = Schedule::new(vec![
+            game("0012400001", "2024-10-04"),
+            game("0022400002", "2024-10-22"),
+            game("0022400061", "2024-10-23"),
+        ]);
+        assert_eq!(schedule.season_start(2024), date("2024-10-22"));
+        assert!(schedule.is_early_season(date("2024-10-22")));
+        assert!(schedule.is_early_season(date("2024-11-04")));
+        assert!(!schedule.is_early_season(date("2024-11-05")));
+        assert!(!schedule.is_early_season(date("2024-10-21")), "preseason is before day 0");
+    }
+
+    #[test]
+    fn without_schedule_rows_the_fallback_table_decides() {
+        let schedule = Schedule::default();
+        assert_eq!(schedule.season_start(2023), date("2023-10-24"));
+        assert_eq!(schedule.season_start(2030), date("2030-10-22"));
+    }
+
+    #[test]
+    fn ranges_keep_only_processed_game_dates() {
+        let schedule = Schedule::new(vec![
+            game("0012400001", "2024-10-04"),
+            game("0022400002", "2024-10-22"),
+            game("0022400003", "2024-10-22"),
+            game("0032400001", "2025-02-16"),
+            game("0052400001", "2025-04-15"),
+            game("0042400101", "2025-04-19"),
+        ]);
+        assert_eq!(
+            schedule.game_dates(date("2024-10-01"), date("2025-06-30")),
+            vec![date("2024-10-22"), date("2025-04-15"), date("2025-04-19")]
+        );
+        assert_eq!(calendar_dates(date("2024-12-30"), date("2025-01-02")).len(), 4);
+    }
+}

@@ -1,0 +1,154 @@
+//! Serial and parallel dispatch of a pure per-entity function.
+//!
+//! Both paths run the same closure over the same slice and return results in entity order, so
+//! parallel output is identical to serial (README §4 item 2). A panic inside one entity is caught
+//! and becomes that entity's `PROCESSING_ERROR`; the others complete (README §4 item 3). The
+//! parallel path runs on a rayon pool, off the async workers.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use rayon::prelude::*;
+
+use crate::processor::{EntityFailure, FailureCategory};
+use crate::progress::Progress;
+
+/// How entities are dispatched: `ENABLE_PLAYER_PARALLELIZATION=false` (or `--serial`) is serial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DispatchMode {
+    Serial,
+    Parallel { workers: usize },
+}
+
+impl DispatchMode {
+    pub fn workers(self) -> Option<usize> {
+        match self {
+            DispatchMode::Serial => None,
+            DispatchMode::Parallel { workers } => Some(workers),
+        }
+    }
+}
+
+/// The rows and failures of one dispatch, in entity order.
+#[derive(Debug)]
+pub struct Dispatched<R> {
+    pub rows: Vec<R>,
+    pub failures: Vec<EntityFailure>,
+}
+
+/// A worker pool sized once per run; serial mode needs none.
+pub struct Dispatcher {
+    mode: DispatchMode,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl Dispatcher {
+    /// # Errors
+    /// The operating system refuses the worker threads.
+    pub fn new(mode: DispatchMode) -> Result<Self, rayon::ThreadPoolBuildError> {
+        let pool = match mode {
+            DispatchMode::Serial => None,
+            DispatchMode::Parallel { workers } => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(workers)
+                    .thread_name(|index| format!("entity-worker-{index}"))
+                    .build()?,
+            ),
+        };
+        Ok(Dispatcher { mode, pool })
+    }
+
+    pub fn mode(&self) -> DispatchMode {
+        self.mode
+    }
+
+    /// Runs `work` on every entity; `entity_id` names an entity whose computation panicked.
+    pub fn run<E, R, W, I>(&self, entities: &[E], progress: &Progress, work: W, entity_id: I) -> Dispatched<R>
+    where
+        E: Sync,
+        R: Send,
+        W: Fn(&E) -> Result<R, EntityFailure> + Sync,
+        I: Fn(&E) -> String + Sync,
+    {
+        let run_one = |entity: &E| {
+            let outcome = catch_unwind(AssertUnwindSafe(|| work(entity))).unwrap_or_else(|panic| {
+                Err(EntityFailure::new(entity_id(entity), FailureCategory::ProcessingError, panic_message(panic.as_ref())))
+            });
+            progress.entity_done();
+            outcome
+        };
+        let outcomes: Vec<Result<R, EntityFailure>> = match &self.pool {
+            None => entities.iter().map(run_one).collect(),
+            Some(pool) => pool.install(|| entities.par_iter().map(run_one).collect()),
+        };
+        let mut dispatched = Dispatched { rows: Vec::with_capacity(outcomes.len()), failures: Vec::new() };
+        for outcome in outcomes {
+            match outcome {
+                Ok(row) => dispatched.rows.push(row),
+                Err(failure) => dispatched.failures.push(failure),
+            }
+        }
+        dispatched
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_owned());
+    format!("panic: {detail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::EntityNoun;
+
+    fn toy(entity: &u64) -> Result<u64, EntityFailure> {
+        if entity % 997 == 0 {
+            return Err(EntityFailure::new(entity.to_string(), FailureCategory::MissingData, "multiple of 997"));
+        }
+        Ok(entity.wrapping_mul(2_654_435_761) % 1_000_003)
+    }
+
+    fn dispatch(mode: DispatchMode, entities: &[u64]) -> Dispatched<u64> {
+        let progress = Progress::start(EntityNoun::Players, entities.len(), "toy");
+        Dispatcher::new(mode).unwrap().run(entities, &progress, toy, |entity| entity.to_string())
+    }
+
+    #[test]
+    fn parallel_equals_serial_on_ten_thousand_entities() {
+        let entities: Vec<u64> = (1..=10_000).collect();
+        let serial = dispatch(DispatchMode::Serial, &entities);
+        let parallel = dispatch(DispatchMode::Parallel { workers: 4 }, &entities);
+        assert_eq!(serial.rows, parallel.rows);
+        assert_eq!(serial.failures, parallel.failures);
+        assert_eq!(serial.rows.len(), 9_990);
+        assert_eq!(serial.failures.len(), 10);
+        assert_eq!(serial.rows[0], 2_654_435_761 % 1_000_003);
+    }
+
+    #[test]
+    fn a_panicking_entity_becomes_one_processing_error() {
+        let entities: Vec<u64> = (1..=200).collect();
+        let progress = Progress::start(EntityNoun::Players, entities.len(), "toy");
+        let dispatcher = Dispatcher::new(DispatchMode::Parallel { workers: 3 }).unwrap();
+        let outcome = dispatcher.run(
+            &entities,
+            &progress,
+            |entity| if *entity == 77 { panic!("bad entity {entity}") } else { Ok(*entity) },
+            |entity| format!("player{entity}"),
+        );
+        assert_eq!(outcome.rows.len(), 199);
+        assert_eq!(
+            outcome.failures,
+            vec![EntityFailure {
+                entity_id: "player77".into(),
+                category: FailureCategory::ProcessingError,
+                reason: "panic: bad entity 77".into(),
+                can_retry: false,
+            }]
+        );
+    }
+}

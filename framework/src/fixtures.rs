@@ -1,0 +1,251 @@
+//! Fixture files: CSV in and out of the warehouse (README §3.4).
+//!
+//! A fixture directory holds `<dataset>.<table>.csv` files whose header names a subset of the
+//! table's columns. Empty fields are NULL, booleans `true`/`false`, dates `YYYY-MM-DD`,
+//! timestamps RFC 3339, arrays JSON text. Loading replaces the partitions a file covers (the whole
+//! table when it has no partition column) and keeps duplicate rows, as upstream BigQuery tables do.
+//! Export writes every column in schema order, rows sorted by key, in the canonical form that
+//! loading reads back: load → export is byte-for-byte stable.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+use crate::schema::{ColumnType, Table};
+use crate::value::Value;
+use crate::warehouse::{Query, ReplaceScope, Warehouse, WarehouseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    #[error("cannot read {path}: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error("{path}: file name is not <dataset>.<table>.csv of a known table")]
+    UnknownTable { path: PathBuf },
+    #[error("{path}: unknown column {column} for table {table}")]
+    UnknownColumn { path: PathBuf, table: String, column: String },
+    #[error("{path} line {line}: column {column}: invalid value {value:?}: {expected}")]
+    InvalidValue { path: PathBuf, line: u64, column: String, value: String, expected: &'static str },
+    #[error("{path}: {source}")]
+    Warehouse { path: PathBuf, source: WarehouseError },
+    #[error("cannot write the export: {0}")]
+    Write(String),
+}
+
+/// What loading one file did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadedFile {
+    pub table: &'static Table,
+    pub rows: usize,
+}
+
+/// Loads every `*.csv` file of `directory`, in file-name order.
+///
+/// # Errors
+/// The first file that cannot be read, names an unknown table or column, holds a value of the
+/// wrong type, or cannot be written; files before it stay loaded.
+pub async fn load_directory(warehouse: &dyn Warehouse, directory: &Path) -> Result<Vec<LoadedFile>, FixtureError> {
+    let read_error = |message: String| FixtureError::Read { path: directory.to_owned(), message };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(directory)
+        .map_err(|error| read_error(error.to_string()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "csv"))
+        .collect();
+    paths.sort();
+    let mut loaded = Vec::with_capacity(paths.len());
+    for path in paths {
+        loaded.push(load_file(warehouse, &path).await?);
+    }
+    Ok(loaded)
+}
+
+/// Loads one fixture file.
+///
+/// # Errors
+/// As [`load_directory`], for this file.
+pub async fn load_file(warehouse: &dyn Warehouse, path: &Path) -> Result<LoadedFile, FixtureError> {
+    let table = table_of_file(path)?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| FixtureError::Read { path: path.to_owned(), message: error.to_string() })?;
+    let rows = parse_rows(path, table, &text)?;
+    let scope = match table.partition {
+        Some(partition) => {
+            let index = table.column_index(partition).expect("partition columns exist (schema test)");
+            let dates: BTreeSet<NaiveDate> = rows.iter().filter_map(|row| row[index].as_date()).collect();
+            ReplaceScope::Partitions(dates.into_iter().collect())
+        }
+        None => ReplaceScope::WholeTable,
+    };
+    let count = rows.len();
+    warehouse
+        .replace(table, scope, rows, false)
+        .await
+        .map_err(|source| FixtureError::Warehouse { path: path.to_owned(), source })?;
+    Ok(LoadedFile { table, rows: count })
+}
+
+fn table_of_file(path: &Path) -> Result<&'static Table, FixtureError> {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_suffix(".csv"))
+        .and_then(Table::find)
+        .ok_or_else(|| FixtureError::UnknownTable { path: path.to_owned() })
+}
+
+/// Parses CSV text into full-width rows in the table's column order (absent columns NULL).
+///
+/// # Errors
+/// An unknown column or a value that does not parse as its column's type.
+pub fn parse_rows(path: &Path, table: &'static Table, text: &str) -> Result<Vec<Vec<Value>>, FixtureError> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let csv_error = |error: csv::Error| FixtureError::Read { path: path.to_owned(), message: error.to_string() };
+    let headers = reader.headers().map_err(csv_error)?.clone();
+    let mut positions = Vec::with_capacity(headers.len());
+    for header in &headers {
+        let index = table.column_index(header).ok_or_else(|| FixtureError::UnknownColumn {
+            path: path.to_owned(),
+            table: table.to_string(),
+            column: header.to_owned(),
+        })?;
+        positions.push(index);
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(csv_error)?;
+        let line = record.position().map_or(0, |position| position.line());
+        let mut row = vec![Value::Null; table.columns.len()];
+        for (field, &index) in record.iter().zip(&positions) {
+            let column = &table.columns[index];
+            row[index] = parse_cell(field, column.column_type).map_err(|expected| FixtureError::InvalidValue {
+                path: path.to_owned(),
+                line,
+                column: column.name.to_owned(),
+                value: field.to_owned(),
+                expected,
+            })?;
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Parses one field; the error says what was expected.
+pub fn parse_cell(field: &str, column_type: ColumnType) -> Result<Value, &'static str> {
+    if field.is_empty() {
+        return Ok(Value::Null);
+    }
+    match column_type {
+        ColumnType::String | ColumnType::Json => Ok(Value::String(field.to_owned())),
+        ColumnType::Int64 => field.parse().map(Value::Int).map_err(|_| "expected a whole number"),
+        ColumnType::Float64 | ColumnType::Numeric { .. } => {
+            field.parse().map(Value::Float).map_err(|_| "expected a number")
+        }
+        ColumnType::Bool => match field {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err("expected true or false"),
+        },
+        ColumnType::Date => field.parse().map(Value::Date).map_err(|_| "expected a date YYYY-MM-DD"),
+        ColumnType::Timestamp => DateTime::parse_from_rfc3339(field)
+            .map(|timestamp| Value::Timestamp(timestamp.with_timezone(&Utc)))
+            .map_err(|_| "expected an RFC 3339 timestamp"),
+        ColumnType::Float64Array => serde_json::from_str(field).map(Value::FloatArray).map_err(|_| "expected a JSON array of numbers"),
+        ColumnType::StringArray => serde_json::from_str(field).map(Value::StringArray).map_err(|_| "expected a JSON array of strings"),
+    }
+}
+
+/// Formats one cell in the canonical fixture form.
+pub fn format_cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Int(number) => number.to_string(),
+        Value::Float(number) => format!("{number:?}"),
+        Value::String(text) => text.clone(),
+        Value::Date(date) => date.format("%Y-%m-%d").to_string(),
+        Value::Timestamp(timestamp) => timestamp.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        Value::FloatArray(numbers) => serde_json::to_string(numbers).expect("finite floats serialise"),
+        Value::StringArray(texts) => serde_json::to_string(texts).expect("strings serialise"),
+    }
+}
+
+/// Writes `table` (only `date`'s partition when given) as canonical CSV, sorted by key.
+///
+/// # Errors
+/// The query fails, or `output` cannot be written.
+pub async fn export_table(
+    warehouse: &dyn Warehouse,
+    table: &'static Table,
+    date: Option<NaiveDate>,
+    output: impl Write,
+) -> Result<usize, FixtureError> {
+    let columns: Vec<String> = table.column_names().map(|name| format!("\"{name}\"")).collect();
+    let order: Vec<String> = if table.key.is_empty() {
+        columns.clone()
+    } else {
+        table.key.iter().map(|key| format!("\"{key}\"")).chain(columns.iter().cloned()).collect()
+    };
+    let mut sql = format!("SELECT {} FROM {{{table}}}", columns.join(", "));
+    let mut query_date = None;
+    if let (Some(date), Some(partition)) = (date, table.partition) {
+        sql.push_str(&format!(" WHERE \"{partition}\" = @date"));
+        query_date = Some(date);
+    }
+    sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    let mut query = Query::new(sql);
+    if let Some(date) = query_date {
+        query = query.bind("date", date);
+    }
+    let result = warehouse
+        .query(&query)
+        .await
+        .map_err(|source| FixtureError::Warehouse { path: PathBuf::from(table.to_string()), source })?;
+    let mut writer = csv::Writer::from_writer(output);
+    let write_error = |error: csv::Error| FixtureError::Write(error.to_string());
+    writer.write_record(table.column_names()).map_err(write_error)?;
+    for row in &result.rows {
+        writer.write_record(row.iter().map(format_cell)).map_err(write_error)?;
+    }
+    writer.flush().map_err(|error| FixtureError::Write(error.to_string()))?;
+    Ok(result.rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_parse_and_format_canonically() {
+        let cases = [
+            ("12", ColumnType::Int64, Value::Int(12)),
+            ("20.5", ColumnType::Numeric { precision: 5, scale: 1 }, Value::Float(20.5)),
+            ("true", ColumnType::Bool, Value::Bool(true)),
+            ("2024-01-15", ColumnType::Date, Value::Date("2024-01-15".parse().unwrap())),
+            ("[1.0,2.5]", ColumnType::Float64Array, Value::FloatArray(vec![1.0, 2.5])),
+            ("[\"a\",\"b\"]", ColumnType::StringArray, Value::StringArray(vec!["a".into(), "b".into()])),
+            ("2024-01-15T03:04:05Z", ColumnType::Timestamp, Value::Timestamp("2024-01-15T03:04:05Z".parse().unwrap())),
+            ("", ColumnType::Int64, Value::Null),
+        ];
+        for (text, column_type, expected) in cases {
+            let parsed = parse_cell(text, column_type).unwrap();
+            assert_eq!(parsed, expected);
+            assert_eq!(format_cell(&parsed), text);
+        }
+    }
+
+    #[test]
+    fn bad_cells_say_what_was_expected() {
+        assert_eq!(parse_cell("1.5", ColumnType::Int64), Err("expected a whole number"));
+        assert_eq!(parse_cell("yes", ColumnType::Bool), Err("expected true or false"));
+        assert_eq!(parse_cell("15/01/2024", ColumnType::Date), Err("expected a date YYYY-MM-DD"));
+    }
+
+    #[test]
+    fn unknown_columns_are_named() {
+        let table = Table::find("nba_raw.nbac_schedule").unwrap();
+        let error = parse_rows(Path::new("x.csv"), table, "game_id,colour\n1,red\n").unwrap_err();
+        assert_eq!(error.to_string(), "x.csv: unknown column colour for table nba_raw.nbac_schedule");
+    }
+}
