@@ -63,6 +63,12 @@ pub struct Settings {
     /// `CLOUD_RUN_TASK_INDEX` / `CLOUD_RUN_TASK_COUNT`: date `i` of a list goes to task `i mod count`.
     pub task_index: usize,
     pub task_count: usize,
+    /// `K_SERVICE` (Cloud Run), else `HOSTNAME`, else `local`: run history's `execution_host`.
+    pub execution_host: String,
+    /// `K_REVISION` on Cloud Run.
+    pub cloud_run_revision: Option<String>,
+    /// `TRIGGERED_BY`, else `manual`.
+    pub triggered_by: String,
 }
 
 /// The per-processor worker variables of the chain `X_WORKERS` → `PARALLELIZATION_WORKERS` → 10.
@@ -80,6 +86,10 @@ struct RawEnvironment {
     bigquery_emulator_host: Option<String>,
     cloud_run_task_index: Option<String>,
     cloud_run_task_count: Option<String>,
+    k_service: Option<String>,
+    k_revision: Option<String>,
+    hostname: Option<String>,
+    triggered_by: Option<String>,
 }
 
 impl Settings {
@@ -151,6 +161,9 @@ impl Settings {
             bigquery_emulator_host: raw.bigquery_emulator_host.filter(|host| !host.is_empty()),
             task_index,
             task_count,
+            execution_host: raw.k_service.clone().or(raw.hostname).unwrap_or_else(|| "local".to_owned()),
+            cloud_run_revision: raw.k_revision,
+            triggered_by: raw.triggered_by.unwrap_or_else(|| "manual".to_owned()),
         })
     }
 

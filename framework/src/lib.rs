@@ -1,22 +1,40 @@
 //! Shared processing framework of the three processors.
 //!
+//! A processor implements [`Processor`]: what to read in bulk, a pure per-entity computation,
+//! and its output row. The framework owns everything around it, once for all three.
+//!
 //! # Layout
-//! - [`processor`]: the contract a processor implements and its per-entity failure type.
-//! - [`value`]: the backend-neutral cell and the typed output rows (`table_row!`).
-//! - [`schema`]: every table's columns, keys and partition column.
-//! - [`rounding`], [`digest`]: Python number semantics and hashes every processor shares.
+//! - [`processor`]: the contract a processor implements, per-entity failures, run context.
+//! - [`runner`]: the lifecycle of a run over dates: preflight, skips, dispatch, atomic save,
+//!   run history. [`cli`]: the shared command line and `main` of every binary.
+//! - [`dispatch`]: serial and parallel dispatch with panic isolation. [`progress`]: the
+//!   reference's log lines and a terminal progress bar.
+//! - [`config`]: environment → validated settings.
+//! - [`warehouse`]: the backend seam and the embedded DuckDB backend. [`reader`]: bulk reads
+//!   with input digests. [`schema`]: every table's columns and keys. [`fixtures`]: CSV load and
+//!   export. [`history`]: run history and failure rows.
+//! - [`value`]: cells and typed output rows. [`rounding`], [`digest`], [`dates`]: helpers every
+//!   processor shares (Python rounding, hashes, seasons and the schedule).
 
+pub mod cli;
+pub mod config;
+pub mod dates;
 pub mod digest;
+pub mod dispatch;
+pub mod fixtures;
+pub mod history;
 pub mod processor;
+pub mod progress;
+pub mod reader;
 pub mod rounding;
+pub mod runner;
 pub mod schema;
 pub mod value;
-
-pub use processor::{EntityFailure, FailureCategory, RunContext, SourceUsage};
-pub use value::{TableRow, ToValue, Value};
-pub mod config;
 pub mod warehouse;
-pub mod dates;
-pub mod fixtures;
-pub mod dispatch;
-pub mod progress;
+
+pub use processor::{
+    Dependency, EntityFailure, FailureCategory, Phase, Processor, ProcessorInfo, RunContext, SideWrite, SourceUsage,
+};
+pub use reader::{DateFilter, ExtractError, InputReader, RowView, TableRows};
+pub use value::{TableRow, ToValue, Value};
+pub use warehouse::{Query, ReplaceScope, Warehouse, WarehouseError};

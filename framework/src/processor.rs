@@ -96,6 +96,140 @@ impl SourceUsage {
     }
 }
 
+/// Which half of the pipeline a processor belongs to; decides its log words, stats-line prefix,
+/// failures table and run-history `phase`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Phase 3 (PGS): counts player-game records, writes `nba_processing.analytics_failures`.
+    Analytics,
+    /// Phase 4 (PCF, MLFS): counts players, writes `nba_processing.precompute_failures`.
+    Precompute,
+}
+
+impl Phase {
+    pub fn run_history_name(self) -> &'static str {
+        match self {
+            Phase::Analytics => "phase_3_analytics",
+            Phase::Precompute => "phase_4_precompute",
+        }
+    }
+
+    pub fn stats_prefix(self) -> &'static str {
+        match self {
+            Phase::Analytics => "ANALYTICS_STATS",
+            Phase::Precompute => "PRECOMPUTE_STATS",
+        }
+    }
+
+    pub fn entity_noun(self) -> crate::progress::EntityNoun {
+        match self {
+            Phase::Analytics => crate::progress::EntityNoun::Records,
+            Phase::Precompute => crate::progress::EntityNoun::Players,
+        }
+    }
+
+    pub fn failures_table(self) -> &'static crate::schema::Table {
+        match self {
+            Phase::Analytics => &crate::schema::processing::ANALYTICS_FAILURES,
+            Phase::Precompute => &crate::schema::processing::PRECOMPUTE_FAILURES,
+        }
+    }
+}
+
+/// An upstream table a date needs (reference-framework.md §3.3, simplified to what the port
+/// decisions keep: existence per date always, freshness only in live mode, README §4 item 5).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dependency {
+    pub table: &'static crate::schema::Table,
+    /// The column holding the processed date (`game_date`, `analysis_date`, `cache_date`).
+    pub date_column: &'static str,
+    /// Rows a live run expects (`expected_count_min`); a backfill needs one.
+    pub expected_rows: i64,
+    /// A missing critical dependency fails the date; a missing optional one is only reported.
+    pub critical: bool,
+    /// Live mode warns when the newest `processed_at` is older than this before the date ends.
+    pub max_age_hours: i64,
+}
+
+/// The static description of a processor.
+#[derive(Debug)]
+pub struct ProcessorInfo {
+    /// The reference's class name, used in run history and failures (`PlayerCompositeFactorsProcessor`).
+    pub name: &'static str,
+    pub phase: Phase,
+    pub output: &'static crate::schema::Table,
+    /// The processor's own worker variable in the chain of README §3.2 (`PCF_WORKERS`).
+    pub workers_variable: &'static str,
+    /// PCF and MLFS skip the first 14 days of a season (README §4 item 6); PGS does not.
+    pub skips_early_season: bool,
+    pub dependencies: &'static [Dependency],
+}
+
+/// Rows a processor writes besides its output, e.g. PGS's unresolved player names.
+#[derive(Debug)]
+pub struct SideWrite {
+    pub table: &'static crate::schema::Table,
+    pub scope: crate::warehouse::ReplaceScope,
+    pub rows: Vec<Vec<crate::value::Value>>,
+}
+
+/// A processor: bulk extraction, a pure per-entity computation, and what it writes.
+///
+/// The runner owns the lifecycle (preflight, early-season and unchanged-input skips, dispatch,
+/// atomic keyed save, run history); a processor only says what to read and how to compute.
+#[async_trait::async_trait]
+pub trait Processor: Send + Sync + 'static {
+    /// Everything one date needs, built from bulk reads.
+    type DateInputs: Send + Sync;
+    /// One unit of work (a player, a player-game).
+    type Entity: Send + Sync;
+    type Row: crate::value::TableRow;
+
+    fn info(&self) -> &'static ProcessorInfo;
+
+    /// Reads the inputs of every date of `dates` in a constant number of queries.
+    ///
+    /// # Errors
+    /// A query fails or returns rows the processor cannot use at all.
+    async fn extract(
+        &self,
+        reader: &crate::reader::InputReader<'_>,
+        dates: &[chrono::NaiveDate],
+    ) -> Result<std::collections::BTreeMap<chrono::NaiveDate, Self::DateInputs>, crate::reader::ExtractError>;
+
+    fn entities(&self, inputs: &Self::DateInputs) -> Vec<Self::Entity>;
+
+    /// Names an entity in a failure row (e.g. its `player_lookup`).
+    fn entity_id(&self, entity: &Self::Entity) -> String;
+
+    /// The pure computation: no I/O, no clock, no environment.
+    ///
+    /// # Errors
+    /// The entity cannot produce a row; the failure says why.
+    fn process_entity(
+        &self,
+        entity: &Self::Entity,
+        inputs: &Self::DateInputs,
+        context: &RunContext,
+    ) -> Result<Self::Row, EntityFailure>;
+
+    /// Failures that belong to the date rather than an entity (e.g. a scheduled game with no box
+    /// score at all).
+    fn date_failures(&self, _inputs: &Self::DateInputs, _context: &RunContext) -> Vec<EntityFailure> {
+        Vec::new()
+    }
+
+    /// Extra rows to write with the date's output (same run, after the output commits).
+    fn side_writes(&self, _inputs: &Self::DateInputs, _context: &RunContext) -> Vec<SideWrite> {
+        Vec::new()
+    }
+
+    /// Processor-specific fields of the final stats line.
+    fn stats(&self, _inputs: &Self::DateInputs) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::Map::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,6 +129,20 @@ impl Table {
         column.not_null && self.key.contains(&column.name)
     }
 
+    /// A full-width row from `(column, value)` pairs; unnamed columns are NULL.
+    ///
+    /// # Panics
+    /// A name that is not a column of the table: a programming error caught by any test that
+    /// builds the row.
+    pub fn row(&self, cells: Vec<(&str, crate::value::Value)>) -> Vec<crate::value::Value> {
+        let mut row = vec![crate::value::Value::Null; self.columns.len()];
+        for (name, value) in cells {
+            let index = self.column_index(name).unwrap_or_else(|| panic!("{self} has no column {name}"));
+            row[index] = value;
+        }
+        row
+    }
+
     /// Looks a table up by `dataset.table` (without prefix), as fixture files name them.
     pub fn find(qualified_name: &str) -> Option<&'static Table> {
         let (dataset, table) = qualified_name.split_once('.')?;

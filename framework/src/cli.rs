@@ -1,0 +1,256 @@
+//! The command line every processor binary shares (README §3.1), and its `main`.
+//!
+//! A binary is one call: `framework::cli::main(MyProcessor::default())`. Exit codes: 0 when every
+//! date succeeded or was skipped for a stated reason, 1 when a date or the run failed, 2 for a bad
+//! flag or environment value (one line naming it).
+
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{ArgGroup, Parser};
+use tracing::{error, info};
+
+use crate::config::{Settings, WarehouseUrl, parse_workers};
+use crate::dates::{Schedule, calendar_dates};
+use crate::dispatch::DispatchMode;
+use crate::processor::Processor;
+use crate::runner::{DEFAULT_CHUNK_DATES, DateStatus, RunOptions, RunSummary, run};
+use crate::warehouse::{self, Warehouse};
+
+#[derive(Debug, Parser)]
+#[command(version, about = "Runs one processor over dates of the warehouse")]
+#[command(group(ArgGroup::new("which_dates").required(true).args(["date", "start_date", "dates"])))]
+pub struct ProcessorArgs {
+    /// Process exactly this date (YYYY-MM-DD).
+    #[arg(long)]
+    pub date: Option<NaiveDate>,
+    /// First date of a range; ranges run only game dates of the schedule unless --all-days.
+    #[arg(long, requires = "end_date")]
+    pub start_date: Option<NaiveDate>,
+    /// Last date of a range (inclusive).
+    #[arg(long, requires = "start_date")]
+    pub end_date: Option<NaiveDate>,
+    /// Process exactly these dates, comma-separated (retry lists).
+    #[arg(long, value_delimiter = ',')]
+    pub dates: Vec<NaiveDate>,
+    /// With a range: every calendar day, not only game dates.
+    #[arg(long)]
+    pub all_days: bool,
+    /// Historical mode: no freshness checks, critical upstreams need only exist.
+    #[arg(long)]
+    pub backfill: bool,
+    /// Skip the upstream existence check.
+    #[arg(long)]
+    pub skip_preflight: bool,
+    /// Report upstream rows per date and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Recompute dates whose inputs are unchanged.
+    #[arg(long)]
+    pub force: bool,
+    /// Worker threads (overrides the worker variables).
+    #[arg(long, value_parser = parse_workers_flag)]
+    pub workers: Option<usize>,
+    /// Process entities serially (as ENABLE_PLAYER_PARALLELIZATION=false).
+    #[arg(long)]
+    pub serial: bool,
+    /// duckdb:PATH or bigquery:PROJECT (overrides WAREHOUSE).
+    #[arg(long)]
+    pub warehouse: Option<WarehouseUrl>,
+}
+
+fn parse_workers_flag(value: &str) -> Result<usize, String> {
+    parse_workers("--workers", value).map_err(|_| "expected a whole number from 1 to 256".to_owned())
+}
+
+impl ProcessorArgs {
+    /// Applies the flags that override the environment.
+    pub fn apply_to(&self, settings: &mut Settings) {
+        if let Some(url) = &self.warehouse {
+            settings.warehouse = url.clone();
+        }
+    }
+
+    /// The dispatch mode: `--serial` or the flag variable, workers from `--workers` or the chain.
+    pub fn dispatch_mode(&self, settings: &Settings, workers_variable: &str) -> DispatchMode {
+        if self.serial || !settings.parallel {
+            DispatchMode::Serial
+        } else {
+            DispatchMode::Parallel { workers: self.workers.unwrap_or_else(|| settings.workers_for(workers_variable)) }
+        }
+    }
+
+    /// The dates to run, before sharding: given dates as they are, ranges filtered to game dates.
+    ///
+    /// # Errors
+    /// A range needs the schedule and it cannot be read.
+    pub async fn resolve_dates(&self, warehouse: &dyn Warehouse) -> Result<Vec<NaiveDate>, warehouse::WarehouseError> {
+        if let Some(date) = self.date {
+            return Ok(vec![date]);
+        }
+        if !self.dates.is_empty() {
+            return Ok(self.dates.clone());
+        }
+        let (Some(start), Some(end)) = (self.start_date, self.end_date) else { return Ok(Vec::new()) };
+        if self.all_days {
+            return Ok(calendar_dates(start, end));
+        }
+        Ok(Schedule::load(warehouse, start, end).await?.game_dates(start, end))
+    }
+}
+
+/// Date `i` of the list goes to Cloud Run task `i mod count` (README §3.2).
+pub fn shard_dates(dates: &[NaiveDate], task_index: usize, task_count: usize) -> Vec<NaiveDate> {
+    dates.iter().enumerate().filter(|(index, _)| index % task_count == task_index).map(|(_, date)| *date).collect()
+}
+
+/// The `main` of a processor binary.
+pub fn main<P: Processor>(processor: P) -> ExitCode {
+    let args = match ProcessorArgs::try_parse() {
+        Ok(args) => args,
+        Err(error) if !error.use_stderr() => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => return bad_input(error.to_string().lines().next().unwrap_or("invalid arguments")),
+    };
+    let mut settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => return bad_input(&error.to_string()),
+    };
+    args.apply_to(&mut settings);
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run_binary(&processor, &args, &settings)) {
+        Ok(summary) if summary.failed_dates().is_empty() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(message) => {
+            error!("{message}");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn bad_input(message: &str) -> ExitCode {
+    let message = message.trim_start_matches("error: ");
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).try_init();
+}
+
+async fn run_binary<P: Processor>(processor: &P, args: &ProcessorArgs, settings: &Settings) -> Result<RunSummary, String> {
+    let info = processor.info();
+    let warehouse = warehouse::open(settings).await.map_err(|error| error.to_string())?;
+    let all_dates = args.resolve_dates(warehouse.as_ref()).await.map_err(|error| error.to_string())?;
+    let dates = shard_dates(&all_dates, settings.task_index, settings.task_count);
+    let dispatch = args.dispatch_mode(settings, info.workers_variable);
+    match dispatch {
+        DispatchMode::Serial => info!("{}: serial dispatch", info.name),
+        DispatchMode::Parallel { workers } => info!("{}: parallel dispatch with {workers} workers", info.name),
+    }
+    let options = RunOptions {
+        dates,
+        backfill: args.backfill,
+        skip_preflight: args.skip_preflight,
+        dry_run: args.dry_run,
+        force: args.force,
+        dispatch,
+        chunk_dates: DEFAULT_CHUNK_DATES,
+    };
+    let summary = run(processor, warehouse.as_ref(), settings, &options).await.map_err(|error| error.to_string())?;
+    print_summary(info.name, &summary);
+    Ok(summary)
+}
+
+/// One line per date, then the totals, and the retry command when a date failed.
+pub fn print_summary(processor: &str, summary: &RunSummary) {
+    for outcome in &summary.outcomes {
+        let what = match &outcome.status {
+            DateStatus::Succeeded { rows, failures } => format!("succeeded: {rows} rows, {failures} entity failures"),
+            DateStatus::Skipped { reason } => format!("skipped: {reason}"),
+            DateStatus::Failed { error } => format!("failed: {error}"),
+            DateStatus::WouldRun { upstream_rows } => {
+                let counts: Vec<String> = upstream_rows.iter().map(|(table, rows)| format!("{table}={rows}")).collect();
+                format!("would run (upstream rows: {})", counts.join(", "))
+            }
+        };
+        info!("{processor} {}: {what} ({:.1} ms)", outcome.date, outcome.seconds * 1000.0);
+    }
+    let succeeded = summary.count(|status| matches!(status, DateStatus::Succeeded { .. }));
+    let skipped = summary.count(|status| matches!(status, DateStatus::Skipped { .. }));
+    let failed = summary.failed_dates();
+    info!(
+        "{processor} run {}: {} dates, {succeeded} succeeded, {skipped} skipped, {} failed; {} rows in {:.2}s ({} read queries)",
+        summary.run_id,
+        summary.outcomes.len(),
+        failed.len(),
+        summary.rows_written(),
+        summary.wall_seconds,
+        summary.read_queries
+    );
+    if !failed.is_empty() {
+        let list: Vec<String> = failed.iter().map(NaiveDate::to_string).collect();
+        error!("{processor}: {} dates failed; retry with --dates {}", failed.len(), list.join(","));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(arguments: &[&str]) -> Result<ProcessorArgs, clap::Error> {
+        ProcessorArgs::try_parse_from(std::iter::once("processor").chain(arguments.iter().copied()))
+    }
+
+    #[test]
+    fn one_way_of_choosing_dates_is_required() {
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["--date", "2024-01-15", "--dates", "2024-01-16"]).is_err());
+        assert!(parse(&["--start-date", "2024-01-15"]).is_err());
+        let args = parse(&["--dates", "2024-01-15,2024-01-17"]).unwrap();
+        assert_eq!(args.dates.len(), 2);
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        let error = parse(&["--date", "2024-13-01"]).unwrap_err().to_string();
+        assert!(error.lines().next().unwrap().contains("--date"), "{error}");
+        let error = parse(&["--date", "2024-01-15", "--workers", "0"]).unwrap_err().to_string();
+        assert!(error.lines().next().unwrap().contains("--workers"), "{error}");
+        let error = parse(&["--date", "2024-01-15", "--warehouse", "sqlite:x"]).unwrap_err().to_string();
+        assert!(error.lines().next().unwrap().contains("--warehouse"), "{error}");
+    }
+
+    #[test]
+    fn serial_flag_and_worker_override() {
+        let settings = Settings::from_map(Vec::new()).unwrap();
+        let args = parse(&["--date", "2024-01-15", "--workers", "3"]).unwrap();
+        assert_eq!(args.dispatch_mode(&settings, "PCF_WORKERS"), DispatchMode::Parallel { workers: 3 });
+        let args = parse(&["--date", "2024-01-15", "--serial"]).unwrap();
+        assert_eq!(args.dispatch_mode(&settings, "PCF_WORKERS"), DispatchMode::Serial);
+        let serial_env =
+            Settings::from_map(vec![("ENABLE_PLAYER_PARALLELIZATION".into(), "false".into())]).unwrap();
+        let args = parse(&["--date", "2024-01-15"]).unwrap();
+        assert_eq!(args.dispatch_mode(&serial_env, "PCF_WORKERS"), DispatchMode::Serial);
+    }
+
+    #[test]
+    fn sharding_deals_dates_round_robin() {
+        let dates: Vec<NaiveDate> = calendar_dates("2024-01-01".parse().unwrap(), "2024-01-07".parse().unwrap());
+        assert_eq!(shard_dates(&dates, 1, 3), vec![dates[1], dates[4]]);
+        assert_eq!(shard_dates(&dates, 0, 1), dates);
+    }
+}

@@ -1,0 +1,184 @@
+//! Run history and failure rows, buffered and written once per run (README §4 item 4).
+//!
+//! The reference streamed two run-history rows per run and one row per failure, which exhausted
+//! BigQuery's 1,500 load jobs per table per day; skipped runs left no trace at all
+//! (reference-framework.md §14 item 6). Here every date of a run, skipped ones included, gets one
+//! row, and the run writes all of them in one append, and its failures in one more.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::processor::{EntityFailure, ProcessorInfo};
+use crate::schema::Table;
+use crate::schema::reference::PROCESSOR_RUN_HISTORY;
+use crate::value::{ToValue, Value};
+use crate::warehouse::{Query, Warehouse, WarehouseError};
+
+/// The outcome of one date, as run history records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    Success,
+    Skipped { reason: String },
+    Failed { error: String },
+}
+
+impl RunStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RunStatus::Success => "success",
+            RunStatus::Skipped { .. } => "skipped",
+            RunStatus::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// One row of `nba_reference.processor_run_history`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRecord {
+    pub data_date: NaiveDate,
+    pub status: RunStatus,
+    pub started_at: DateTime<Utc>,
+    pub duration_seconds: f64,
+    pub records_processed: i64,
+    pub records_failed: i64,
+    pub dependency_check_passed: Option<bool>,
+    pub missing_dependencies: Vec<String>,
+    /// Stats of the date, including `input_digests` (README §4 item 7; tables.md "Added").
+    pub summary: serde_json::Value,
+}
+
+/// Collects a run's bookkeeping rows and writes them in one append per table.
+pub struct HistoryBuffer<'a> {
+    info: &'static ProcessorInfo,
+    run_id: String,
+    settings: &'a Settings,
+    backfill: bool,
+    force: bool,
+    runs: Vec<Vec<Value>>,
+    failures: Vec<Vec<Value>>,
+}
+
+impl<'a> HistoryBuffer<'a> {
+    pub fn new(info: &'static ProcessorInfo, run_id: &str, settings: &'a Settings, backfill: bool, force: bool) -> Self {
+        HistoryBuffer { info, run_id: run_id.to_owned(), settings, backfill, force, runs: Vec::new(), failures: Vec::new() }
+    }
+
+    pub fn record_run(&mut self, record: RunRecord) {
+        let (skip_reason, errors) = match &record.status {
+            RunStatus::Success => (None, None),
+            RunStatus::Skipped { reason } => (Some(reason.clone()), None),
+            RunStatus::Failed { error } => (
+                None,
+                Some(json!([{ "error_type": "RunFailed", "error_message": error, "timestamp": record.started_at.to_rfc3339() }]).to_string()),
+            ),
+        };
+        let output = self.info.output;
+        self.runs.push(PROCESSOR_RUN_HISTORY.row(vec![
+            ("processor_name", self.info.name.to_value()),
+            ("run_id", self.run_id.to_value()),
+            ("season_year", i64::from(crate::dates::season_year(record.data_date)).to_value()),
+            ("status", record.status.as_str().to_value()),
+            ("duration_seconds", record.duration_seconds.to_value()),
+            ("records_processed", record.records_processed.to_value()),
+            ("records_skipped", record.records_failed.to_value()),
+            ("backfill_mode", self.backfill.to_value()),
+            ("force_reprocess", self.force.to_value()),
+            ("test_mode", false.to_value()),
+            ("execution_host", self.settings.execution_host.to_value()),
+            ("triggered_by", self.settings.triggered_by.to_value()),
+            ("errors", errors.to_value()),
+            ("summary", record.summary.to_string().to_value()),
+            ("data_date", record.data_date.to_value()),
+            ("started_at", record.started_at.to_value()),
+            ("processed_at", (record.started_at + chrono::Duration::milliseconds((record.duration_seconds * 1000.0) as i64)).to_value()),
+            ("phase", self.info.phase.run_history_name().to_value()),
+            ("output_table", output.name.to_value()),
+            ("output_dataset", output.dataset.base_name().to_value()),
+            ("trigger_source", self.settings.triggered_by.to_value()),
+            ("dependency_check_passed", record.dependency_check_passed.to_value()),
+            ("missing_dependencies", serde_json::to_string(&record.missing_dependencies).expect("strings serialise").to_value()),
+            ("cloud_run_service", (self.settings.execution_host != "local").then(|| self.settings.execution_host.clone()).to_value()),
+            ("cloud_run_revision", self.settings.cloud_run_revision.to_value()),
+            ("skipped", matches!(record.status, RunStatus::Skipped { .. }).to_value()),
+            ("skip_reason", skip_reason.to_value()),
+        ]));
+    }
+
+    pub fn record_failures(&mut self, date: NaiveDate, failures: &[EntityFailure], created_at: DateTime<Utc>) {
+        let table: &Table = self.info.phase.failures_table();
+        for failure in failures {
+            self.failures.push(table.row(vec![
+                ("processor_name", self.info.name.to_value()),
+                ("run_id", self.run_id.to_value()),
+                ("analysis_date", date.to_value()),
+                ("entity_id", failure.entity_id.to_value()),
+                ("failure_category", failure.category.as_str().to_value()),
+                ("failure_reason", failure.reason.to_value()),
+                ("can_retry", failure.can_retry.to_value()),
+                ("created_at", created_at.to_value()),
+            ]));
+        }
+    }
+
+    /// Writes the buffered rows: one append for run history, one for failures.
+    ///
+    /// # Errors
+    /// Either append fails.
+    pub async fn flush(self, warehouse: &dyn Warehouse) -> Result<(), WarehouseError> {
+        warehouse.append(&PROCESSOR_RUN_HISTORY, self.runs).await?;
+        warehouse.append(self.info.phase.failures_table(), self.failures).await
+    }
+}
+
+/// The input digests recorded by the latest successful run of each date (one query).
+///
+/// # Errors
+/// The query fails.
+pub async fn previous_input_digests(
+    warehouse: &dyn Warehouse,
+    processor_name: &str,
+    dates: &[NaiveDate],
+) -> Result<HashMap<NaiveDate, BTreeMap<String, String>>, WarehouseError> {
+    if dates.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let query = Query::new(format!(
+        "SELECT data_date, started_at, summary FROM {{{PROCESSOR_RUN_HISTORY}}} \
+         WHERE processor_name = @processor AND status = 'success' AND data_date IN (@dates)"
+    ))
+    .bind("processor", processor_name)
+    .bind_list("dates", dates);
+    let result = warehouse.query(&query).await?;
+    let mut latest: HashMap<NaiveDate, (DateTime<Utc>, BTreeMap<String, String>)> = HashMap::new();
+    for row in &result.rows {
+        let (Some(date), Some(started_at), Some(summary)) = (row[0].as_date(), row[1].as_timestamp(), row[2].as_str())
+        else {
+            continue;
+        };
+        let digests: BTreeMap<String, String> = serde_json::from_str::<serde_json::Value>(summary)
+            .ok()
+            .and_then(|summary| serde_json::from_value(summary.get("input_digests")?.clone()).ok())
+            .unwrap_or_default();
+        let newer = latest.get(&date).is_none_or(|(seen, _)| started_at >= *seen);
+        if newer {
+            latest.insert(date, (started_at, digests));
+        }
+    }
+    Ok(latest.into_iter().map(|(date, (_, digests))| (date, digests)).collect())
+}
+
+/// A run id: 8 hex characters, unique enough to tell runs of one date apart.
+pub fn new_run_id() -> String {
+    use sha2::{Digest as _, Sha256};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seed = format!(
+        "{}:{}:{}",
+        Utc::now().timestamp_nanos_opt().unwrap_or_default(),
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    Sha256::digest(seed.as_bytes())[..4].iter().map(|byte| format!("{byte:02x}")).collect()
+}

@@ -1,0 +1,220 @@
+//! Bulk reads of upstream tables for a chunk of dates, recording what each date read.
+//!
+//! A processor's `extract` reads each upstream table once per chunk of dates through
+//! [`InputReader`] (README §6: no per-player query). The reader counts round trips and keeps, per
+//! table and date, an order-independent digest of every row read (README §4 item 7), so the
+//! runner can skip a date whose inputs did not change. Rows read "before D" (history) count
+//! towards every later date of the chunk.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::digest::InputDigest;
+use crate::schema::Table;
+use crate::value::Value;
+use crate::warehouse::{Query, ResultSet, Warehouse, WarehouseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+    #[error("{table}: column {column} is missing in a row that needs it")]
+    MissingValue { table: String, column: String },
+}
+
+/// Rows of one table with named columns.
+#[derive(Debug, Default)]
+pub struct TableRows {
+    table: String,
+    positions: HashMap<String, usize>,
+    rows: Vec<Vec<Value>>,
+}
+
+impl TableRows {
+    fn new(table: &Table, result: ResultSet) -> Self {
+        let positions = result.columns.iter().enumerate().map(|(index, name)| (name.clone(), index)).collect();
+        TableRows { table: table.to_string(), positions, rows: result.rows }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = RowView<'_>> {
+        self.rows.iter().map(|cells| RowView { rows: self, cells })
+    }
+}
+
+/// One row, read by column name with the NULL/NaN-as-missing rules of README §4 item 9.
+#[derive(Clone, Copy)]
+pub struct RowView<'a> {
+    rows: &'a TableRows,
+    cells: &'a [Value],
+}
+
+impl<'a> RowView<'a> {
+    /// The cell of `column`; NULL when the query did not select it.
+    pub fn get(&self, column: &str) -> &'a Value {
+        const NULL: &Value = &Value::Null;
+        self.rows.positions.get(column).map_or(NULL, |&index| &self.cells[index])
+    }
+
+    pub fn text(&self, column: &str) -> Option<String> {
+        self.get(column).as_str().map(str::to_owned)
+    }
+
+    pub fn int(&self, column: &str) -> Option<i64> {
+        self.get(column).as_i64()
+    }
+
+    pub fn float(&self, column: &str) -> Option<f64> {
+        self.get(column).as_f64()
+    }
+
+    pub fn flag(&self, column: &str) -> Option<bool> {
+        self.get(column).as_bool()
+    }
+
+    pub fn date(&self, column: &str) -> Option<NaiveDate> {
+        self.get(column).as_date()
+    }
+
+    pub fn timestamp(&self, column: &str) -> Option<DateTime<Utc>> {
+        self.get(column).as_timestamp()
+    }
+
+    /// A column the row cannot do without (a key column).
+    ///
+    /// # Errors
+    /// The cell is NULL or not text.
+    pub fn required_text(&self, column: &str) -> Result<String, ExtractError> {
+        self.text(column)
+            .ok_or_else(|| ExtractError::MissingValue { table: self.rows.table.clone(), column: column.to_owned() })
+    }
+
+    /// # Errors
+    /// The cell is NULL or not a date.
+    pub fn required_date(&self, column: &str) -> Result<NaiveDate, ExtractError> {
+        self.date(column)
+            .ok_or_else(|| ExtractError::MissingValue { table: self.rows.table.clone(), column: column.to_owned() })
+    }
+}
+
+/// How rows of a table are selected by their date column.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DateFilter {
+    /// Rows of exactly these dates (the dates being processed).
+    On(Vec<NaiveDate>),
+    /// History: rows with `since <= date < before`.
+    Before { since: NaiveDate, before: NaiveDate },
+}
+
+/// Reads upstream tables for one chunk of dates and remembers what each date read.
+pub struct InputReader<'a> {
+    warehouse: &'a dyn Warehouse,
+    queries: AtomicUsize,
+    /// (table, date of the rows) → digest, for `DateFilter::On` reads.
+    exact: Mutex<BTreeMap<(String, NaiveDate), InputDigest>>,
+    /// (table, date of the rows) → digest, for history reads: date D sees every row dated < D.
+    history: Mutex<BTreeMap<(String, NaiveDate), InputDigest>>,
+}
+
+impl<'a> InputReader<'a> {
+    pub fn new(warehouse: &'a dyn Warehouse) -> Self {
+        InputReader {
+            warehouse,
+            queries: AtomicUsize::new(0),
+            exact: Mutex::new(BTreeMap::new()),
+            history: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Reads `columns` of `table` for the rows `date_column` selects (one query).
+    ///
+    /// # Errors
+    /// The query fails.
+    pub async fn read(
+        &self,
+        table: &'static Table,
+        columns: &[&str],
+        date_column: &str,
+        filter: DateFilter,
+    ) -> Result<TableRows, ExtractError> {
+        let mut selected: Vec<&str> = columns.to_vec();
+        if !selected.contains(&date_column) {
+            selected.push(date_column);
+        }
+        let column_list: Vec<String> = selected.iter().map(|column| format!("\"{column}\"")).collect();
+        let base = format!("SELECT {} FROM {{{table}}} WHERE \"{date_column}\"", column_list.join(", "));
+        let query = match &filter {
+            DateFilter::On(dates) => Query::new(format!("{base} IN (@dates)")).bind_list("dates", dates),
+            DateFilter::Before { since, before } => {
+                Query::new(format!("{base} >= @since AND \"{date_column}\" < @before"))
+                    .bind("since", *since)
+                    .bind("before", *before)
+            }
+        };
+        let result = self.query(&query).await?;
+        let rows = TableRows::new(table, result);
+        self.record_digests(table, date_column, &filter, &rows);
+        Ok(rows)
+    }
+
+    /// Any other query (aggregates, lookups); counted, not digested.
+    ///
+    /// # Errors
+    /// The query fails.
+    pub async fn query(&self, query: &Query) -> Result<ResultSet, WarehouseError> {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        self.warehouse.query(query).await
+    }
+
+    fn record_digests(&self, table: &Table, date_column: &str, filter: &DateFilter, rows: &TableRows) {
+        let Some(&date_index) = rows.positions.get(date_column) else { return };
+        let target = match filter {
+            DateFilter::On(_) => &self.exact,
+            DateFilter::Before { .. } => &self.history,
+        };
+        let mut digests = target.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let DateFilter::On(dates) = filter {
+            // A date that returned no row still gets a digest: "empty" is an input state too.
+            for date in dates {
+                digests.entry((table.to_string(), *date)).or_default();
+            }
+        }
+        for row in &rows.rows {
+            if let Some(date) = row[date_index].as_date() {
+                digests.entry((table.to_string(), date)).or_default().add_row(row);
+            }
+        }
+    }
+
+    /// Round trips so far.
+    pub fn queries(&self) -> usize {
+        self.queries.load(Ordering::Relaxed)
+    }
+
+    /// The digest of every input `date` read, by table: its own rows, plus all history rows
+    /// dated before it.
+    pub fn digests_for(&self, date: NaiveDate) -> BTreeMap<String, String> {
+        let mut digests: BTreeMap<String, InputDigest> = BTreeMap::new();
+        let exact = self.exact.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for ((table, _), digest) in exact.iter().filter(|((_, day), _)| *day == date) {
+            digests.entry(table.clone()).or_default().merge(*digest);
+        }
+        let history = self.history.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for ((table, day), digest) in history.iter() {
+            if *day < date {
+                digests.entry(format!("{table} (history)")).or_default().merge(*digest);
+            }
+        }
+        digests.into_iter().map(|(table, digest)| (table, digest.to_text())).collect()
+    }
+}

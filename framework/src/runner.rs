@@ -1,0 +1,504 @@
+//! The lifecycle of a run over one date or many (README §4).
+//!
+//! Per run: read the schedule once, skip early-season dates (PCF, MLFS), check that critical
+//! upstream rows exist (preflight), then per chunk of dates extract in bulk and per date:
+//! skip when the inputs are unchanged, dispatch the entities, save the rows atomically, and
+//! buffer run history and failures, written once at the end. One failed date never stops the
+//! next; the summary says which dates failed and how to retry them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::config::Settings;
+use crate::dates::Schedule;
+use crate::dispatch::{DispatchMode, Dispatcher};
+use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id, previous_input_digests};
+use crate::processor::{Dependency, Processor, RunContext};
+use crate::progress::{Progress, completion_line, processing_start_line};
+use crate::reader::InputReader;
+use crate::value::{TableRow, Value};
+use crate::warehouse::{Query, ReplaceScope, Warehouse, WarehouseError};
+
+/// Dates extracted together: each upstream table is read once per chunk.
+pub const DEFAULT_CHUNK_DATES: usize = 16;
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub dates: Vec<NaiveDate>,
+    /// Historical mode: no freshness checks, critical upstreams need only exist, no
+    /// unchanged-input skip.
+    pub backfill: bool,
+    pub skip_preflight: bool,
+    /// Report the inputs per date; write nothing.
+    pub dry_run: bool,
+    /// Recompute even when the inputs are unchanged.
+    pub force: bool,
+    pub dispatch: DispatchMode,
+    pub chunk_dates: usize,
+}
+
+/// Why a date was skipped.
+pub mod skip_reason {
+    pub const EARLY_SEASON: &str = "early_season";
+    pub const INPUTS_UNCHANGED: &str = "inputs_unchanged";
+}
+
+/// What happened to one date.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DateStatus {
+    Succeeded { rows: usize, failures: usize },
+    Skipped { reason: String },
+    Failed { error: String },
+    /// `--dry-run`: per dependency, the rows found.
+    WouldRun { upstream_rows: Vec<(String, i64)> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DateOutcome {
+    pub date: NaiveDate,
+    pub status: DateStatus,
+    pub entities: usize,
+    pub seconds: f64,
+}
+
+/// The outcome of a run.
+#[derive(Clone, Debug, Default)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub outcomes: Vec<DateOutcome>,
+    /// Warehouse round trips for reads (schedule, preflight, history lookup, extraction).
+    pub read_queries: usize,
+    pub wall_seconds: f64,
+    /// Seconds spent in dispatch (the pure computation), summed over dates.
+    pub compute_seconds: f64,
+}
+
+impl RunSummary {
+    pub fn failed_dates(&self) -> Vec<NaiveDate> {
+        self.outcomes
+            .iter()
+            .filter(|outcome| matches!(outcome.status, DateStatus::Failed { .. }))
+            .map(|outcome| outcome.date)
+            .collect()
+    }
+
+    pub fn count(&self, matches: impl Fn(&DateStatus) -> bool) -> usize {
+        self.outcomes.iter().filter(|outcome| matches(&outcome.status)).count()
+    }
+
+    pub fn rows_written(&self) -> usize {
+        self.outcomes
+            .iter()
+            .map(|outcome| match outcome.status {
+                DateStatus::Succeeded { rows, .. } => rows,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    pub fn entities(&self) -> usize {
+        self.outcomes.iter().map(|outcome| outcome.entities).sum()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot read the schedule: {0}")]
+    Schedule(WarehouseError),
+    #[error("cannot check upstream tables: {0}")]
+    Preflight(WarehouseError),
+    #[error("cannot read previous run history: {0}")]
+    History(WarehouseError),
+    #[error("cannot write run history: {0}")]
+    HistoryWrite(WarehouseError),
+    #[error("cannot start {workers} worker threads: {message}")]
+    Workers { workers: usize, message: String },
+}
+
+/// Rows found per (dependency table, date) and the newest `processed_at`.
+type UpstreamCounts = HashMap<(String, NaiveDate), (i64, Option<DateTime<Utc>>)>;
+
+/// Runs `processor` over `options.dates`.
+///
+/// # Errors
+/// Only what makes the whole run impossible or unrecorded (schedule, preflight or history I/O,
+/// worker threads); a date's own failure is an outcome, not an error.
+pub async fn run<P: Processor>(
+    processor: &P,
+    warehouse: &dyn Warehouse,
+    settings: &Settings,
+    options: &RunOptions,
+) -> Result<RunSummary, RunError> {
+    let wall = Instant::now();
+    let info = processor.info();
+    let run_id = new_run_id();
+    let started_at = Utc::now();
+    let mut summary = RunSummary { run_id: run_id.clone(), ..RunSummary::default() };
+    let mut history = HistoryBuffer::new(info, &run_id, settings, options.backfill, options.force);
+    let (Some(&first), Some(&last)) = (options.dates.iter().min(), options.dates.iter().max()) else {
+        return Ok(summary);
+    };
+    let schedule = Schedule::load(warehouse, first, last).await.map_err(RunError::Schedule)?;
+    summary.read_queries += 1;
+
+    let mut pending = Vec::new();
+    for &date in &options.dates {
+        if info.skips_early_season && schedule.is_early_season(date) {
+            let status = RunStatus::Skipped { reason: skip_reason::EARLY_SEASON.to_owned() };
+            finish_without_work(&mut summary, &mut history, date, status, options.dry_run);
+        } else {
+            pending.push(date);
+        }
+    }
+
+    let mut counts = UpstreamCounts::new();
+    if !options.skip_preflight || options.dry_run {
+        counts = count_upstream_rows(warehouse, info.dependencies, &pending).await.map_err(RunError::Preflight)?;
+        summary.read_queries += info.dependencies.len();
+    }
+    if options.dry_run {
+        for date in pending {
+            let upstream_rows = info
+                .dependencies
+                .iter()
+                .map(|dependency| {
+                    let found = counts.get(&(dependency.table.to_string(), date)).map_or(0, |(rows, _)| *rows);
+                    (dependency.table.to_string(), found)
+                })
+                .collect();
+            summary.outcomes.push(DateOutcome { date, status: DateStatus::WouldRun { upstream_rows }, entities: 0, seconds: 0.0 });
+        }
+        summary.outcomes.sort_by_key(|outcome| outcome.date);
+        summary.wall_seconds = wall.elapsed().as_secs_f64();
+        return Ok(summary);
+    }
+
+    let mut ready = Vec::new();
+    for date in pending {
+        let missing = if options.skip_preflight { Vec::new() } else { missing_dependencies(info.dependencies, &counts, date, options.backfill) };
+        if missing.is_empty() {
+            ready.push(date);
+        } else {
+            let error = format!("missing critical dependencies: {}", missing.join(", "));
+            warn!("{} {date}: {error}", info.name);
+            let record = RunRecord {
+                data_date: date,
+                status: RunStatus::Failed { error: error.clone() },
+                started_at,
+                duration_seconds: 0.0,
+                records_processed: 0,
+                records_failed: 0,
+                dependency_check_passed: Some(false),
+                missing_dependencies: missing,
+                summary: json!({}),
+            };
+            history.record_run(record);
+            summary.outcomes.push(DateOutcome { date, status: DateStatus::Failed { error }, entities: 0, seconds: 0.0 });
+        }
+    }
+    if !options.backfill && !options.skip_preflight {
+        warn_stale_dependencies(info.name, info.dependencies, &counts, &ready);
+    }
+
+    let previous = if options.force || options.backfill {
+        HashMap::new()
+    } else {
+        summary.read_queries += 1;
+        previous_input_digests(warehouse, info.name, &ready).await.map_err(RunError::History)?
+    };
+    let dispatcher = Dispatcher::new(options.dispatch).map_err(|error| RunError::Workers {
+        workers: options.dispatch.workers().unwrap_or(1),
+        message: error.to_string(),
+    })?;
+    let session = DateSession { processor, warehouse, dispatcher: &dispatcher, run_id: &run_id, started_at, options };
+    for chunk in ready.chunks(options.chunk_dates.max(1)) {
+        let reader = InputReader::new(warehouse);
+        let extracted = processor.extract(&reader, chunk).await;
+        summary.read_queries += reader.queries();
+        let mut inputs_by_date = match extracted {
+            Ok(inputs) => inputs,
+            Err(error) => {
+                for &date in chunk {
+                    let error = format!("extraction failed: {error}");
+                    warn!("{} {date}: {error}", info.name);
+                    session.record(&mut summary, &mut history, date, 0, Instant::now(), RunStatus::Failed { error }, json!({}));
+                }
+                continue;
+            }
+        };
+        for &date in chunk {
+            let digests = reader.digests_for(date);
+            if previous.get(&date).is_some_and(|before| *before == digests) {
+                let status = RunStatus::Skipped { reason: skip_reason::INPUTS_UNCHANGED.to_owned() };
+                info!("{} {date}: skipped, inputs unchanged since the last successful run", info.name);
+                finish_without_work(&mut summary, &mut history, date, status, false);
+                continue;
+            }
+            let Some(inputs) = inputs_by_date.remove(&date) else {
+                let error = "extraction returned no inputs for the date".to_owned();
+                session.record(&mut summary, &mut history, date, 0, Instant::now(), RunStatus::Failed { error }, json!({}));
+                continue;
+            };
+            session.process_date(&mut summary, &mut history, date, &inputs, digests).await;
+        }
+    }
+    summary.outcomes.sort_by_key(|outcome| outcome.date);
+    history.flush(warehouse).await.map_err(RunError::HistoryWrite)?;
+    summary.wall_seconds = wall.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+fn finish_without_work(
+    summary: &mut RunSummary,
+    history: &mut HistoryBuffer<'_>,
+    date: NaiveDate,
+    status: RunStatus,
+    dry_run: bool,
+) {
+    let RunStatus::Skipped { reason } = &status else { unreachable!("only skips finish without work") };
+    summary.outcomes.push(DateOutcome { date, status: DateStatus::Skipped { reason: reason.clone() }, entities: 0, seconds: 0.0 });
+    if !dry_run {
+        history.record_run(RunRecord {
+            data_date: date,
+            status,
+            started_at: Utc::now(),
+            duration_seconds: 0.0,
+            records_processed: 0,
+            records_failed: 0,
+            dependency_check_passed: None,
+            missing_dependencies: Vec::new(),
+            summary: json!({}),
+        });
+    }
+}
+
+/// Everything `process_date` needs that stays the same across dates of a run.
+struct DateSession<'a, P: Processor> {
+    processor: &'a P,
+    warehouse: &'a dyn Warehouse,
+    dispatcher: &'a Dispatcher,
+    run_id: &'a str,
+    started_at: DateTime<Utc>,
+    options: &'a RunOptions,
+}
+
+impl<P: Processor> DateSession<'_, P> {
+    async fn process_date(
+        &self,
+        summary: &mut RunSummary,
+        history: &mut HistoryBuffer<'_>,
+        date: NaiveDate,
+        inputs: &P::DateInputs,
+        digests: BTreeMap<String, String>,
+    ) {
+        let info = self.processor.info();
+        let started = Instant::now();
+        let context = RunContext {
+            date,
+            run_id: self.run_id.to_owned(),
+            backfill: self.options.backfill,
+            processed_at: self.started_at,
+        };
+        let entities = self.processor.entities(inputs);
+        let noun = info.phase.entity_noun();
+        info!("{}", processing_start_line(noun, entities.len(), self.dispatcher.mode().workers()));
+        let progress = Progress::start(noun, entities.len(), &format!("{} {date}", info.name));
+        let compute = Instant::now();
+        let dispatched = self.dispatcher.run(
+            &entities,
+            &progress,
+            |entity| self.processor.process_entity(entity, inputs, &context),
+            |entity| self.processor.entity_id(entity),
+        );
+        progress.finish();
+        let compute_seconds = compute.elapsed().as_secs_f64();
+        summary.compute_seconds += compute_seconds;
+        info!("{}", completion_line(noun, dispatched.rows.len(), dispatched.failures.len(), compute_seconds));
+
+        let mut failures = dispatched.failures;
+        failures.extend(self.processor.date_failures(inputs, &context));
+        for failure in &failures {
+            warn!("{} {date}: {} {}: {}", info.name, failure.category, failure.entity_id, failure.reason);
+        }
+        history.record_failures(date, &failures, self.started_at);
+        let mut stats = self.processor.stats(inputs);
+        stats.insert("input_digests".to_owned(), json!(digests));
+        let stats = serde_json::Value::Object(stats);
+
+        if dispatched.rows.is_empty() {
+            let error = if entities.is_empty() {
+                "no entities to process for the date".to_owned()
+            } else {
+                format!("no rows produced: all {} entities failed", entities.len())
+            };
+            warn!("{} {date}: {error}; the previous rows are kept", info.name);
+            self.record(summary, history, date, entities.len(), started, RunStatus::Failed { error }, stats);
+            return;
+        }
+        let rows = sorted_rows(&dispatched.rows);
+        let row_count = rows.len();
+        if let Err(error) = self.save(date, rows, inputs, &context).await {
+            let error = format!("save failed, the previous rows are kept: {error}");
+            warn!("{} {date}: {error}", info.name);
+            self.record(summary, history, date, entities.len(), started, RunStatus::Failed { error }, stats);
+            return;
+        }
+        let mut stats_line = json!({
+            "run_id": self.run_id,
+            "processor": info.name,
+            "date": date,
+            "timestamp_utc": Utc::now().to_rfc3339(),
+            "total_runtime": started.elapsed().as_secs_f64(),
+            "rows_processed": row_count,
+            "entities_failed": failures.len(),
+        });
+        if let (Some(line), Some(extra)) = (stats_line.as_object_mut(), stats.as_object()) {
+            line.extend(extra.iter().filter(|(key, _)| *key != "input_digests").map(|(key, value)| (key.clone(), value.clone())));
+        }
+        info!("{} {}", info.phase.stats_prefix(), stats_line);
+        let status = RunStatus::Success;
+        self.record_with_counts(summary, history, date, entities.len(), started, status, stats, row_count, failures.len());
+    }
+
+    async fn save(
+        &self,
+        date: NaiveDate,
+        rows: Vec<Vec<Value>>,
+        inputs: &P::DateInputs,
+        context: &RunContext,
+    ) -> Result<(), WarehouseError> {
+        let output = self.processor.info().output;
+        self.warehouse.replace(output, ReplaceScope::Partitions(vec![date]), rows, true).await?;
+        for write in self.processor.side_writes(inputs, context) {
+            self.warehouse.replace(write.table, write.scope, write.rows, false).await?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        summary: &mut RunSummary,
+        history: &mut HistoryBuffer<'_>,
+        date: NaiveDate,
+        entities: usize,
+        started: Instant,
+        status: RunStatus,
+        stats: serde_json::Value,
+    ) {
+        self.record_with_counts(summary, history, date, entities, started, status, stats, 0, 0);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record_with_counts(
+        &self,
+        summary: &mut RunSummary,
+        history: &mut HistoryBuffer<'_>,
+        date: NaiveDate,
+        entities: usize,
+        started: Instant,
+        status: RunStatus,
+        stats: serde_json::Value,
+        rows: usize,
+        failures: usize,
+    ) {
+        let seconds = started.elapsed().as_secs_f64();
+        let date_status = match &status {
+            RunStatus::Success => DateStatus::Succeeded { rows, failures },
+            RunStatus::Skipped { reason } => DateStatus::Skipped { reason: reason.clone() },
+            RunStatus::Failed { error } => DateStatus::Failed { error: error.clone() },
+        };
+        history.record_run(RunRecord {
+            data_date: date,
+            status,
+            started_at: self.started_at,
+            duration_seconds: seconds,
+            records_processed: rows as i64,
+            records_failed: failures as i64,
+            dependency_check_passed: Some(!self.options.skip_preflight),
+            missing_dependencies: Vec::new(),
+            summary: stats,
+        });
+        summary.outcomes.push(DateOutcome { date, status: date_status, entities, seconds });
+    }
+}
+
+/// Cells of every row, sorted by the output key (README §4 item 2).
+fn sorted_rows<R: TableRow>(rows: &[R]) -> Vec<Vec<Value>> {
+    let key_indices: Vec<usize> = R::TABLE
+        .key
+        .iter()
+        .map(|key| R::TABLE.column_index(key).expect("key columns exist (schema test)"))
+        .collect();
+    let mut cells: Vec<Vec<Value>> = rows.iter().map(TableRow::values).collect();
+    cells.sort_by(|left, right| {
+        key_indices
+            .iter()
+            .map(|&index| left[index].total_cmp(&right[index]))
+            .find(|ordering| ordering.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    cells
+}
+
+/// One aggregate query per dependency for all dates.
+async fn count_upstream_rows(
+    warehouse: &dyn Warehouse,
+    dependencies: &[Dependency],
+    dates: &[NaiveDate],
+) -> Result<UpstreamCounts, WarehouseError> {
+    let mut counts = UpstreamCounts::new();
+    if dates.is_empty() {
+        return Ok(counts);
+    }
+    for dependency in dependencies {
+        let newest = if dependency.table.column("processed_at").is_some() { "max(processed_at)" } else { "NULL" };
+        let query = Query::new(format!(
+            "SELECT \"{column}\", count(*), {newest} FROM {{{table}}} WHERE \"{column}\" IN (@dates) GROUP BY 1",
+            column = dependency.date_column,
+            table = dependency.table,
+        ))
+        .bind_list("dates", dates);
+        for row in warehouse.query(&query).await?.rows {
+            if let (Some(date), Some(rows)) = (row[0].as_date(), row[1].as_i64()) {
+                counts.insert((dependency.table.to_string(), date), (rows, row[2].as_timestamp()));
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// Critical dependencies without enough rows: a backfill needs one row, a live run the expected
+/// minimum (README §4 item 5).
+fn missing_dependencies(dependencies: &[Dependency], counts: &UpstreamCounts, date: NaiveDate, backfill: bool) -> Vec<String> {
+    dependencies
+        .iter()
+        .filter(|dependency| dependency.critical)
+        .filter_map(|dependency| {
+            let found = counts.get(&(dependency.table.to_string(), date)).map_or(0, |(rows, _)| *rows);
+            let needed = if backfill { 1 } else { dependency.expected_rows };
+            (found < needed).then(|| format!("{} ({found} rows, {needed} needed)", dependency.table))
+        })
+        .collect()
+}
+
+/// Live mode only: warns when an upstream's newest row was processed long before the date ended.
+fn warn_stale_dependencies(processor: &str, dependencies: &[Dependency], counts: &UpstreamCounts, dates: &[NaiveDate]) {
+    for &date in dates {
+        let Some(end_of_date) = date.succ_opt().and_then(|next| next.and_hms_opt(0, 0, 0)).map(|end| end.and_utc()) else {
+            continue;
+        };
+        for dependency in dependencies {
+            if let Some((_, Some(newest))) = counts.get(&(dependency.table.to_string(), date)) {
+                let age_hours = (end_of_date - *newest).num_hours();
+                if age_hours > dependency.max_age_hours {
+                    warn!("{processor} {date}: {} is stale ({age_hours} h before the date ended)", dependency.table);
+                }
+            }
+        }
+    }
+}
