@@ -76,7 +76,9 @@ impl ProcessorArgs {
         if self.serial || !settings.parallel {
             DispatchMode::Serial
         } else {
-            DispatchMode::Parallel { workers: self.workers.unwrap_or_else(|| settings.workers_for(workers_variable)) }
+            DispatchMode::Parallel {
+                workers: self.workers.unwrap_or_else(|| settings.workers_for(workers_variable)),
+            }
         }
     }
 
@@ -84,7 +86,10 @@ impl ProcessorArgs {
     ///
     /// # Errors
     /// A range needs the schedule and it cannot be read.
-    pub async fn resolve_dates(&self, warehouse: &dyn Warehouse) -> Result<Vec<NaiveDate>, warehouse::WarehouseError> {
+    pub async fn resolve_dates(
+        &self,
+        warehouse: &dyn Warehouse,
+    ) -> Result<Vec<NaiveDate>, warehouse::WarehouseError> {
         if let Some(date) = self.date {
             return Ok(vec![date]);
         }
@@ -101,7 +106,12 @@ impl ProcessorArgs {
 
 /// Date `i` of the list goes to Cloud Run task `i mod count` (README §3.2).
 pub fn shard_dates(dates: &[NaiveDate], task_index: usize, task_count: usize) -> Vec<NaiveDate> {
-    dates.iter().enumerate().filter(|(index, _)| index % task_count == task_index).map(|(_, date)| *date).collect()
+    dates
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| index % task_count == task_index)
+        .map(|(_, date)| *date)
+        .collect()
 }
 
 /// The `main` of a processor binary.
@@ -148,10 +158,18 @@ fn bad_input(message: &str) -> ExitCode {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
-async fn run_binary<P: Processor>(processor: &P, args: &ProcessorArgs, settings: &Settings) -> Result<RunSummary, String> {
+async fn run_binary<P: Processor>(
+    processor: &P,
+    args: &ProcessorArgs,
+    settings: &Settings,
+) -> Result<RunSummary, String> {
     let info = processor.info();
     let warehouse = warehouse::open(settings).await.map_err(|error| error.to_string())?;
     let all_dates = args.resolve_dates(warehouse.as_ref()).await.map_err(|error| error.to_string())?;
@@ -159,7 +177,9 @@ async fn run_binary<P: Processor>(processor: &P, args: &ProcessorArgs, settings:
     let dispatch = args.dispatch_mode(settings, info.workers_variable);
     match dispatch {
         DispatchMode::Serial => info!("{}: serial dispatch", info.name),
-        DispatchMode::Parallel { workers } => info!("{}: parallel dispatch with {workers} workers", info.name),
+        DispatchMode::Parallel { workers } => {
+            info!("{}: parallel dispatch with {workers} workers", info.name)
+        }
     }
     let options = RunOptions {
         dates,
@@ -170,7 +190,8 @@ async fn run_binary<P: Processor>(processor: &P, args: &ProcessorArgs, settings:
         dispatch,
         chunk_dates: DEFAULT_CHUNK_DATES,
     };
-    let summary = run(processor, warehouse.as_ref(), settings, &options).await.map_err(|error| error.to_string())?;
+    let summary =
+        run(processor, warehouse.as_ref(), settings, &options).await.map_err(|error| error.to_string())?;
     print_summary(info.name, &summary);
     Ok(summary)
 }
@@ -179,11 +200,14 @@ async fn run_binary<P: Processor>(processor: &P, args: &ProcessorArgs, settings:
 pub fn print_summary(processor: &str, summary: &RunSummary) {
     for outcome in &summary.outcomes {
         let what = match &outcome.status {
-            DateStatus::Succeeded { rows, failures } => format!("succeeded: {rows} rows, {failures} entity failures"),
+            DateStatus::Succeeded { rows, failures } => {
+                format!("succeeded: {rows} rows, {failures} entity failures")
+            }
             DateStatus::Skipped { reason } => format!("skipped: {reason}"),
             DateStatus::Failed { error } => format!("failed: {error}"),
             DateStatus::WouldRun { upstream_rows } => {
-                let counts: Vec<String> = upstream_rows.iter().map(|(table, rows)| format!("{table}={rows}")).collect();
+                let counts: Vec<String> =
+                    upstream_rows.iter().map(|(table, rows)| format!("{table}={rows}")).collect();
                 format!("would run (upstream rows: {})", counts.join(", "))
             }
         };
@@ -249,7 +273,8 @@ mod tests {
 
     #[test]
     fn sharding_deals_dates_round_robin() {
-        let dates: Vec<NaiveDate> = calendar_dates("2024-01-01".parse().unwrap(), "2024-01-07".parse().unwrap());
+        let dates: Vec<NaiveDate> =
+            calendar_dates("2024-01-01".parse().unwrap(), "2024-01-07".parse().unwrap());
         assert_eq!(shard_dates(&dates, 1, 3), vec![dates[1], dates[4]]);
         assert_eq!(shard_dates(&dates, 0, 1), dates);
     }

@@ -116,11 +116,9 @@ impl Settings {
             Some(value) => parse_bool("ENABLE_PLAYER_PARALLELIZATION", &value)?,
         };
         let mut processor_workers = HashMap::new();
-        for (variable, value) in PROCESSOR_WORKER_VARIABLES.into_iter().zip([
-            raw.pgs_workers,
-            raw.pcf_workers,
-            raw.mlfs_workers,
-        ]) {
+        for (variable, value) in
+            PROCESSOR_WORKER_VARIABLES.into_iter().zip([raw.pgs_workers, raw.pcf_workers, raw.mlfs_workers])
+        {
             if let Some(value) = value {
                 processor_workers.insert(variable, parse_workers(variable, &value)?);
             }
@@ -182,7 +180,11 @@ pub fn parse_bool(variable: &'static str, value: &str) -> Result<bool, ConfigErr
     match value.trim().to_ascii_lowercase().as_str() {
         "true" => Ok(true),
         "false" => Ok(false),
-        _ => Err(ConfigError::Invalid { variable, value: value.to_owned(), expected: "expected true or false" }),
+        _ => Err(ConfigError::Invalid {
+            variable,
+            value: value.to_owned(),
+            expected: "expected true or false",
+        }),
     }
 }
 
@@ -236,7 +238,10 @@ mod tests {
     #[test]
     fn a_bad_parallelization_flag_is_an_error_not_a_fallback() {
         let error = settings(&[("ENABLE_PLAYER_PARALLELIZATION", "yes")]).unwrap_err();
-        assert_eq!(error.to_string(), r#"invalid ENABLE_PLAYER_PARALLELIZATION "yes": expected true or false"#);
+        assert_eq!(
+            error.to_string(),
+            r#"invalid ENABLE_PLAYER_PARALLELIZATION "yes": expected true or false"#
+        );
     }
 
     #[test]
@@ -262,7 +267,10 @@ mod tests {
         let bigquery = settings(&[("WAREHOUSE", "bigquery:nba-props-platform")]).unwrap();
         assert_eq!(bigquery.warehouse, WarehouseUrl::BigQuery { project: "nba-props-platform".into() });
         let error = settings(&[("WAREHOUSE", "postgres:x")]).unwrap_err();
-        assert_eq!(error.to_string(), r#"invalid WAREHOUSE "postgres:x": expected duckdb:PATH or bigquery:PROJECT"#);
+        assert_eq!(
+            error.to_string(),
+            r#"invalid WAREHOUSE "postgres:x": expected duckdb:PATH or bigquery:PROJECT"#
+        );
     }
 
     #[test]

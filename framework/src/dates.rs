@@ -88,7 +88,11 @@ impl Schedule {
     ///
     /// # Errors
     /// The schedule query fails.
-    pub async fn load(warehouse: &dyn Warehouse, first: NaiveDate, last: NaiveDate) -> Result<Self, WarehouseError> {
+    pub async fn load(
+        warehouse: &dyn Warehouse,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Self, WarehouseError> {
         let from = NaiveDate::from_ymd_opt(season_year(first), 7, 1).expect("July 1st exists");
         let until = NaiveDate::from_ymd_opt(season_year(last) + 1, 6, 30).expect("June 30th exists");
         let query = Query::new(format!(
@@ -105,7 +109,12 @@ impl Schedule {
                 let game_id = row[0].as_str()?.to_owned();
                 let game_date = row[1].as_date()?;
                 let season = row[2].as_i64().map_or_else(|| season_year(game_date), |year| year as i32);
-                Some(ScheduledGame { game_type: GameType::from_game_id(&game_id), game_id, game_date, season_year: season })
+                Some(ScheduledGame {
+                    game_type: GameType::from_game_id(&game_id),
+                    game_id,
+                    game_date,
+                    season_year: season,
+                })
             })
             .collect();
         Ok(Schedule::new(games))
@@ -152,7 +161,12 @@ mod tests {
     }
 
     fn game(id: &str, day: &str) -> ScheduledGame {
-        ScheduledGame { game_id: id.into(), game_date: date(day), season_year: 2024, game_type: GameType::from_game_id(id) }
+        ScheduledGame {
+            game_id: id.into(),
+            game_date: date(day),
+            season_year: 2024,
+            game_type: GameType::from_game_id(id),
+        }
     }
 
     #[test]

@@ -71,7 +71,11 @@ impl Dispatcher {
     {
         let run_one = |entity: &E| {
             let outcome = catch_unwind(AssertUnwindSafe(|| work(entity))).unwrap_or_else(|panic| {
-                Err(EntityFailure::new(entity_id(entity), FailureCategory::ProcessingError, panic_message(panic.as_ref())))
+                Err(EntityFailure::new(
+                    entity_id(entity),
+                    FailureCategory::ProcessingError,
+                    panic_message(panic.as_ref()),
+                ))
             });
             progress.entity_done();
             outcome
@@ -107,7 +111,11 @@ mod tests {
 
     fn toy(entity: &u64) -> Result<u64, EntityFailure> {
         if entity % 997 == 0 {
-            return Err(EntityFailure::new(entity.to_string(), FailureCategory::MissingData, "multiple of 997"));
+            return Err(EntityFailure::new(
+                entity.to_string(),
+                FailureCategory::MissingData,
+                "multiple of 997",
+            ));
         }
         Ok(entity.wrapping_mul(2_654_435_761) % 1_000_003)
     }

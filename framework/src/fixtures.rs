@@ -45,7 +45,10 @@ pub struct LoadedFile {
 /// # Errors
 /// The first file that cannot be read, names an unknown table or column, holds a value of the
 /// wrong type, or cannot be written; files before it stay loaded.
-pub async fn load_directory(warehouse: &dyn Warehouse, directory: &Path) -> Result<Vec<LoadedFile>, FixtureError> {
+pub async fn load_directory(
+    warehouse: &dyn Warehouse,
+    directory: &Path,
+) -> Result<Vec<LoadedFile>, FixtureError> {
     let read_error = |message: String| FixtureError::Read { path: directory.to_owned(), message };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(directory)
         .map_err(|error| read_error(error.to_string()))?
@@ -100,7 +103,8 @@ fn table_of_file(path: &Path) -> Result<&'static Table, FixtureError> {
 /// An unknown column or a value that does not parse as its column's type.
 pub fn parse_rows(path: &Path, table: &'static Table, text: &str) -> Result<Vec<Vec<Value>>, FixtureError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
-    let csv_error = |error: csv::Error| FixtureError::Read { path: path.to_owned(), message: error.to_string() };
+    let csv_error =
+        |error: csv::Error| FixtureError::Read { path: path.to_owned(), message: error.to_string() };
     let headers = reader.headers().map_err(csv_error)?.clone();
     let mut positions = Vec::with_capacity(headers.len());
     for header in &headers {
@@ -118,13 +122,14 @@ pub fn parse_rows(path: &Path, table: &'static Table, text: &str) -> Result<Vec<
         let mut row = vec![Value::Null; table.columns.len()];
         for (field, &index) in record.iter().zip(&positions) {
             let column = &table.columns[index];
-            row[index] = parse_cell(field, column.column_type).map_err(|expected| FixtureError::InvalidValue {
-                path: path.to_owned(),
-                line,
-                column: column.name.to_owned(),
-                value: field.to_owned(),
-                expected,
-            })?;
+            row[index] =
+                parse_cell(field, column.column_type).map_err(|expected| FixtureError::InvalidValue {
+                    path: path.to_owned(),
+                    line,
+                    column: column.name.to_owned(),
+                    value: field.to_owned(),
+                    expected,
+                })?;
         }
         rows.push(row);
     }
@@ -151,8 +156,12 @@ pub fn parse_cell(field: &str, column_type: ColumnType) -> Result<Value, &'stati
         ColumnType::Timestamp => DateTime::parse_from_rfc3339(field)
             .map(|timestamp| Value::Timestamp(timestamp.with_timezone(&Utc)))
             .map_err(|_| "expected an RFC 3339 timestamp"),
-        ColumnType::Float64Array => serde_json::from_str(field).map(Value::FloatArray).map_err(|_| "expected a JSON array of numbers"),
-        ColumnType::StringArray => serde_json::from_str(field).map(Value::StringArray).map_err(|_| "expected a JSON array of strings"),
+        ColumnType::Float64Array => {
+            serde_json::from_str(field).map(Value::FloatArray).map_err(|_| "expected a JSON array of numbers")
+        }
+        ColumnType::StringArray => serde_json::from_str(field)
+            .map(Value::StringArray)
+            .map_err(|_| "expected a JSON array of strings"),
     }
 }
 
@@ -225,7 +234,11 @@ mod tests {
             ("2024-01-15", ColumnType::Date, Value::Date("2024-01-15".parse().unwrap())),
             ("[1.0,2.5]", ColumnType::Float64Array, Value::FloatArray(vec![1.0, 2.5])),
             ("[\"a\",\"b\"]", ColumnType::StringArray, Value::StringArray(vec!["a".into(), "b".into()])),
-            ("2024-01-15T03:04:05Z", ColumnType::Timestamp, Value::Timestamp("2024-01-15T03:04:05Z".parse().unwrap())),
+            (
+                "2024-01-15T03:04:05Z",
+                ColumnType::Timestamp,
+                Value::Timestamp("2024-01-15T03:04:05Z".parse().unwrap()),
+            ),
             ("", ColumnType::Int64, Value::Null),
         ];
         for (text, column_type, expected) in cases {

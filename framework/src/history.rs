@@ -62,8 +62,22 @@ pub struct HistoryBuffer<'a> {
 }
 
 impl<'a> HistoryBuffer<'a> {
-    pub fn new(info: &'static ProcessorInfo, run_id: &str, settings: &'a Settings, backfill: bool, force: bool) -> Self {
-        HistoryBuffer { info, run_id: run_id.to_owned(), settings, backfill, force, runs: Vec::new(), failures: Vec::new() }
+    pub fn new(
+        info: &'static ProcessorInfo,
+        run_id: &str,
+        settings: &'a Settings,
+        backfill: bool,
+        force: bool,
+    ) -> Self {
+        HistoryBuffer {
+            info,
+            run_id: run_id.to_owned(),
+            settings,
+            backfill,
+            force,
+            runs: Vec::new(),
+            failures: Vec::new(),
+        }
     }
 
     pub fn record_run(&mut self, record: RunRecord) {
@@ -76,38 +90,60 @@ impl<'a> HistoryBuffer<'a> {
             ),
         };
         let output = self.info.output;
-        self.runs.push(PROCESSOR_RUN_HISTORY.row(vec![
-            ("processor_name", self.info.name.to_value()),
-            ("run_id", self.run_id.to_value()),
-            ("season_year", i64::from(crate::dates::season_year(record.data_date)).to_value()),
-            ("status", record.status.as_str().to_value()),
-            ("duration_seconds", record.duration_seconds.to_value()),
-            ("records_processed", record.records_processed.to_value()),
-            ("records_skipped", record.records_failed.to_value()),
-            ("backfill_mode", self.backfill.to_value()),
-            ("force_reprocess", self.force.to_value()),
-            ("test_mode", false.to_value()),
-            ("execution_host", self.settings.execution_host.to_value()),
-            ("triggered_by", self.settings.triggered_by.to_value()),
-            ("errors", errors.to_value()),
-            ("summary", record.summary.to_string().to_value()),
-            ("data_date", record.data_date.to_value()),
-            ("started_at", record.started_at.to_value()),
-            ("processed_at", (record.started_at + chrono::Duration::milliseconds((record.duration_seconds * 1000.0) as i64)).to_value()),
-            ("phase", self.info.phase.run_history_name().to_value()),
-            ("output_table", output.name.to_value()),
-            ("output_dataset", output.dataset.base_name().to_value()),
-            ("trigger_source", self.settings.triggered_by.to_value()),
-            ("dependency_check_passed", record.dependency_check_passed.to_value()),
-            ("missing_dependencies", serde_json::to_string(&record.missing_dependencies).expect("strings serialise").to_value()),
-            ("cloud_run_service", (self.settings.execution_host != "local").then(|| self.settings.execution_host.clone()).to_value()),
-            ("cloud_run_revision", self.settings.cloud_run_revision.to_value()),
-            ("skipped", matches!(record.status, RunStatus::Skipped { .. }).to_value()),
-            ("skip_reason", skip_reason.to_value()),
-        ]));
+        self.runs.push(
+            PROCESSOR_RUN_HISTORY.row(vec![
+                ("processor_name", self.info.name.to_value()),
+                ("run_id", self.run_id.to_value()),
+                ("season_year", i64::from(crate::dates::season_year(record.data_date)).to_value()),
+                ("status", record.status.as_str().to_value()),
+                ("duration_seconds", record.duration_seconds.to_value()),
+                ("records_processed", record.records_processed.to_value()),
+                ("records_skipped", record.records_failed.to_value()),
+                ("backfill_mode", self.backfill.to_value()),
+                ("force_reprocess", self.force.to_value()),
+                ("test_mode", false.to_value()),
+                ("execution_host", self.settings.execution_host.to_value()),
+                ("triggered_by", self.settings.triggered_by.to_value()),
+                ("errors", errors.to_value()),
+                ("summary", record.summary.to_string().to_value()),
+                ("data_date", record.data_date.to_value()),
+                ("started_at", record.started_at.to_value()),
+                (
+                    "processed_at",
+                    (record.started_at
+                        + chrono::Duration::milliseconds((record.duration_seconds * 1000.0) as i64))
+                    .to_value(),
+                ),
+                ("phase", self.info.phase.run_history_name().to_value()),
+                ("output_table", output.name.to_value()),
+                ("output_dataset", output.dataset.base_name().to_value()),
+                ("trigger_source", self.settings.triggered_by.to_value()),
+                ("dependency_check_passed", record.dependency_check_passed.to_value()),
+                (
+                    "missing_dependencies",
+                    serde_json::to_string(&record.missing_dependencies)
+                        .expect("strings serialise")
+                        .to_value(),
+                ),
+                (
+                    "cloud_run_service",
+                    (self.settings.execution_host != "local")
+                        .then(|| self.settings.execution_host.clone())
+                        .to_value(),
+                ),
+                ("cloud_run_revision", self.settings.cloud_run_revision.to_value()),
+                ("skipped", matches!(record.status, RunStatus::Skipped { .. }).to_value()),
+                ("skip_reason", skip_reason.to_value()),
+            ]),
+        );
     }
 
-    pub fn record_failures(&mut self, date: NaiveDate, failures: &[EntityFailure], created_at: DateTime<Utc>) {
+    pub fn record_failures(
+        &mut self,
+        date: NaiveDate,
+        failures: &[EntityFailure],
+        created_at: DateTime<Utc>,
+    ) {
         let table: &Table = self.info.phase.failures_table();
         for failure in failures {
             self.failures.push(table.row(vec![
@@ -154,7 +190,8 @@ pub async fn previous_input_digests(
     let result = warehouse.query(&query).await?;
     let mut latest: HashMap<NaiveDate, (DateTime<Utc>, BTreeMap<String, String>)> = HashMap::new();
     for row in &result.rows {
-        let (Some(date), Some(started_at), Some(summary)) = (row[0].as_date(), row[1].as_timestamp(), row[2].as_str())
+        let (Some(date), Some(started_at), Some(summary)) =
+            (row[0].as_date(), row[1].as_timestamp(), row[2].as_str())
         else {
             continue;
         };

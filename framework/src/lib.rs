@@ -33,7 +33,8 @@ pub mod value;
 pub mod warehouse;
 
 pub use processor::{
-    Dependency, EntityFailure, FailureCategory, Phase, Processor, ProcessorInfo, RunContext, SideWrite, SourceUsage,
+    Dependency, EntityFailure, FailureCategory, Phase, Processor, ProcessorInfo, RunContext, SideWrite,
+    SourceUsage,
 };
 pub use reader::{DateFilter, ExtractError, InputReader, RowView, TableRows};
 pub use value::{TableRow, ToValue, Value};

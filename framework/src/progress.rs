@@ -52,9 +52,13 @@ pub fn completion_line(noun: EntityNoun, succeeded: usize, failed: usize, elapse
     let average = if succeeded > 0 { elapsed_seconds / succeeded as f64 } else { 0.0 };
     match noun {
         EntityNoun::Players => {
-            format!("Completed {succeeded} players in {elapsed_seconds:.1}s (avg {average:.2}s/player) | {failed} failed")
+            format!(
+                "Completed {succeeded} players in {elapsed_seconds:.1}s (avg {average:.2}s/player) | {failed} failed"
+            )
         }
-        EntityNoun::Records => format!("Completed {succeeded} records in {elapsed_seconds:.1}s (avg {average:.2}s/record)"),
+        EntityNoun::Records => {
+            format!("Completed {succeeded} records in {elapsed_seconds:.1}s (avg {average:.2}s/record)")
+        }
     }
 }
 
@@ -114,7 +118,10 @@ mod tests {
             processing_start_line(EntityNoun::Players, 369, Some(10)),
             "Processing 369 players with 10 workers (parallel mode)"
         );
-        assert_eq!(processing_start_line(EntityNoun::Players, 369, None), "Processing 369 players (serial mode)");
+        assert_eq!(
+            processing_start_line(EntityNoun::Players, 369, None),
+            "Processing 369 players (serial mode)"
+        );
         assert_eq!(
             processing_start_line(EntityNoun::Records, 241, Some(10)),
             "Processing 241 player-game records with 10 workers (parallel mode)"
@@ -144,7 +151,10 @@ mod tests {
             completion_line(EntityNoun::Players, 369, 0, 0.5),
             "Completed 369 players in 0.5s (avg 0.00s/player) | 0 failed"
         );
-        assert_eq!(completion_line(EntityNoun::Records, 241, 0, 0.06), "Completed 241 records in 0.1s (avg 0.00s/record)");
+        assert_eq!(
+            completion_line(EntityNoun::Records, 241, 0, 0.06),
+            "Completed 241 records in 0.1s (avg 0.00s/record)"
+        );
         assert_eq!(
             completion_line(EntityNoun::Players, 0, 3, 0.2),
             "Completed 0 players in 0.2s (avg 0.00s/player) | 3 failed"

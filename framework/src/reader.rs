@@ -35,7 +35,8 @@ pub struct TableRows {
 
 impl TableRows {
     fn new(table: &Table, result: ResultSet) -> Self {
-        let positions = result.columns.iter().enumerate().map(|(index, name)| (name.clone(), index)).collect();
+        let positions =
+            result.columns.iter().enumerate().map(|(index, name)| (name.clone(), index)).collect();
         TableRows { table: table.to_string(), positions, rows: result.rows }
     }
 
@@ -95,15 +96,19 @@ impl<'a> RowView<'a> {
     /// # Errors
     /// The cell is NULL or not text.
     pub fn required_text(&self, column: &str) -> Result<String, ExtractError> {
-        self.text(column)
-            .ok_or_else(|| ExtractError::MissingValue { table: self.rows.table.clone(), column: column.to_owned() })
+        self.text(column).ok_or_else(|| ExtractError::MissingValue {
+            table: self.rows.table.clone(),
+            column: column.to_owned(),
+        })
     }
 
     /// # Errors
     /// The cell is NULL or not a date.
     pub fn required_date(&self, column: &str) -> Result<NaiveDate, ExtractError> {
-        self.date(column)
-            .ok_or_else(|| ExtractError::MissingValue { table: self.rows.table.clone(), column: column.to_owned() })
+        self.date(column).ok_or_else(|| ExtractError::MissingValue {
+            table: self.rows.table.clone(),
+            column: column.to_owned(),
+        })
     }
 }
 

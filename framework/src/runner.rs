@@ -50,11 +50,20 @@ pub mod skip_reason {
 /// What happened to one date.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DateStatus {
-    Succeeded { rows: usize, failures: usize },
-    Skipped { reason: String },
-    Failed { error: String },
+    Succeeded {
+        rows: usize,
+        failures: usize,
+    },
+    Skipped {
+        reason: String,
+    },
+    Failed {
+        error: String,
+    },
     /// `--dry-run`: per dependency, the rows found.
-    WouldRun { upstream_rows: Vec<(String, i64)> },
+    WouldRun {
+        upstream_rows: Vec<(String, i64)>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -157,7 +166,8 @@ pub async fn run<P: Processor>(
 
     let mut counts = UpstreamCounts::new();
     if !options.skip_preflight || options.dry_run {
-        counts = count_upstream_rows(warehouse, info.dependencies, &pending).await.map_err(RunError::Preflight)?;
+        counts =
+            count_upstream_rows(warehouse, info.dependencies, &pending).await.map_err(RunError::Preflight)?;
         summary.read_queries += info.dependencies.len();
     }
     if options.dry_run {
@@ -166,11 +176,17 @@ pub async fn run<P: Processor>(
                 .dependencies
                 .iter()
                 .map(|dependency| {
-                    let found = counts.get(&(dependency.table.to_string(), date)).map_or(0, |(rows, _)| *rows);
+                    let found =
+                        counts.get(&(dependency.table.to_string(), date)).map_or(0, |(rows, _)| *rows);
                     (dependency.table.to_string(), found)
                 })
                 .collect();
-            summary.outcomes.push(DateOutcome { date, status: DateStatus::WouldRun { upstream_rows }, entities: 0, seconds: 0.0 });
+            summary.outcomes.push(DateOutcome {
+                date,
+                status: DateStatus::WouldRun { upstream_rows },
+                entities: 0,
+                seconds: 0.0,
+            });
         }
         summary.outcomes.sort_by_key(|outcome| outcome.date);
         summary.wall_seconds = wall.elapsed().as_secs_f64();
@@ -179,7 +195,11 @@ pub async fn run<P: Processor>(
 
     let mut ready = Vec::new();
     for date in pending {
-        let missing = if options.skip_preflight { Vec::new() } else { missing_dependencies(info.dependencies, &counts, date, options.backfill) };
+        let missing = if options.skip_preflight {
+            Vec::new()
+        } else {
+            missing_dependencies(info.dependencies, &counts, date, options.backfill)
+        };
         if missing.is_empty() {
             ready.push(date);
         } else {
@@ -197,7 +217,12 @@ pub async fn run<P: Processor>(
                 summary: json!({}),
             };
             history.record_run(record);
-            summary.outcomes.push(DateOutcome { date, status: DateStatus::Failed { error }, entities: 0, seconds: 0.0 });
+            summary.outcomes.push(DateOutcome {
+                date,
+                status: DateStatus::Failed { error },
+                entities: 0,
+                seconds: 0.0,
+            });
         }
     }
     if !options.backfill && !options.skip_preflight {
@@ -214,7 +239,8 @@ pub async fn run<P: Processor>(
         workers: options.dispatch.workers().unwrap_or(1),
         message: error.to_string(),
     })?;
-    let session = DateSession { processor, warehouse, dispatcher: &dispatcher, run_id: &run_id, started_at, options };
+    let session =
+        DateSession { processor, warehouse, dispatcher: &dispatcher, run_id: &run_id, started_at, options };
     for chunk in ready.chunks(options.chunk_dates.max(1)) {
         let reader = InputReader::new(warehouse);
         let extracted = processor.extract(&reader, chunk).await;
@@ -225,7 +251,15 @@ pub async fn run<P: Processor>(
                 for &date in chunk {
                     let error = format!("extraction failed: {error}");
                     warn!("{} {date}: {error}", info.name);
-                    session.record(&mut summary, &mut history, date, 0, Instant::now(), RunStatus::Failed { error }, json!({}));
+                    session.record(
+                        &mut summary,
+                        &mut history,
+                        date,
+                        0,
+                        Instant::now(),
+                        RunStatus::Failed { error },
+                        json!({}),
+                    );
                 }
                 continue;
             }
@@ -240,7 +274,15 @@ pub async fn run<P: Processor>(
             }
             let Some(inputs) = inputs_by_date.remove(&date) else {
                 let error = "extraction returned no inputs for the date".to_owned();
-                session.record(&mut summary, &mut history, date, 0, Instant::now(), RunStatus::Failed { error }, json!({}));
+                session.record(
+                    &mut summary,
+                    &mut history,
+                    date,
+                    0,
+                    Instant::now(),
+                    RunStatus::Failed { error },
+                    json!({}),
+                );
                 continue;
             };
             session.process_date(&mut summary, &mut history, date, &inputs, digests).await;
@@ -260,7 +302,12 @@ fn finish_without_work(
     dry_run: bool,
 ) {
     let RunStatus::Skipped { reason } = &status else { unreachable!("only skips finish without work") };
-    summary.outcomes.push(DateOutcome { date, status: DateStatus::Skipped { reason: reason.clone() }, entities: 0, seconds: 0.0 });
+    summary.outcomes.push(DateOutcome {
+        date,
+        status: DateStatus::Skipped { reason: reason.clone() },
+        entities: 0,
+        seconds: 0.0,
+    });
     if !dry_run {
         history.record_run(RunRecord {
             data_date: date,
@@ -357,11 +404,26 @@ impl<P: Processor> DateSession<'_, P> {
             "entities_failed": failures.len(),
         });
         if let (Some(line), Some(extra)) = (stats_line.as_object_mut(), stats.as_object()) {
-            line.extend(extra.iter().filter(|(key, _)| *key != "input_digests").map(|(key, value)| (key.clone(), value.clone())));
+            line.extend(
+                extra
+                    .iter()
+                    .filter(|(key, _)| *key != "input_digests")
+                    .map(|(key, value)| (key.clone(), value.clone())),
+            );
         }
         info!("{} {}", info.phase.stats_prefix(), stats_line);
         let status = RunStatus::Success;
-        self.record_with_counts(summary, history, date, entities.len(), started, status, stats, row_count, failures.len());
+        self.record_with_counts(
+            summary,
+            history,
+            date,
+            entities.len(),
+            started,
+            status,
+            stats,
+            row_count,
+            failures.len(),
+        );
     }
 
     async fn save(
@@ -456,7 +518,8 @@ async fn count_upstream_rows(
         return Ok(counts);
     }
     for dependency in dependencies {
-        let newest = if dependency.table.column("processed_at").is_some() { "max(processed_at)" } else { "NULL" };
+        let newest =
+            if dependency.table.column("processed_at").is_some() { "max(processed_at)" } else { "NULL" };
         let query = Query::new(format!(
             "SELECT \"{column}\", count(*), {newest} FROM {{{table}}} WHERE \"{column}\" IN (@dates) GROUP BY 1",
             column = dependency.date_column,
@@ -474,7 +537,12 @@ async fn count_upstream_rows(
 
 /// Critical dependencies without enough rows: a backfill needs one row, a live run the expected
 /// minimum (README §4 item 5).
-fn missing_dependencies(dependencies: &[Dependency], counts: &UpstreamCounts, date: NaiveDate, backfill: bool) -> Vec<String> {
+fn missing_dependencies(
+    dependencies: &[Dependency],
+    counts: &UpstreamCounts,
+    date: NaiveDate,
+    backfill: bool,
+) -> Vec<String> {
     dependencies
         .iter()
         .filter(|dependency| dependency.critical)
@@ -487,16 +555,26 @@ fn missing_dependencies(dependencies: &[Dependency], counts: &UpstreamCounts, da
 }
 
 /// Live mode only: warns when an upstream's newest row was processed long before the date ended.
-fn warn_stale_dependencies(processor: &str, dependencies: &[Dependency], counts: &UpstreamCounts, dates: &[NaiveDate]) {
+fn warn_stale_dependencies(
+    processor: &str,
+    dependencies: &[Dependency],
+    counts: &UpstreamCounts,
+    dates: &[NaiveDate],
+) {
     for &date in dates {
-        let Some(end_of_date) = date.succ_opt().and_then(|next| next.and_hms_opt(0, 0, 0)).map(|end| end.and_utc()) else {
+        let Some(end_of_date) =
+            date.succ_opt().and_then(|next| next.and_hms_opt(0, 0, 0)).map(|end| end.and_utc())
+        else {
             continue;
         };
         for dependency in dependencies {
             if let Some((_, Some(newest))) = counts.get(&(dependency.table.to_string(), date)) {
                 let age_hours = (end_of_date - *newest).num_hours();
                 if age_hours > dependency.max_age_hours {
-                    warn!("{processor} {date}: {} is stale ({age_hours} h before the date ended)", dependency.table);
+                    warn!(
+                        "{processor} {date}: {} is stale ({age_hours} h before the date ended)",
+                        dependency.table
+                    );
                 }
             }
         }

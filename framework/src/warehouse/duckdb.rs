@@ -29,8 +29,10 @@ impl DuckDbWarehouse {
     /// # Errors
     /// The file cannot be opened, e.g. another process holds DuckDB's write lock on it.
     pub fn open(path: &str, dataset_prefix: &str) -> Result<Self, WarehouseError> {
-        let connection = if path == ":memory:" { Connection::open_in_memory() } else { Connection::open(path) }
-            .map_err(|error| WarehouseError::Open { url: format!("duckdb:{path}"), message: error.to_string() })?;
+        let connection =
+            if path == ":memory:" { Connection::open_in_memory() } else { Connection::open(path) }.map_err(
+                |error| WarehouseError::Open { url: format!("duckdb:{path}"), message: error.to_string() },
+            )?;
         Ok(DuckDbWarehouse {
             connection: Arc::new(Mutex::new(connection)),
             dataset_prefix: dataset_prefix.to_owned(),
@@ -107,8 +109,10 @@ fn staging_select_expression(name: &str, column_type: ColumnType) -> String {
 impl Warehouse for DuckDbWarehouse {
     async fn ensure_tables(&self, tables: &[&'static Table]) -> Result<(), WarehouseError> {
         let mut statements = Vec::new();
-        let mut schemas: Vec<String> =
-            tables.iter().map(|table| format!("{}{}", self.dataset_prefix, table.dataset.base_name())).collect();
+        let mut schemas: Vec<String> = tables
+            .iter()
+            .map(|table| format!("{}{}", self.dataset_prefix, table.dataset.base_name()))
+            .collect();
         schemas.sort();
         schemas.dedup();
         for schema in schemas {
@@ -117,9 +121,10 @@ impl Warehouse for DuckDbWarehouse {
         statements.extend(tables.iter().map(|table| self.create_table_sql(table)));
         let sql = statements.join(";\n");
         self.with_connection(move |connection| {
-            connection
-                .execute_batch(&sql)
-                .map_err(|error| WarehouseError::Query { sql: "CREATE TABLE …".to_owned(), message: error.to_string() })
+            connection.execute_batch(&sql).map_err(|error| WarehouseError::Query {
+                sql: "CREATE TABLE …".to_owned(),
+                message: error.to_string(),
+            })
         })
         .await
     }
@@ -158,7 +163,8 @@ impl Warehouse for DuckDbWarehouse {
         );
         let target = self.qualified_name(table);
         self.with_connection(move |connection| {
-            let outcome = write_through_staging(connection, table, &target, &staging, Some(scope), rows, unique_key);
+            let outcome =
+                write_through_staging(connection, table, &target, &staging, Some(scope), rows, unique_key);
             let _ = connection.execute_batch(&format!("DROP TABLE IF EXISTS temp.main.\"{staging}\""));
             outcome
         })
@@ -222,9 +228,15 @@ fn write_through_staging(
     }
 }
 
-fn stage_rows(connection: &Connection, table: &Table, staging: &str, rows: &[Vec<Value>]) -> Result<(), WarehouseError> {
-    let mut appender =
-        connection.appender_to_catalog_and_db(staging, "temp", "main").map_err(|error| write_error(table, error))?;
+fn stage_rows(
+    connection: &Connection,
+    table: &Table,
+    staging: &str,
+    rows: &[Vec<Value>],
+) -> Result<(), WarehouseError> {
+    let mut appender = connection
+        .appender_to_catalog_and_db(staging, "temp", "main")
+        .map_err(|error| write_error(table, error))?;
     for row in rows {
         if row.len() != table.columns.len() {
             return Err(write_error(
@@ -252,7 +264,8 @@ fn replace_in_transaction(
         None => 0,
         Some(ReplaceScope::WholeTable) => execute(connection, table, &format!("DELETE FROM {target}"), &[])?,
         Some(ReplaceScope::Partitions(dates)) => {
-            let partition = table.partition.ok_or_else(|| write_error(table, "the table has no partition column"))?;
+            let partition =
+                table.partition.ok_or_else(|| write_error(table, "the table has no partition column"))?;
             let placeholders = vec!["?"; dates.len()].join(", ");
             if dates.is_empty() {
                 0
@@ -280,7 +293,8 @@ fn replace_in_transaction(
             )?
         }
     };
-    let column_names: Vec<String> = table.columns.iter().map(|column| format!("\"{}\"", column.name)).collect();
+    let column_names: Vec<String> =
+        table.columns.iter().map(|column| format!("\"{}\"", column.name)).collect();
     let expressions: Vec<String> = table
         .columns
         .iter()
@@ -333,7 +347,12 @@ fn display_cell(value: &Value) -> String {
     }
 }
 
-fn execute(connection: &Connection, table: &Table, sql: &str, parameters: &[Value]) -> Result<u64, WarehouseError> {
+fn execute(
+    connection: &Connection,
+    table: &Table,
+    sql: &str,
+    parameters: &[Value],
+) -> Result<u64, WarehouseError> {
     let mut statement = connection.prepare(sql).map_err(|error| write_error(table, error))?;
     let changed = statement
         .execute(duckdb::params_from_iter(parameters.iter().map(Cell)))
@@ -342,16 +361,20 @@ fn execute(connection: &Connection, table: &Table, sql: &str, parameters: &[Valu
 }
 
 fn run_query(connection: &Connection, sql: &str, parameters: &[Value]) -> Result<ResultSet, WarehouseError> {
-    let query_error = |error: duckdb::Error| WarehouseError::Query { sql: sql.to_owned(), message: error.to_string() };
+    let query_error =
+        |error: duckdb::Error| WarehouseError::Query { sql: sql.to_owned(), message: error.to_string() };
     let mut statement = connection.prepare(sql).map_err(query_error)?;
-    let mut rows = statement.query(duckdb::params_from_iter(parameters.iter().map(Cell))).map_err(query_error)?;
+    let mut rows =
+        statement.query(duckdb::params_from_iter(parameters.iter().map(Cell))).map_err(query_error)?;
     let columns = rows.as_ref().map(|statement| statement.column_names()).unwrap_or_default();
     let mut result = ResultSet { columns, rows: Vec::new() };
     while let Some(row) = rows.next().map_err(query_error)? {
         let mut cells = Vec::with_capacity(result.columns.len());
         for index in 0..result.columns.len() {
             let cell = row.get_ref(index).map_err(query_error)?;
-            cells.push(decode(cell).map_err(|message| WarehouseError::Query { sql: sql.to_owned(), message })?);
+            cells.push(
+                decode(cell).map_err(|message| WarehouseError::Query { sql: sql.to_owned(), message })?,
+            );
         }
         result.rows.push(cells);
     }
@@ -380,7 +403,8 @@ fn decode(cell: ValueRef<'_>) -> Result<Value, String> {
         }
         ValueRef::Text(bytes) => Value::String(String::from_utf8_lossy(bytes).into_owned()),
         ValueRef::Date32(days) => Value::Date(
-            NaiveDate::from_num_days_from_ce_opt(days + 719_163).ok_or_else(|| format!("date {days} out of range"))?,
+            NaiveDate::from_num_days_from_ce_opt(days + 719_163)
+                .ok_or_else(|| format!("date {days} out of range"))?,
         ),
         ValueRef::Timestamp(unit, amount) => Value::Timestamp(
             DateTime::<Utc>::from_timestamp_micros(unit.to_micros(amount))
@@ -464,7 +488,9 @@ mod tests {
             warehouse.ensure_tables(&[&predictions::ML_FEATURE_STORE_V2]).await.unwrap();
             let table = &predictions::ML_FEATURE_STORE_V2;
             let mut row = vec![Value::Null; table.columns.len()];
-            let set = |row: &mut Vec<Value>, name: &str, value: Value| row[table.column_index(name).unwrap()] = value;
+            let set = |row: &mut Vec<Value>, name: &str, value: Value| {
+                row[table.column_index(name).unwrap()] = value
+            };
             set(&mut row, "player_lookup", Value::String("lebronjames".into()));
             set(&mut row, "game_date", Value::Date(date("2025-01-15")));
             set(&mut row, "game_id", Value::String("20250115_LAL_GSW".into()));
@@ -482,7 +508,10 @@ mod tests {
                 .unwrap();
             assert_eq!(report.rows_inserted, 1);
             let result = warehouse
-                .query(&Query::new("SELECT * FROM {nba_predictions.ml_feature_store_v2} WHERE game_date = @d").bind("d", date("2025-01-15")))
+                .query(
+                    &Query::new("SELECT * FROM {nba_predictions.ml_feature_store_v2} WHERE game_date = @d")
+                        .bind("d", date("2025-01-15")),
+                )
                 .await
                 .unwrap();
             assert_eq!(result.rows, vec![row]);
@@ -545,7 +574,8 @@ mod tests {
             let mut bad = row.clone();
             bad[table.column_index("game_id").unwrap()] = Value::Null;
             assert!(warehouse.replace(table, ReplaceScope::WholeTable, vec![bad], false).await.is_err());
-            let count = warehouse.query(&Query::new("SELECT count(*) FROM {nba_raw.nbac_schedule}")).await.unwrap();
+            let count =
+                warehouse.query(&Query::new("SELECT count(*) FROM {nba_raw.nbac_schedule}")).await.unwrap();
             assert_eq!(count.rows, vec![vec![Value::Int(1)]]);
         });
     }

@@ -71,7 +71,8 @@ fn replace_parameter_token(sql: &str, name: &str, replacement: &str) -> String {
     let mut rest = sql;
     while let Some(position) = rest.find(&token) {
         let after = &rest[position + token.len()..];
-        let continues = after.chars().next().is_some_and(|character| character.is_alphanumeric() || character == '_');
+        let continues =
+            after.chars().next().is_some_and(|character| character.is_alphanumeric() || character == '_');
         result.push_str(&rest[..position]);
         if continues {
             result.push_str(&token);
@@ -152,7 +153,9 @@ pub trait Warehouse: Send + Sync {
 /// The warehouse cannot be opened, or its tables cannot be created.
 pub async fn open(settings: &Settings) -> Result<Arc<dyn Warehouse>, WarehouseError> {
     let warehouse: Arc<dyn Warehouse> = match &settings.warehouse {
-        WarehouseUrl::DuckDb { path } => Arc::new(duckdb::DuckDbWarehouse::open(path, &settings.dataset_prefix)?),
+        WarehouseUrl::DuckDb { path } => {
+            Arc::new(duckdb::DuckDbWarehouse::open(path, &settings.dataset_prefix)?)
+        }
         WarehouseUrl::BigQuery { .. } => return Err(WarehouseError::Unsupported("bigquery")),
     };
     warehouse.ensure_tables(&Table::all().collect::<Vec<_>>()).await?;

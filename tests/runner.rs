@@ -1,0 +1,319 @@
+//! The run lifecycle on a real warehouse: rows, failures, history, skips and atomic saves.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use framework::config::Settings;
+use framework::dispatch::DispatchMode;
+use framework::fixtures::load_directory;
+use framework::runner::{DateStatus, RunOptions, RunSummary, run};
+use framework::schema::Table;
+use framework::schema::analytics::{TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_TEAM_GAME_CONTEXT};
+use framework::warehouse::{ReplaceScope, ResultSet, WriteReport};
+use framework::{Query, Value, Warehouse, WarehouseError};
+
+use crate::toy::ToyProcessor;
+use crate::util::{TempDir, date, export, open, query_rows, schedule_directory, settings_in, write_fixture};
+
+const HEADER: &str = "team_abbr,game_id,game_date,season_year,opponent_team_abbr,game_total,processed_at\n";
+
+/// A warehouse in a temporary folder with the real schedule and the given team-context rows.
+struct Scenario {
+    _folder: TempDir,
+    fixtures: TempDir,
+    settings: Settings,
+    warehouse: Arc<dyn Warehouse>,
+}
+
+impl Scenario {
+    async fn new(team_context_rows: &str) -> Self {
+        let folder = TempDir::new("runner");
+        let settings = settings_in(folder.path());
+        let warehouse = open(&settings).await;
+        load_directory(warehouse.as_ref(), &schedule_directory()).await.unwrap();
+        let scenario =
+            Scenario { _folder: folder, fixtures: TempDir::new("runner-fixtures"), settings, warehouse };
+        scenario.load_team_context(team_context_rows).await;
+        scenario
+    }
+
+    async fn load_team_context(&self, rows: &str) {
+        write_fixture(self.fixtures.path(), &UPCOMING_TEAM_GAME_CONTEXT, &format!("{HEADER}{rows}"));
+        load_directory(self.warehouse.as_ref(), self.fixtures.path()).await.unwrap();
+    }
+
+    async fn run(&self, dates: &[&str], adjust: impl FnOnce(&mut RunOptions)) -> RunSummary {
+        self.run_on(self.warehouse.as_ref(), dates, adjust).await
+    }
+
+    async fn run_on(
+        &self,
+        warehouse: &dyn Warehouse,
+        dates: &[&str],
+        adjust: impl FnOnce(&mut RunOptions),
+    ) -> RunSummary {
+        let mut options = RunOptions {
+            dates: dates.iter().map(|text| date(text)).collect(),
+            backfill: false,
+            skip_preflight: false,
+            dry_run: false,
+            force: false,
+            dispatch: DispatchMode::Parallel { workers: 4 },
+            chunk_dates: 16,
+        };
+        adjust(&mut options);
+        run(&ToyProcessor, warehouse, &self.settings, &options).await.expect("the run completes")
+    }
+
+    async fn history(&self) -> Vec<Vec<Value>> {
+        query_rows(
+            self.warehouse.as_ref(),
+            "SELECT data_date, status, skip_reason, records_processed, records_skipped FROM \
+             {nba_reference.processor_run_history} ORDER BY started_at, data_date, status",
+        )
+        .await
+    }
+}
+
+const MID_SEASON: &str = "LAL,20250115_LAL_GSW,2025-01-15,2024,GSW,231.5,2025-01-15T10:00:00Z\n\
+                          GSW,20250115_LAL_GSW,2025-01-15,2024,LAL,231.5,2025-01-15T10:00:00Z\n\
+                          FAIL,20250115_FAIL_X,2025-01-15,2024,,200.0,2025-01-15T10:00:00Z\n";
+
+fn text(value: &str) -> Value {
+    Value::String(value.to_owned())
+}
+
+#[tokio::test]
+async fn a_date_writes_sorted_rows_and_records_failures_and_history() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    let summary = scenario.run(&["2025-01-15"], |_| {}).await;
+    assert_eq!(summary.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 1 });
+
+    let rows = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT team_abbr, opponent_team_abbr, points_scored FROM {nba_analytics.team_offense_game_summary} ORDER BY team_abbr",
+    )
+    .await;
+    // round(231.5 / 2) = round(115.75) = 116 for both teams.
+    assert_eq!(
+        rows,
+        vec![
+            vec![text("GSW"), text("LAL"), Value::Int(116)],
+            vec![text("LAL"), text("GSW"), Value::Int(116)]
+        ]
+    );
+
+    let failures = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT entity_id, failure_category, failure_reason, can_retry FROM {nba_processing.precompute_failures}",
+    )
+    .await;
+    assert_eq!(
+        failures,
+        vec![vec![
+            text("FAIL"),
+            text("MISSING_DATA"),
+            text("no opponent in the team context"),
+            Value::Bool(true)
+        ]]
+    );
+    assert_eq!(
+        scenario.history().await,
+        vec![vec![
+            Value::Date(date("2025-01-15")),
+            text("success"),
+            Value::Null,
+            Value::Int(2),
+            Value::Int(1)
+        ]]
+    );
+}
+
+#[tokio::test]
+async fn a_rerun_with_unchanged_inputs_is_skipped_and_recorded() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    scenario.run(&["2025-01-15"], |_| {}).await;
+    let before = export(scenario.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await;
+
+    let second = scenario.run(&["2025-01-15"], |_| {}).await;
+    assert_eq!(second.outcomes[0].status, DateStatus::Skipped { reason: "inputs_unchanged".into() });
+    let history = scenario.history().await;
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1][1..3], [text("skipped"), text("inputs_unchanged")]);
+
+    let forced = scenario.run(&["2025-01-15"], |options| options.force = true).await;
+    assert_eq!(forced.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 1 });
+    assert_eq!(
+        export(scenario.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await,
+        before,
+        "no duplicates, same rows"
+    );
+
+    scenario.load_team_context(&MID_SEASON.replace("231.5", "240.0")).await;
+    let changed = scenario.run(&["2025-01-15"], |_| {}).await;
+    assert_eq!(changed.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 1 });
+    let points = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT DISTINCT points_scored FROM {nba_analytics.team_offense_game_summary}",
+    )
+    .await;
+    assert_eq!(points, vec![vec![Value::Int(120)]]);
+}
+
+#[tokio::test]
+async fn early_season_dates_are_skipped_with_their_reason() {
+    // The 2024-25 regular season starts 2024-10-22; 2024-10-25 is day 3.
+    let scenario =
+        Scenario::new("LAL,20241025_LAL_PHX,2024-10-25,2024,PHX,220.0,2024-10-25T10:00:00Z\n").await;
+    let summary = scenario.run(&["2024-10-25"], |_| {}).await;
+    assert_eq!(summary.outcomes[0].status, DateStatus::Skipped { reason: "early_season".into() });
+    assert!(summary.failed_dates().is_empty());
+    let history = scenario.history().await;
+    assert_eq!(
+        history,
+        vec![vec![
+            Value::Date(date("2024-10-25")),
+            text("skipped"),
+            text("early_season"),
+            Value::Int(0),
+            Value::Int(0)
+        ]]
+    );
+    let rows = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT count(*) FROM {nba_analytics.team_offense_game_summary}",
+    )
+    .await;
+    assert_eq!(rows[0][0], Value::Int(0));
+}
+
+#[tokio::test]
+async fn serial_and_parallel_runs_write_identical_rows() {
+    let rows: String = (0..300)
+        .map(|index| {
+            format!(
+                "T{index:03},20250115_T{index:03},2025-01-15,2024,O{index:03},{}.5,2025-01-15T10:00:00Z\n",
+                200 + index
+            )
+        })
+        .collect();
+    let parallel = Scenario::new(&rows).await;
+    parallel.run(&["2025-01-15"], |options| options.dispatch = DispatchMode::Parallel { workers: 7 }).await;
+    let serial = Scenario::new(&rows).await;
+    serial.run(&["2025-01-15"], |options| options.dispatch = DispatchMode::Serial).await;
+    let parallel_rows = export(parallel.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await;
+    assert_eq!(parallel_rows.lines().count(), 301);
+    assert_eq!(parallel_rows, export(serial.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await);
+}
+
+#[tokio::test]
+async fn a_panicking_entity_fails_alone() {
+    let scenario = Scenario::new(&format!(
+        "{MID_SEASON}BOOM,20250115_BOOM_X,2025-01-15,2024,X,1.0,2025-01-15T10:00:00Z\n"
+    ))
+    .await;
+    let summary = scenario.run(&["2025-01-15"], |_| {}).await;
+    assert_eq!(summary.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 2 });
+    let failures = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT entity_id, failure_category, failure_reason FROM {nba_processing.precompute_failures} ORDER BY entity_id",
+    )
+    .await;
+    assert_eq!(
+        failures[0],
+        vec![text("BOOM"), text("PROCESSING_ERROR"), text("panic: the toy panics for BOOM")]
+    );
+}
+
+#[tokio::test]
+async fn missing_critical_upstream_rows_fail_the_date_loudly() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    let summary = scenario.run(&["2025-01-16"], |options| options.backfill = true).await;
+    let DateStatus::Failed { error } = &summary.outcomes[0].status else {
+        panic!("expected a failure: {summary:?}")
+    };
+    assert_eq!(
+        error,
+        "missing critical dependencies: nba_analytics.upcoming_team_game_context (0 rows, 1 needed)"
+    );
+    assert_eq!(summary.failed_dates(), vec![date("2025-01-16")]);
+    assert_eq!(scenario.history().await[0][1], text("failed"));
+
+    // Live mode needs the expected minimum (2 rows); one row is not enough.
+    scenario.load_team_context("LAL,20250117_LAL_GSW,2025-01-17,2024,GSW,231.5,2025-01-17T10:00:00Z\n").await;
+    let live = scenario.run(&["2025-01-17"], |_| {}).await;
+    assert!(matches!(live.outcomes[0].status, DateStatus::Failed { .. }));
+    let backfill = scenario.run(&["2025-01-17"], |options| options.backfill = true).await;
+    assert_eq!(backfill.outcomes[0].status, DateStatus::Succeeded { rows: 1, failures: 0 });
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_upstream_rows_and_writes_nothing() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    let summary = scenario.run(&["2025-01-15"], |options| options.dry_run = true).await;
+    assert_eq!(
+        summary.outcomes[0].status,
+        DateStatus::WouldRun { upstream_rows: vec![("nba_analytics.upcoming_team_game_context".into(), 3)] }
+    );
+    assert!(scenario.history().await.is_empty());
+    let rows = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT count(*) FROM {nba_analytics.team_offense_game_summary}",
+    )
+    .await;
+    assert_eq!(rows[0][0], Value::Int(0));
+}
+
+/// Delegates to a real warehouse but fails every write to one table.
+struct FailingWrites {
+    inner: Arc<dyn Warehouse>,
+    table: &'static Table,
+}
+
+#[async_trait]
+impl Warehouse for FailingWrites {
+    async fn ensure_tables(&self, tables: &[&'static Table]) -> Result<(), WarehouseError> {
+        self.inner.ensure_tables(tables).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<ResultSet, WarehouseError> {
+        self.inner.query(query).await
+    }
+
+    async fn replace(
+        &self,
+        table: &'static Table,
+        scope: ReplaceScope,
+        rows: Vec<Vec<Value>>,
+        unique_key: bool,
+    ) -> Result<WriteReport, WarehouseError> {
+        if table == self.table {
+            return Err(WarehouseError::Write {
+                table: table.to_string(),
+                message: "injected failure".into(),
+            });
+        }
+        self.inner.replace(table, scope, rows, unique_key).await
+    }
+
+    async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError> {
+        self.inner.append(table, rows).await
+    }
+}
+
+#[tokio::test]
+async fn a_failing_save_keeps_the_previous_rows_and_fails_the_date() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    scenario.run(&["2025-01-15"], |_| {}).await;
+    let before = export(scenario.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await;
+
+    scenario.load_team_context(&MID_SEASON.replace("231.5", "250.0")).await;
+    let failing = FailingWrites { inner: Arc::clone(&scenario.warehouse), table: &TEAM_OFFENSE_GAME_SUMMARY };
+    let summary = scenario.run_on(&failing, &["2025-01-15"], |_| {}).await;
+    let DateStatus::Failed { error } = &summary.outcomes[0].status else {
+        panic!("expected a failure: {summary:?}")
+    };
+    assert!(error.contains("injected failure"), "{error}");
+    assert_eq!(export(scenario.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await, before);
+    assert_eq!(scenario.history().await[1][1], text("failed"));
+}
