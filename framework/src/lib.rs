@@ -13,12 +13,14 @@
 //! - [`warehouse`]: the backend seam and the embedded DuckDB backend. [`reader`]: bulk reads
 //!   with input digests. [`schema`]: every table's columns and keys. [`fixtures`]: CSV load and
 //!   export. [`history`]: run history and failure rows.
-//! - [`value`]: cells and typed output rows. [`rounding`], [`digest`], [`dates`]: helpers every
-//!   processor shares (Python rounding, hashes, seasons and the schedule).
+//! - [`value`]: cells and typed output rows. [`rounding`], [`digest`], [`dates`], [`dedupe`]:
+//!   helpers every processor shares (Python rounding, hashes, seasons and the schedule,
+//!   duplicate upstream rows).
 
 pub mod cli;
 pub mod config;
 pub mod dates;
+pub mod dedupe;
 pub mod digest;
 pub mod dispatch;
 pub mod fixtures;
