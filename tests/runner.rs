@@ -317,3 +317,40 @@ async fn a_failing_save_keeps_the_previous_rows_and_fails_the_date() {
     assert_eq!(export(scenario.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await, before);
     assert_eq!(scenario.history().await[1][1], text("failed"));
 }
+
+#[tokio::test]
+async fn a_backfill_rerun_skips_successful_dates_and_retries_failed_ones() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    let first = scenario.run(&["2025-01-15", "2025-01-16"], |options| options.backfill = true).await;
+    assert_eq!(first.failed_dates(), vec![date("2025-01-16")]);
+
+    scenario.load_team_context("LAL,20250116_LAL_GSW,2025-01-16,2024,GSW,210.0,2025-01-16T10:00:00Z\n").await;
+    let second = scenario.run(&["2025-01-15", "2025-01-16"], |options| options.backfill = true).await;
+    assert_eq!(second.outcomes[0].status, DateStatus::Skipped { reason: "inputs_unchanged".into() });
+    assert_eq!(second.outcomes[1].status, DateStatus::Succeeded { rows: 1, failures: 0 });
+
+    let progress = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT processor, date, status, error, rows FROM {nba_processing.backfill_progress} ORDER BY date",
+    )
+    .await;
+    assert_eq!(
+        progress,
+        vec![
+            vec![
+                text("ToyTeamProcessor"),
+                Value::Date(date("2025-01-15")),
+                text("success"),
+                Value::Null,
+                Value::Int(2)
+            ],
+            vec![
+                text("ToyTeamProcessor"),
+                Value::Date(date("2025-01-16")),
+                text("success"),
+                Value::Null,
+                Value::Int(1)
+            ],
+        ]
+    );
+}

@@ -5,8 +5,6 @@
 //! (reference-framework.md §14 item 6). Here every date of a run, skipped ones included, gets one
 //! row, and the run writes all of them in one append, and its failures in one more.
 
-use std::collections::{BTreeMap, HashMap};
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
@@ -15,7 +13,7 @@ use crate::processor::{EntityFailure, ProcessorInfo};
 use crate::schema::Table;
 use crate::schema::reference::PROCESSOR_RUN_HISTORY;
 use crate::value::{ToValue, Value};
-use crate::warehouse::{Query, Warehouse, WarehouseError};
+use crate::warehouse::{Warehouse, WarehouseError};
 
 /// The outcome of one date, as run history records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,8 +88,7 @@ impl<'a> HistoryBuffer<'a> {
             ),
         };
         let output = self.info.output;
-        self.runs.push(
-            PROCESSOR_RUN_HISTORY.row(vec![
+        self.runs.push(PROCESSOR_RUN_HISTORY.row(vec![
                 ("processor_name", self.info.name.to_value()),
                 ("run_id", self.run_id.to_value()),
                 ("season_year", i64::from(crate::dates::season_year(record.data_date)).to_value()),
@@ -134,8 +131,7 @@ impl<'a> HistoryBuffer<'a> {
                 ("cloud_run_revision", self.settings.cloud_run_revision.to_value()),
                 ("skipped", matches!(record.status, RunStatus::Skipped { .. }).to_value()),
                 ("skip_reason", skip_reason.to_value()),
-            ]),
-        );
+            ]));
     }
 
     pub fn record_failures(
@@ -167,44 +163,6 @@ impl<'a> HistoryBuffer<'a> {
         warehouse.append(&PROCESSOR_RUN_HISTORY, self.runs).await?;
         warehouse.append(self.info.phase.failures_table(), self.failures).await
     }
-}
-
-/// The input digests recorded by the latest successful run of each date (one query).
-///
-/// # Errors
-/// The query fails.
-pub async fn previous_input_digests(
-    warehouse: &dyn Warehouse,
-    processor_name: &str,
-    dates: &[NaiveDate],
-) -> Result<HashMap<NaiveDate, BTreeMap<String, String>>, WarehouseError> {
-    if dates.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let query = Query::new(format!(
-        "SELECT data_date, started_at, summary FROM {{{PROCESSOR_RUN_HISTORY}}} \
-         WHERE processor_name = @processor AND status = 'success' AND data_date IN (@dates)"
-    ))
-    .bind("processor", processor_name)
-    .bind_list("dates", dates);
-    let result = warehouse.query(&query).await?;
-    let mut latest: HashMap<NaiveDate, (DateTime<Utc>, BTreeMap<String, String>)> = HashMap::new();
-    for row in &result.rows {
-        let (Some(date), Some(started_at), Some(summary)) =
-            (row[0].as_date(), row[1].as_timestamp(), row[2].as_str())
-        else {
-            continue;
-        };
-        let digests: BTreeMap<String, String> = serde_json::from_str::<serde_json::Value>(summary)
-            .ok()
-            .and_then(|summary| serde_json::from_value(summary.get("input_digests")?.clone()).ok())
-            .unwrap_or_default();
-        let newer = latest.get(&date).is_none_or(|(seen, _)| started_at >= *seen);
-        if newer {
-            latest.insert(date, (started_at, digests));
-        }
-    }
-    Ok(latest.into_iter().map(|(date, (_, digests))| (date, digests)).collect())
 }
 
 /// A run id: 8 hex characters, unique enough to tell runs of one date apart.

@@ -12,11 +12,13 @@
 //! - [`config`]: environment → validated settings.
 //! - [`warehouse`]: the backend seam and the embedded DuckDB backend. [`reader`]: bulk reads
 //!   with input digests. [`schema`]: every table's columns and keys. [`fixtures`]: CSV load and
-//!   export. [`history`]: run history and failure rows.
+//!   export. [`history`]: run history and failure rows. [`checkpoint`]: per-date status for resumable
+//!   backfills.
 //! - [`value`]: cells and typed output rows. [`rounding`], [`digest`], [`dates`], [`dedupe`]:
 //!   helpers every processor shares (Python rounding, hashes, seasons and the schedule,
 //!   duplicate upstream rows).
 
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod dates;

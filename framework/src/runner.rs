@@ -13,10 +13,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use tracing::{info, warn};
 
+use crate::checkpoint::{Checkpoint, CheckpointBuffer, checkpoints_by_date, combined_digest};
 use crate::config::Settings;
 use crate::dates::Schedule;
 use crate::dispatch::{DispatchMode, Dispatcher};
-use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id, previous_input_digests};
+use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
 use crate::processor::{Dependency, Processor, RunContext};
 use crate::progress::{Progress, completion_line, processing_start_line};
 use crate::reader::InputReader;
@@ -134,8 +135,8 @@ type UpstreamCounts = HashMap<(String, NaiveDate), (i64, Option<DateTime<Utc>>)>
 /// Runs `processor` over `options.dates`.
 ///
 /// # Errors
-/// Only what makes the whole run impossible or unrecorded (schedule, preflight or history I/O,
-/// worker threads); a date's own failure is an outcome, not an error.
+/// Only what makes the whole run impossible or unrecorded (schedule, preflight, checkpoint or
+/// history I/O, worker threads); a date's own failure is an outcome, not an error.
 pub async fn run<P: Processor>(
     processor: &P,
     warehouse: &dyn Warehouse,
@@ -146,19 +147,29 @@ pub async fn run<P: Processor>(
     let info = processor.info();
     let run_id = new_run_id();
     let started_at = Utc::now();
-    let mut summary = RunSummary { run_id: run_id.clone(), ..RunSummary::default() };
-    let mut history = HistoryBuffer::new(info, &run_id, settings, options.backfill, options.force);
+    let mut book = RunBook {
+        summary: RunSummary { run_id: run_id.clone(), ..RunSummary::default() },
+        history: HistoryBuffer::new(info, &run_id, settings, options.backfill, options.force),
+        checkpoints: CheckpointBuffer::new(info.name),
+        run_id: run_id.clone(),
+        started_at,
+        dependency_check_passed: (!options.skip_preflight).then_some(true),
+        total_dates: options.dates.len(),
+    };
     let (Some(&first), Some(&last)) = (options.dates.iter().min(), options.dates.iter().max()) else {
-        return Ok(summary);
+        return Ok(book.summary);
     };
     let schedule = Schedule::load(warehouse, first, last).await.map_err(RunError::Schedule)?;
-    summary.read_queries += 1;
+    book.summary.read_queries += 1;
 
     let mut pending = Vec::new();
     for &date in &options.dates {
         if info.skips_early_season && schedule.is_early_season(date) {
-            let status = RunStatus::Skipped { reason: skip_reason::EARLY_SEASON.to_owned() };
-            finish_without_work(&mut summary, &mut history, date, status, options.dry_run);
+            book.finish(
+                date,
+                DateStatus::Skipped { reason: skip_reason::EARLY_SEASON.to_owned() },
+                DateRecord::default(),
+            );
         } else {
             pending.push(date);
         }
@@ -168,9 +179,10 @@ pub async fn run<P: Processor>(
     if !options.skip_preflight || options.dry_run {
         counts =
             count_upstream_rows(warehouse, info.dependencies, &pending).await.map_err(RunError::Preflight)?;
-        summary.read_queries += info.dependencies.len();
+        book.summary.read_queries += info.dependencies.len();
     }
     if options.dry_run {
+        let mut summary = book.summary;
         for date in pending {
             let upstream_rows = info
                 .dependencies
@@ -205,151 +217,191 @@ pub async fn run<P: Processor>(
         } else {
             let error = format!("missing critical dependencies: {}", missing.join(", "));
             warn!("{} {date}: {error}", info.name);
-            let record = RunRecord {
-                data_date: date,
-                status: RunStatus::Failed { error: error.clone() },
-                started_at,
-                duration_seconds: 0.0,
-                records_processed: 0,
-                records_failed: 0,
+            let record = DateRecord {
                 dependency_check_passed: Some(false),
                 missing_dependencies: missing,
-                summary: json!({}),
+                ..DateRecord::default()
             };
-            history.record_run(record);
-            summary.outcomes.push(DateOutcome {
-                date,
-                status: DateStatus::Failed { error },
-                entities: 0,
-                seconds: 0.0,
-            });
+            book.finish(date, DateStatus::Failed { error }, record);
         }
     }
     if !options.backfill && !options.skip_preflight {
         warn_stale_dependencies(info.name, info.dependencies, &counts, &ready);
     }
 
-    let previous = if options.force || options.backfill {
+    let previous = if options.force {
         HashMap::new()
     } else {
-        summary.read_queries += 1;
-        previous_input_digests(warehouse, info.name, &ready).await.map_err(RunError::History)?
+        book.summary.read_queries += 1;
+        checkpoints_by_date(warehouse, info.name, &ready).await.map_err(RunError::History)?
     };
     let dispatcher = Dispatcher::new(options.dispatch).map_err(|error| RunError::Workers {
         workers: options.dispatch.workers().unwrap_or(1),
         message: error.to_string(),
     })?;
-    let session =
-        DateSession { processor, warehouse, dispatcher: &dispatcher, run_id: &run_id, started_at, options };
+    let session = DateSession {
+        processor,
+        warehouse,
+        dispatcher: &dispatcher,
+        context_template: RunContext {
+            date: first,
+            run_id: run_id.clone(),
+            backfill: options.backfill,
+            processed_at: started_at,
+        },
+    };
     for chunk in ready.chunks(options.chunk_dates.max(1)) {
         let reader = InputReader::new(warehouse);
         let extracted = processor.extract(&reader, chunk).await;
-        summary.read_queries += reader.queries();
+        book.summary.read_queries += reader.queries();
         let mut inputs_by_date = match extracted {
             Ok(inputs) => inputs,
             Err(error) => {
                 for &date in chunk {
                     let error = format!("extraction failed: {error}");
                     warn!("{} {date}: {error}", info.name);
-                    session.record(
-                        &mut summary,
-                        &mut history,
-                        date,
-                        0,
-                        Instant::now(),
-                        RunStatus::Failed { error },
-                        json!({}),
-                    );
+                    book.finish(date, DateStatus::Failed { error }, DateRecord::default());
                 }
                 continue;
             }
         };
         for &date in chunk {
             let digests = reader.digests_for(date);
-            if previous.get(&date).is_some_and(|before| *before == digests) {
-                let status = RunStatus::Skipped { reason: skip_reason::INPUTS_UNCHANGED.to_owned() };
+            let input_digest = combined_digest(&digests);
+            if previous.get(&date).is_some_and(|checkpoint| checkpoint.covers(&input_digest)) {
                 info!("{} {date}: skipped, inputs unchanged since the last successful run", info.name);
-                finish_without_work(&mut summary, &mut history, date, status, false);
-                continue;
-            }
-            let Some(inputs) = inputs_by_date.remove(&date) else {
-                let error = "extraction returned no inputs for the date".to_owned();
-                session.record(
-                    &mut summary,
-                    &mut history,
+                let record = DateRecord { input_digest: None, ..DateRecord::default() };
+                book.finish(
                     date,
-                    0,
-                    Instant::now(),
-                    RunStatus::Failed { error },
-                    json!({}),
+                    DateStatus::Skipped { reason: skip_reason::INPUTS_UNCHANGED.to_owned() },
+                    record,
                 );
                 continue;
+            }
+            let started = Instant::now();
+            let (status, mut record) = match inputs_by_date.remove(&date) {
+                Some(inputs) => session.process_date(date, &inputs, &digests, &mut book).await,
+                None => (
+                    DateStatus::Failed { error: "extraction returned no inputs for the date".to_owned() },
+                    DateRecord::default(),
+                ),
             };
-            session.process_date(&mut summary, &mut history, date, &inputs, digests).await;
+            record.seconds = started.elapsed().as_secs_f64();
+            record.input_digest = Some(input_digest);
+            book.finish(date, status, record);
         }
     }
-    summary.outcomes.sort_by_key(|outcome| outcome.date);
+    book.summary.outcomes.sort_by_key(|outcome| outcome.date);
+    let RunBook { mut summary, history, checkpoints, .. } = book;
     history.flush(warehouse).await.map_err(RunError::HistoryWrite)?;
+    checkpoints.flush(warehouse).await.map_err(RunError::HistoryWrite)?;
     summary.wall_seconds = wall.elapsed().as_secs_f64();
     Ok(summary)
 }
 
-fn finish_without_work(
-    summary: &mut RunSummary,
-    history: &mut HistoryBuffer<'_>,
-    date: NaiveDate,
-    status: RunStatus,
-    dry_run: bool,
-) {
-    let RunStatus::Skipped { reason } = &status else { unreachable!("only skips finish without work") };
-    summary.outcomes.push(DateOutcome {
-        date,
-        status: DateStatus::Skipped { reason: reason.clone() },
-        entities: 0,
-        seconds: 0.0,
-    });
-    if !dry_run {
-        history.record_run(RunRecord {
+/// What a date's bookkeeping rows say beyond its status.
+#[derive(Debug, Default)]
+struct DateRecord {
+    entities: usize,
+    failures: usize,
+    seconds: f64,
+    dependency_check_passed: Option<bool>,
+    missing_dependencies: Vec<String>,
+    /// The date's stats (with its per-table input digests) for run history.
+    stats: serde_json::Value,
+    /// The digest of all inputs; `None` keeps the date's checkpoint as it was.
+    input_digest: Option<String>,
+}
+
+/// The outcomes and bookkeeping rows of a run, filled date by date.
+struct RunBook<'a> {
+    summary: RunSummary,
+    history: HistoryBuffer<'a>,
+    checkpoints: CheckpointBuffer,
+    run_id: String,
+    started_at: DateTime<Utc>,
+    dependency_check_passed: Option<bool>,
+    total_dates: usize,
+}
+
+impl RunBook<'_> {
+    fn finish(&mut self, date: NaiveDate, status: DateStatus, record: DateRecord) {
+        let (run_status, rows, error) = match &status {
+            DateStatus::Succeeded { rows, .. } => (RunStatus::Success, *rows, None),
+            DateStatus::Skipped { reason } => (RunStatus::Skipped { reason: reason.clone() }, 0, None),
+            DateStatus::Failed { error } => {
+                (RunStatus::Failed { error: error.clone() }, 0, Some(error.clone()))
+            }
+            DateStatus::WouldRun { .. } => unreachable!("dry runs record nothing"),
+        };
+        let keeps_checkpoint =
+            matches!(&status, DateStatus::Skipped { reason } if reason == skip_reason::INPUTS_UNCHANGED);
+        if !keeps_checkpoint {
+            self.checkpoints.record(Checkpoint {
+                date,
+                status: run_status.as_str().to_owned(),
+                error,
+                rows: Some(rows as i64),
+                run_id: Some(self.run_id.clone()),
+                input_digest: record.input_digest.clone(),
+                finished_at: Some(Utc::now()),
+            });
+        }
+        self.history.record_run(RunRecord {
             data_date: date,
-            status,
-            started_at: Utc::now(),
-            duration_seconds: 0.0,
-            records_processed: 0,
-            records_failed: 0,
-            dependency_check_passed: None,
-            missing_dependencies: Vec::new(),
-            summary: json!({}),
+            status: run_status,
+            started_at: self.started_at,
+            duration_seconds: record.seconds,
+            records_processed: rows as i64,
+            records_failed: record.failures as i64,
+            dependency_check_passed: record.dependency_check_passed.or(self.dependency_check_passed),
+            missing_dependencies: record.missing_dependencies,
+            summary: if record.stats.is_null() { json!({}) } else { record.stats },
         });
+        self.summary.outcomes.push(DateOutcome {
+            date,
+            status,
+            entities: record.entities,
+            seconds: record.seconds,
+        });
+        self.log_range_progress();
+    }
+
+    /// For runs over several dates: `Date progress: 12/163 | Rate: 4.1 dates/sec | ETA: 0.6min`.
+    fn log_range_progress(&self) {
+        let done = self.summary.outcomes.len();
+        if self.total_dates > 1 {
+            let elapsed = (Utc::now() - self.started_at).num_milliseconds().max(1) as f64 / 1000.0;
+            let rate = done as f64 / elapsed;
+            let eta_minutes = (self.total_dates - done.min(self.total_dates)) as f64 / rate / 60.0;
+            info!(
+                "Date progress: {done}/{} | Rate: {rate:.1} dates/sec | ETA: {eta_minutes:.1}min",
+                self.total_dates
+            );
+        }
     }
 }
 
-/// Everything `process_date` needs that stays the same across dates of a run.
+/// What `process_date` needs that stays the same across dates of a run.
 struct DateSession<'a, P: Processor> {
     processor: &'a P,
     warehouse: &'a dyn Warehouse,
     dispatcher: &'a Dispatcher,
-    run_id: &'a str,
-    started_at: DateTime<Utc>,
-    options: &'a RunOptions,
+    context_template: RunContext,
 }
 
 impl<P: Processor> DateSession<'_, P> {
+    /// Dispatches, saves and reports one date; the status and record say what happened.
     async fn process_date(
         &self,
-        summary: &mut RunSummary,
-        history: &mut HistoryBuffer<'_>,
         date: NaiveDate,
         inputs: &P::DateInputs,
-        digests: BTreeMap<String, String>,
-    ) {
+        digests: &BTreeMap<String, String>,
+        book: &mut RunBook<'_>,
+    ) -> (DateStatus, DateRecord) {
         let info = self.processor.info();
         let started = Instant::now();
-        let context = RunContext {
-            date,
-            run_id: self.run_id.to_owned(),
-            backfill: self.options.backfill,
-            processed_at: self.started_at,
-        };
+        let context = RunContext { date, ..self.context_template.clone() };
         let entities = self.processor.entities(inputs);
         let noun = info.phase.entity_noun();
         info!("{}", processing_start_line(noun, entities.len(), self.dispatcher.mode().workers()));
@@ -363,7 +415,7 @@ impl<P: Processor> DateSession<'_, P> {
         );
         progress.finish();
         let compute_seconds = compute.elapsed().as_secs_f64();
-        summary.compute_seconds += compute_seconds;
+        book.summary.compute_seconds += compute_seconds;
         info!("{}", completion_line(noun, dispatched.rows.len(), dispatched.failures.len(), compute_seconds));
 
         let mut failures = dispatched.failures;
@@ -371,10 +423,10 @@ impl<P: Processor> DateSession<'_, P> {
         for failure in &failures {
             warn!("{} {date}: {} {}: {}", info.name, failure.category, failure.entity_id, failure.reason);
         }
-        history.record_failures(date, &failures, self.started_at);
+        book.history.record_failures(date, &failures, context.processed_at);
         let mut stats = self.processor.stats(inputs);
-        stats.insert("input_digests".to_owned(), json!(digests));
-        let stats = serde_json::Value::Object(stats);
+        let mut record =
+            DateRecord { entities: entities.len(), failures: failures.len(), ..DateRecord::default() };
 
         if dispatched.rows.is_empty() {
             let error = if entities.is_empty() {
@@ -383,19 +435,21 @@ impl<P: Processor> DateSession<'_, P> {
                 format!("no rows produced: all {} entities failed", entities.len())
             };
             warn!("{} {date}: {error}; the previous rows are kept", info.name);
-            self.record(summary, history, date, entities.len(), started, RunStatus::Failed { error }, stats);
-            return;
+            stats.insert("input_digests".to_owned(), json!(digests));
+            record.stats = serde_json::Value::Object(stats);
+            return (DateStatus::Failed { error }, record);
         }
         let rows = sorted_rows(&dispatched.rows);
         let row_count = rows.len();
         if let Err(error) = self.save(date, rows, inputs, &context).await {
             let error = format!("save failed, the previous rows are kept: {error}");
             warn!("{} {date}: {error}", info.name);
-            self.record(summary, history, date, entities.len(), started, RunStatus::Failed { error }, stats);
-            return;
+            stats.insert("input_digests".to_owned(), json!(digests));
+            record.stats = serde_json::Value::Object(stats);
+            return (DateStatus::Failed { error }, record);
         }
         let mut stats_line = json!({
-            "run_id": self.run_id,
+            "run_id": context.run_id,
             "processor": info.name,
             "date": date,
             "timestamp_utc": Utc::now().to_rfc3339(),
@@ -403,27 +457,13 @@ impl<P: Processor> DateSession<'_, P> {
             "rows_processed": row_count,
             "entities_failed": failures.len(),
         });
-        if let (Some(line), Some(extra)) = (stats_line.as_object_mut(), stats.as_object()) {
-            line.extend(
-                extra
-                    .iter()
-                    .filter(|(key, _)| *key != "input_digests")
-                    .map(|(key, value)| (key.clone(), value.clone())),
-            );
+        if let Some(line) = stats_line.as_object_mut() {
+            line.extend(stats.iter().map(|(key, value)| (key.clone(), value.clone())));
         }
         info!("{} {}", info.phase.stats_prefix(), stats_line);
-        let status = RunStatus::Success;
-        self.record_with_counts(
-            summary,
-            history,
-            date,
-            entities.len(),
-            started,
-            status,
-            stats,
-            row_count,
-            failures.len(),
-        );
+        stats.insert("input_digests".to_owned(), json!(digests));
+        record.stats = serde_json::Value::Object(stats);
+        (DateStatus::Succeeded { rows: row_count, failures: failures.len() }, record)
     }
 
     async fn save(
@@ -439,53 +479,6 @@ impl<P: Processor> DateSession<'_, P> {
             self.warehouse.replace(write.table, write.scope, write.rows, false).await?;
         }
         Ok(())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &self,
-        summary: &mut RunSummary,
-        history: &mut HistoryBuffer<'_>,
-        date: NaiveDate,
-        entities: usize,
-        started: Instant,
-        status: RunStatus,
-        stats: serde_json::Value,
-    ) {
-        self.record_with_counts(summary, history, date, entities, started, status, stats, 0, 0);
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn record_with_counts(
-        &self,
-        summary: &mut RunSummary,
-        history: &mut HistoryBuffer<'_>,
-        date: NaiveDate,
-        entities: usize,
-        started: Instant,
-        status: RunStatus,
-        stats: serde_json::Value,
-        rows: usize,
-        failures: usize,
-    ) {
-        let seconds = started.elapsed().as_secs_f64();
-        let date_status = match &status {
-            RunStatus::Success => DateStatus::Succeeded { rows, failures },
-            RunStatus::Skipped { reason } => DateStatus::Skipped { reason: reason.clone() },
-            RunStatus::Failed { error } => DateStatus::Failed { error: error.clone() },
-        };
-        history.record_run(RunRecord {
-            data_date: date,
-            status,
-            started_at: self.started_at,
-            duration_seconds: seconds,
-            records_processed: rows as i64,
-            records_failed: failures as i64,
-            dependency_check_passed: Some(!self.options.skip_preflight),
-            missing_dependencies: Vec::new(),
-            summary: stats,
-        });
-        summary.outcomes.push(DateOutcome { date, status: date_status, entities, seconds });
     }
 }
 

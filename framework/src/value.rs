@@ -205,7 +205,7 @@ pub fn assert_row_matches_table<R: TableRow>() {
 
 /// Declares an output row struct whose fields are the table's columns, in schema order.
 ///
-/// ```ignore
+/// ```text
 /// framework::table_row! {
 ///     /// One summary per player per game.
 ///     pub struct SummaryRow for framework::schema::analytics::PLAYER_GAME_SUMMARY {
