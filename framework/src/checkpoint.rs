@@ -60,7 +60,7 @@ pub async fn read_checkpoints(
          WHERE processor = @processor"
     );
     let query = match dates {
-        Some(dates) if dates.is_empty() => return Ok(Vec::new()),
+        Some([]) => return Ok(Vec::new()),
         Some(dates) => {
             Query::new(format!("{base} AND date IN (@dates) ORDER BY date")).bind_list("dates", dates)
         }

@@ -13,7 +13,7 @@ use tracing::{error, info};
 use crate::config::{Settings, WarehouseUrl, parse_workers};
 use crate::dates::{Schedule, calendar_dates};
 use crate::dispatch::DispatchMode;
-use crate::processor::Processor;
+use crate::processor::{Processor, ProcessorInfo};
 use crate::runner::{DEFAULT_CHUNK_DATES, DateStatus, RunOptions, RunSummary, run};
 use crate::warehouse::{self, Warehouse};
 
@@ -192,12 +192,13 @@ async fn run_binary<P: Processor>(
     };
     let summary =
         run(processor, warehouse.as_ref(), settings, &options).await.map_err(|error| error.to_string())?;
-    print_summary(info.name, &summary);
+    print_summary(info, args, &summary);
     Ok(summary)
 }
 
 /// One line per date, then the totals, and the retry command when a date failed.
-pub fn print_summary(processor: &str, summary: &RunSummary) {
+pub fn print_summary(info: &ProcessorInfo, args: &ProcessorArgs, summary: &RunSummary) {
+    let processor = info.name;
     for outcome in &summary.outcomes {
         let what = match &outcome.status {
             DateStatus::Succeeded { rows, failures } => {
@@ -227,7 +228,13 @@ pub fn print_summary(processor: &str, summary: &RunSummary) {
     );
     if !failed.is_empty() {
         let list: Vec<String> = failed.iter().map(NaiveDate::to_string).collect();
-        error!("{processor}: {} dates failed; retry with --dates {}", failed.len(), list.join(","));
+        let backfill = if args.backfill { " --backfill" } else { "" };
+        error!(
+            "{processor}: {} dates failed; retry with: {} --dates {}{backfill}",
+            failed.len(),
+            info.binary,
+            list.join(",")
+        );
     }
 }
 

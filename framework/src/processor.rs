@@ -156,6 +156,8 @@ pub struct Dependency {
 pub struct ProcessorInfo {
     /// The reference's class name, used in run history and failures (`PlayerCompositeFactorsProcessor`).
     pub name: &'static str,
+    /// The binary that runs it, for printed retry commands.
+    pub binary: &'static str,
     pub phase: Phase,
     pub output: &'static crate::schema::Table,
     /// The processor's own worker variable in the chain of README §3.2 (`PCF_WORKERS`).

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::digest::InputDigest;
+use crate::processor::SourceUsage;
 use crate::schema::Table;
 use crate::value::Value;
 use crate::warehouse::{Query, ResultSet, Warehouse, WarehouseError};
@@ -50,6 +51,40 @@ impl TableRows {
 
     pub fn iter(&self) -> impl Iterator<Item = RowView<'_>> {
         self.rows.iter().map(|cells| RowView { rows: self, cells })
+    }
+
+    /// The rows grouped by the date in `date_column` (rows without a date are dropped).
+    pub fn by_date(&self, date_column: &str) -> BTreeMap<NaiveDate, Vec<RowView<'_>>> {
+        let mut groups: BTreeMap<NaiveDate, Vec<RowView<'_>>> = BTreeMap::new();
+        for row in self.iter() {
+            if let Some(date) = row.date(date_column) {
+                groups.entry(date).or_default().push(row);
+            }
+        }
+        groups
+    }
+
+    /// Per date, the reference's source tracking of this table (reference-framework.md §3.3):
+    /// rows found against `expected_rows`, the newest `processed_at`, and the `data_hash` of the
+    /// newest row. Needs `processed_at` and `data_hash` among the selected columns.
+    pub fn source_usage_by_date(
+        &self,
+        date_column: &str,
+        expected_rows: i64,
+    ) -> BTreeMap<NaiveDate, SourceUsage> {
+        self.by_date(date_column)
+            .into_iter()
+            .map(|(date, rows)| {
+                let newest = rows.iter().max_by_key(|row| row.timestamp("processed_at"));
+                let usage = SourceUsage::found(
+                    rows.len() as i64,
+                    expected_rows,
+                    newest.and_then(|row| row.timestamp("processed_at")),
+                    newest.and_then(|row| row.text("data_hash")),
+                );
+                (date, usage)
+            })
+            .collect()
     }
 }
 
@@ -129,6 +164,8 @@ pub struct InputReader<'a> {
     exact: Mutex<BTreeMap<(String, NaiveDate), InputDigest>>,
     /// (table, date of the rows) → digest, for history reads: date D sees every row dated < D.
     history: Mutex<BTreeMap<(String, NaiveDate), InputDigest>>,
+    /// table → digest, for whole-table reads (reference tables without a date): every date sees them.
+    whole: Mutex<BTreeMap<String, InputDigest>>,
 }
 
 impl<'a> InputReader<'a> {
@@ -138,7 +175,29 @@ impl<'a> InputReader<'a> {
             queries: AtomicUsize::new(0),
             exact: Mutex::new(BTreeMap::new()),
             history: Mutex::new(BTreeMap::new()),
+            whole: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Reads `columns` of every row of a table without a date column (e.g. the players
+    /// registry); every date of the chunk depends on all of them.
+    ///
+    /// # Errors
+    /// The query fails.
+    pub async fn read_whole(
+        &self,
+        table: &'static Table,
+        columns: &[&str],
+    ) -> Result<TableRows, ExtractError> {
+        let column_list: Vec<String> = columns.iter().map(|column| format!("\"{column}\"")).collect();
+        let query = Query::new(format!("SELECT {} FROM {{{table}}}", column_list.join(", ")));
+        let rows = TableRows::new(table, self.query(&query).await?);
+        let mut digest = InputDigest::default();
+        for row in &rows.rows {
+            digest.add_row(row);
+        }
+        self.whole.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(table.to_string(), digest);
+        Ok(rows)
     }
 
     /// Reads `columns` of `table` for the rows `date_column` selects (one query).
@@ -219,6 +278,10 @@ impl<'a> InputReader<'a> {
             if *day < date {
                 digests.entry(format!("{table} (history)")).or_default().merge(*digest);
             }
+        }
+        let whole = self.whole.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (table, digest) in whole.iter() {
+            digests.insert(table.clone(), *digest);
         }
         digests.into_iter().map(|(table, digest)| (table, digest.to_text())).collect()
     }

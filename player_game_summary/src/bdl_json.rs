@@ -7,7 +7,9 @@
 //! `YYYYMMDD_AWAY_HOME`; `player_lookup` is [`normalize_player_lookup`] of the full name;
 //! `processed_at` is left `None` for the loader to stamp.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
+use framework::schema::raw::BDL_PLAYER_BOXSCORES;
+use framework::{ToValue, Value};
 use serde::Deserialize;
 
 use crate::inputs::{BdlBoxscoreRow, normalize_player_lookup};
@@ -87,6 +89,53 @@ pub fn bdl_rows_from_api_json(text: &str) -> Result<Vec<BdlBoxscoreRow>, BdlJson
         }
     }
     Ok(rows)
+}
+
+/// The rows as cells of `nba_raw.bdl_player_boxscores`, stamped with the file they came from
+/// and the time they were loaded (the raw processor's bookkeeping columns).
+pub fn bdl_table_rows(
+    rows: &[BdlBoxscoreRow],
+    source_file_path: &str,
+    loaded_at: DateTime<Utc>,
+) -> Vec<Vec<Value>> {
+    rows.iter()
+        .map(|row| {
+            BDL_PLAYER_BOXSCORES.row(vec![
+                ("game_id", row.game_id.to_value()),
+                ("game_date", row.game_date.to_value()),
+                ("season_year", row.season_year.to_value()),
+                ("game_status", row.game_status.to_value()),
+                ("is_postseason", false.to_value()),
+                ("home_team_abbr", row.home_team_abbr.to_value()),
+                ("away_team_abbr", row.away_team_abbr.to_value()),
+                ("home_team_score", row.home_team_score.to_value()),
+                ("away_team_score", row.away_team_score.to_value()),
+                ("team_abbr", row.team_abbr.to_value()),
+                ("player_full_name", row.player_full_name.to_value()),
+                ("player_lookup", row.player_lookup.to_value()),
+                ("bdl_player_id", row.bdl_player_id.to_value()),
+                ("minutes", row.minutes.to_value()),
+                ("points", row.points.to_value()),
+                ("assists", row.assists.to_value()),
+                ("rebounds", row.rebounds.to_value()),
+                ("offensive_rebounds", row.offensive_rebounds.to_value()),
+                ("defensive_rebounds", row.defensive_rebounds.to_value()),
+                ("steals", row.steals.to_value()),
+                ("blocks", row.blocks.to_value()),
+                ("turnovers", row.turnovers.to_value()),
+                ("personal_fouls", row.personal_fouls.to_value()),
+                ("field_goals_made", row.field_goals_made.to_value()),
+                ("field_goals_attempted", row.field_goals_attempted.to_value()),
+                ("three_pointers_made", row.three_pointers_made.to_value()),
+                ("three_pointers_attempted", row.three_pointers_attempted.to_value()),
+                ("free_throws_made", row.free_throws_made.to_value()),
+                ("free_throws_attempted", row.free_throws_attempted.to_value()),
+                ("source_file_path", source_file_path.to_value()),
+                ("created_at", loaded_at.to_value()),
+                ("processed_at", row.processed_at.unwrap_or(loaded_at).to_value()),
+            ])
+        })
+        .collect()
 }
 
 fn parse_game_date(value: &str) -> Result<NaiveDate, BdlJsonError> {

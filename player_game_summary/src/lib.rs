@@ -3,11 +3,12 @@
 //! API prop lines, the players registry and the schedule's final scores.
 //!
 //! The specification is `shared/spec/reference-pgs.md` under the port decisions of
-//! `shared/spec/README.md` §4 (items 1–13). This crate holds the pure part: typed inputs,
-//! their assembly per date, and the per-entity computation; extraction and saving are wired by
-//! the framework.
+//! `shared/spec/README.md` §4 (items 1–13). [`PlayerGameSummaryProcessor`] wires the crate into
+//! the framework: it declares the dependencies, reads in bulk ([`extract`]) and computes each
+//! player-game with the pure [`compute::process_entity`]; the framework runs, saves and records.
 //!
 //! # Layout
+//! - [`extract`]: bulk reads of a chunk of dates into typed rows.
 //! - [`inputs`]: typed upstream rows, [`inputs::build_date_inputs`] (dedupe, gamebook/BDL merge,
 //!   indexes) and the `player_lookup` normaliser.
 //! - [`compute`]: [`compute::entities`], [`compute::process_entity`], [`compute::date_failures`]
@@ -22,6 +23,7 @@
 
 pub mod bdl_json;
 pub mod compute;
+pub mod extract;
 pub mod game;
 pub mod inputs;
 pub mod parsing;
@@ -30,3 +32,129 @@ pub mod registry;
 pub mod row;
 pub mod unresolved;
 pub mod validation;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use framework::schema::analytics::PLAYER_GAME_SUMMARY;
+use framework::schema::raw::{
+    BDL_PLAYER_BOXSCORES, NBAC_GAMEBOOK_PLAYER_STATS, ODDS_API_PLAYER_POINTS_PROPS,
+};
+use framework::schema::reference::UNRESOLVED_PLAYER_NAMES;
+use framework::{
+    Dependency, EntityFailure, ExtractError, InputReader, Phase, Processor, ProcessorInfo, ReplaceScope,
+    RunContext, SideWrite, TableRow,
+};
+use serde_json::json;
+
+use crate::compute::PlayerGameKey;
+use crate::inputs::DateInputs;
+use crate::row::PlayerGameSummaryRow;
+
+/// The reference's dependencies (reference-framework.md §3.3). Only BDL is critical: it covers
+/// every game, while the gamebook (the preferred source per player) may lag; the play-by-play and
+/// BettingPros sources of the reference are not read by this port.
+static DEPENDENCIES: [Dependency; 3] = [
+    Dependency {
+        table: &NBAC_GAMEBOOK_PLAYER_STATS,
+        date_column: "game_date",
+        expected_rows: extract::EXPECTED_GAMEBOOK_ROWS,
+        critical: false,
+        max_age_hours: 24,
+    },
+    Dependency {
+        table: &BDL_PLAYER_BOXSCORES,
+        date_column: "game_date",
+        expected_rows: extract::EXPECTED_BDL_ROWS,
+        critical: true,
+        max_age_hours: 12,
+    },
+    Dependency {
+        table: &ODDS_API_PLAYER_POINTS_PROPS,
+        date_column: "game_date",
+        expected_rows: extract::EXPECTED_PROP_ROWS,
+        critical: false,
+        max_age_hours: 48,
+    },
+];
+
+static INFO: ProcessorInfo = ProcessorInfo {
+    name: "PlayerGameSummaryProcessor",
+    binary: "player_game_summary",
+    phase: Phase::Analytics,
+    output: &PLAYER_GAME_SUMMARY,
+    workers_variable: "PGS_WORKERS",
+    skips_early_season: false,
+    dependencies: &DEPENDENCIES,
+};
+
+/// Phase 3: one summary row per player per game.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlayerGameSummaryProcessor;
+
+#[async_trait]
+impl Processor for PlayerGameSummaryProcessor {
+    type DateInputs = DateInputs;
+    type Entity = PlayerGameKey;
+    type Row = PlayerGameSummaryRow;
+
+    fn info(&self) -> &'static ProcessorInfo {
+        &INFO
+    }
+
+    async fn extract(
+        &self,
+        reader: &InputReader<'_>,
+        dates: &[NaiveDate],
+    ) -> Result<BTreeMap<NaiveDate, DateInputs>, ExtractError> {
+        extract::extract_dates(reader, dates).await
+    }
+
+    fn entities(&self, inputs: &DateInputs) -> Vec<PlayerGameKey> {
+        compute::entities(inputs)
+    }
+
+    fn entity_id(&self, entity: &PlayerGameKey) -> String {
+        entity.entity_id()
+    }
+
+    fn process_entity(
+        &self,
+        entity: &PlayerGameKey,
+        inputs: &DateInputs,
+        context: &RunContext,
+    ) -> Result<PlayerGameSummaryRow, EntityFailure> {
+        compute::process_entity(entity, inputs, context)
+    }
+
+    fn date_failures(&self, inputs: &DateInputs, _context: &RunContext) -> Vec<EntityFailure> {
+        compute::date_failures(inputs)
+    }
+
+    /// Registry misses go to `nba_reference.unresolved_player_names`, one row per name, keyed
+    /// by (source, normalized_lookup): a rerun replaces the name's row (README §4 item 13).
+    fn side_writes(&self, inputs: &DateInputs, context: &RunContext) -> Vec<SideWrite> {
+        let rows: Vec<_> =
+            unresolved::unresolved_player_names(inputs, context).iter().map(TableRow::values).collect();
+        if rows.is_empty() {
+            return Vec::new();
+        }
+        vec![SideWrite { table: &UNRESOLVED_PLAYER_NAMES, scope: ReplaceScope::Keys, rows }]
+    }
+
+    /// The reference's `get_analytics_stats` fields (reference-framework.md §7.2).
+    fn stats(&self, inputs: &DateInputs) -> serde_json::Map<String, serde_json::Value> {
+        let counts = unresolved::registry_counts(inputs);
+        let usage = &inputs.source_usage;
+        let stats = json!({
+            "registry_players_found": counts.players_found,
+            "registry_players_not_found": counts.players_not_found,
+            "registry_records_skipped": counts.records_skipped,
+            "source_nbac_completeness": usage.nbac.completeness_pct,
+            "source_bdl_completeness": usage.bdl.completeness_pct,
+            "source_odds_completeness": usage.odds.completeness_pct,
+        });
+        stats.as_object().cloned().unwrap_or_default()
+    }
+}

@@ -1,0 +1,57 @@
+//! The binary's command line: exit codes, one-line errors, and the serial rollback switch.
+
+use std::process::Command;
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_player_game_summary"))
+}
+
+fn warehouse_in(folder: &std::path::Path) -> String {
+    format!("duckdb:{}", folder.join("warehouse.duckdb").display())
+}
+
+fn temporary_folder(name: &str) -> std::path::PathBuf {
+    let folder = std::env::temp_dir().join(format!("pgs-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    folder
+}
+
+#[test]
+fn a_bad_flag_value_is_one_line_and_exit_code_two() {
+    let output = binary().args(["--date", "2024-02-30"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--date"), "{stderr}");
+}
+
+#[test]
+fn a_bad_environment_value_is_one_line_and_exit_code_two() {
+    let output =
+        binary().args(["--date", "2024-01-15"]).env("ENABLE_PLAYER_PARALLELIZATION", "yes").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "error: invalid ENABLE_PLAYER_PARALLELIZATION \"yes\": expected true or false\n"
+    );
+    let output = binary().args(["--date", "2024-01-15"]).env("PGS_WORKERS", "many").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn parallelization_off_runs_serially_and_a_failed_date_exits_one() {
+    let folder = temporary_folder("serial");
+    let output = binary()
+        .args(["--date", "2024-01-15", "--skip-preflight", "--warehouse", &warehouse_in(&folder)])
+        .env("ENABLE_PLAYER_PARALLELIZATION", "false")
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    std::fs::remove_dir_all(&folder).unwrap();
+    // An empty warehouse: no player-game record to process, so the date fails and says why.
+    assert!(stderr.contains("Processing 0 player-game records (serial mode)"), "{stderr}");
+    assert!(stderr.contains("no entities to process for the date"), "{stderr}");
+    assert!(stderr.contains("retry with: player_game_summary --dates 2024-01-15"), "{stderr}");
+    assert_eq!(output.status.code(), Some(1));
+}

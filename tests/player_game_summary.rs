@@ -1,0 +1,117 @@
+//! Player Game Summary end to end on the embedded warehouse, with the real 2024-01-15 box scores.
+
+use chrono::{TimeZone, Utc};
+use framework::dispatch::DispatchMode;
+use framework::runner::{DateStatus, RunOptions, run};
+use framework::schema::raw::BDL_PLAYER_BOXSCORES;
+use framework::schema::reference::NBA_PLAYERS_REGISTRY;
+use framework::{ReplaceScope, ToValue, Value, Warehouse};
+use player_game_summary::PlayerGameSummaryProcessor;
+use player_game_summary::bdl_json::{bdl_rows_from_api_json, bdl_table_rows};
+
+use crate::util::{TempDir, date, open, query_rows, settings_in, shared_data};
+
+/// Loads the real box scores and a registry holding every player but `missing_player`.
+async fn load_real_date(warehouse: &dyn Warehouse, missing_player: &str) -> usize {
+    let path = shared_data().join("real/2024-01-15/bdl_box_scores_2024-01-15.json");
+    let rows = bdl_rows_from_api_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let loaded_at = Utc.with_ymd_and_hms(2024, 1, 16, 6, 0, 0).unwrap();
+    let cells = bdl_table_rows(&rows, "bdl_box_scores_2024-01-15.json", loaded_at);
+    warehouse
+        .replace(&BDL_PLAYER_BOXSCORES, ReplaceScope::Partitions(vec![date("2024-01-15")]), cells, false)
+        .await
+        .unwrap();
+    let registry: Vec<Vec<Value>> = rows
+        .iter()
+        .filter(|row| row.player_lookup != missing_player)
+        .map(|row| {
+            NBA_PLAYERS_REGISTRY.row(vec![
+                ("universal_player_id", format!("{}_001", row.player_lookup).to_value()),
+                ("player_name", row.player_full_name.to_value()),
+                ("player_lookup", row.player_lookup.to_value()),
+                ("team_abbr", row.team_abbr.to_value()),
+                ("season", "2023-24".to_value()),
+                ("processed_at", loaded_at.to_value()),
+            ])
+        })
+        .collect();
+    warehouse.replace(&NBA_PLAYERS_REGISTRY, ReplaceScope::WholeTable, registry, false).await.unwrap();
+    rows.len()
+}
+
+#[tokio::test]
+async fn real_box_scores_become_summaries_with_hand_computed_values() {
+    let folder = TempDir::new("pgs-real");
+    let settings = settings_in(folder.path());
+    let warehouse = open(&settings).await;
+    let lines = load_real_date(warehouse.as_ref(), "victorwembanyama").await;
+    assert_eq!(lines, 384);
+
+    let options = RunOptions {
+        dates: vec![date("2024-01-15")],
+        backfill: true,
+        skip_preflight: false,
+        dry_run: false,
+        force: false,
+        dispatch: DispatchMode::Parallel { workers: 4 },
+        chunk_dates: 16,
+    };
+    let summary = run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &options).await.unwrap();
+    assert_eq!(summary.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
+
+    let lebron = query_rows(
+        warehouse.as_ref(),
+        "SELECT game_id, team_abbr, opponent_team_abbr, points, minutes_played, efg_pct, ts_pct, usage_rate, win_flag, \
+         universal_player_id, quality_tier FROM {nba_analytics.player_game_summary} WHERE player_lookup = 'lebronjames'",
+    )
+    .await;
+    // LeBron, 2024-01-15 at home to OKC: 25 points, 12/20 FG with 1 three, 1 FTA, 39 minutes.
+    // eFG (12 + 0.5·1)/20 = 0.625; TS 25/(2·(20 + 0.44·1)) = 0.6115 → 0.612;
+    // usage 100·25.44·48/(39·108.92) = 28.747 → 28.7 (25.44 = FGA + 0.44·FTA + TO; 108.92 the
+    // Lakers' FGA + 0.44·FTA + TO); the Lakers won.
+    assert_eq!(
+        lebron,
+        vec![vec![
+            Value::String("20240115_OKC_LAL".into()),
+            Value::String("LAL".into()),
+            Value::String("OKC".into()),
+            Value::Int(25),
+            Value::Float(39.0),
+            Value::Float(0.625),
+            Value::Float(0.612),
+            Value::Float(28.7),
+            Value::Bool(true),
+            Value::String("lebronjames_001".into()),
+            Value::String("silver".into()),
+        ]]
+    );
+
+    let failures = query_rows(
+        warehouse.as_ref(),
+        "SELECT entity_id, failure_category FROM {nba_processing.analytics_failures}",
+    )
+    .await;
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0][1], Value::String("MISSING_DATA".into()));
+    assert!(failures[0][0].as_str().unwrap().ends_with("/victorwembanyama"));
+    let unresolved = query_rows(
+        warehouse.as_ref(),
+        "SELECT normalized_lookup, original_name, occurrences, status FROM {nba_reference.unresolved_player_names}",
+    )
+    .await;
+    assert_eq!(
+        unresolved,
+        vec![vec![
+            Value::String("victorwembanyama".into()),
+            Value::String("Victor Wembanyama".into()),
+            Value::Int(1),
+            Value::String("pending".into()),
+        ]]
+    );
+    let keys = query_rows(
+        warehouse.as_ref(),
+        "SELECT count(*), count(DISTINCT (game_date, game_id, player_lookup)) FROM {nba_analytics.player_game_summary}",
+    )
+    .await;
+    assert_eq!(keys[0][0], keys[0][1]);
+}
