@@ -2,6 +2,7 @@
 //! failures and atomic saves. One test binary, one module per topic.
 
 mod fixtures;
+mod player_game_summary;
 mod runner;
 mod toy;
 mod util;
