@@ -1,6 +1,7 @@
 //! Workspace behaviour on a real embedded warehouse: fixtures, the run lifecycle, skips,
 //! failures and atomic saves. One test binary, one module per topic.
 
+mod bigquery;
 mod fixtures;
 mod player_game_summary;
 mod runner;

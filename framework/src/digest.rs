@@ -7,12 +7,10 @@
 //! rows' 64-bit hashes (wrapping), so equal multisets of rows give equal digests and digests of
 //! consecutive dates can be summed into prefix digests.
 
-use std::fmt::Write as _;
-
-use chrono::NaiveDate;
+use chrono::{Datelike as _, NaiveDate};
 use sha2::{Digest as _, Sha256};
 
-use crate::rounding::python_float_str;
+use crate::rounding::{push_decimal_digits, write_python_float};
 use crate::value::Value;
 
 /// A field value as the reference's `compute_data_hash` normalises it.
@@ -33,11 +31,20 @@ impl HashValue<'_> {
         match self {
             HashValue::Null => out.push_str("NULL"),
             HashValue::Bool(flag) => out.push_str(if *flag { "True" } else { "False" }),
-            HashValue::Int(number) => write!(out, "{number}").expect("writing to a String never fails"),
-            HashValue::Float(number) => out.push_str(&python_float_str(*number)),
+            HashValue::Int(number) => {
+                if *number < 0 {
+                    out.push('-');
+                }
+                push_decimal_digits(out, number.unsigned_abs(), 1);
+            }
+            HashValue::Float(number) => write_python_float(out, *number),
             HashValue::Str(text) => out.push_str(text.trim()),
             HashValue::Date(date) => {
-                write!(out, "{}", date.format("%Y-%m-%d")).expect("writing to a String never fails")
+                push_decimal_digits(out, date.year().unsigned_abs().into(), 4);
+                out.push('-');
+                push_decimal_digits(out, date.month().into(), 2);
+                out.push('-');
+                push_decimal_digits(out, date.day().into(), 2);
             }
             HashValue::FloatList(numbers) => {
                 out.push('[');
@@ -45,7 +52,7 @@ impl HashValue<'_> {
                     if position > 0 {
                         out.push_str(", ");
                     }
-                    out.push_str(&python_float_str(*number));
+                    write_python_float(out, *number);
                 }
                 out.push(']');
             }
@@ -55,7 +62,9 @@ impl HashValue<'_> {
                     if position > 0 {
                         out.push_str(", ");
                     }
-                    write!(out, "'{text}'").expect("writing to a String never fails");
+                    out.push('\'');
+                    out.push_str(text);
+                    out.push('\'');
                 }
                 out.push(']');
             }
@@ -121,25 +130,40 @@ impl<'a> From<&'a [String]> for HashValue<'a> {
 }
 
 /// The reference's `data_hash` of `(field, value)` pairs: 16 lowercase hex characters.
+///
+/// The reference sorts the `field:value` strings; with distinct field names that order is the
+/// order of the `field:` prefixes, so the fields are sorted by name-then-colon and streamed into
+/// the hash without building the strings (PCF and MLFS hash every row).
 pub fn data_hash(fields: &[(&str, HashValue<'_>)]) -> String {
-    let mut parts: Vec<String> = fields
-        .iter()
-        .map(|(name, value)| {
-            let mut part = String::with_capacity(name.len() + 16);
-            part.push_str(name);
-            part.push(':');
-            value.write_normalized(&mut part);
-            part
-        })
-        .collect();
-    parts.sort_unstable();
-    let digest = Sha256::digest(parts.join("|").as_bytes());
+    let mut order: Vec<&(&str, HashValue<'_>)> = fields.iter().collect();
+    order.sort_unstable_by(|left, right| {
+        left.0.bytes().chain(std::iter::once(b':')).cmp(right.0.bytes().chain(std::iter::once(b':')))
+    });
+    let mut hasher = Sha256::new();
+    let mut text = String::with_capacity(128);
+    for (position, (name, value)) in order.into_iter().enumerate() {
+        if position > 0 {
+            text.push('|');
+        }
+        text.push_str(name);
+        text.push(':');
+        value.write_normalized(&mut text);
+        if text.len() > 96 {
+            hasher.update(text.as_bytes());
+            text.clear();
+        }
+    }
+    hasher.update(text.as_bytes());
+    let digest = hasher.finalize();
     let mut hex = String::with_capacity(16);
     for byte in &digest[..8] {
-        write!(hex, "{byte:02x}").expect("writing to a String never fails");
+        hex.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
     }
     hex
 }
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// An order-independent digest of a multiset of rows: the wrapping sum of their hashes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -267,6 +291,19 @@ mod tests {
         HashValue::FloatList(&[20.5, 97.0, 1e-5]).write_normalized(&mut normalized);
         assert_eq!(normalized, "[20.5, 97.0, 1e-05]");
         assert_eq!(data_hash(&[("x", " a ".into())]), data_hash(&[("x", "a".into())]));
+    }
+
+    #[test]
+    fn field_order_is_the_order_of_the_joined_strings() {
+        // "x1:…" sorts before "x:…" because '1' < ':'; sorting by bare name would not.
+        let reference_text = ["x1:2", "x:1"].join("|");
+        let expected: String =
+            Sha256::digest(reference_text.as_bytes())[..8].iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(data_hash(&[("x", 1i64.into()), ("x1", 2i64.into())]), expected);
+        assert_eq!(data_hash(&[("x", HashValue::Int(-15)), ("d", date("2025-01-05").into())]), {
+            let text = "d:2025-01-05|x:-15";
+            Sha256::digest(text.as_bytes())[..8].iter().map(|byte| format!("{byte:02x}")).collect::<String>()
+        });
     }
 
     #[test]

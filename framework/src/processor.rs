@@ -189,7 +189,8 @@ pub trait Processor: Send + Sync + 'static {
 
     fn info(&self) -> &'static ProcessorInfo;
 
-    /// Reads the inputs of every date of `dates` in a constant number of queries.
+    /// Reads the inputs of every date of `dates` in a constant number of queries. The schedule
+    /// (read once per run) gives season starts and scheduled games.
     ///
     /// # Errors
     /// A query fails or returns rows the processor cannot use at all.
@@ -197,6 +198,7 @@ pub trait Processor: Send + Sync + 'static {
         &self,
         reader: &crate::reader::InputReader<'_>,
         dates: &[chrono::NaiveDate],
+        schedule: &crate::dates::Schedule,
     ) -> Result<std::collections::BTreeMap<chrono::NaiveDate, Self::DateInputs>, crate::reader::ExtractError>;
 
     fn entities(&self, inputs: &Self::DateInputs) -> Vec<Self::Entity>;

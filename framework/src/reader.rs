@@ -152,7 +152,8 @@ impl<'a> RowView<'a> {
 pub enum DateFilter {
     /// Rows of exactly these dates (the dates being processed).
     On(Vec<NaiveDate>),
-    /// History: rows with `since <= date < before`.
+    /// History: rows with `since <= date < before`; date D of the chunk depends on the rows
+    /// dated D or earlier.
     Before { since: NaiveDate, before: NaiveDate },
 }
 
@@ -275,7 +276,7 @@ impl<'a> InputReader<'a> {
         }
         let history = self.history.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for ((table, day), digest) in history.iter() {
-            if *day < date {
+            if *day <= date {
                 digests.entry(format!("{table} (history)")).or_default().merge(*digest);
             }
         }

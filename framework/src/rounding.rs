@@ -45,22 +45,77 @@ fn round_by_formatting(value: f64, digits: u32) -> f64 {
 /// Python's `str(float)`: shortest round-trip digits, `.0` on integral values, and exponent form
 /// (`1e-05`, `1e+16`) outside `1e-4 <= |x| < 1e16`, as `repr` prints it.
 pub fn python_float_str(value: f64) -> String {
+    let mut text = String::with_capacity(24);
+    write_python_float(&mut text, value);
+    text
+}
+
+/// Appends `value` as Python's `str(float)` prints it. Row hashes and context JSON print dozens
+/// of floats per row, so the common short decimals (at most four decimals, magnitude below
+/// 1e11) are written from their scaled integer without the formatting machinery: when
+/// `round(|x| × 10^d) / 10^d == |x|` the `d`-decimal text parses back to `x` and no shorter text
+/// does (doubles below 1e11 are closer than 1e-4 apart). Everything else takes the general path.
+pub fn write_python_float(out: &mut String, value: f64) {
+    if !write_short_decimal(out, value) {
+        write_general_float(out, value);
+    }
+}
+
+fn write_general_float(out: &mut String, value: f64) {
+    use std::fmt::Write as _;
     if value.is_nan() {
-        return "nan".to_owned();
+        out.push_str("nan");
+        return;
     }
     if value.is_infinite() {
-        return if value > 0.0 { "inf" } else { "-inf" }.to_owned();
+        out.push_str(if value > 0.0 { "inf" } else { "-inf" });
+        return;
     }
     let magnitude = value.abs();
     if magnitude == 0.0 || (1e-4..1e16).contains(&magnitude) {
         // Rust's Debug output is the shortest round-trip text with a ".0" on integral values.
-        return format!("{value:?}");
+        write!(out, "{value:?}").expect("writing to a String never fails");
+        return;
     }
     let text = format!("{value:e}");
     let (mantissa, exponent) = text.split_once('e').expect("`{:e}` output has an exponent");
     let exponent: i32 = exponent.parse().expect("`{:e}` exponent is an integer");
     let sign = if exponent < 0 { '-' } else { '+' };
-    format!("{mantissa}e{sign}{:02}", exponent.abs())
+    write!(out, "{mantissa}e{sign}{:02}", exponent.abs()).expect("writing to a String never fails");
+}
+
+fn write_short_decimal(out: &mut String, value: f64) -> bool {
+    const SCALES: [u64; 5] = [1, 10, 100, 1_000, 10_000];
+    let magnitude = value.abs();
+    // NaN fails `is_finite`; Python prints magnitudes below 1e-4 with an exponent.
+    if !magnitude.is_finite() || magnitude >= 1e11 || (magnitude != 0.0 && magnitude < 1e-4) {
+        return false;
+    }
+    let Some((decimals, scaled, scale)) = SCALES.iter().enumerate().find_map(|(decimals, &scale)| {
+        let scaled = (magnitude * scale as f64).round();
+        (scaled / scale as f64 == magnitude).then_some((decimals, scaled as u64, scale))
+    }) else {
+        return false;
+    };
+    if value.is_sign_negative() {
+        out.push('-');
+    }
+    push_decimal_digits(out, scaled / scale, 1);
+    out.push('.');
+    push_decimal_digits(out, scaled % scale, decimals.max(1));
+    true
+}
+
+/// Appends `number` in decimal, zero-padded to at least `width` digits.
+pub fn push_decimal_digits(out: &mut String, mut number: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    while number > 0 || digits.len() - start < width {
+        start -= 1;
+        digits[start] = b'0' + (number % 10) as u8;
+        number /= 10;
+    }
+    out.extend(digits[start..].iter().map(|&digit| char::from(digit)));
 }
 
 #[cfg(test)]
@@ -144,5 +199,31 @@ mod tests {
         assert_eq!(python_float_str(1e16), "1e+16");
         assert_eq!(python_float_str(0.0001), "0.0001");
         assert_eq!(python_float_str(-0.0), "-0.0");
+        assert_eq!(python_float_str(175.0), "175.0");
+        assert_eq!(python_float_str(-3.25), "-3.25");
+        assert_eq!(python_float_str(0.5175), "0.5175");
+        assert_eq!(python_float_str(12345678901.5), "12345678901.5");
+        assert_eq!(python_float_str(f64::NAN), "nan");
+        assert_eq!(python_float_str(f64::NEG_INFINITY), "-inf");
+    }
+
+    fn general_text(value: f64) -> String {
+        let mut text = String::new();
+        write_general_float(&mut text, value);
+        text
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_short_decimal_path_agrees_with_the_general_one(
+            value in proptest::num::f64::ANY,
+            hundredths in -10_000_000i64..10_000_000,
+        ) {
+            proptest::prop_assert_eq!(python_float_str(value), general_text(value));
+            let decimal = hundredths as f64 / 100.0;
+            proptest::prop_assert_eq!(python_float_str(decimal), general_text(decimal));
+            let product = hundredths as f64 * 0.3;
+            proptest::prop_assert_eq!(python_float_str(product), general_text(product));
+        }
     }
 }

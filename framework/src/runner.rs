@@ -252,7 +252,7 @@ pub async fn run<P: Processor>(
     };
     for chunk in ready.chunks(options.chunk_dates.max(1)) {
         let reader = InputReader::new(warehouse);
-        let extracted = processor.extract(&reader, chunk).await;
+        let extracted = processor.extract(&reader, chunk, &schedule).await;
         book.summary.read_queries += reader.queries();
         let mut inputs_by_date = match extracted {
             Ok(inputs) => inputs,

@@ -5,6 +5,7 @@
 //! `{dataset.table}` placeholders (resolved with `DATASET_PREFIX` by the backend) and values as
 //! `@name` parameters (README §4 item 8: no data is ever interpolated into SQL text).
 
+pub mod bigquery;
 pub mod duckdb;
 
 use std::sync::Arc;
@@ -156,7 +157,14 @@ pub async fn open(settings: &Settings) -> Result<Arc<dyn Warehouse>, WarehouseEr
         WarehouseUrl::DuckDb { path } => {
             Arc::new(duckdb::DuckDbWarehouse::open(path, &settings.dataset_prefix)?)
         }
-        WarehouseUrl::BigQuery { .. } => return Err(WarehouseError::Unsupported("bigquery")),
+        WarehouseUrl::BigQuery { project } => Arc::new(
+            bigquery::BigQueryWarehouse::connect(
+                project,
+                &settings.dataset_prefix,
+                settings.bigquery_emulator_host.as_deref(),
+            )
+            .await?,
+        ),
     };
     warehouse.ensure_tables(&Table::all().collect::<Vec<_>>()).await?;
     Ok(warehouse)

@@ -1,0 +1,273 @@
+//! The pure per-player computation: one `UpcomingPlayerGameContextRow` of the date in, one
+//! `ml_feature_store_v2` row or one categorised failure out (reference-mlfs.md §3–§6).
+//!
+//! `process_entity` reads only its arguments: no warehouse, clock, environment or logging. The
+//! run's timestamp arrives in [`RunContext`] and stands for "now" (the circuit breaker's
+//! expiry, `created_at`). The formulas live in the submodules: [`features`] (the vector),
+//! [`quality`] (score, data source, tier) and [`readiness`] (completeness, upstream readiness,
+//! circuit breaker).
+
+pub mod features;
+pub mod quality;
+pub mod readiness;
+
+#[cfg(test)]
+mod tests;
+
+use framework::{EntityFailure, FailureCategory, RunContext, SourceUsage};
+
+use crate::inputs::{DateInputs, PlayerGames, UpcomingPlayerGameContextRow};
+use crate::row::MlFeatureStoreRow;
+use features::{
+    FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION, FeatureVector, Phase3Values, RecentGames, SeasonStats,
+    TeamSeasonRecord, compute_features, merge_phase4,
+};
+use quality::{feature_quality_score, primary_data_source, quality_tier};
+use readiness::{
+    CircuitBreaker, OwnCompleteness, UpstreamReadiness, is_bootstrap, is_season_boundary, python_datetime_str,
+};
+
+/// `processing_decision_reason` of every written row.
+const PROCESSED_SUCCESSFULLY: &str = "processed_successfully";
+
+/// The players of the date, one entity each, in `player_lookup` order (README §4 item 2): the
+/// deduplicated UPGC rows, which carry everything a player's game context needs.
+pub fn entities(date_inputs: &DateInputs) -> Vec<UpcomingPlayerGameContextRow> {
+    date_inputs.players.clone()
+}
+
+/// The feature-store row of one player, or why there is none (README §4 item 3).
+///
+/// The gates run in the reference's order (reference-mlfs.md §6.1): the circuit breaker
+/// (every mode), then own-data completeness and upstream readiness, which are waived in
+/// backfill mode and during the bootstrap window. Failures are returned, never logged here.
+///
+/// # Errors
+/// - `MISSING_DATA`: the context row has no `game_id`, so no row can be keyed to a game.
+/// - `CIRCUIT_BREAKER_ACTIVE`: the player's latest reprocess attempt tripped the breaker and it
+///   has not expired at `context.processed_at`.
+/// - `INCOMPLETE_DATA_SKIPPED`: own completeness below 90 % (live mode, after bootstrap).
+/// - `UPSTREAM_INCOMPLETE`: a Phase 4 source is not production ready (live mode, after bootstrap).
+/// - `PROCESSING_ERROR`: a feature came out non-finite, which the formulas rule out; the row is
+///   withheld rather than written with a hole (README §4 item 9).
+pub fn process_entity(
+    player: &UpcomingPlayerGameContextRow,
+    date_inputs: &DateInputs,
+    context: &RunContext,
+) -> Result<MlFeatureStoreRow, EntityFailure> {
+    let player_lookup = player.player_lookup.as_str();
+    let game_id =
+        player.game_id.as_deref().filter(|game_id| !game_id.trim().is_empty()).ok_or_else(|| {
+            EntityFailure::new(
+                player_lookup,
+                FailureCategory::MissingData,
+                "No game_id in upcoming_player_game_context",
+            )
+        })?;
+    let circuit_breaker = CircuitBreaker::from_latest_attempt(
+        date_inputs.latest_reprocess_attempts.get(player_lookup),
+        context.processed_at,
+    );
+    check_circuit_breaker(player_lookup, &circuit_breaker)?;
+
+    let player_games = date_inputs.history.player_games(player_lookup);
+    let own_completeness = OwnCompleteness::of_player(
+        &date_inputs.history,
+        player_games,
+        date_inputs.date,
+        date_inputs.season_year,
+    );
+    let upstream = upstream_readiness(player, date_inputs);
+    let gates_waived = context.backfill || is_bootstrap(date_inputs.date, date_inputs.season_year);
+    if !gates_waived {
+        check_completeness(player_lookup, &own_completeness, &upstream)?;
+    }
+
+    let features = player_features(player, player_games, date_inputs);
+    check_features_finite(player_lookup, &features)?;
+    let assessment = Assessment { own_completeness, upstream, circuit_breaker };
+    Ok(build_row(player, game_id, &features, &assessment, date_inputs, context))
+}
+
+fn check_circuit_breaker(player_lookup: &str, circuit_breaker: &CircuitBreaker) -> Result<(), EntityFailure> {
+    match circuit_breaker.until.filter(|_| circuit_breaker.active) {
+        Some(until) => Err(EntityFailure::new(
+            player_lookup,
+            FailureCategory::CircuitBreakerActive,
+            format!("Circuit breaker active until {}", python_datetime_str(until)),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The live-mode gates of reference-mlfs.md §6.1 steps 3–4, with the reference's reasons.
+fn check_completeness(
+    player_lookup: &str,
+    own_completeness: &OwnCompleteness,
+    upstream: &UpstreamReadiness,
+) -> Result<(), EntityFailure> {
+    if !own_completeness.is_production_ready {
+        return Err(EntityFailure::new(
+            player_lookup,
+            FailureCategory::IncompleteDataSkipped,
+            format!("Incomplete own data: {:.1}%", own_completeness.completeness_percentage),
+        ));
+    }
+    if !upstream.all_ready() {
+        return Err(EntityFailure::new(
+            player_lookup,
+            FailureCategory::UpstreamIncomplete,
+            "Upstream Phase 4 dependencies not ready",
+        ));
+    }
+    Ok(())
+}
+
+fn check_features_finite(player_lookup: &str, features: &FeatureVector) -> Result<(), EntityFailure> {
+    match features.values.iter().position(|value| !value.is_finite()) {
+        Some(index) => Err(EntityFailure::new(
+            player_lookup,
+            FailureCategory::ProcessingError,
+            format!("feature {index} ({}) is not finite", FEATURE_NAMES[index]),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The player's opponent, when the context names one.
+fn opponent_of(player: &UpcomingPlayerGameContextRow) -> Option<&str> {
+    player.opponent_team_abbr.as_deref().filter(|team| !team.is_empty())
+}
+
+/// Readiness of the player's rows in the Phase 4 sources of the date (reference-mlfs.md §2.7).
+fn upstream_readiness(player: &UpcomingPlayerGameContextRow, date_inputs: &DateInputs) -> UpstreamReadiness {
+    let player_lookup = player.player_lookup.as_str();
+    let ready = |flag: Option<Option<bool>>| flag.flatten() == Some(true);
+    UpstreamReadiness {
+        daily_cache: ready(date_inputs.daily_cache.get(player_lookup).map(|row| row.is_production_ready)),
+        composite: ready(date_inputs.composite_factors.get(player_lookup).map(|row| row.is_production_ready)),
+        shot_zone: ready(date_inputs.shot_zones.get(player_lookup).map(|row| row.is_production_ready)),
+        team_defense: ready(
+            opponent_of(player)
+                .and_then(|opponent| date_inputs.team_defense.get(opponent))
+                .map(|row| row.is_production_ready),
+        ),
+    }
+}
+
+/// The player's 25 features from the date's Phase 4 rows and the player's games (from the
+/// shared history), sliced at `D`.
+pub fn player_features(
+    player: &UpcomingPlayerGameContextRow,
+    player_games: &PlayerGames,
+    date_inputs: &DateInputs,
+) -> FeatureVector {
+    let player_lookup = player.player_lookup.as_str();
+    let phase4 = merge_phase4(
+        date_inputs.daily_cache.get(player_lookup),
+        date_inputs.composite_factors.get(player_lookup),
+        date_inputs.shot_zones.get(player_lookup),
+        opponent_of(player).and_then(|opponent| date_inputs.team_defense.get(opponent)),
+    );
+    let history = &date_inputs.history;
+    let games_before = &player_games.games()[..player_games.count_before(date_inputs.date)];
+    let recent_games = RecentGames::from_history(games_before);
+    let team_games_before =
+        player.team_abbr.as_deref().map_or(&[][..], |team| history.team_games_before(team, date_inputs.date));
+    let phase3 = Phase3Values {
+        context: player,
+        recent_games: recent_games.as_slice(),
+        season: SeasonStats::from_history(games_before, date_inputs.season_year),
+        team_record: TeamSeasonRecord::from_history(team_games_before, date_inputs.season_year),
+    };
+    compute_features(&phase4, &phase3)
+}
+
+/// What the gates found about a player, written to the completeness columns.
+struct Assessment {
+    own_completeness: OwnCompleteness,
+    upstream: UpstreamReadiness,
+    circuit_breaker: CircuitBreaker,
+}
+
+/// The `source_<prefix>_*` columns of one source, in column order.
+type SourceColumns = (Option<chrono::DateTime<chrono::Utc>>, Option<i64>, Option<f64>, Option<String>);
+
+fn source_columns(usage: &SourceUsage) -> SourceColumns {
+    (usage.last_updated, usage.rows_found, usage.completeness_pct, usage.hash.clone())
+}
+
+/// Assembles the output row (reference-mlfs.md §5.1) and stamps its `data_hash`.
+fn build_row(
+    player: &UpcomingPlayerGameContextRow,
+    game_id: &str,
+    features: &FeatureVector,
+    assessment: &Assessment,
+    date_inputs: &DateInputs,
+    context: &RunContext,
+) -> MlFeatureStoreRow {
+    let score = feature_quality_score(&features.sources);
+    let (daily_cache_updated, daily_cache_rows, daily_cache_pct, daily_cache_hash) =
+        source_columns(&date_inputs.source_daily_cache);
+    let (composite_updated, composite_rows, composite_pct, composite_hash) =
+        source_columns(&date_inputs.source_composite);
+    let (shot_zones_updated, shot_zones_rows, shot_zones_pct, shot_zones_hash) =
+        source_columns(&date_inputs.source_shot_zones);
+    let (team_defense_updated, team_defense_rows, team_defense_pct, team_defense_hash) =
+        source_columns(&date_inputs.source_team_defense);
+    let own = &assessment.own_completeness;
+    let mut row = MlFeatureStoreRow {
+        player_lookup: player.player_lookup.clone(),
+        universal_player_id: player.universal_player_id.clone(),
+        game_date: date_inputs.date,
+        game_id: game_id.to_owned(),
+        features: features.values.to_vec(),
+        feature_names: FEATURE_NAMES.iter().map(|name| (*name).to_owned()).collect(),
+        feature_count: FEATURE_COUNT as i64,
+        feature_version: FEATURE_VERSION.to_owned(),
+        feature_generation_time_ms: None,
+        feature_quality_score: Some(score),
+        opponent_team_abbr: player.opponent_team_abbr.clone(),
+        is_home: player.home_game,
+        days_rest: player.days_rest,
+        data_source: primary_data_source(&features.sources).to_owned(),
+        source_daily_cache_last_updated: daily_cache_updated,
+        source_daily_cache_rows_found: daily_cache_rows,
+        source_daily_cache_completeness_pct: daily_cache_pct,
+        source_daily_cache_hash: daily_cache_hash,
+        source_composite_last_updated: composite_updated,
+        source_composite_rows_found: composite_rows,
+        source_composite_completeness_pct: composite_pct,
+        source_composite_hash: composite_hash,
+        source_shot_zones_last_updated: shot_zones_updated,
+        source_shot_zones_rows_found: shot_zones_rows,
+        source_shot_zones_completeness_pct: shot_zones_pct,
+        source_shot_zones_hash: shot_zones_hash,
+        source_team_defense_last_updated: team_defense_updated,
+        source_team_defense_rows_found: team_defense_rows,
+        source_team_defense_completeness_pct: team_defense_pct,
+        source_team_defense_hash: team_defense_hash,
+        early_season_flag: None,
+        insufficient_data_reason: None,
+        expected_games_count: Some(own.expected_games_count),
+        actual_games_count: Some(own.actual_games_count),
+        completeness_percentage: Some(own.completeness_percentage),
+        missing_games_count: Some(own.missing_games_count),
+        is_production_ready: Some(own.is_production_ready && assessment.upstream.all_ready()),
+        data_quality_issues: assessment.upstream.data_quality_issues(),
+        last_reprocess_attempt_at: None,
+        reprocess_attempt_count: Some(assessment.circuit_breaker.attempts),
+        circuit_breaker_active: Some(false),
+        circuit_breaker_until: None,
+        manual_override_required: Some(false),
+        season_boundary_detected: Some(is_season_boundary(date_inputs.date)),
+        backfill_bootstrap_mode: Some(is_bootstrap(date_inputs.date, date_inputs.season_year)),
+        processing_decision_reason: Some(PROCESSED_SUCCESSFULLY.to_owned()),
+        quality_tier: Some(quality_tier(score).to_owned()),
+        data_hash: None,
+        created_at: context.processed_at,
+        updated_at: None,
+    };
+    row.data_hash = Some(row.compute_data_hash());
+    row
+}

@@ -1,0 +1,288 @@
+//! Whether a player may be processed and how complete its data is: own-data completeness
+//! (reference-mlfs.md §2.6), upstream readiness (§2.7), the circuit breaker (§2.8) and the
+//! season flags that relax the gates.
+//!
+//! These decide and describe; turning a "not ready" into a per-entity failure, and writing
+//! reprocess attempts, happen elsewhere (`compute` and the runner).
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use framework::rounding::round_half_even;
+
+use crate::inputs::{History, PlayerGames, ReprocessAttemptRow};
+
+/// Most recent team games the completeness check expects (`lookback_window = 10`).
+const EXPECTED_GAMES_WINDOW: usize = 10;
+
+/// Completeness percentage from which a player's own data is production ready.
+const PRODUCTION_READY_PCT: f64 = 90.0;
+
+/// Days after October 1 of the season during which the completeness gates are off.
+const BOOTSTRAP_DAYS: i64 = 30;
+
+/// The own-data completeness columns of one player (reference-mlfs.md §2.6).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OwnCompleteness {
+    pub expected_games_count: i64,
+    pub actual_games_count: i64,
+    /// `actual / expected × 100` rounded to 1 decimal; 0.0 when nothing is expected. May
+    /// exceed 100 (reference-mlfs.md §8 item 14).
+    pub completeness_percentage: f64,
+    pub missing_games_count: i64,
+    pub is_production_ready: bool,
+}
+
+impl OwnCompleteness {
+    pub fn from_counts(expected_games_count: i64, actual_games_count: i64) -> OwnCompleteness {
+        let completeness_percentage = if expected_games_count == 0 {
+            0.0
+        } else {
+            round_half_even(actual_games_count as f64 / expected_games_count as f64 * 100.0, 1)
+        };
+        OwnCompleteness {
+            expected_games_count,
+            actual_games_count,
+            completeness_percentage,
+            missing_games_count: (expected_games_count - actual_games_count).max(0),
+            is_production_ready: completeness_percentage >= PRODUCTION_READY_PCT,
+        }
+    }
+
+    /// The reference's counts, kept with their asymmetry (reference-mlfs.md §8 item 14):
+    /// expected = the last ≤ 10 final games before `D` of the player's most recent team (across
+    /// seasons; 0 without a prior game); actual = distinct game dates of the player from
+    /// October 1 of the season through `D` inclusive, uncapped.
+    pub fn of_player(
+        history: &History,
+        player_games: &PlayerGames,
+        date: NaiveDate,
+        season_year: i64,
+    ) -> OwnCompleteness {
+        let games_before = player_games.count_before(date);
+        let latest_team = games_before.checked_sub(1).and_then(|latest| player_games.team_abbr(latest));
+        let expected_games = latest_team
+            .map_or(0, |team| history.team_final_games_before(team, date).len().min(EXPECTED_GAMES_WINDOW));
+        let season_start = player_games.count_before(season_start_date(season_year));
+        let through_date = player_games.count_through(date).max(season_start);
+        let season_dates = &player_games.game_dates()[season_start..through_date];
+        let distinct_dates = season_dates
+            .iter()
+            .enumerate()
+            .filter(|(index, game_date)| *index == 0 || season_dates[index - 1] != **game_date)
+            .count();
+        OwnCompleteness::from_counts(expected_games as i64, distinct_dates as i64)
+    }
+}
+
+/// October 1 of the season: the completeness checker's season start (not opening night,
+/// reference-mlfs.md §1).
+fn season_start_date(season_year: i64) -> NaiveDate {
+    let year = i32::try_from(season_year).unwrap_or(i32::MAX);
+    // October 1 exists in every year chrono can represent; MIN is unreachable in practice.
+    NaiveDate::from_ymd_opt(year, 10, 1).unwrap_or(NaiveDate::MIN)
+}
+
+/// `backfill_bootstrap_mode`: `D` is fewer than 30 days after October 1 of its season (or
+/// before it). Despite the column's name this is not backfill mode (reference-mlfs.md §5.1).
+pub fn is_bootstrap(date: NaiveDate, season_year: i64) -> bool {
+    (date - season_start_date(season_year)).num_days() < BOOTSTRAP_DAYS
+}
+
+/// `season_boundary_detected`: October, November or April; informational only.
+pub fn is_season_boundary(date: NaiveDate) -> bool {
+    matches!(date.month(), 10 | 11 | 4)
+}
+
+/// `is_production_ready` of the player's rows in the four Phase 4 sources for `D` (the
+/// opponent's row for team defense); a missing row or NULL flag is not ready
+/// (reference-mlfs.md §2.7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UpstreamReadiness {
+    pub daily_cache: bool,
+    pub composite: bool,
+    pub shot_zone: bool,
+    pub team_defense: bool,
+}
+
+impl UpstreamReadiness {
+    pub fn all_ready(&self) -> bool {
+        self.daily_cache && self.composite && self.shot_zone && self.team_defense
+    }
+
+    /// `data_quality_issues`: one entry per source that is not ready, in this fixed order.
+    pub fn data_quality_issues(&self) -> Vec<String> {
+        [
+            (self.daily_cache, "upstream_player_daily_cache_incomplete"),
+            (self.composite, "upstream_player_composite_factors_incomplete"),
+            (self.shot_zone, "upstream_player_shot_zone_incomplete"),
+            (self.team_defense, "upstream_team_defense_zone_incomplete"),
+        ]
+        .into_iter()
+        .filter(|(ready, _)| !ready)
+        .map(|(_, issue)| issue.to_owned())
+        .collect()
+    }
+}
+
+/// The per-player circuit breaker of the date (reference-mlfs.md §2.8).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CircuitBreaker {
+    /// Tripped and not yet expired at the run's timestamp.
+    pub active: bool,
+    /// The latest `attempt_number`, 0 without attempts: `reprocess_attempt_count`.
+    pub attempts: i64,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl CircuitBreaker {
+    /// The breaker given the player's latest attempt. `now` is the run's timestamp
+    /// (`RunContext::processed_at`), so the decision is the same for every player of a run.
+    pub fn from_latest_attempt(
+        latest_attempt: Option<&ReprocessAttemptRow>,
+        now: DateTime<Utc>,
+    ) -> CircuitBreaker {
+        let Some(attempt) = latest_attempt else {
+            return CircuitBreaker::default();
+        };
+        let active_until = attempt
+            .circuit_breaker_until
+            .filter(|until| attempt.circuit_breaker_tripped == Some(true) && *until > now);
+        CircuitBreaker {
+            active: active_until.is_some(),
+            attempts: attempt.attempt_number,
+            until: active_until,
+        }
+    }
+}
+
+/// Python's `str()` of an aware UTC datetime (`2025-01-22 10:00:00+00:00`, microseconds only
+/// when non-zero), for failure reasons that quote the reference's text.
+pub fn python_datetime_str(timestamp: DateTime<Utc>) -> String {
+    if timestamp.timestamp_subsec_micros() == 0 {
+        timestamp.format("%Y-%m-%d %H:%M:%S+00:00").to_string()
+    } else {
+        timestamp.format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::{HistoryRows, NbacScheduleRow, PlayerGameSummaryRow};
+    use chrono::TimeZone;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn completeness_percentage_rounds_to_one_decimal_and_may_exceed_100() {
+        let nine_of_ten = OwnCompleteness::from_counts(10, 9);
+        assert_eq!(nine_of_ten.completeness_percentage, 90.0);
+        assert!(nine_of_ten.is_production_ready);
+        assert_eq!(nine_of_ten.missing_games_count, 1);
+        let two_of_three = OwnCompleteness::from_counts(3, 2);
+        assert_eq!(two_of_three.completeness_percentage, 66.7);
+        assert!(!two_of_three.is_production_ready);
+        let thirty_of_ten = OwnCompleteness::from_counts(10, 30);
+        assert_eq!(thirty_of_ten.completeness_percentage, 300.0);
+        assert_eq!(thirty_of_ten.missing_games_count, 0);
+    }
+
+    #[test]
+    fn a_debuting_rookie_expects_nothing_and_is_not_ready() {
+        let rookie = OwnCompleteness::from_counts(0, 0);
+        assert_eq!(rookie.completeness_percentage, 0.0);
+        assert!(!rookie.is_production_ready);
+    }
+
+    #[test]
+    fn own_completeness_counts_team_schedule_and_player_dates() {
+        let game = |game_date: &str, team: &str| PlayerGameSummaryRow {
+            player_lookup: "amy".into(),
+            game_id: format!("{game_date}_{team}"),
+            game_date: date(game_date),
+            team_abbr: Some(team.into()),
+            ..PlayerGameSummaryRow::default()
+        };
+        let scheduled = |game_id: &str, game_date: &str| NbacScheduleRow {
+            game_id: game_id.into(),
+            game_date: date(game_date),
+            game_status: Some(3),
+            home_team_tricode: Some("BOS".into()),
+            away_team_tricode: Some("NYK".into()),
+            processed_at: None,
+        };
+        let rows = HistoryRows {
+            // One game last season (not counted), two this season, one on D itself (counted).
+            player_game_summary: vec![
+                game("2024-04-01", "LAL"),
+                game("2024-12-01", "LAL"),
+                game("2025-01-10", "BOS"),
+                game("2025-01-15", "BOS"),
+            ],
+            nbac_schedule: vec![
+                scheduled("1", "2024-04-02"),
+                scheduled("2", "2025-01-02"),
+                scheduled("3", "2025-01-10"),
+                scheduled("4", "2025-01-15"),
+            ],
+            ..HistoryRows::default()
+        };
+        let (history, _) = History::build(rows);
+        let completeness =
+            OwnCompleteness::of_player(&history, history.player_games("amy"), date("2025-01-15"), 2024);
+        // Expected: BOS's 3 final games before D; actual: 3 dates from 2024-10-01 through D.
+        assert_eq!(completeness, OwnCompleteness::from_counts(3, 3));
+        assert_eq!(completeness.completeness_percentage, 100.0);
+    }
+
+    #[test]
+    fn bootstrap_is_the_first_30_days_from_october_first() {
+        assert!(is_bootstrap(date("2024-10-30"), 2024));
+        assert!(!is_bootstrap(date("2024-10-31"), 2024));
+        assert!(!is_bootstrap(date("2025-01-15"), 2024));
+    }
+
+    #[test]
+    fn season_boundary_months_are_october_november_april() {
+        assert!(is_season_boundary(date("2024-11-15")));
+        assert!(is_season_boundary(date("2025-04-01")));
+        assert!(!is_season_boundary(date("2025-01-15")));
+    }
+
+    #[test]
+    fn data_quality_issues_list_unready_sources_in_order() {
+        let readiness =
+            UpstreamReadiness { daily_cache: false, composite: true, shot_zone: false, team_defense: true };
+        assert!(!readiness.all_ready());
+        assert_eq!(
+            readiness.data_quality_issues(),
+            ["upstream_player_daily_cache_incomplete", "upstream_player_shot_zone_incomplete"]
+        );
+        let ready =
+            UpstreamReadiness { daily_cache: true, composite: true, shot_zone: true, team_defense: true };
+        assert!(ready.all_ready());
+        assert!(ready.data_quality_issues().is_empty());
+    }
+
+    #[test]
+    fn circuit_breaker_is_active_only_while_tripped_and_unexpired() {
+        let now = Utc.with_ymd_and_hms(2025, 1, 15, 12, 0, 0).unwrap();
+        let later = Utc.with_ymd_and_hms(2025, 1, 22, 10, 0, 0).unwrap();
+        let attempt = |tripped: bool, until| ReprocessAttemptRow {
+            attempt_number: 3,
+            circuit_breaker_tripped: Some(tripped),
+            circuit_breaker_until: Some(until),
+            ..ReprocessAttemptRow::default()
+        };
+        assert_eq!(CircuitBreaker::from_latest_attempt(None, now), CircuitBreaker::default());
+        assert_eq!(
+            CircuitBreaker::from_latest_attempt(Some(&attempt(true, later)), now),
+            CircuitBreaker { active: true, attempts: 3, until: Some(later) }
+        );
+        let expired = CircuitBreaker::from_latest_attempt(Some(&attempt(true, now)), now);
+        assert_eq!(expired, CircuitBreaker { active: false, attempts: 3, until: None });
+        assert!(!CircuitBreaker::from_latest_attempt(Some(&attempt(false, later)), now).active);
+        assert_eq!(python_datetime_str(later), "2025-01-22 10:00:00+00:00");
+    }
+}

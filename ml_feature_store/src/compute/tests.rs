@@ -1,0 +1,911 @@
+//! Worked examples of reference-mlfs.md under the README's decisions: the golden vectors of
+//! §3.2, the `data_hash` golden of §5.3, the calculator and extractor tests of §7.1–§7.2, the
+//! gates of §6.1, and a property test that every feature is finite.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use framework::{FailureCategory, RunContext};
+use proptest::prelude::*;
+
+use super::features::{
+    FEATURE_NAMES, FeatureSource, RecentGame, TeamSeasonRecord, injury_risk, minutes_change, pct_free_throw,
+    recent_trend, rest_advantage, team_win_pct,
+};
+use super::*;
+use crate::inputs::{
+    DateRows, History, HistoryRows, PlayerCompositeFactorsRow, PlayerDailyCacheRow, PlayerGameSummaryRow,
+    PlayerShotZoneAnalysisRow, REPROCESS_PROCESSOR_NAME, ReprocessAttemptRow, TeamDefenseZoneAnalysisRow,
+    TeamOffenseGameSummaryRow,
+};
+
+const PLAYER: &str = "test-player";
+const TEAM: &str = "TST";
+const OPPONENT: &str = "OPP";
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn game_date() -> NaiveDate {
+    date("2025-01-15")
+}
+
+fn run_timestamp() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, 15, 12, 0, 0).unwrap()
+}
+
+fn run_context(backfill: bool) -> RunContext {
+    RunContext { date: game_date(), run_id: "abcd1234".into(), backfill, processed_at: run_timestamp() }
+}
+
+/// The `sample_phase3_data` context of test_integration.py.
+fn example_context() -> UpcomingPlayerGameContextRow {
+    UpcomingPlayerGameContextRow {
+        player_lookup: PLAYER.into(),
+        universal_player_id: Some("testplayer_001".into()),
+        game_id: Some("20250115_TEST_OPP".into()),
+        game_date: game_date(),
+        team_abbr: Some(TEAM.into()),
+        opponent_team_abbr: Some(OPPONENT.into()),
+        home_game: Some(true),
+        back_to_back: Some(false),
+        season_phase: Some("regular".into()),
+        days_rest: Some(1),
+        opponent_days_rest: Some(0),
+        player_status: Some("available".into()),
+        processed_at: None,
+    }
+}
+
+/// A context with nothing but its keys: the reference's empty Phase 3 dict.
+fn bare_context() -> UpcomingPlayerGameContextRow {
+    UpcomingPlayerGameContextRow {
+        player_lookup: PLAYER.into(),
+        game_id: Some("20250115_TEST_OPP".into()),
+        game_date: game_date(),
+        ..UpcomingPlayerGameContextRow::default()
+    }
+}
+
+fn player_game(
+    game_date: NaiveDate,
+    season_year: i64,
+    points: Option<i64>,
+    minutes: f64,
+    ft_makes: i64,
+) -> PlayerGameSummaryRow {
+    PlayerGameSummaryRow {
+        player_lookup: PLAYER.into(),
+        game_id: format!("{}_{TEAM}", game_date.format("%Y%m%d")),
+        game_date,
+        team_abbr: Some(TEAM.into()),
+        season_year: Some(season_year),
+        points,
+        minutes_played: Some(minutes),
+        ft_makes: Some(ft_makes),
+        processed_at: None,
+    }
+}
+
+/// Games of `points` (newest first) on consecutive earlier days before `D`.
+fn games_newest_first(points: &[Option<i64>]) -> Vec<PlayerGameSummaryRow> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(index, points)| {
+            player_game(game_date() - chrono::Days::new(index as u64 + 1), 2024, *points, 30.0, 0)
+        })
+        .collect()
+}
+
+/// Example A's history: the last-10 games of the fixture (points, free throws and minutes,
+/// newest first) and 5 older games of the season, chosen so that the season averages are the
+/// fixture's 19.8 points (297 / 15) and 31.5 minutes (472.5 / 15). A game on `D` itself must
+/// not count.
+fn example_player_games() -> Vec<PlayerGameSummaryRow> {
+    let last_ten_points = [22, 19, 24, 18, 21, 20, 23, 17, 25, 19];
+    let last_ten_free_throws = [6, 4, 7, 5, 6, 5, 8, 4, 9, 5];
+    let last_ten_minutes = [33.0, 32.0, 34.0, 31.0, 33.0, 32.0, 33.0, 31.0, 32.0, 33.0];
+    let older_points = [17, 18, 18, 18, 18];
+    let older_minutes = [29.5, 30.0, 29.0, 30.0, 30.0];
+    let mut games = vec![player_game(game_date(), 2024, Some(99), 48.0, 20)];
+    for index in 0..10 {
+        let played = game_date() - chrono::Days::new(2 * index as u64 + 1);
+        games.push(player_game(
+            played,
+            2024,
+            Some(last_ten_points[index]),
+            last_ten_minutes[index],
+            last_ten_free_throws[index],
+        ));
+    }
+    for index in 0..5 {
+        let played = game_date() - chrono::Days::new(2 * index as u64 + 21);
+        games.push(player_game(played, 2024, Some(older_points[index]), older_minutes[index], 3));
+    }
+    games
+}
+
+fn team_game(game_date: NaiveDate, season_year: i64, win: Option<bool>) -> TeamOffenseGameSummaryRow {
+    TeamOffenseGameSummaryRow {
+        team_abbr: TEAM.into(),
+        game_date,
+        season_year: Some(season_year),
+        win_flag: win,
+        processed_at: None,
+    }
+}
+
+/// 7 wins in 10 games this season before `D` (README §4 item 15), plus a loss on `D` and a
+/// loss last season, neither of which may count.
+fn example_team_games() -> Vec<TeamOffenseGameSummaryRow> {
+    let wins = [true, true, false, true, true, false, true, true, false, true];
+    let mut games: Vec<TeamOffenseGameSummaryRow> = wins
+        .iter()
+        .enumerate()
+        .map(|(index, win)| {
+            team_game(game_date() - chrono::Days::new(2 * index as u64 + 1), 2024, Some(*win))
+        })
+        .collect();
+    games.push(team_game(game_date(), 2024, Some(false)));
+    games.push(team_game(date("2024-04-01"), 2023, Some(false)));
+    games
+}
+
+fn example_history() -> Arc<History> {
+    let rows = HistoryRows {
+        player_game_summary: example_player_games(),
+        team_offense_game_summary: example_team_games(),
+        nbac_schedule: Vec::new(),
+    };
+    Arc::new(History::build(rows).0)
+}
+
+/// The `sample_phase4_data` fixture of test_integration.py, split into its four tables.
+fn example_phase4_rows() -> DateRows {
+    DateRows {
+        player_daily_cache: vec![PlayerDailyCacheRow {
+            player_lookup: PLAYER.into(),
+            cache_date: game_date(),
+            points_avg_last_5: Some(20.5),
+            points_avg_last_10: Some(20.2),
+            points_avg_season: Some(19.8),
+            points_std_last_10: Some(4.5),
+            minutes_avg_last_10: Some(32.5),
+            team_pace_last_10: Some(101.2),
+            team_off_rating_last_10: Some(114.5),
+            games_in_last_7_days: Some(3),
+            paint_rate_last_10: Some(32.0),
+            three_pt_rate_last_10: Some(35.0),
+            is_production_ready: Some(true),
+            data_hash: Some("cachehash".into()),
+            processed_at: Some(run_timestamp()),
+        }],
+        player_composite_factors: vec![PlayerCompositeFactorsRow {
+            player_lookup: PLAYER.into(),
+            game_date: game_date(),
+            fatigue_score: Some(65),
+            shot_zone_mismatch_score: Some(2.5),
+            pace_score: Some(1.2),
+            usage_spike_score: Some(0.8),
+            is_production_ready: Some(true),
+            data_hash: None,
+            processed_at: None,
+        }],
+        player_shot_zone_analysis: vec![PlayerShotZoneAnalysisRow {
+            player_lookup: PLAYER.into(),
+            analysis_date: game_date(),
+            paint_rate_last_10: Some(32.0),
+            mid_range_rate_last_10: Some(18.0),
+            three_pt_rate_last_10: Some(35.0),
+            is_production_ready: Some(true),
+            data_hash: None,
+            processed_at: None,
+        }],
+        team_defense_zone_analysis: vec![TeamDefenseZoneAnalysisRow {
+            team_abbr: OPPONENT.into(),
+            analysis_date: game_date(),
+            defensive_rating_last_15: Some(112.5),
+            opponent_pace: Some(99.8),
+            is_production_ready: Some(true),
+            data_hash: None,
+            processed_at: None,
+        }],
+        ..DateRows::default()
+    }
+}
+
+fn date_inputs(
+    player: UpcomingPlayerGameContextRow,
+    mut rows: DateRows,
+    history: Arc<History>,
+) -> DateInputs {
+    rows.upcoming_player_game_context = vec![player];
+    DateInputs::build(game_date(), rows, history).0
+}
+
+fn process(inputs: &DateInputs, backfill: bool) -> Result<MlFeatureStoreRow, framework::EntityFailure> {
+    process_entity(&inputs.players[0], inputs, &run_context(backfill))
+}
+
+fn features_of(inputs: &DateInputs) -> FeatureVector {
+    let player = &inputs.players[0];
+    player_features(player, inputs.history.player_games(&player.player_lookup), inputs)
+}
+
+fn sources_of(row_features: &FeatureVector) -> Vec<&'static str> {
+    row_features.sources.iter().map(|source| source.as_str()).collect()
+}
+
+fn count_sources(features: &FeatureVector, wanted: FeatureSource) -> usize {
+    features.sources.iter().filter(|source| **source == wanted).count()
+}
+
+#[test]
+fn golden_vector_a_full_data() {
+    let inputs = date_inputs(example_context(), example_phase4_rows(), example_history());
+    let row = process(&inputs, true).unwrap();
+    let expected = [
+        20.5,
+        20.2,
+        19.8,
+        4.5,
+        3.0,
+        65.0,
+        2.5,
+        1.2,
+        0.8,
+        1.0,
+        0.0,
+        -1.0,
+        0.0,
+        112.5,
+        99.8,
+        1.0,
+        0.0,
+        0.0,
+        0.32,
+        0.18,
+        0.35,
+        0.28365384615384615,
+        101.2,
+        114.5,
+        0.7,
+    ];
+    assert_eq!(row.features, expected);
+    let features = features_of(&inputs);
+    assert_eq!(count_sources(&features, FeatureSource::Phase4), 16);
+    assert_eq!(count_sources(&features, FeatureSource::Phase3), 3);
+    assert_eq!(count_sources(&features, FeatureSource::Calculated), 6);
+    assert_eq!(&sources_of(&features)[15..18], ["phase3", "phase3", "phase3"]);
+    assert_eq!(row.feature_quality_score, Some(97.0));
+    assert_eq!(row.data_source, "phase4_partial");
+    assert_eq!(row.quality_tier.as_deref(), Some("gold"));
+}
+
+#[test]
+fn golden_vector_a_team_win_pct_is_seven_of_ten() {
+    let inputs = date_inputs(example_context(), example_phase4_rows(), example_history());
+    let features = features_of(&inputs);
+    assert_eq!(features.values[24], 0.7);
+    assert_eq!(features.sources[24], FeatureSource::Calculated);
+}
+
+#[test]
+fn golden_vector_a_data_hash() {
+    let inputs = date_inputs(example_context(), example_phase4_rows(), example_history());
+    let row = process(&inputs, true).unwrap();
+    assert_eq!(row.data_hash.as_deref(), Some("57f0501ae021407b"));
+}
+
+#[test]
+fn golden_vector_b_no_phase4() {
+    let inputs = date_inputs(example_context(), DateRows::default(), example_history());
+    let row = process(&inputs, true).unwrap();
+    let expected = [
+        20.8,
+        20.8,
+        19.8,
+        5.0,
+        3.0,
+        50.0,
+        0.0,
+        0.0,
+        0.0,
+        1.0,
+        0.0,
+        -1.0,
+        0.0,
+        112.0,
+        100.0,
+        1.0,
+        0.0,
+        0.0,
+        0.3,
+        0.2,
+        0.35,
+        0.28365384615384615,
+        100.0,
+        112.0,
+        0.7,
+    ];
+    assert_eq!(row.features, expected);
+    let features = features_of(&inputs);
+    assert_eq!(count_sources(&features, FeatureSource::Phase3), 6);
+    assert_eq!(count_sources(&features, FeatureSource::Calculated), 6);
+    assert_eq!(count_sources(&features, FeatureSource::Default), 13);
+    assert_eq!(row.feature_quality_score, Some(62.8));
+    assert_eq!(row.data_source, "mixed");
+    assert_eq!(row.quality_tier.as_deref(), Some("bronze"));
+}
+
+#[test]
+fn golden_vector_c_both_dicts_empty() {
+    let inputs = date_inputs(bare_context(), DateRows::default(), Arc::default());
+    let row = process(&inputs, true).unwrap();
+    let expected = [
+        10.0, 10.0, 10.0, 5.0, 3.0, 50.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 112.0, 100.0, 0.0, 0.0, 0.0,
+        0.3, 0.2, 0.35, 0.15, 100.0, 112.0, 0.5,
+    ];
+    assert_eq!(row.features, expected);
+    assert_eq!(row.feature_quality_score, Some(58.6));
+    assert_eq!(row.data_source, "mixed");
+    assert_eq!(row.quality_tier.as_deref(), Some("bronze"));
+}
+
+#[test]
+fn every_row_names_its_25_features() {
+    let inputs = date_inputs(bare_context(), DateRows::default(), Arc::default());
+    let row = process(&inputs, true).unwrap();
+    assert_eq!(row.feature_names, FEATURE_NAMES);
+    assert_eq!(row.feature_names[4], "games_in_last_7_days");
+    assert_eq!(row.feature_count, 25);
+    assert_eq!(row.feature_version, "v1_baseline_25");
+    assert_eq!(row.processing_decision_reason.as_deref(), Some("processed_successfully"));
+    assert_eq!(row.early_season_flag, None);
+    assert_eq!(row.created_at, run_timestamp());
+}
+
+// reference-mlfs.md §7.1, FeatureCalculator.
+
+#[test]
+fn rest_advantage_examples() {
+    assert_eq!(rest_advantage(Some(2), Some(0)), 2.0);
+    assert_eq!(rest_advantage(Some(0), Some(2)), -2.0);
+    assert_eq!(rest_advantage(Some(1), Some(1)), 0.0);
+    assert_eq!(rest_advantage(Some(5), Some(0)), 2.0, "clamped");
+    assert_eq!(rest_advantage(None, None), 0.0);
+    assert_eq!(rest_advantage(Some(i64::MIN), Some(i64::MAX)), -2.0);
+}
+
+#[test]
+fn injury_risk_examples() {
+    assert_eq!(injury_risk(Some("available")), 0.0);
+    assert_eq!(injury_risk(Some("probable")), 1.0);
+    assert_eq!(injury_risk(Some("questionable")), 2.0);
+    assert_eq!(injury_risk(Some("doubtful")), 3.0);
+    assert_eq!(injury_risk(Some("out")), 3.0);
+    assert_eq!(injury_risk(Some("QUESTIONABLE")), 2.0);
+    assert_eq!(injury_risk(None), 0.0);
+    assert_eq!(injury_risk(Some("day-to-day")), 0.0);
+}
+
+fn recent_points(points: &[i64]) -> Vec<RecentGame> {
+    points.iter().map(|points| RecentGame { points: Some(*points), ..RecentGame::default() }).collect()
+}
+
+#[test]
+fn recent_trend_declining_example_is_minus_two() {
+    // a = (25 + 24 + 26) / 3 = 25, b = (18 + 17) / 2 = 17.5, b − a = −7.5.
+    assert_eq!(recent_trend(&recent_points(&[25, 24, 26, 18, 17])), -2.0);
+}
+
+#[test]
+fn recent_trend_improving_example_is_plus_two() {
+    // a = 17, b = 25.5, b − a = 8.5.
+    assert_eq!(recent_trend(&recent_points(&[17, 18, 16, 25, 26])), 2.0);
+}
+
+#[test]
+fn recent_trend_flat_and_short_examples_are_zero() {
+    assert_eq!(recent_trend(&recent_points(&[22, 21, 23, 22, 21])), 0.0);
+    assert_eq!(recent_trend(&recent_points(&[30, 10])), 0.0);
+}
+
+#[test]
+fn minutes_change_examples() {
+    // (36 − 28) / 28 = 0.286; (32 − 28) / 28 = 0.143; (24 − 32) / 32 = −0.25.
+    assert_eq!(minutes_change(Some(36.0), &[], Some(28.0)), 2.0);
+    assert_eq!(minutes_change(Some(32.0), &[], Some(28.0)), 1.0);
+    assert_eq!(minutes_change(Some(30.0), &[], Some(30.0)), 0.0);
+    assert_eq!(minutes_change(Some(24.0), &[], Some(32.0)), -2.0);
+}
+
+#[test]
+fn minutes_change_falls_back_to_last_ten_minutes() {
+    let minutes = [35.0, 36.0, 34.0, 37.0, 35.0, 36.0, 35.0, 34.0, 36.0, 35.0];
+    let games: Vec<RecentGame> = minutes
+        .iter()
+        .map(|minutes| RecentGame { minutes_played: Some(*minutes), ..RecentGame::default() })
+        .collect();
+    // Mean 35.3 against a season of 30.0: +17.7 %.
+    assert_eq!(minutes_change(None, &games, Some(30.0)), 1.0);
+    assert_eq!(minutes_change(None, &[], Some(30.0)), 0.0, "no recent minutes");
+    assert_eq!(minutes_change(Some(30.0), &games, None), 0.0, "no season minutes");
+}
+
+fn free_throw_games(free_throws: &[i64], points: &[i64]) -> Vec<RecentGame> {
+    free_throws
+        .iter()
+        .zip(points)
+        .map(|(ft_makes, points)| RecentGame {
+            points: Some(*points),
+            ft_makes: Some(*ft_makes),
+            minutes_played: None,
+        })
+        .collect()
+}
+
+#[test]
+fn pct_free_throw_ten_game_example() {
+    let games = free_throw_games(&[8, 6, 10, 4, 7, 5, 9, 6, 8, 7], &[28, 24, 32, 20, 26, 22, 30, 25, 29, 27]);
+    // 70 / 263.
+    assert_eq!(pct_free_throw(&games), 0.2661596958174905);
+}
+
+#[test]
+fn pct_free_throw_five_game_example() {
+    let games = free_throw_games(&[12, 10, 11, 13, 12], &[30, 28, 29, 31, 30]);
+    // 58 / 148.
+    assert_eq!(pct_free_throw(&games), 0.3918918918918919);
+}
+
+#[test]
+fn pct_free_throw_defaults_without_a_sample() {
+    assert_eq!(pct_free_throw(&free_throw_games(&[5], &[20])), 0.15);
+    assert_eq!(pct_free_throw(&free_throw_games(&[0; 5], &[0; 5])), 0.15);
+    assert_eq!(pct_free_throw(&free_throw_games(&[30; 5], &[40; 5])), 0.5, "clamped");
+}
+
+fn record_of(wins: usize, games: usize) -> TeamSeasonRecord {
+    let rows: Vec<TeamOffenseGameSummaryRow> = (0..games)
+        .map(|index| team_game(game_date() - chrono::Days::new(index as u64 + 1), 2024, Some(index < wins)))
+        .collect();
+    TeamSeasonRecord::from_history(&rows, 2024)
+}
+
+#[test]
+fn team_win_pct_examples() {
+    assert_eq!(team_win_pct(record_of(6, 8)), 0.75);
+    assert_eq!(team_win_pct(record_of(2, 8)), 0.25);
+    assert_eq!(team_win_pct(record_of(3, 6)), 0.5);
+    assert_eq!(team_win_pct(record_of(2, 2)), 0.5, "fewer than 5 games");
+}
+
+#[test]
+fn team_win_pct_counts_a_null_win_flag_as_a_game_but_not_a_win() {
+    let mut rows: Vec<TeamOffenseGameSummaryRow> =
+        (0..4).map(|index| team_game(game_date() - chrono::Days::new(index + 1), 2024, Some(true))).collect();
+    rows.push(team_game(date("2025-01-01"), 2024, None));
+    assert_eq!(team_win_pct(TeamSeasonRecord::from_history(&rows, 2024)), 0.8);
+}
+
+// reference-mlfs.md §7.2, extract_phase3_data, through the history slices of README §4 item 17.
+
+fn phase3_only(points_newest_first: &[Option<i64>]) -> FeatureVector {
+    let rows = HistoryRows {
+        player_game_summary: games_newest_first(points_newest_first),
+        ..HistoryRows::default()
+    };
+    let inputs = date_inputs(bare_context(), DateRows::default(), Arc::new(History::build(rows).0));
+    features_of(&inputs)
+}
+
+#[test]
+fn ten_games_give_points_avg_last_10_of_21_4_and_last_5_of_21_0() {
+    let points = [20, 22, 24, 18, 21, 23, 19, 25, 20, 22].map(Some);
+    let features = phase3_only(&points);
+    assert_eq!(features.values[0], 21.0);
+    assert_eq!(features.values[1], 21.4);
+    assert_eq!(&sources_of(&features)[..2], ["phase3", "phase3"]);
+}
+
+#[test]
+fn three_games_give_points_avg_last_10_of_15_and_no_last_5() {
+    let features = phase3_only(&[Some(15), Some(18), Some(12)]);
+    assert_eq!(features.values[1], 15.0);
+    assert_eq!((features.values[0], features.sources[0]), (10.0, FeatureSource::Default));
+}
+
+#[test]
+fn no_games_leave_the_defaults() {
+    let features = phase3_only(&[]);
+    assert_eq!((features.values[1], features.sources[1]), (10.0, FeatureSource::Default));
+}
+
+#[test]
+fn null_points_count_as_zero_in_the_last_ten() {
+    // (20 + 0 + 25 + 15 + 10) / 5 = 14.0.
+    let features = phase3_only(&[Some(20), None, Some(25), Some(15), Some(10)]);
+    assert_eq!(features.values[0], 14.0);
+    assert_eq!(features.values[1], 14.0);
+}
+
+#[test]
+fn only_the_ten_newest_games_count() {
+    // Twelve games: the two oldest (100 points each) fall outside the window.
+    let mut points = vec![Some(10); 10];
+    points.extend([Some(100), Some(100)]);
+    assert_eq!(phase3_only(&points).values[1], 10.0);
+}
+
+#[test]
+fn last_ten_spans_seasons_but_season_average_does_not() {
+    // README §4 item 17: 2 games this season (20, 30), 3 last season (10 each).
+    let mut games = games_newest_first(&[Some(20), Some(30), Some(10), Some(10), Some(10)]);
+    for game in &mut games[2..] {
+        game.season_year = Some(2023);
+    }
+    let rows = HistoryRows { player_game_summary: games, ..HistoryRows::default() };
+    let inputs = date_inputs(bare_context(), DateRows::default(), Arc::new(History::build(rows).0));
+    let features = features_of(&inputs);
+    assert_eq!(features.values[0], 16.0, "(20 + 30 + 10 + 10 + 10) / 5");
+    assert_eq!(features.values[2], 25.0, "(20 + 30) / 2");
+}
+
+#[test]
+fn season_average_of_null_points_is_missing() {
+    let games = games_newest_first(&[None, None]);
+    let rows = HistoryRows { player_game_summary: games, ..HistoryRows::default() };
+    let inputs = date_inputs(bare_context(), DateRows::default(), Arc::new(History::build(rows).0));
+    let features = features_of(&inputs);
+    assert_eq!((features.values[2], features.sources[2]), (10.0, FeatureSource::Default));
+}
+
+// README §4 item 16: a NULL never overwrites an earlier source's value.
+
+fn shot_zone_merge(cache_paint: Option<f64>, shot_zone_paint: Option<f64>) -> (f64, FeatureSource) {
+    let mut rows = example_phase4_rows();
+    rows.player_daily_cache[0].paint_rate_last_10 = cache_paint;
+    rows.player_shot_zone_analysis[0].paint_rate_last_10 = shot_zone_paint;
+    let inputs = date_inputs(example_context(), rows, example_history());
+    let features = features_of(&inputs);
+    (features.values[18], features.sources[18])
+}
+
+#[test]
+fn shot_zone_rate_wins_over_daily_cache() {
+    assert_eq!(shot_zone_merge(Some(40.0), Some(32.0)), (0.32, FeatureSource::Phase4));
+}
+
+#[test]
+fn null_shot_zone_rate_keeps_the_daily_cache_rate() {
+    assert_eq!(shot_zone_merge(Some(40.0), None), (0.4, FeatureSource::Phase4));
+    assert_eq!(shot_zone_merge(Some(40.0), Some(f64::NAN)), (0.4, FeatureSource::Phase4));
+    assert_eq!(shot_zone_merge(None, None), (0.3, FeatureSource::Default));
+}
+
+#[test]
+fn playoff_game_reads_the_season_phase_case_insensitively() {
+    let mut context = bare_context();
+    context.season_phase = Some("Playoffs".into());
+    let inputs = date_inputs(context, DateRows::default(), Arc::default());
+    assert_eq!(features_of(&inputs).values[17], 1.0);
+}
+
+// reference-mlfs.md §6.1: the gates, and the failure categories of README §4 item 3.
+
+fn tripped_attempt(until: DateTime<Utc>) -> ReprocessAttemptRow {
+    ReprocessAttemptRow {
+        processor_name: REPROCESS_PROCESSOR_NAME.into(),
+        entity_id: PLAYER.into(),
+        analysis_date: game_date(),
+        attempt_number: 3,
+        attempted_at: None,
+        circuit_breaker_tripped: Some(true),
+        circuit_breaker_until: Some(until),
+    }
+}
+
+#[test]
+fn an_active_circuit_breaker_skips_the_player_even_in_backfill() {
+    let mut rows = example_phase4_rows();
+    rows.reprocess_attempts = vec![tripped_attempt(Utc.with_ymd_and_hms(2025, 1, 22, 10, 0, 0).unwrap())];
+    let inputs = date_inputs(example_context(), rows, example_history());
+    let failure = process(&inputs, true).unwrap_err();
+    assert_eq!(failure.category, FailureCategory::CircuitBreakerActive);
+    assert_eq!(failure.entity_id, PLAYER);
+    assert_eq!(failure.reason, "Circuit breaker active until 2025-01-22 10:00:00+00:00");
+}
+
+#[test]
+fn an_expired_circuit_breaker_only_counts_the_attempts() {
+    let mut rows = example_phase4_rows();
+    rows.reprocess_attempts = vec![tripped_attempt(Utc.with_ymd_and_hms(2025, 1, 15, 11, 0, 0).unwrap())];
+    let inputs = date_inputs(example_context(), rows, example_history());
+    let row = process(&inputs, true).unwrap();
+    assert_eq!(row.reprocess_attempt_count, Some(3));
+    assert_eq!(row.circuit_breaker_active, Some(false));
+    assert_eq!(row.circuit_breaker_until, None);
+}
+
+#[test]
+fn live_mode_skips_a_player_with_incomplete_own_data() {
+    // No schedule: nothing expected, so 0.0 % complete, as a debuting rookie.
+    let inputs = date_inputs(example_context(), example_phase4_rows(), example_history());
+    let failure = process(&inputs, false).unwrap_err();
+    assert_eq!(failure.category, FailureCategory::IncompleteDataSkipped);
+    assert_eq!(failure.reason, "Incomplete own data: 0.0%");
+}
+
+/// Example A's history plus a schedule with the team's last 10 games all final, so that own
+/// data is complete (11 season dates through `D` against 10 expected).
+fn complete_history() -> Arc<History> {
+    let schedule = (0..10)
+        .map(|index| crate::inputs::NbacScheduleRow {
+            game_id: format!("g{index}"),
+            game_date: game_date() - chrono::Days::new(2 * index + 1),
+            game_status: Some(3),
+            home_team_tricode: Some(TEAM.into()),
+            away_team_tricode: Some(OPPONENT.into()),
+            processed_at: None,
+        })
+        .collect();
+    let rows = HistoryRows {
+        player_game_summary: example_player_games(),
+        team_offense_game_summary: example_team_games(),
+        nbac_schedule: schedule,
+    };
+    Arc::new(History::build(rows).0)
+}
+
+#[test]
+fn live_mode_skips_a_player_whose_upstream_is_not_ready() {
+    let mut rows = example_phase4_rows();
+    rows.team_defense_zone_analysis[0].is_production_ready = Some(false);
+    let inputs = date_inputs(example_context(), rows, complete_history());
+    let failure = process(&inputs, false).unwrap_err();
+    assert_eq!(failure.category, FailureCategory::UpstreamIncomplete);
+    assert_eq!(failure.reason, "Upstream Phase 4 dependencies not ready");
+}
+
+#[test]
+fn live_mode_writes_a_complete_and_ready_player() {
+    let inputs = date_inputs(example_context(), example_phase4_rows(), complete_history());
+    let row = process(&inputs, false).unwrap();
+    assert_eq!(row.expected_games_count, Some(10));
+    assert_eq!(row.actual_games_count, Some(16), "15 season games before D and the game on D");
+    assert_eq!(row.completeness_percentage, Some(160.0));
+    assert_eq!(row.missing_games_count, Some(0));
+    assert_eq!(row.is_production_ready, Some(true));
+    assert!(row.data_quality_issues.is_empty());
+}
+
+#[test]
+fn backfill_writes_an_unready_player_and_lists_the_issues() {
+    let mut rows = example_phase4_rows();
+    rows.player_composite_factors[0].is_production_ready = None;
+    rows.team_defense_zone_analysis.clear();
+    let inputs = date_inputs(example_context(), rows, complete_history());
+    let row = process(&inputs, true).unwrap();
+    assert_eq!(row.is_production_ready, Some(false));
+    assert_eq!(
+        row.data_quality_issues,
+        ["upstream_player_composite_factors_incomplete", "upstream_team_defense_zone_incomplete"]
+    );
+}
+
+#[test]
+fn bootstrap_dates_waive_the_gates_in_live_mode() {
+    let mut context = example_context();
+    context.game_date = date("2024-10-25");
+    let rows = DateRows { upcoming_player_game_context: vec![context], ..DateRows::default() };
+    let inputs = DateInputs::build(date("2024-10-25"), rows, Arc::default()).0;
+    let row = process_entity(&inputs.players[0], &inputs, &run_context(false)).unwrap();
+    assert_eq!(row.backfill_bootstrap_mode, Some(true));
+    assert_eq!(row.season_boundary_detected, Some(true));
+    assert_eq!(row.is_production_ready, Some(false));
+}
+
+#[test]
+fn a_context_without_game_id_is_missing_data() {
+    let mut context = example_context();
+    context.game_id = None;
+    let inputs = date_inputs(context, DateRows::default(), Arc::default());
+    let failure = process(&inputs, true).unwrap_err();
+    assert_eq!(failure.category, FailureCategory::MissingData);
+}
+
+#[test]
+fn row_carries_the_source_usage_of_the_date() {
+    let inputs = date_inputs(example_context(), example_phase4_rows(), example_history());
+    let row = process(&inputs, true).unwrap();
+    // One daily-cache row of the expected 100: 1.0 %.
+    assert_eq!(row.source_daily_cache_rows_found, Some(1));
+    assert_eq!(row.source_daily_cache_completeness_pct, Some(1.0));
+    assert_eq!(row.source_daily_cache_hash.as_deref(), Some("cachehash"));
+    assert_eq!(row.source_daily_cache_last_updated, Some(run_timestamp()));
+    // One team-defense row of the expected 20: 5.0 %.
+    assert_eq!(row.source_team_defense_completeness_pct, Some(5.0));
+    assert_eq!(row.source_composite_hash, None);
+}
+
+#[test]
+fn entities_are_the_players_in_lookup_order() {
+    let mut second = example_context();
+    second.player_lookup = "aaron".into();
+    let rows =
+        DateRows { upcoming_player_game_context: vec![example_context(), second], ..DateRows::default() };
+    let inputs = DateInputs::build(game_date(), rows, Arc::default()).0;
+    let lookups: Vec<String> = entities(&inputs).into_iter().map(|player| player.player_lookup).collect();
+    assert_eq!(lookups, ["aaron", PLAYER]);
+}
+
+// Features are never NaN or NULL (README §4 item 9), whatever the inputs.
+
+fn any_number() -> BoxedStrategy<Option<f64>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(f64::NAN)),
+        Just(Some(f64::INFINITY)),
+        Just(Some(f64::NEG_INFINITY)),
+        Just(Some(f64::MAX)),
+        any::<f64>().prop_map(Some),
+        (-200.0..200.0f64).prop_map(Some),
+    ]
+    .boxed()
+}
+
+/// `count` independent [`any_number`]s.
+fn any_numbers(count: usize) -> BoxedStrategy<Vec<Option<f64>>> {
+    proptest::collection::vec(any_number(), count).boxed()
+}
+
+fn any_count() -> BoxedStrategy<Option<i64>> {
+    prop_oneof![Just(None), any::<i64>().prop_map(Some), (-5i64..60).prop_map(Some)].boxed()
+}
+
+fn any_daily_cache() -> BoxedStrategy<PlayerDailyCacheRow> {
+    (any_numbers(7), any_numbers(2), any_count())
+        .prop_map(|(numbers, rates, games)| PlayerDailyCacheRow {
+            player_lookup: PLAYER.into(),
+            cache_date: game_date(),
+            points_avg_last_5: numbers[0],
+            points_avg_last_10: numbers[1],
+            points_avg_season: numbers[2],
+            points_std_last_10: numbers[3],
+            minutes_avg_last_10: numbers[4],
+            team_pace_last_10: numbers[5],
+            team_off_rating_last_10: numbers[6],
+            games_in_last_7_days: games,
+            paint_rate_last_10: rates[0],
+            three_pt_rate_last_10: rates[1],
+            ..PlayerDailyCacheRow::default()
+        })
+        .boxed()
+}
+
+fn any_phase4_rows() -> BoxedStrategy<DateRows> {
+    (
+        proptest::option::of(any_daily_cache()),
+        proptest::option::of((any_count(), any_numbers(3))),
+        proptest::option::of(any_numbers(3)),
+        proptest::option::of(any_numbers(2)),
+    )
+        .prop_map(|(daily_cache, composite, shot_zones, defense)| DateRows {
+            player_daily_cache: daily_cache.into_iter().collect(),
+            player_composite_factors: composite
+                .into_iter()
+                .map(|(fatigue_score, scores)| PlayerCompositeFactorsRow {
+                    player_lookup: PLAYER.into(),
+                    game_date: game_date(),
+                    fatigue_score,
+                    shot_zone_mismatch_score: scores[0],
+                    pace_score: scores[1],
+                    usage_spike_score: scores[2],
+                    ..PlayerCompositeFactorsRow::default()
+                })
+                .collect(),
+            player_shot_zone_analysis: shot_zones
+                .into_iter()
+                .map(|rates| PlayerShotZoneAnalysisRow {
+                    player_lookup: PLAYER.into(),
+                    analysis_date: game_date(),
+                    paint_rate_last_10: rates[0],
+                    mid_range_rate_last_10: rates[1],
+                    three_pt_rate_last_10: rates[2],
+                    ..PlayerShotZoneAnalysisRow::default()
+                })
+                .collect(),
+            team_defense_zone_analysis: defense
+                .into_iter()
+                .map(|ratings| TeamDefenseZoneAnalysisRow {
+                    team_abbr: OPPONENT.into(),
+                    analysis_date: game_date(),
+                    defensive_rating_last_15: ratings[0],
+                    opponent_pace: ratings[1],
+                    ..TeamDefenseZoneAnalysisRow::default()
+                })
+                .collect(),
+            ..DateRows::default()
+        })
+        .boxed()
+}
+
+fn any_history() -> BoxedStrategy<Arc<History>> {
+    let player_games =
+        proptest::collection::vec((1u64..400, any_count(), any_number(), any_count(), 2022i64..2026), 0..25);
+    let team_games =
+        proptest::collection::vec((1u64..400, proptest::option::of(any::<bool>()), 2022i64..2026), 0..25);
+    (player_games, team_games)
+        .prop_map(|(player_games, team_games)| {
+            let player_game_summary = player_games
+                .into_iter()
+                .map(|(days_before, points, minutes_played, ft_makes, season_year)| PlayerGameSummaryRow {
+                    player_lookup: PLAYER.into(),
+                    game_id: format!("g{days_before}"),
+                    game_date: game_date() - chrono::Days::new(days_before),
+                    team_abbr: Some(TEAM.into()),
+                    season_year: Some(season_year),
+                    points,
+                    minutes_played,
+                    ft_makes,
+                    processed_at: None,
+                })
+                .collect();
+            let team_offense_game_summary = team_games
+                .into_iter()
+                .map(|(days_before, win, season_year)| {
+                    team_game(game_date() - chrono::Days::new(days_before), season_year, win)
+                })
+                .collect();
+            let rows =
+                HistoryRows { player_game_summary, team_offense_game_summary, nbac_schedule: Vec::new() };
+            Arc::new(History::build(rows).0)
+        })
+        .boxed()
+}
+
+fn any_context() -> BoxedStrategy<UpcomingPlayerGameContextRow> {
+    (
+        any_count(),
+        any_count(),
+        proptest::option::of(prop_oneof![
+            Just("out".to_owned()),
+            Just("QUESTIONABLE".to_owned()),
+            any::<String>()
+        ]),
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(prop_oneof![Just("playoffs".to_owned()), any::<String>()]),
+    )
+        .prop_map(|(days_rest, opponent_days_rest, player_status, home_game, back_to_back, season_phase)| {
+            UpcomingPlayerGameContextRow {
+                days_rest,
+                opponent_days_rest,
+                player_status,
+                home_game,
+                back_to_back,
+                season_phase,
+                ..example_context()
+            }
+        })
+        .boxed()
+}
+
+proptest! {
+    #[test]
+    fn every_feature_is_finite_whatever_the_inputs(
+        context in any_context(),
+        rows in any_phase4_rows(),
+        history in any_history(),
+    ) {
+        let inputs = date_inputs(context, rows, history);
+        let row = process(&inputs, true).expect("backfill writes every player with a game_id");
+        prop_assert_eq!(row.features.len(), 25);
+        prop_assert!(row.features.iter().all(|value| value.is_finite()), "{:?}", row.features);
+        let score = row.feature_quality_score.unwrap();
+        prop_assert!((40.0..=100.0).contains(&score));
+    }
+}

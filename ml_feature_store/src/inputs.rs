@@ -1,0 +1,366 @@
+//! Everything one date needs, as typed rows: the upstream tables of reference-mlfs.md §2, read
+//! by the extraction step and assembled here without I/O.
+//!
+//! The extraction step (the lead's `extract.rs`) fills [`DateRows`] for each date and
+//! [`HistoryRows`] once per range, then calls [`History::build`] and [`DateInputs::build`]. Those
+//! resolve duplicate keys (README §4 item 9b) and index rows by `player_lookup` or `team_abbr`;
+//! they return the duplicated keys so the caller logs each once. Formulas live in `compute`.
+
+mod dedupe;
+mod history;
+mod rows;
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use framework::SourceUsage;
+use framework::schema::analytics::UPCOMING_PLAYER_GAME_CONTEXT;
+use framework::schema::orchestration::REPROCESS_ATTEMPTS;
+use framework::schema::precompute::{
+    PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
+};
+
+pub use dedupe::DuplicateKey;
+use dedupe::keep_latest_per_key;
+pub use history::{History, HistoryRows, PlayerGame, PlayerGames};
+pub use rows::{
+    NbacScheduleRow, PlayerCompositeFactorsRow, PlayerDailyCacheRow, PlayerGameSummaryRow,
+    PlayerShotZoneAnalysisRow, ReprocessAttemptRow, TeamDefenseZoneAnalysisRow, TeamOffenseGameSummaryRow,
+    UpcomingPlayerGameContextRow,
+};
+
+/// `processor_name` of this processor's rows in `nba_orchestration.reprocess_attempts`.
+pub const REPROCESS_PROCESSOR_NAME: &str = "ml_feature_store_v2";
+
+/// `expected_count_min` of each Phase 4 dependency (reference-mlfs.md §2.2): the row count at
+/// which a source counts as complete in its `source_<prefix>_completeness_pct`.
+pub const DAILY_CACHE_EXPECTED_ROWS: i64 = 100;
+pub const COMPOSITE_EXPECTED_ROWS: i64 = 100;
+pub const SHOT_ZONES_EXPECTED_ROWS: i64 = 100;
+pub const TEAM_DEFENSE_EXPECTED_ROWS: i64 = 20;
+
+/// The season a date belongs to: its year from October on, else the previous year
+/// (reference-mlfs.md §1, `season_year` option).
+pub fn season_year_of(date: NaiveDate) -> i64 {
+    let year = i64::from(date.year());
+    if date.month() >= 10 { year } else { year - 1 }
+}
+
+/// The per-date tables as read for one date `D`, in any order, duplicates included.
+///
+/// Date filters: UPGC `game_date = D`, daily cache `cache_date = D`, composite factors
+/// `game_date = D`, shot zones and team defense `analysis_date = D`, reprocess attempts
+/// `processor_name = 'ml_feature_store_v2' AND analysis_date = D` (all attempts; the latest per
+/// player is taken here, README §4 item 19).
+#[derive(Clone, Debug, Default)]
+pub struct DateRows {
+    pub upcoming_player_game_context: Vec<UpcomingPlayerGameContextRow>,
+    pub player_daily_cache: Vec<PlayerDailyCacheRow>,
+    pub player_composite_factors: Vec<PlayerCompositeFactorsRow>,
+    pub player_shot_zone_analysis: Vec<PlayerShotZoneAnalysisRow>,
+    pub team_defense_zone_analysis: Vec<TeamDefenseZoneAnalysisRow>,
+    pub reprocess_attempts: Vec<ReprocessAttemptRow>,
+}
+
+/// The read-only inputs of every `process_entity` call of one date.
+#[derive(Clone, Debug)]
+pub struct DateInputs {
+    /// `D`, the processed `game_date` (= `analysis_date`).
+    pub date: NaiveDate,
+    /// [`season_year_of`] `D`.
+    pub season_year: i64,
+    /// One context row per player (latest `processed_at`), sorted by `player_lookup`.
+    pub players: Vec<UpcomingPlayerGameContextRow>,
+    pub daily_cache: HashMap<String, PlayerDailyCacheRow>,
+    pub composite_factors: HashMap<String, PlayerCompositeFactorsRow>,
+    pub shot_zones: HashMap<String, PlayerShotZoneAnalysisRow>,
+    /// Keyed by `team_abbr`; a player reads the row of its opponent.
+    pub team_defense: HashMap<String, TeamDefenseZoneAnalysisRow>,
+    /// The latest reprocess attempt of each `entity_id` (= `player_lookup`) for `D`.
+    pub latest_reprocess_attempts: HashMap<String, ReprocessAttemptRow>,
+    /// History shared by the dates of a range; each date slices it at `D`.
+    pub history: Arc<History>,
+    /// The `source_<prefix>_*` columns of the four Phase 4 sources (reference-mlfs.md §2.2–2.3).
+    pub source_daily_cache: SourceUsage,
+    pub source_composite: SourceUsage,
+    pub source_shot_zones: SourceUsage,
+    pub source_team_defense: SourceUsage,
+}
+
+impl DateInputs {
+    /// Resolves duplicates, indexes the rows and derives the source usage of each Phase 4
+    /// table from the rows read ([`source_usage_of`]). Rows of another date or processor are
+    /// ignored, so an extraction over a range may hand over a superset.
+    pub fn build(date: NaiveDate, rows: DateRows, history: Arc<History>) -> (DateInputs, Vec<DuplicateKey>) {
+        let mut duplicates = Vec::new();
+        let DateRows {
+            upcoming_player_game_context,
+            player_daily_cache,
+            player_composite_factors,
+            player_shot_zone_analysis,
+            team_defense_zone_analysis,
+            reprocess_attempts,
+        } = rows;
+
+        let player_daily_cache = only_date(player_daily_cache, date, |row| row.cache_date);
+        let player_composite_factors = only_date(player_composite_factors, date, |row| row.game_date);
+        let player_shot_zone_analysis = only_date(player_shot_zone_analysis, date, |row| row.analysis_date);
+        let team_defense_zone_analysis = only_date(team_defense_zone_analysis, date, |row| row.analysis_date);
+
+        let source_daily_cache = source_usage_of(&player_daily_cache, DAILY_CACHE_EXPECTED_ROWS, |row| {
+            (row.processed_at, row.data_hash.as_deref())
+        });
+        let source_composite = source_usage_of(&player_composite_factors, COMPOSITE_EXPECTED_ROWS, |row| {
+            (row.processed_at, row.data_hash.as_deref())
+        });
+        let source_shot_zones =
+            source_usage_of(&player_shot_zone_analysis, SHOT_ZONES_EXPECTED_ROWS, |row| {
+                (row.processed_at, row.data_hash.as_deref())
+            });
+        let source_team_defense =
+            source_usage_of(&team_defense_zone_analysis, TEAM_DEFENSE_EXPECTED_ROWS, |row| {
+                (row.processed_at, row.data_hash.as_deref())
+            });
+
+        let inputs = DateInputs {
+            date,
+            season_year: season_year_of(date),
+            players: latest_players(upcoming_player_game_context, date, &mut duplicates),
+            daily_cache: keep_latest_per_key(
+                player_daily_cache,
+                &PLAYER_DAILY_CACHE,
+                |row| row.player_lookup.clone(),
+                |row| row.processed_at,
+                &mut duplicates,
+            ),
+            composite_factors: keep_latest_per_key(
+                player_composite_factors,
+                &PLAYER_COMPOSITE_FACTORS,
+                |row| row.player_lookup.clone(),
+                |row| row.processed_at,
+                &mut duplicates,
+            ),
+            shot_zones: keep_latest_per_key(
+                player_shot_zone_analysis,
+                &PLAYER_SHOT_ZONE_ANALYSIS,
+                |row| row.player_lookup.clone(),
+                |row| row.processed_at,
+                &mut duplicates,
+            ),
+            team_defense: keep_latest_per_key(
+                team_defense_zone_analysis,
+                &TEAM_DEFENSE_ZONE_ANALYSIS,
+                |row| row.team_abbr.clone(),
+                |row| row.processed_at,
+                &mut duplicates,
+            ),
+            latest_reprocess_attempts: latest_reprocess_attempts(reprocess_attempts, date, &mut duplicates),
+            history,
+            source_daily_cache,
+            source_composite,
+            source_shot_zones,
+            source_team_defense,
+        };
+        (inputs, duplicates)
+    }
+}
+
+fn only_date<Row>(rows: Vec<Row>, date: NaiveDate, date_of: impl Fn(&Row) -> NaiveDate) -> Vec<Row> {
+    rows.into_iter().filter(|row| date_of(row) == date).collect()
+}
+
+/// One context row per `player_lookup` (README §4 items 9b and 14), sorted by `player_lookup`
+/// so that entities, and therefore output rows, come in key order (README §4 item 2).
+fn latest_players(
+    rows: Vec<UpcomingPlayerGameContextRow>,
+    date: NaiveDate,
+    duplicates: &mut Vec<DuplicateKey>,
+) -> Vec<UpcomingPlayerGameContextRow> {
+    let rows = only_date(rows, date, |row| row.game_date);
+    let latest = keep_latest_per_key(
+        rows,
+        &UPCOMING_PLAYER_GAME_CONTEXT,
+        |row| row.player_lookup.clone(),
+        |row| row.processed_at,
+        duplicates,
+    );
+    let mut players: Vec<UpcomingPlayerGameContextRow> = latest.into_values().collect();
+    players.sort_unstable_by(|left, right| left.player_lookup.cmp(&right.player_lookup));
+    players
+}
+
+/// The attempt with the highest `attempt_number` per player, as the reference's
+/// `ORDER BY attempt_number DESC LIMIT 1` (reference-mlfs.md §2.8). Two rows with the same
+/// attempt number are a duplicate key; the later `attempted_at` wins.
+fn latest_reprocess_attempts(
+    rows: Vec<ReprocessAttemptRow>,
+    date: NaiveDate,
+    duplicates: &mut Vec<DuplicateKey>,
+) -> HashMap<String, ReprocessAttemptRow> {
+    let mut latest: HashMap<String, ReprocessAttemptRow> = HashMap::new();
+    let mut duplicated_keys: Vec<String> = Vec::new();
+    let own_rows = rows
+        .into_iter()
+        .filter(|row| row.processor_name == REPROCESS_PROCESSOR_NAME && row.analysis_date == date);
+    for row in own_rows {
+        match latest.entry(row.entity_id.clone()) {
+            Entry::Vacant(slot) => {
+                slot.insert(row);
+            }
+            Entry::Occupied(mut slot) => {
+                let kept = slot.get();
+                if kept.attempt_number == row.attempt_number {
+                    duplicated_keys.push(format!(
+                        "{}/{}/{}/{}",
+                        row.processor_name, row.entity_id, row.analysis_date, row.attempt_number
+                    ));
+                }
+                if (row.attempt_number, row.attempted_at) >= (kept.attempt_number, kept.attempted_at) {
+                    slot.insert(row);
+                }
+            }
+        }
+    }
+    duplicated_keys.sort_unstable();
+    duplicated_keys.dedup();
+    duplicates
+        .extend(duplicated_keys.into_iter().map(|key| DuplicateKey { table: &REPROCESS_ATTEMPTS, key }));
+    latest
+}
+
+/// A source's `source_<prefix>_*` values from the rows read for the date (reference-mlfs.md
+/// §2.2–2.3): the row count (duplicates included, as the reference's `COUNT(*)`), the latest
+/// `processed_at`, and the `data_hash` of the most recently processed row that has one.
+///
+/// The reference read the composite hash by `analysis_date`; this reads every source by its
+/// own date column (`game_date` for composite factors), the one the features are read by.
+pub fn source_usage_of<Row>(
+    rows: &[Row],
+    expected_rows: i64,
+    stamp_of: impl Fn(&Row) -> (Option<DateTime<Utc>>, Option<&str>),
+) -> SourceUsage {
+    let last_updated = rows.iter().filter_map(|row| stamp_of(row).0).max();
+    let latest_hash = rows
+        .iter()
+        .filter_map(|row| {
+            let (processed_at, hash) = stamp_of(row);
+            hash.map(|hash| (processed_at, hash))
+        })
+        .max_by_key(|(processed_at, _)| *processed_at)
+        .map(|(_, hash)| hash.to_owned());
+    let rows_found = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    SourceUsage::found(rows_found, expected_rows, last_updated, latest_hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn at(hour: u32) -> Option<DateTime<Utc>> {
+        Some(Utc.with_ymd_and_hms(2025, 1, 15, hour, 0, 0).unwrap())
+    }
+
+    fn context(
+        player_lookup: &str,
+        game_date: &str,
+        status: &str,
+        hour: u32,
+    ) -> UpcomingPlayerGameContextRow {
+        UpcomingPlayerGameContextRow {
+            player_lookup: player_lookup.to_owned(),
+            game_date: date(game_date),
+            player_status: Some(status.to_owned()),
+            processed_at: at(hour),
+            ..UpcomingPlayerGameContextRow::default()
+        }
+    }
+
+    fn attempt(entity_id: &str, number: i64, processor_name: &str) -> ReprocessAttemptRow {
+        ReprocessAttemptRow {
+            processor_name: processor_name.to_owned(),
+            entity_id: entity_id.to_owned(),
+            analysis_date: date("2025-01-15"),
+            attempt_number: number,
+            ..ReprocessAttemptRow::default()
+        }
+    }
+
+    #[test]
+    fn season_year_turns_over_in_october() {
+        assert_eq!(season_year_of(date("2025-01-15")), 2024);
+        assert_eq!(season_year_of(date("2024-10-01")), 2024);
+        assert_eq!(season_year_of(date("2024-09-30")), 2023);
+    }
+
+    #[test]
+    fn players_are_deduplicated_and_sorted_by_lookup() {
+        let rows = DateRows {
+            upcoming_player_game_context: vec![
+                context("zed", "2025-01-15", "available", 9),
+                context("amy", "2025-01-15", "out", 9),
+                context("amy", "2025-01-15", "available", 10),
+                context("old", "2025-01-14", "available", 10),
+            ],
+            ..DateRows::default()
+        };
+        let (inputs, duplicates) = DateInputs::build(date("2025-01-15"), rows, Arc::default());
+        let players: Vec<(&str, Option<&str>)> = inputs
+            .players
+            .iter()
+            .map(|row| (row.player_lookup.as_str(), row.player_status.as_deref()))
+            .collect();
+        assert_eq!(players, [("amy", Some("available")), ("zed", Some("available"))]);
+        assert_eq!(duplicates.len(), 1);
+        assert_eq!(duplicates[0].to_string(), "nba_analytics.upcoming_player_game_context key amy");
+        assert_eq!(inputs.season_year, 2024);
+    }
+
+    #[test]
+    fn the_highest_attempt_of_this_processor_is_kept() {
+        let rows = DateRows {
+            reprocess_attempts: vec![
+                attempt("amy", 2, REPROCESS_PROCESSOR_NAME),
+                attempt("amy", 3, REPROCESS_PROCESSOR_NAME),
+                attempt("amy", 1, REPROCESS_PROCESSOR_NAME),
+                attempt("amy", 9, "player_composite_factors"),
+            ],
+            ..DateRows::default()
+        };
+        let (inputs, duplicates) = DateInputs::build(date("2025-01-15"), rows, Arc::default());
+        assert_eq!(inputs.latest_reprocess_attempts["amy"].attempt_number, 3);
+        assert!(duplicates.is_empty());
+    }
+
+    #[test]
+    fn source_usage_counts_rows_and_takes_the_latest_hash() {
+        let cache_row = |player_lookup: &str, hour: u32, hash: Option<&str>| PlayerDailyCacheRow {
+            player_lookup: player_lookup.to_owned(),
+            cache_date: date("2025-01-15"),
+            data_hash: hash.map(str::to_owned),
+            processed_at: at(hour),
+            ..PlayerDailyCacheRow::default()
+        };
+        let rows = DateRows {
+            player_daily_cache: vec![
+                cache_row("a", 9, Some("older")),
+                cache_row("b", 11, None),
+                cache_row("c", 10, Some("newest")),
+            ],
+            ..DateRows::default()
+        };
+        let (inputs, _) = DateInputs::build(date("2025-01-15"), rows, Arc::default());
+        let usage = &inputs.source_daily_cache;
+        assert_eq!(usage.rows_found, Some(3));
+        assert_eq!(usage.completeness_pct, Some(3.0));
+        assert_eq!(usage.last_updated, at(11));
+        assert_eq!(usage.hash.as_deref(), Some("newest"));
+        assert_eq!(inputs.source_composite, SourceUsage::default());
+    }
+}

@@ -1,0 +1,98 @@
+//! The output row of `nba_predictions.ml_feature_store_v2`, one per player per date, and its
+//! `data_hash` (reference-mlfs.md §5.1, §5.3).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use framework::digest::data_hash;
+
+framework::table_row! {
+    /// One player's feature vector for one game date; fields are the table's columns in schema
+    /// order (this project adds `quality_tier`, tables.md).
+    pub struct MlFeatureStoreRow for framework::schema::predictions::ML_FEATURE_STORE_V2 {
+        player_lookup: String,
+        universal_player_id: Option<String>,
+        game_date: NaiveDate,
+        game_id: String,
+        features: Vec<f64>,
+        feature_names: Vec<String>,
+        feature_count: i64,
+        feature_version: String,
+        /// Not measured by the pure compute (it asks no clock); see the crate doc.
+        feature_generation_time_ms: Option<i64>,
+        feature_quality_score: Option<f64>,
+        opponent_team_abbr: Option<String>,
+        is_home: Option<bool>,
+        days_rest: Option<i64>,
+        data_source: String,
+        source_daily_cache_last_updated: Option<DateTime<Utc>>,
+        source_daily_cache_rows_found: Option<i64>,
+        source_daily_cache_completeness_pct: Option<f64>,
+        source_daily_cache_hash: Option<String>,
+        source_composite_last_updated: Option<DateTime<Utc>>,
+        source_composite_rows_found: Option<i64>,
+        source_composite_completeness_pct: Option<f64>,
+        source_composite_hash: Option<String>,
+        source_shot_zones_last_updated: Option<DateTime<Utc>>,
+        source_shot_zones_rows_found: Option<i64>,
+        source_shot_zones_completeness_pct: Option<f64>,
+        source_shot_zones_hash: Option<String>,
+        source_team_defense_last_updated: Option<DateTime<Utc>>,
+        source_team_defense_rows_found: Option<i64>,
+        source_team_defense_completeness_pct: Option<f64>,
+        source_team_defense_hash: Option<String>,
+        /// NULL on normal rows, not FALSE, as the reference wrote it (reference-mlfs.md §8 item 12).
+        early_season_flag: Option<bool>,
+        insufficient_data_reason: Option<String>,
+        expected_games_count: Option<i64>,
+        actual_games_count: Option<i64>,
+        completeness_percentage: Option<f64>,
+        missing_games_count: Option<i64>,
+        is_production_ready: Option<bool>,
+        data_quality_issues: Vec<String>,
+        last_reprocess_attempt_at: Option<DateTime<Utc>>,
+        reprocess_attempt_count: Option<i64>,
+        circuit_breaker_active: Option<bool>,
+        circuit_breaker_until: Option<DateTime<Utc>>,
+        manual_override_required: Option<bool>,
+        season_boundary_detected: Option<bool>,
+        backfill_bootstrap_mode: Option<bool>,
+        processing_decision_reason: Option<String>,
+        quality_tier: Option<String>,
+        data_hash: Option<String>,
+        created_at: DateTime<Utc>,
+        updated_at: Option<DateTime<Utc>>,
+    }
+}
+
+impl MlFeatureStoreRow {
+    /// The reference's `data_hash` over its `HASH_FIELDS` (reference-mlfs.md §5.3): 16 hex
+    /// characters that change whenever one of those fields does.
+    pub fn compute_data_hash(&self) -> String {
+        data_hash(&[
+            ("player_lookup", (&self.player_lookup).into()),
+            ("universal_player_id", self.universal_player_id.as_ref().into()),
+            ("game_date", self.game_date.into()),
+            ("game_id", (&self.game_id).into()),
+            ("features", self.features.as_slice().into()),
+            ("feature_names", self.feature_names.as_slice().into()),
+            ("feature_count", self.feature_count.into()),
+            ("feature_version", (&self.feature_version).into()),
+            ("feature_quality_score", self.feature_quality_score.into()),
+            ("opponent_team_abbr", self.opponent_team_abbr.as_ref().into()),
+            ("is_home", self.is_home.into()),
+            ("days_rest", self.days_rest.into()),
+            ("data_source", (&self.data_source).into()),
+            ("early_season_flag", self.early_season_flag.into()),
+            ("insufficient_data_reason", self.insufficient_data_reason.as_ref().into()),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_declares_the_feature_store_columns_in_order() {
+        framework::value::assert_row_matches_table::<MlFeatureStoreRow>();
+    }
+}

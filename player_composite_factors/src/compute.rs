@@ -1,0 +1,249 @@
+//! The pure per-player computation of Player Composite Factors: the entities of a date and
+//! `process_entity`, which turns one player's looked-up inputs into an output row or a failure.
+//!
+//! Nothing here reads the warehouse, the clock or the environment, and nothing logs: the date,
+//! the run time and the backfill flag arrive in [`RunContext`], the inputs in [`DateInputs`].
+//! Formulas live in [`factors`], the context JSON text in [`context_json`], readiness and
+//! circuit-breaker columns in [`quality`]; this module looks
+//! rows up, assembles the row and hashes it.
+
+pub mod context_json;
+pub mod factors;
+pub mod quality;
+
+use framework::digest::data_hash;
+use framework::rounding::round_half_even;
+use framework::{EntityFailure, FailureCategory, RunContext};
+
+use self::context_json::{
+    fatigue_context_json, pace_context_json, shot_zone_context_json, usage_context_json,
+};
+use self::factors::{
+    CALCULATION_VERSION, CompositeFactors, DEFERRED_FACTOR_SCORE, data_completeness, warnings,
+};
+use self::quality::{
+    CircuitBreaker, OwnCompleteness, SeasonFlags, UpstreamReadiness, circuit_breaker, data_quality_issues,
+    python_datetime_str, season_flags,
+};
+use crate::inputs::{
+    DateInputs, PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow, UpcomingPlayerGameContextRow,
+    UpcomingTeamGameContextRow,
+};
+use crate::row::PlayerCompositeFactorsRow;
+
+/// Written to `processing_decision_reason` of every row.
+pub const PROCESSING_DECISION_REASON: &str = "processed_successfully";
+
+/// The players of a date: every distinct UPGC `player_lookup` (README §4 item 14), sorted, which
+/// is the output's key order (README §4 item 2).
+pub fn entities(date_inputs: &DateInputs) -> Vec<String> {
+    let mut players: Vec<String> = date_inputs.player_contexts.keys().cloned().collect();
+    players.sort_unstable();
+    players
+}
+
+/// One player's row for the date, or why there is none.
+///
+/// # Errors
+/// - `MISSING_DATA` when the player has no UPGC row for the date;
+/// - `CIRCUIT_BREAKER_ACTIVE` when the player's breaker is tripped and has not expired at
+///   `context.processed_at` (reference-pcf.md §2.9, §5.1).
+///
+/// Incomplete inputs never fail a player: they lower `data_completeness_pct` and the readiness
+/// flags instead (reference-pcf.md §5.1).
+pub fn process_entity(
+    player_lookup: &str,
+    date_inputs: &DateInputs,
+    context: &RunContext,
+) -> Result<PlayerCompositeFactorsRow, EntityFailure> {
+    let player_context = date_inputs.player_contexts.get(player_lookup).ok_or_else(|| {
+        EntityFailure::new(player_lookup, FailureCategory::MissingData, "Player not found in context data")
+    })?;
+    let reprocess_attempt_count =
+        match circuit_breaker(date_inputs.reprocess_attempts.get(player_lookup), context.processed_at) {
+            CircuitBreaker::Open { until } => {
+                let reason = format!("Circuit breaker active until {}", python_datetime_str(until));
+                return Err(EntityFailure::new(player_lookup, FailureCategory::CircuitBreakerActive, reason));
+            }
+            CircuitBreaker::Closed { attempts } => attempts,
+        };
+    let lookups = PlayerLookups::find(player_context, date_inputs);
+    let quality = RowQuality::assess(&lookups, date_inputs, context);
+    let mut row = assemble_row(&lookups, &quality, date_inputs, context, reprocess_attempt_count);
+    row.data_hash = row_data_hash(&row);
+    Ok(row)
+}
+
+/// The upstream rows joined to one player (reference-pcf.md §2.4): the shot row by player, the
+/// defence and team-context rows by the player's opponent.
+struct PlayerLookups<'a> {
+    context: &'a UpcomingPlayerGameContextRow,
+    shot: Option<&'a PlayerShotZoneAnalysisRow>,
+    defense: Option<&'a TeamDefenseZoneAnalysisRow>,
+    opponent_context: Option<&'a UpcomingTeamGameContextRow>,
+}
+
+impl<'a> PlayerLookups<'a> {
+    fn find(context: &'a UpcomingPlayerGameContextRow, date_inputs: &'a DateInputs) -> PlayerLookups<'a> {
+        let opponent = context.opponent_team_abbr.as_deref();
+        PlayerLookups {
+            context,
+            shot: date_inputs.player_shot_zones.get(&context.player_lookup),
+            defense: opponent.and_then(|team| date_inputs.team_defense_zones.get(team)),
+            opponent_context: opponent.and_then(|team| date_inputs.team_contexts.get(team)),
+        }
+    }
+}
+
+/// The readiness side of a row, live or backfill (see [`quality`]).
+struct RowQuality {
+    own: OwnCompleteness,
+    upstream: UpstreamReadiness,
+    season: SeasonFlags,
+}
+
+impl RowQuality {
+    fn assess(lookups: &PlayerLookups<'_>, date_inputs: &DateInputs, context: &RunContext) -> RowQuality {
+        let season = season_flags(context.date, date_inputs.season_start_date, context.backfill);
+        if context.backfill {
+            return RowQuality {
+                own: OwnCompleteness::assumed_complete(),
+                upstream: UpstreamReadiness::assumed_ready(),
+                season,
+            };
+        }
+        let games =
+            date_inputs.games_completeness.get(&lookups.context.player_lookup).copied().unwrap_or_default();
+        let upstream = UpstreamReadiness::from_flags([
+            lookups.shot.map(|row| row.is_production_ready),
+            lookups.defense.map(|row| row.is_production_ready),
+            Some(lookups.context.is_production_ready),
+            lookups.opponent_context.map(|row| row.is_production_ready),
+        ]);
+        RowQuality { own: OwnCompleteness::from_games(games), upstream, season }
+    }
+
+    fn is_production_ready(&self) -> bool {
+        self.own.is_production_ready && self.upstream.all_ready()
+    }
+}
+
+/// Every column but `data_hash`, which hashes the others (reference-pcf.md §4.2).
+fn assemble_row(
+    lookups: &PlayerLookups<'_>,
+    quality: &RowQuality,
+    date_inputs: &DateInputs,
+    context: &RunContext,
+    reprocess_attempt_count: i64,
+) -> PlayerCompositeFactorsRow {
+    let player_context = lookups.context;
+    let factors = CompositeFactors::compute(player_context, lookups.shot, lookups.defense);
+    let total = factors.total();
+    let (data_completeness_pct, missing_data_fields) =
+        data_completeness(player_context, lookups.shot.is_some(), lookups.defense.is_some());
+    let (has_warnings, warning_details) = warnings(factors.fatigue_score, factors.shot_zone_mismatch, total);
+    let sources = &date_inputs.sources;
+    let deferred_score = round_half_even(DEFERRED_FACTOR_SCORE, 1);
+    PlayerCompositeFactorsRow {
+        player_lookup: player_context.player_lookup.clone(),
+        universal_player_id: player_context.universal_player_id.clone(),
+        game_date: player_context.game_date,
+        game_id: player_context.game_id.clone(),
+        analysis_date: context.date,
+        fatigue_score: factors.fatigue_score,
+        shot_zone_mismatch_score: round_half_even(factors.shot_zone_mismatch, 1),
+        pace_score: round_half_even(factors.pace, 1),
+        usage_spike_score: round_half_even(factors.usage_spike, 1),
+        referee_favorability_score: deferred_score,
+        look_ahead_pressure_score: deferred_score,
+        travel_impact_score: deferred_score,
+        opponent_strength_score: deferred_score,
+        total_composite_adjustment: round_half_even(total, 2),
+        fatigue_context_json: fatigue_context_json(player_context, factors.fatigue_score),
+        shot_zone_context_json: shot_zone_context_json(
+            lookups.shot,
+            lookups.defense,
+            factors.shot_zone_mismatch,
+        ),
+        pace_context_json: pace_context_json(player_context, factors.pace),
+        usage_context_json: usage_context_json(player_context, factors.usage_spike),
+        calculation_version: CALCULATION_VERSION.to_owned(),
+        data_completeness_pct,
+        missing_data_fields,
+        has_warnings,
+        warning_details,
+        source_player_context_last_updated: sources.player_context.last_updated,
+        source_player_context_rows_found: sources.player_context.rows_found,
+        source_player_context_completeness_pct: sources.player_context.completeness_pct,
+        source_team_context_last_updated: sources.team_context.last_updated,
+        source_team_context_rows_found: sources.team_context.rows_found,
+        source_team_context_completeness_pct: sources.team_context.completeness_pct,
+        source_player_shot_last_updated: sources.player_shot.last_updated,
+        source_player_shot_rows_found: sources.player_shot.rows_found,
+        source_player_shot_completeness_pct: sources.player_shot.completeness_pct,
+        source_team_defense_last_updated: sources.team_defense.last_updated,
+        source_team_defense_rows_found: sources.team_defense.rows_found,
+        source_team_defense_completeness_pct: sources.team_defense.completeness_pct,
+        source_player_context_hash: sources.player_context.hash.clone(),
+        source_team_context_hash: sources.team_context.hash.clone(),
+        source_player_shot_hash: sources.player_shot.hash.clone(),
+        source_team_defense_hash: sources.team_defense.hash.clone(),
+        data_hash: String::new(),
+        early_season_flag: false,
+        insufficient_data_reason: None,
+        expected_games_count: quality.own.expected_games_count,
+        actual_games_count: quality.own.actual_games_count,
+        completeness_percentage: quality.own.completeness_percentage,
+        missing_games_count: quality.own.missing_games_count,
+        is_production_ready: quality.is_production_ready(),
+        data_quality_issues: data_quality_issues(&quality.own, &quality.upstream),
+        upstream_player_shot_ready: quality.upstream.player_shot,
+        upstream_team_defense_ready: quality.upstream.team_defense,
+        upstream_player_context_ready: quality.upstream.player_context,
+        upstream_team_context_ready: quality.upstream.team_context,
+        all_upstreams_ready: quality.upstream.all_ready(),
+        last_reprocess_attempt_at: None,
+        reprocess_attempt_count,
+        circuit_breaker_active: false,
+        circuit_breaker_until: None,
+        manual_override_required: false,
+        season_boundary_detected: quality.season.season_boundary_detected,
+        backfill_bootstrap_mode: quality.season.backfill_bootstrap_mode,
+        processing_decision_reason: PROCESSING_DECISION_REASON.to_owned(),
+        created_at: context.processed_at,
+        processed_at: context.processed_at,
+    }
+}
+
+/// The row's `data_hash` over the reference's 21 hash fields (reference-pcf.md §4.4).
+///
+/// The fields are listed in the order the recipe sorts them, so the digest's sort finds them
+/// already sorted.
+pub fn row_data_hash(row: &PlayerCompositeFactorsRow) -> String {
+    data_hash(&[
+        ("analysis_date", row.analysis_date.into()),
+        ("calculation_version", (&row.calculation_version).into()),
+        ("data_completeness_pct", row.data_completeness_pct.into()),
+        ("early_season_flag", row.early_season_flag.into()),
+        ("fatigue_score", row.fatigue_score.into()),
+        ("game_date", row.game_date.into()),
+        ("game_id", (&row.game_id).into()),
+        ("has_warnings", row.has_warnings.into()),
+        ("insufficient_data_reason", row.insufficient_data_reason.as_deref().into()),
+        ("look_ahead_pressure_score", row.look_ahead_pressure_score.into()),
+        ("missing_data_fields", row.missing_data_fields.as_deref().into()),
+        ("opponent_strength_score", row.opponent_strength_score.into()),
+        ("pace_score", row.pace_score.into()),
+        ("player_lookup", (&row.player_lookup).into()),
+        ("referee_favorability_score", row.referee_favorability_score.into()),
+        ("shot_zone_mismatch_score", row.shot_zone_mismatch_score.into()),
+        ("total_composite_adjustment", row.total_composite_adjustment.into()),
+        ("travel_impact_score", row.travel_impact_score.into()),
+        ("universal_player_id", row.universal_player_id.as_deref().into()),
+        ("usage_spike_score", row.usage_spike_score.into()),
+        ("warning_details", row.warning_details.as_deref().into()),
+    ])
+}
+
+#[cfg(test)]
+mod tests;

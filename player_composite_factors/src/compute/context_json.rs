@@ -1,0 +1,241 @@
+//! The four context JSON columns (reference-pcf.md §3.11), byte-identical to the reference's
+//! `json.dumps` of an ordered dict.
+//!
+//! Python's defaults shape the text: `", "` and `": "` separators, floats as `repr` (`175.0`,
+//! `1.8900000000000001`, `-0.0`), ints without a decimal point, `true`/`false`, and every
+//! non-ASCII character escaped (`ensure_ascii`). Each context uses its own defaults, which differ
+//! from the scores' defaults on purpose (§7 item 14): a context may contradict its score.
+
+use std::fmt::Write as _;
+
+use super::factors::{FatigueInputs, LEAGUE_AVERAGE_PACE, MappedZone, present};
+use crate::inputs::{PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow, UpcomingPlayerGameContextRow};
+use framework::rounding::{push_decimal_digits, write_python_float};
+
+/// The shot-zone context when the shot or the defence row is missing.
+pub const MISSING_SHOT_ZONE_CONTEXT: &str = r#"{"missing_data": true}"#;
+
+/// `fatigue_context_json`: the context's inputs (days_rest defaults to 0 here, not 1), the
+/// penalties and bonuses the reference lists (only four penalty kinds; the rest bonus is listed
+/// even on a back-to-back) and the integer score.
+pub fn fatigue_context_json(context: &UpcomingPlayerGameContextRow, fatigue_score: i64) -> String {
+    let inputs = FatigueInputs::for_context(context);
+    let penalties = [
+        (inputs.back_to_back, "back_to_back: -15"),
+        (inputs.games_last_7 >= 4, "frequent_games: -10"),
+        (inputs.minutes_last_7 > 240.0, "heavy_minutes: -10"),
+        (inputs.player_age >= 35, "veteran_age: -10"),
+    ];
+    let bonuses = [(inputs.days_rest >= 3, "extra_rest: +5")];
+    let applied = |entries: &[(bool, &'static str)]| -> Vec<&'static str> {
+        entries.iter().filter(|(applies, _)| *applies).map(|(_, text)| *text).collect()
+    };
+    PythonJsonObject::new()
+        .int("days_rest", inputs.days_rest)
+        .boolean("back_to_back", inputs.back_to_back)
+        .int("games_last_7", inputs.games_last_7)
+        .float("minutes_last_7", inputs.minutes_last_7)
+        .float("avg_minutes_pg_last_7", inputs.avg_minutes_last_7)
+        .int("back_to_backs_last_14", inputs.back_to_backs_last_14)
+        .int("player_age", inputs.player_age)
+        .strings("penalties_applied", &applied(&penalties))
+        .strings("bonuses_applied", &applied(&bonuses))
+        .int("final_score", fatigue_score)
+        .finish()
+}
+
+/// `shot_zone_context_json`: the zones as written upstream ('unknown' when NULL), the mapped
+/// zone's rate and defence (0.0 when missing, not the score's 50.0) and the unrounded score.
+pub fn shot_zone_context_json(
+    shot: Option<&PlayerShotZoneAnalysisRow>,
+    defense: Option<&TeamDefenseZoneAnalysisRow>,
+    shot_zone_mismatch: f64,
+) -> String {
+    let (Some(shot), Some(defense)) = (shot, defense) else {
+        return MISSING_SHOT_ZONE_CONTEXT.to_owned();
+    };
+    let zone = MappedZone::of(shot.primary_scoring_zone.as_deref());
+    PythonJsonObject::new()
+        .string("player_primary_zone", shot.primary_scoring_zone.as_deref().unwrap_or("unknown"))
+        .float("primary_zone_frequency", zone.usage_rate(shot).unwrap_or(0.0))
+        .string("opponent_weak_zone", defense.weakest_zone.as_deref().unwrap_or("unknown"))
+        .float("opponent_defense_vs_league", zone.defense_vs_league(defense).unwrap_or(0.0))
+        .string(
+            "mismatch_type",
+            label_by_threshold(shot_zone_mismatch, ["favorable", "unfavorable", "neutral"]),
+        )
+        .float("final_score", shot_zone_mismatch)
+        .finish()
+}
+
+/// `pace_context_json`: the differential (0.0 when missing), the opponent's pace (100.0 when
+/// missing), the league average and the unrounded score.
+pub fn pace_context_json(context: &UpcomingPlayerGameContextRow, pace: f64) -> String {
+    let pace_differential = present(context.pace_differential).unwrap_or(0.0);
+    PythonJsonObject::new()
+        .float("pace_differential", pace_differential)
+        .float("opponent_pace_last_10", present(context.opponent_pace_last_10).unwrap_or(100.0))
+        .float("league_avg_pace", LEAGUE_AVERAGE_PACE)
+        .string("pace_environment", label_by_threshold(pace_differential, ["fast", "slow", "normal"]))
+        .float("final_score", pace)
+        .finish()
+}
+
+/// `usage_context_json`: both rates default to 0.0 here (the score used 25.0), so a NULL
+/// projection shows as 0.0 next to a score computed from 25.0, as in the reference.
+pub fn usage_context_json(context: &UpcomingPlayerGameContextRow, usage_spike: f64) -> String {
+    let projected = present(context.projected_usage_rate).unwrap_or(0.0);
+    let baseline = present(context.avg_usage_rate_last_7_games).unwrap_or(0.0);
+    let usage_differential = projected - baseline;
+    PythonJsonObject::new()
+        .float("projected_usage_rate", projected)
+        .float("avg_usage_last_7", baseline)
+        .float("usage_differential", usage_differential)
+        .int("star_teammates_out", context.star_teammates_out.unwrap_or(0))
+        .string("usage_trend", label_by_threshold(usage_differential, ["spike", "drop", "stable"]))
+        .float("final_score", usage_spike)
+        .finish()
+}
+
+/// The first label above 2.0, the second below −2.0, the third otherwise (strict bounds).
+fn label_by_threshold(value: f64, [above, below, between]: [&'static str; 3]) -> &'static str {
+    if value > 2.0 {
+        above
+    } else if value < -2.0 {
+        below
+    } else {
+        between
+    }
+}
+
+/// A JSON object written the way Python's `json.dumps` writes a dict with default options.
+struct PythonJsonObject {
+    text: String,
+}
+
+impl PythonJsonObject {
+    fn new() -> PythonJsonObject {
+        let mut text = String::with_capacity(256);
+        text.push('{');
+        PythonJsonObject { text }
+    }
+
+    /// Keys are this module's own snake_case literals, which need no escaping.
+    fn key(&mut self, key: &'static str) {
+        if self.text.len() > 1 {
+            self.text.push_str(", ");
+        }
+        self.text.push('"');
+        self.text.push_str(key);
+        self.text.push_str("\": ");
+    }
+
+    fn int(mut self, key: &'static str, value: i64) -> PythonJsonObject {
+        self.key(key);
+        if value < 0 {
+            self.text.push('-');
+        }
+        push_decimal_digits(&mut self.text, value.unsigned_abs(), 1);
+        self
+    }
+
+    fn float(mut self, key: &'static str, value: f64) -> PythonJsonObject {
+        self.key(key);
+        write_python_float(&mut self.text, value);
+        self
+    }
+
+    fn boolean(mut self, key: &'static str, value: bool) -> PythonJsonObject {
+        self.key(key);
+        self.text.push_str(if value { "true" } else { "false" });
+        self
+    }
+
+    fn string(mut self, key: &'static str, value: &str) -> PythonJsonObject {
+        self.key(key);
+        write_python_json_string(&mut self.text, value);
+        self
+    }
+
+    fn strings(mut self, key: &'static str, values: &[&str]) -> PythonJsonObject {
+        self.key(key);
+        self.text.push('[');
+        for (position, value) in values.iter().enumerate() {
+            if position > 0 {
+                self.text.push_str(", ");
+            }
+            write_python_json_string(&mut self.text, value);
+        }
+        self.text.push(']');
+        self
+    }
+
+    fn finish(mut self) -> String {
+        self.text.push('}');
+        self.text
+    }
+}
+
+/// A JSON string literal with Python's `ensure_ascii` escaping: the two-character escapes Python
+/// uses, `\u00XX` for other control characters and lowercase `\uXXXX` (surrogate pairs above
+/// the BMP) for every non-ASCII character. Plain printable ASCII, the usual case, is copied whole.
+fn write_python_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    if text.bytes().all(|byte| matches!(byte, b' '..=b'~') && byte != b'"' && byte != b'\\') {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
+    for character in text.chars() {
+        match character {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(character),
+            _ => {
+                let mut units = [0u16; 2];
+                for unit in character.encode_utf16(&mut units) {
+                    write!(out, "\\u{unit:04x}").expect("writing to a String never fails");
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(text: &str) -> String {
+        let mut out = String::new();
+        write_python_json_string(&mut out, text);
+        out
+    }
+
+    #[test]
+    fn strings_are_escaped_as_python_json_dumps_does() {
+        // Python: json.dumps('a"b\\c\n\x01é€😀') == '"a\\"b\\\\c\\n\\u0001\\u00e9\\u20ac\\ud83d\\ude00"'
+        assert_eq!(escaped("a\"b\\c\n\u{1}é€😀"), r#""a\"b\\c\n\u0001\u00e9\u20ac\ud83d\ude00""#);
+        assert_eq!(escaped("\u{7f}"), r#""\u007f""#);
+    }
+
+    #[test]
+    fn empty_lists_and_labels_use_python_separators() {
+        let text = PythonJsonObject::new().strings("a", &[]).strings("b", &["x", "y"]).int("c", -3).finish();
+        assert_eq!(text, r#"{"a": [], "b": ["x", "y"], "c": -3}"#);
+    }
+
+    #[test]
+    fn labels_have_strict_bounds() {
+        let labels = ["fast", "slow", "normal"];
+        assert_eq!(label_by_threshold(2.0, labels), "normal");
+        assert_eq!(label_by_threshold(-2.0, labels), "normal");
+        assert_eq!(label_by_threshold(2.01, labels), "fast");
+        assert_eq!(label_by_threshold(-2.01, labels), "slow");
+    }
+}

@@ -1,0 +1,257 @@
+//! The production-readiness columns of a row: own-data completeness, upstream readiness, data
+//! quality issues, season flags and the per-player circuit breaker (reference-pcf.md §2.7–§2.9,
+//! §4.2 columns 43–61).
+//!
+//! Live runs follow the reference commit. Backfill runs follow the later reference variant
+//! (`86b20749`/`d0b41663`, `6cc84744`, reference-pcf.md §2.11): history is taken as complete and
+//! every upstream as ready, so that a season rebuilt after the fact is not flagged as partial
+//! because of how it was replayed. Quality never skips a player: it only sets flags (§5.1).
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use framework::rounding::round_half_even;
+
+use crate::games_history::GamesCompleteness;
+use crate::inputs::LatestReprocessAttempt;
+
+/// Own completeness at or above this percentage is production ready.
+pub const PRODUCTION_READY_THRESHOLD: f64 = 90.0;
+
+/// The completeness checker's own bootstrap window, in days from the season start (not the
+/// 14-day early-season skip of the runner).
+pub const BOOTSTRAP_WINDOW_DAYS: i64 = 30;
+
+/// Months whose dates are flagged as near a season boundary: October, November, April.
+pub const SEASON_BOUNDARY_MONTHS: [u32; 3] = [10, 11, 4];
+
+/// The completeness columns of the player's own history (`expected_games_count` … ).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OwnCompleteness {
+    pub expected_games_count: i64,
+    pub actual_games_count: i64,
+    /// `actual / expected × 100` rounded to 1 decimal; 0.0 when nothing is expected; may exceed
+    /// 100 because actual games are not capped (§7 item 10).
+    pub completeness_percentage: f64,
+    pub missing_games_count: i64,
+    pub is_production_ready: bool,
+}
+
+impl OwnCompleteness {
+    /// Live mode: the checker's arithmetic over the counted games (reference-pcf.md §2.7).
+    pub fn from_games(games: GamesCompleteness) -> OwnCompleteness {
+        let GamesCompleteness { expected_games_count: expected, actual_games_count: actual } = games;
+        let completeness_percentage =
+            if expected > 0 { round_half_even(actual as f64 / expected as f64 * 100.0, 1) } else { 0.0 };
+        OwnCompleteness {
+            expected_games_count: expected,
+            actual_games_count: actual,
+            completeness_percentage,
+            missing_games_count: (expected - actual).max(0),
+            is_production_ready: completeness_percentage >= PRODUCTION_READY_THRESHOLD,
+        }
+    }
+
+    /// Backfill mode: complete by assumption, one game expected and found (the later variant's
+    /// "PSZA row count, or 1"; with one PSZA row per player after deduplication that is 1).
+    pub fn assumed_complete() -> OwnCompleteness {
+        OwnCompleteness {
+            expected_games_count: 1,
+            actual_games_count: 1,
+            completeness_percentage: 100.0,
+            missing_games_count: 0,
+            is_production_ready: true,
+        }
+    }
+}
+
+/// Readiness of the four upstream rows the player's row depends on (reference-pcf.md §2.8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UpstreamReadiness {
+    /// The player's PSZA row.
+    pub player_shot: bool,
+    /// The opponent's TDZA row.
+    pub team_defense: bool,
+    /// The player's UPGC row.
+    pub player_context: bool,
+    /// The **opponent's** UTGC row, not the player's team's: the reference's choice, kept.
+    pub team_context: bool,
+}
+
+impl UpstreamReadiness {
+    /// Live mode: each row's `is_production_ready`; a missing row or a NULL flag is not ready.
+    pub fn from_flags(flags: [Option<Option<bool>>; 4]) -> UpstreamReadiness {
+        let ready = |flag: Option<Option<bool>>| flag.flatten().unwrap_or(false);
+        let [player_shot, team_defense, player_context, team_context] = flags.map(ready);
+        UpstreamReadiness { player_shot, team_defense, player_context, team_context }
+    }
+
+    /// Backfill mode: every upstream is ready.
+    pub fn assumed_ready() -> UpstreamReadiness {
+        UpstreamReadiness { player_shot: true, team_defense: true, player_context: true, team_context: true }
+    }
+
+    pub fn all_ready(&self) -> bool {
+        self.player_shot && self.team_defense && self.player_context && self.team_context
+    }
+}
+
+/// `data_quality_issues`: the not-ready parts, in the reference's order; empty when all ready.
+pub fn data_quality_issues(own: &OwnCompleteness, upstream: &UpstreamReadiness) -> Vec<String> {
+    [
+        (own.is_production_ready, "own_data_incomplete"),
+        (upstream.player_shot, "upstream_player_shot_zone_incomplete"),
+        (upstream.team_defense, "upstream_team_defense_zone_incomplete"),
+        (upstream.player_context, "upstream_player_context_incomplete"),
+        (upstream.team_context, "upstream_team_context_incomplete"),
+    ]
+    .into_iter()
+    .filter(|(ready, _)| !ready)
+    .map(|(_, issue)| issue.to_owned())
+    .collect()
+}
+
+/// `season_boundary_detected` and `backfill_bootstrap_mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeasonFlags {
+    pub season_boundary_detected: bool,
+    pub backfill_bootstrap_mode: bool,
+}
+
+/// Live mode: the month rule and fewer than 30 days since the season start; backfill forces
+/// both false (reference-pcf.md §2.11).
+pub fn season_flags(analysis_date: NaiveDate, season_start_date: NaiveDate, backfill: bool) -> SeasonFlags {
+    if backfill {
+        return SeasonFlags { season_boundary_detected: false, backfill_bootstrap_mode: false };
+    }
+    SeasonFlags {
+        season_boundary_detected: SEASON_BOUNDARY_MONTHS.contains(&analysis_date.month()),
+        backfill_bootstrap_mode: (analysis_date - season_start_date).num_days() < BOOTSTRAP_WINDOW_DAYS,
+    }
+}
+
+/// A player's circuit breaker at the run's time (reference-pcf.md §2.9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CircuitBreaker {
+    /// Tripped and not yet expired: the player is skipped.
+    Open { until: DateTime<Utc> },
+    /// Processed; `attempts` is the latest attempt number (0 without any attempt).
+    Closed { attempts: i64 },
+}
+
+/// Open only when the latest attempt tripped the breaker and `now` is before its end. A tripped
+/// attempt without an end time cannot be compared (the reference would fail the whole batch
+/// check and keep defaults), so it counts as closed.
+pub fn circuit_breaker(
+    latest_attempt: Option<&LatestReprocessAttempt>,
+    now: DateTime<Utc>,
+) -> CircuitBreaker {
+    let Some(attempt) = latest_attempt else {
+        return CircuitBreaker::Closed { attempts: 0 };
+    };
+    match attempt.circuit_breaker_until {
+        Some(until) if attempt.circuit_breaker_tripped && now < until => CircuitBreaker::Open { until },
+        _ => CircuitBreaker::Closed { attempts: attempt.attempt_number },
+    }
+}
+
+/// Python's `str()` of an aware UTC datetime, as the reference's failure reason prints it:
+/// `2025-11-08 12:00:00+00:00`, with `.ffffff` only when there are microseconds.
+pub fn python_datetime_str(timestamp: DateTime<Utc>) -> String {
+    let microseconds = timestamp.timestamp_subsec_micros();
+    let seconds = timestamp.format("%Y-%m-%d %H:%M:%S");
+    if microseconds == 0 { format!("{seconds}+00:00") } else { format!("{seconds}.{microseconds:06}+00:00") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().expect("test dates are valid")
+    }
+
+    #[test]
+    fn completeness_above_one_hundred_is_kept_and_ready() {
+        // reference-pcf.md §2.7: 25 actual over 10 expected → 250.0.
+        let own = OwnCompleteness::from_games(GamesCompleteness {
+            expected_games_count: 10,
+            actual_games_count: 25,
+        });
+        assert_eq!(own.completeness_percentage, 250.0);
+        assert_eq!(own.missing_games_count, 0);
+        assert!(own.is_production_ready);
+    }
+
+    #[test]
+    fn completeness_rounds_to_one_decimal_and_ninety_is_ready() {
+        let nine_of_ten = OwnCompleteness::from_games(GamesCompleteness {
+            expected_games_count: 10,
+            actual_games_count: 9,
+        });
+        assert_eq!((nine_of_ten.completeness_percentage, nine_of_ten.missing_games_count), (90.0, 1));
+        assert!(nine_of_ten.is_production_ready);
+        let two_of_three =
+            OwnCompleteness::from_games(GamesCompleteness { expected_games_count: 3, actual_games_count: 2 });
+        assert_eq!(two_of_three.completeness_percentage, 66.7);
+        assert!(!two_of_three.is_production_ready);
+    }
+
+    #[test]
+    fn a_rookie_with_nothing_expected_is_zero_percent_and_not_ready() {
+        let rookie =
+            OwnCompleteness::from_games(GamesCompleteness { expected_games_count: 0, actual_games_count: 1 });
+        assert_eq!(rookie.completeness_percentage, 0.0);
+        assert!(!rookie.is_production_ready);
+    }
+
+    #[test]
+    fn quality_issues_list_every_part_that_is_not_ready_in_order() {
+        let own = OwnCompleteness::from_games(GamesCompleteness::default());
+        let upstream = UpstreamReadiness::from_flags([None, Some(None), Some(Some(true)), Some(Some(false))]);
+        assert_eq!(
+            data_quality_issues(&own, &upstream),
+            vec![
+                "own_data_incomplete",
+                "upstream_player_shot_zone_incomplete",
+                "upstream_team_defense_zone_incomplete",
+                "upstream_team_context_incomplete",
+            ]
+        );
+        assert!(
+            data_quality_issues(&OwnCompleteness::assumed_complete(), &UpstreamReadiness::assumed_ready())
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn season_flags_use_thirty_days_and_boundary_months_unless_backfill() {
+        let start = date("2025-10-21");
+        let early = season_flags(date("2025-11-19"), start, false);
+        assert_eq!(early, SeasonFlags { season_boundary_detected: true, backfill_bootstrap_mode: true });
+        let mid = season_flags(date("2026-01-15"), start, false);
+        assert_eq!(mid, SeasonFlags { season_boundary_detected: false, backfill_bootstrap_mode: false });
+        let day_thirty = season_flags(date("2025-11-20"), start, false);
+        assert!(!day_thirty.backfill_bootstrap_mode);
+        assert_eq!(
+            season_flags(date("2025-11-19"), start, true),
+            SeasonFlags { season_boundary_detected: false, backfill_bootstrap_mode: false }
+        );
+    }
+
+    #[test]
+    fn circuit_breaker_is_open_only_while_tripped_and_unexpired() {
+        let now = Utc.with_ymd_and_hms(2025, 11, 1, 12, 0, 0).unwrap();
+        let until = Utc.with_ymd_and_hms(2025, 11, 8, 12, 0, 0).unwrap();
+        let tripped = LatestReprocessAttempt {
+            attempt_number: 3,
+            circuit_breaker_tripped: true,
+            circuit_breaker_until: Some(until),
+        };
+        assert_eq!(circuit_breaker(Some(&tripped), now), CircuitBreaker::Open { until });
+        assert_eq!(circuit_breaker(Some(&tripped), until), CircuitBreaker::Closed { attempts: 3 });
+        let untripped = LatestReprocessAttempt { circuit_breaker_tripped: false, ..tripped.clone() };
+        assert_eq!(circuit_breaker(Some(&untripped), now), CircuitBreaker::Closed { attempts: 3 });
+        assert_eq!(circuit_breaker(None, now), CircuitBreaker::Closed { attempts: 0 });
+        assert_eq!(python_datetime_str(until), "2025-11-08 12:00:00+00:00");
+    }
+}

@@ -1,0 +1,265 @@
+//! Bulk reads for a chunk of dates: seven queries whatever the number of dates or players.
+//!
+//! UPGC and UTGC by `game_date`, PSZA, TDZA and reprocess attempts by `analysis_date`, each once
+//! for the chunk; `player_game_summary` and the schedule once as history for the completeness
+//! counts. The rows are split by date and indexed by [`DateInputs::build`]; duplicate upstream
+//! keys are logged here (README §4 item 9b).
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate};
+use framework::dates::{Schedule, season_year};
+use framework::schema::analytics::{
+    PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT, UPCOMING_TEAM_GAME_CONTEXT,
+};
+use framework::schema::orchestration::REPROCESS_ATTEMPTS;
+use framework::schema::precompute::{PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS};
+use framework::schema::raw::NBAC_SCHEDULE;
+use framework::{DateFilter, ExtractError, InputReader, RowView, SourceUsage};
+use tracing::warn;
+
+use crate::games_history::{GamesHistory, PlayerGameAppearanceRow, ScheduleGameRow};
+use crate::inputs::{
+    DateInputs, DateRows, PlayerShotZoneAnalysisRow, ReprocessAttemptRow, SourceTracking,
+    TeamDefenseZoneAnalysisRow, UpcomingPlayerGameContextRow, UpcomingTeamGameContextRow, split_rows_by_date,
+};
+
+/// Rows each source is expected to hold for a date (the reference's `expected_count_min`).
+pub const EXPECTED_PLAYER_CONTEXT_ROWS: i64 = 100;
+pub const EXPECTED_TEAM_CONTEXT_ROWS: i64 = 10;
+pub const EXPECTED_PLAYER_SHOT_ROWS: i64 = 100;
+pub const EXPECTED_TEAM_DEFENSE_ROWS: i64 = 30;
+
+/// History read for completeness: a player's latest team may come from the previous season.
+const HISTORY_DAYS: u64 = 400;
+
+const PLAYER_CONTEXT_COLUMNS: &[&str] = &[
+    "player_lookup",
+    "universal_player_id",
+    "game_id",
+    "game_date",
+    "opponent_team_abbr",
+    "days_rest",
+    "back_to_back",
+    "games_in_last_7_days",
+    "minutes_in_last_7_days",
+    "avg_minutes_per_game_last_7",
+    "back_to_backs_last_14_days",
+    "player_age",
+    "projected_usage_rate",
+    "avg_usage_rate_last_7_games",
+    "star_teammates_out",
+    "pace_differential",
+    "opponent_pace_last_10",
+    "is_production_ready",
+    "processed_at",
+    "data_hash",
+];
+const TEAM_CONTEXT_COLUMNS: &[&str] =
+    &["team_abbr", "game_id", "game_date", "is_production_ready", "processed_at", "data_hash"];
+const PLAYER_SHOT_COLUMNS: &[&str] = &[
+    "player_lookup",
+    "analysis_date",
+    "primary_scoring_zone",
+    "paint_rate_last_10",
+    "mid_range_rate_last_10",
+    "three_pt_rate_last_10",
+    "is_production_ready",
+    "processed_at",
+    "data_hash",
+];
+const TEAM_DEFENSE_COLUMNS: &[&str] = &[
+    "team_abbr",
+    "analysis_date",
+    "paint_defense_vs_league_avg",
+    "mid_range_defense_vs_league_avg",
+    "three_pt_defense_vs_league_avg",
+    "weakest_zone",
+    "is_production_ready",
+    "processed_at",
+    "data_hash",
+];
+const REPROCESS_COLUMNS: &[&str] = &[
+    "processor_name",
+    "entity_id",
+    "analysis_date",
+    "attempt_number",
+    "circuit_breaker_tripped",
+    "circuit_breaker_until",
+    "created_at",
+];
+
+/// Reads and indexes the inputs of every date of `dates`.
+///
+/// # Errors
+/// A query fails, or a row lacks a key column.
+pub async fn extract_dates(
+    reader: &InputReader<'_>,
+    dates: &[NaiveDate],
+    schedule: &Schedule,
+) -> Result<BTreeMap<NaiveDate, DateInputs>, ExtractError> {
+    let (Some(&first), Some(&last)) = (dates.iter().min(), dates.iter().max()) else {
+        return Ok(BTreeMap::new());
+    };
+    let on_dates = || DateFilter::On(dates.to_vec());
+    let players =
+        reader.read(&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS, "game_date", on_dates()).await?;
+    let teams =
+        reader.read(&UPCOMING_TEAM_GAME_CONTEXT, TEAM_CONTEXT_COLUMNS, "game_date", on_dates()).await?;
+    let shots =
+        reader.read(&PLAYER_SHOT_ZONE_ANALYSIS, PLAYER_SHOT_COLUMNS, "analysis_date", on_dates()).await?;
+    let defenses =
+        reader.read(&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS, "analysis_date", on_dates()).await?;
+    let attempts = reader.read(&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS, "analysis_date", on_dates()).await?;
+    let history = DateFilter::Before {
+        since: first.checked_sub_days(Days::new(HISTORY_DAYS)).unwrap_or(first),
+        before: last.checked_add_days(Days::new(1)).unwrap_or(last),
+    };
+    let appearances = reader
+        .read(
+            &PLAYER_GAME_SUMMARY,
+            &["player_lookup", "game_date", "team_abbr"],
+            "game_date",
+            history.clone(),
+        )
+        .await?;
+    let scheduled = reader
+        .read(
+            &NBAC_SCHEDULE,
+            &["game_id", "game_date", "home_team_tricode", "away_team_tricode", "game_status"],
+            "game_date",
+            history,
+        )
+        .await?;
+
+    let games_history = GamesHistory::build(
+        &appearances.iter().map(appearance_row).collect::<Result<Vec<_>, _>>()?,
+        &scheduled.iter().map(schedule_row).collect::<Result<Vec<_>, _>>()?,
+    );
+    let usage = [
+        players.source_usage_by_date("game_date", EXPECTED_PLAYER_CONTEXT_ROWS),
+        teams.source_usage_by_date("game_date", EXPECTED_TEAM_CONTEXT_ROWS),
+        shots.source_usage_by_date("analysis_date", EXPECTED_PLAYER_SHOT_ROWS),
+        defenses.source_usage_by_date("analysis_date", EXPECTED_TEAM_DEFENSE_ROWS),
+    ];
+    let rows = DateRows {
+        player_contexts: players.iter().map(player_context_row).collect::<Result<_, _>>()?,
+        team_contexts: teams.iter().map(team_context_row).collect::<Result<_, _>>()?,
+        player_shot_zones: shots.iter().map(player_shot_row).collect::<Result<_, _>>()?,
+        team_defense_zones: defenses.iter().map(team_defense_row).collect::<Result<_, _>>()?,
+        reprocess_attempts: attempts.iter().map(reprocess_row).collect::<Result<_, _>>()?,
+    };
+    let mut rows_by_date = split_rows_by_date(rows);
+    let mut inputs = BTreeMap::new();
+    for &date in dates {
+        let usage_of = |source: usize| usage[source].get(&date).cloned().unwrap_or_else(SourceUsage::default);
+        let sources = SourceTracking {
+            player_context: usage_of(0),
+            team_context: usage_of(1),
+            player_shot: usage_of(2),
+            team_defense: usage_of(3),
+        };
+        let season_start = schedule.season_start(season_year(date));
+        let date_rows = rows_by_date.remove(&date).unwrap_or_default();
+        let (date_inputs, duplicates) =
+            DateInputs::build(date, season_start, date_rows, &games_history, sources);
+        for duplicate in duplicates {
+            warn!(
+                "{date}: several rows share the key {} in {}; the latest processed_at wins",
+                duplicate.key, duplicate.table
+            );
+        }
+        inputs.insert(date, date_inputs);
+    }
+    Ok(inputs)
+}
+
+fn player_context_row(row: RowView<'_>) -> Result<UpcomingPlayerGameContextRow, ExtractError> {
+    Ok(UpcomingPlayerGameContextRow {
+        player_lookup: row.required_text("player_lookup")?,
+        universal_player_id: row.text("universal_player_id"),
+        game_id: row.required_text("game_id")?,
+        game_date: row.required_date("game_date")?,
+        opponent_team_abbr: row.text("opponent_team_abbr"),
+        days_rest: row.int("days_rest"),
+        back_to_back: row.flag("back_to_back"),
+        games_in_last_7_days: row.int("games_in_last_7_days"),
+        minutes_in_last_7_days: row.float("minutes_in_last_7_days"),
+        avg_minutes_per_game_last_7: row.float("avg_minutes_per_game_last_7"),
+        back_to_backs_last_14_days: row.int("back_to_backs_last_14_days"),
+        player_age: row.int("player_age"),
+        projected_usage_rate: row.float("projected_usage_rate"),
+        avg_usage_rate_last_7_games: row.float("avg_usage_rate_last_7_games"),
+        star_teammates_out: row.int("star_teammates_out"),
+        pace_differential: row.float("pace_differential"),
+        opponent_pace_last_10: row.float("opponent_pace_last_10"),
+        is_production_ready: row.flag("is_production_ready"),
+        processed_at: row.timestamp("processed_at"),
+    })
+}
+
+fn team_context_row(row: RowView<'_>) -> Result<UpcomingTeamGameContextRow, ExtractError> {
+    Ok(UpcomingTeamGameContextRow {
+        team_abbr: row.required_text("team_abbr")?,
+        game_id: row.required_text("game_id")?,
+        game_date: row.required_date("game_date")?,
+        is_production_ready: row.flag("is_production_ready"),
+        processed_at: row.timestamp("processed_at"),
+    })
+}
+
+fn player_shot_row(row: RowView<'_>) -> Result<PlayerShotZoneAnalysisRow, ExtractError> {
+    Ok(PlayerShotZoneAnalysisRow {
+        player_lookup: row.required_text("player_lookup")?,
+        analysis_date: row.required_date("analysis_date")?,
+        primary_scoring_zone: row.text("primary_scoring_zone"),
+        paint_rate_last_10: row.float("paint_rate_last_10"),
+        mid_range_rate_last_10: row.float("mid_range_rate_last_10"),
+        three_pt_rate_last_10: row.float("three_pt_rate_last_10"),
+        is_production_ready: row.flag("is_production_ready"),
+        processed_at: row.timestamp("processed_at"),
+    })
+}
+
+fn team_defense_row(row: RowView<'_>) -> Result<TeamDefenseZoneAnalysisRow, ExtractError> {
+    Ok(TeamDefenseZoneAnalysisRow {
+        team_abbr: row.required_text("team_abbr")?,
+        analysis_date: row.required_date("analysis_date")?,
+        paint_defense_vs_league_avg: row.float("paint_defense_vs_league_avg"),
+        mid_range_defense_vs_league_avg: row.float("mid_range_defense_vs_league_avg"),
+        three_pt_defense_vs_league_avg: row.float("three_pt_defense_vs_league_avg"),
+        weakest_zone: row.text("weakest_zone"),
+        is_production_ready: row.flag("is_production_ready"),
+        processed_at: row.timestamp("processed_at"),
+    })
+}
+
+fn reprocess_row(row: RowView<'_>) -> Result<ReprocessAttemptRow, ExtractError> {
+    Ok(ReprocessAttemptRow {
+        processor_name: row.required_text("processor_name")?,
+        entity_id: row.required_text("entity_id")?,
+        analysis_date: row.required_date("analysis_date")?,
+        attempt_number: row.int("attempt_number").unwrap_or_default(),
+        circuit_breaker_tripped: row.flag("circuit_breaker_tripped"),
+        circuit_breaker_until: row.timestamp("circuit_breaker_until"),
+        created_at: row.timestamp("created_at"),
+    })
+}
+
+fn appearance_row(row: RowView<'_>) -> Result<PlayerGameAppearanceRow, ExtractError> {
+    Ok(PlayerGameAppearanceRow {
+        player_lookup: row.required_text("player_lookup")?,
+        game_date: row.required_date("game_date")?,
+        team_abbr: row.required_text("team_abbr")?,
+    })
+}
+
+fn schedule_row(row: RowView<'_>) -> Result<ScheduleGameRow, ExtractError> {
+    Ok(ScheduleGameRow {
+        game_id: row.required_text("game_id")?,
+        game_date: row.required_date("game_date")?,
+        home_team_tricode: row.text("home_team_tricode").unwrap_or_default(),
+        away_team_tricode: row.text("away_team_tricode").unwrap_or_default(),
+        game_status: row.int("game_status"),
+    })
+}

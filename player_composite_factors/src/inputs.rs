@@ -1,0 +1,471 @@
+//! Typed inputs of Player Composite Factors for one date, and the pure builders that index them.
+//!
+//! Extraction (written by the lead, in `extract.rs`) reads each upstream table once per range
+//! chunk into the row structs below, whose field names are the tables' column names. This module
+//! groups those rows by date ([`split_rows_by_date`]), resolves duplicate keys (README §4 item
+//! 9b: the latest `processed_at` wins) and indexes everything one date needs into [`DateInputs`],
+//! so that `compute::process_entity` only looks values up. Games-based completeness history lives
+//! in [`crate::games_history`]; this module only stores its per-player answer.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use framework::SourceUsage;
+use framework::schema::{Table, analytics, orchestration, precompute};
+
+use crate::games_history::{GamesCompleteness, GamesHistory};
+
+/// The processor name under which `nba_orchestration.reprocess_attempts` records this
+/// processor's attempts (the output table's name, reference-framework.md §5).
+pub const REPROCESS_PROCESSOR_NAME: &str = "player_composite_factors";
+
+/// One `nba_analytics.upcoming_player_game_context` row (reference-pcf.md §2.1), filtered on
+/// `game_date`. It drives the processor: one output row per distinct `player_lookup`.
+///
+/// Every factor input is `Option` because the reference treats NULL (and NaN, README §4 item 9)
+/// as "use the default". `minutes_in_last_7_days` is INT64 upstream but read as a float, as the
+/// reference's `safe_float` does, so that its context JSON prints `175.0`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UpcomingPlayerGameContextRow {
+    pub player_lookup: String,
+    pub universal_player_id: Option<String>,
+    pub game_id: String,
+    pub game_date: NaiveDate,
+    pub opponent_team_abbr: Option<String>,
+    pub days_rest: Option<i64>,
+    pub back_to_back: Option<bool>,
+    pub games_in_last_7_days: Option<i64>,
+    pub minutes_in_last_7_days: Option<f64>,
+    pub avg_minutes_per_game_last_7: Option<f64>,
+    pub back_to_backs_last_14_days: Option<i64>,
+    pub player_age: Option<i64>,
+    pub projected_usage_rate: Option<f64>,
+    pub avg_usage_rate_last_7_games: Option<f64>,
+    pub star_teammates_out: Option<i64>,
+    pub pace_differential: Option<f64>,
+    pub opponent_pace_last_10: Option<f64>,
+    /// Upstream readiness of the player's context (reference-pcf.md §2.8); NULL counts as false.
+    pub is_production_ready: Option<bool>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// One `nba_analytics.upcoming_team_game_context` row, filtered on `game_date`. The reference
+/// extracts it but uses it in no formula; only the opponent's readiness flag is read (§2.8).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UpcomingTeamGameContextRow {
+    pub team_abbr: String,
+    pub game_id: String,
+    pub game_date: NaiveDate,
+    pub is_production_ready: Option<bool>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// One `nba_precompute.player_shot_zone_analysis` row, filtered on `analysis_date`. Rates are
+/// percentages 0–100 (reference-pcf.md §2.1).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlayerShotZoneAnalysisRow {
+    pub player_lookup: String,
+    pub analysis_date: NaiveDate,
+    /// 'paint', 'mid_range', 'perimeter', 'balanced' or NULL.
+    pub primary_scoring_zone: Option<String>,
+    pub paint_rate_last_10: Option<f64>,
+    pub mid_range_rate_last_10: Option<f64>,
+    pub three_pt_rate_last_10: Option<f64>,
+    pub is_production_ready: Option<bool>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// One `nba_precompute.team_defense_zone_analysis` row, filtered on `analysis_date`. The
+/// `*_vs_league_avg` columns are percentage points; positive means a weak defence.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TeamDefenseZoneAnalysisRow {
+    pub team_abbr: String,
+    pub analysis_date: NaiveDate,
+    pub paint_defense_vs_league_avg: Option<f64>,
+    pub mid_range_defense_vs_league_avg: Option<f64>,
+    pub three_pt_defense_vs_league_avg: Option<f64>,
+    pub weakest_zone: Option<String>,
+    pub is_production_ready: Option<bool>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// One `nba_orchestration.reprocess_attempts` row of this processor, filtered on
+/// `processor_name = 'player_composite_factors'` and `analysis_date` (README §4 item 19).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReprocessAttemptRow {
+    pub processor_name: String,
+    pub entity_id: String,
+    pub analysis_date: NaiveDate,
+    pub attempt_number: i64,
+    pub circuit_breaker_tripped: Option<bool>,
+    pub circuit_breaker_until: Option<DateTime<Utc>>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// The `source_<prefix>_*` columns of the four dependencies (reference-pcf.md §4.3), identical
+/// on every row of a date; filled by extraction from its dependency check.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SourceTracking {
+    pub player_context: SourceUsage,
+    pub team_context: SourceUsage,
+    pub player_shot: SourceUsage,
+    pub team_defense: SourceUsage,
+}
+
+/// The upstream rows of one date (or of a range chunk, before [`split_rows_by_date`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DateRows {
+    pub player_contexts: Vec<UpcomingPlayerGameContextRow>,
+    pub team_contexts: Vec<UpcomingTeamGameContextRow>,
+    pub player_shot_zones: Vec<PlayerShotZoneAnalysisRow>,
+    pub team_defense_zones: Vec<TeamDefenseZoneAnalysisRow>,
+    pub reprocess_attempts: Vec<ReprocessAttemptRow>,
+}
+
+/// An upstream key that occurred more than once; reported once per date so the caller can log it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicateKey {
+    pub table: &'static Table,
+    /// The key's values joined with `/`, e.g. `2025-11-01/lebronjames`.
+    pub key: String,
+}
+
+impl Ord for DuplicateKey {
+    /// By table (dataset, then name), then key: the order the duplicates are reported in.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.table.dataset, self.table.name, &self.key).cmp(&(
+            other.table.dataset,
+            other.table.name,
+            &other.key,
+        ))
+    }
+}
+
+impl PartialOrd for DuplicateKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The most recent reprocess attempt of one player for the date (reference-pcf.md §2.9).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LatestReprocessAttempt {
+    pub attempt_number: i64,
+    pub circuit_breaker_tripped: bool,
+    pub circuit_breaker_until: Option<DateTime<Utc>>,
+}
+
+/// Everything one date needs, indexed for lookups: plain data, shared read-only by all workers.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DateInputs {
+    pub analysis_date: NaiveDate,
+    /// First regular-season game of the date's season (the framework's season calendar); the
+    /// lower bound of actual games and the origin of the 30-day bootstrap flag.
+    pub season_start_date: NaiveDate,
+    /// UPGC by `player_lookup`, one row per player (README §4 item 14).
+    pub player_contexts: HashMap<String, UpcomingPlayerGameContextRow>,
+    /// UTGC by `team_abbr`.
+    pub team_contexts: HashMap<String, UpcomingTeamGameContextRow>,
+    /// PSZA by `player_lookup`.
+    pub player_shot_zones: HashMap<String, PlayerShotZoneAnalysisRow>,
+    /// TDZA by `team_abbr`.
+    pub team_defense_zones: HashMap<String, TeamDefenseZoneAnalysisRow>,
+    /// Expected and actual games of every UPGC player (reference-pcf.md §2.7).
+    pub games_completeness: HashMap<String, GamesCompleteness>,
+    /// Latest reprocess attempt by `entity_id` (= `player_lookup`).
+    pub reprocess_attempts: HashMap<String, LatestReprocessAttempt>,
+    pub sources: SourceTracking,
+}
+
+impl DateInputs {
+    /// Indexes one date's rows. Rows of other dates and reprocess attempts of other processors
+    /// are ignored; duplicate keys keep the latest `processed_at` and are returned, once each,
+    /// sorted by table and key.
+    pub fn build(
+        analysis_date: NaiveDate,
+        season_start_date: NaiveDate,
+        rows: DateRows,
+        games_history: &GamesHistory,
+        sources: SourceTracking,
+    ) -> (DateInputs, Vec<DuplicateKey>) {
+        let mut duplicates = BTreeSet::new();
+        let player_contexts = keep_latest(rows.player_contexts, analysis_date, &mut duplicates);
+        let games_completeness = player_contexts
+            .keys()
+            .map(|player_lookup| {
+                let games = games_history.games_completeness(player_lookup, analysis_date, season_start_date);
+                (player_lookup.clone(), games)
+            })
+            .collect();
+        let date_inputs = DateInputs {
+            analysis_date,
+            season_start_date,
+            team_contexts: keep_latest(rows.team_contexts, analysis_date, &mut duplicates),
+            player_shot_zones: keep_latest(rows.player_shot_zones, analysis_date, &mut duplicates),
+            team_defense_zones: keep_latest(rows.team_defense_zones, analysis_date, &mut duplicates),
+            reprocess_attempts: latest_reprocess_attempts(rows.reprocess_attempts, analysis_date),
+            player_contexts,
+            games_completeness,
+            sources,
+        };
+        (date_inputs, duplicates.into_iter().collect())
+    }
+}
+
+/// Groups a range chunk's rows by their date column (`game_date` for UPGC/UTGC, `analysis_date`
+/// for the others), so that a range reads each upstream table once (README §6).
+pub fn split_rows_by_date(rows: DateRows) -> BTreeMap<NaiveDate, DateRows> {
+    let mut by_date: BTreeMap<NaiveDate, DateRows> = BTreeMap::new();
+    for row in rows.player_contexts {
+        by_date.entry(row.game_date).or_default().player_contexts.push(row);
+    }
+    for row in rows.team_contexts {
+        by_date.entry(row.game_date).or_default().team_contexts.push(row);
+    }
+    for row in rows.player_shot_zones {
+        by_date.entry(row.analysis_date).or_default().player_shot_zones.push(row);
+    }
+    for row in rows.team_defense_zones {
+        by_date.entry(row.analysis_date).or_default().team_defense_zones.push(row);
+    }
+    for row in rows.reprocess_attempts {
+        by_date.entry(row.analysis_date).or_default().reprocess_attempts.push(row);
+    }
+    by_date
+}
+
+/// An upstream row keyed by (date, one name) whose duplicates resolve by `processed_at`.
+trait KeyedUpstreamRow {
+    const TABLE: &'static Table;
+    fn date(&self) -> NaiveDate;
+    fn name(&self) -> &str;
+    fn processed_at(&self) -> Option<DateTime<Utc>>;
+}
+
+impl KeyedUpstreamRow for UpcomingPlayerGameContextRow {
+    const TABLE: &'static Table = &analytics::UPCOMING_PLAYER_GAME_CONTEXT;
+    fn date(&self) -> NaiveDate {
+        self.game_date
+    }
+    fn name(&self) -> &str {
+        &self.player_lookup
+    }
+    fn processed_at(&self) -> Option<DateTime<Utc>> {
+        self.processed_at
+    }
+}
+
+impl KeyedUpstreamRow for UpcomingTeamGameContextRow {
+    const TABLE: &'static Table = &analytics::UPCOMING_TEAM_GAME_CONTEXT;
+    fn date(&self) -> NaiveDate {
+        self.game_date
+    }
+    fn name(&self) -> &str {
+        &self.team_abbr
+    }
+    fn processed_at(&self) -> Option<DateTime<Utc>> {
+        self.processed_at
+    }
+}
+
+impl KeyedUpstreamRow for PlayerShotZoneAnalysisRow {
+    const TABLE: &'static Table = &precompute::PLAYER_SHOT_ZONE_ANALYSIS;
+    fn date(&self) -> NaiveDate {
+        self.analysis_date
+    }
+    fn name(&self) -> &str {
+        &self.player_lookup
+    }
+    fn processed_at(&self) -> Option<DateTime<Utc>> {
+        self.processed_at
+    }
+}
+
+impl KeyedUpstreamRow for TeamDefenseZoneAnalysisRow {
+    const TABLE: &'static Table = &precompute::TEAM_DEFENSE_ZONE_ANALYSIS;
+    fn date(&self) -> NaiveDate {
+        self.analysis_date
+    }
+    fn name(&self) -> &str {
+        &self.team_abbr
+    }
+    fn processed_at(&self) -> Option<DateTime<Utc>> {
+        self.processed_at
+    }
+}
+
+/// One row per key for `date`: the latest `processed_at` wins (README §4 item 9b). A NULL
+/// `processed_at` is older than any timestamp; on an exact tie the row read later wins, as in the
+/// reference, so extraction orders its reads by key to stay deterministic.
+fn keep_latest<R: KeyedUpstreamRow>(
+    rows: Vec<R>,
+    date: NaiveDate,
+    duplicates: &mut BTreeSet<DuplicateKey>,
+) -> HashMap<String, R> {
+    let mut latest: HashMap<String, R> = HashMap::with_capacity(rows.len());
+    for row in rows.into_iter().filter(|row| row.date() == date) {
+        match latest.entry(row.name().to_owned()) {
+            Entry::Vacant(slot) => {
+                slot.insert(row);
+            }
+            Entry::Occupied(mut slot) => {
+                duplicates.insert(DuplicateKey { table: R::TABLE, key: format!("{date}/{}", slot.key()) });
+                if row.processed_at() >= slot.get().processed_at() {
+                    slot.insert(row);
+                }
+            }
+        }
+    }
+    latest
+}
+
+/// The highest `attempt_number` per player among this processor's attempts for `date`
+/// (reference-pcf.md §2.9); equal attempt numbers resolve by the latest `created_at`.
+fn latest_reprocess_attempts(
+    rows: Vec<ReprocessAttemptRow>,
+    date: NaiveDate,
+) -> HashMap<String, LatestReprocessAttempt> {
+    let mut latest: HashMap<String, ReprocessAttemptRow> = HashMap::new();
+    let relevant = rows
+        .into_iter()
+        .filter(|row| row.analysis_date == date && row.processor_name == REPROCESS_PROCESSOR_NAME);
+    for row in relevant {
+        let newer = |kept: &ReprocessAttemptRow| {
+            (row.attempt_number, row.created_at) >= (kept.attempt_number, kept.created_at)
+        };
+        match latest.get(&row.entity_id) {
+            Some(kept) if !newer(kept) => {}
+            _ => {
+                latest.insert(row.entity_id.clone(), row);
+            }
+        }
+    }
+    latest.into_iter().map(|(entity_id, row)| (entity_id, summarize_attempt(row))).collect()
+}
+
+fn summarize_attempt(row: ReprocessAttemptRow) -> LatestReprocessAttempt {
+    LatestReprocessAttempt {
+        attempt_number: row.attempt_number,
+        circuit_breaker_tripped: row.circuit_breaker_tripped.unwrap_or(false),
+        circuit_breaker_until: row.circuit_breaker_until,
+    }
+}
+
+/// The tables [`DateRows`] comes from, for extraction and its logs.
+pub const UPSTREAM_TABLES: [&Table; 5] = [
+    &analytics::UPCOMING_PLAYER_GAME_CONTEXT,
+    &analytics::UPCOMING_TEAM_GAME_CONTEXT,
+    &precompute::PLAYER_SHOT_ZONE_ANALYSIS,
+    &precompute::TEAM_DEFENSE_ZONE_ANALYSIS,
+    &orchestration::REPROCESS_ATTEMPTS,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().expect("test dates are valid")
+    }
+
+    fn at_hour(hour: u32) -> Option<DateTime<Utc>> {
+        Some(Utc.with_ymd_and_hms(2025, 11, 1, hour, 0, 0).unwrap())
+    }
+
+    fn context_row(
+        player_lookup: &str,
+        game_date: &str,
+        processed_hour: u32,
+    ) -> UpcomingPlayerGameContextRow {
+        UpcomingPlayerGameContextRow {
+            player_lookup: player_lookup.into(),
+            game_id: format!("game_{processed_hour}"),
+            game_date: date(game_date),
+            processed_at: at_hour(processed_hour),
+            ..Default::default()
+        }
+    }
+
+    fn build(rows: DateRows) -> (DateInputs, Vec<DuplicateKey>) {
+        let history = GamesHistory::build(&[], &[]);
+        DateInputs::build(date("2025-11-01"), date("2025-10-21"), rows, &history, SourceTracking::default())
+    }
+
+    #[test]
+    fn duplicate_upgc_rows_keep_the_latest_processed_at_and_are_reported_once() {
+        let rows = DateRows {
+            player_contexts: vec![
+                context_row("lebronjames", "2025-11-01", 22),
+                context_row("lebronjames", "2025-11-01", 23),
+                context_row("lebronjames", "2025-11-01", 21),
+                context_row("stephencurry", "2025-11-01", 22),
+            ],
+            ..Default::default()
+        };
+        let (inputs, duplicates) = build(rows);
+        assert_eq!(inputs.player_contexts.len(), 2);
+        assert_eq!(inputs.player_contexts["lebronjames"].game_id, "game_23");
+        assert_eq!(
+            duplicates,
+            vec![DuplicateKey {
+                table: &analytics::UPCOMING_PLAYER_GAME_CONTEXT,
+                key: "2025-11-01/lebronjames".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn rows_of_other_dates_are_ignored() {
+        let rows = DateRows {
+            player_contexts: vec![context_row("a", "2025-11-01", 1), context_row("b", "2025-11-02", 1)],
+            ..Default::default()
+        };
+        let (inputs, duplicates) = build(rows);
+        assert_eq!(inputs.player_contexts.keys().collect::<Vec<_>>(), vec!["a"]);
+        assert!(duplicates.is_empty());
+        assert!(inputs.games_completeness.contains_key("a"));
+    }
+
+    #[test]
+    fn latest_reprocess_attempt_wins_and_other_processors_are_ignored() {
+        let attempt = |processor: &str, number: i64, tripped: bool| ReprocessAttemptRow {
+            processor_name: processor.into(),
+            entity_id: "lebronjames".into(),
+            analysis_date: date("2025-11-01"),
+            attempt_number: number,
+            circuit_breaker_tripped: Some(tripped),
+            ..Default::default()
+        };
+        let rows = DateRows {
+            reprocess_attempts: vec![
+                attempt(REPROCESS_PROCESSOR_NAME, 3, true),
+                attempt(REPROCESS_PROCESSOR_NAME, 2, false),
+                attempt("ml_feature_store_v2", 9, false),
+            ],
+            ..Default::default()
+        };
+        let (inputs, _) = build(rows);
+        let latest = &inputs.reprocess_attempts["lebronjames"];
+        assert_eq!(latest.attempt_number, 3);
+        assert!(latest.circuit_breaker_tripped);
+    }
+
+    #[test]
+    fn range_rows_split_by_their_date_column() {
+        let rows = DateRows {
+            player_contexts: vec![context_row("a", "2025-11-01", 1), context_row("b", "2025-11-02", 1)],
+            player_shot_zones: vec![PlayerShotZoneAnalysisRow {
+                player_lookup: "a".into(),
+                analysis_date: date("2025-11-02"),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let by_date = split_rows_by_date(rows);
+        assert_eq!(by_date.len(), 2);
+        assert_eq!(by_date[&date("2025-11-01")].player_contexts.len(), 1);
+        assert_eq!(by_date[&date("2025-11-02")].player_shot_zones.len(), 1);
+    }
+}
