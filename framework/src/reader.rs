@@ -24,6 +24,8 @@ pub enum ExtractError {
     Warehouse(#[from] WarehouseError),
     #[error("{table}: column {column} is missing in a row that needs it")]
     MissingValue { table: String, column: String },
+    #[error("{table} has no column {column}")]
+    UnknownColumn { table: String, column: String },
 }
 
 /// Rows of one table with named columns.
@@ -157,6 +159,17 @@ pub enum DateFilter {
     Before { since: NaiveDate, before: NaiveDate },
 }
 
+/// Every column a read names exists in the schema: a typo fails with the column's name before
+/// any SQL runs, on both backends alike.
+fn check_columns(table: &Table, columns: &[&str]) -> Result<(), ExtractError> {
+    match columns.iter().find(|column| table.column(column).is_none()) {
+        Some(column) => {
+            Err(ExtractError::UnknownColumn { table: table.to_string(), column: (*column).to_owned() })
+        }
+        None => Ok(()),
+    }
+}
+
 /// Reads upstream tables for one chunk of dates and remembers what each date read.
 pub struct InputReader<'a> {
     warehouse: &'a dyn Warehouse,
@@ -212,6 +225,7 @@ impl<'a> InputReader<'a> {
         date_column: &str,
         filter: DateFilter,
     ) -> Result<TableRows, ExtractError> {
+        check_columns(table, columns)?;
         let mut selected: Vec<&str> = columns.to_vec();
         if !selected.contains(&date_column) {
             selected.push(date_column);

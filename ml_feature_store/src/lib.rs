@@ -9,14 +9,128 @@
 //!   [`compute::readiness`] (completeness, upstream readiness, circuit breaker).
 //! - [`row`]: the output row and its `data_hash`.
 //!
-//! Extraction, saving and the binary belong to the framework wiring; nothing here does I/O.
+//! - [`extract`]: bulk reads of a chunk of dates; [`MlFeatureStoreProcessor`] wires the crate
+//!   into the framework's runner.
+//!
 //! `feature_generation_time_ms` is left NULL because the pure compute asks no clock; the
 //! reference's integer milliseconds would be 0 at this speed.
 
 pub mod compute;
+pub mod extract;
 pub mod inputs;
 pub mod row;
 
 pub use compute::{entities, process_entity};
 pub use inputs::{DateInputs, DateRows, History, HistoryRows};
 pub use row::MlFeatureStoreRow;
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use framework::dates::Schedule;
+use framework::schema::precompute::{
+    PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
+};
+use framework::schema::predictions::ML_FEATURE_STORE_V2;
+use framework::{
+    Dependency, EntityFailure, ExtractError, InputReader, Phase, Processor, ProcessorInfo, RunContext,
+};
+use serde_json::json;
+
+use crate::inputs::UpcomingPlayerGameContextRow;
+
+/// The reference's four critical phase-4 dependencies (reference-mlfs.md §2.2). Freshness is only
+/// checked in live mode (README §4 item 5); the reference's 2-hour limit is kept.
+static DEPENDENCIES: [Dependency; 4] = [
+    Dependency {
+        table: &PLAYER_DAILY_CACHE,
+        date_column: "cache_date",
+        expected_rows: inputs::DAILY_CACHE_EXPECTED_ROWS,
+        critical: true,
+        max_age_hours: 2,
+    },
+    Dependency {
+        table: &PLAYER_COMPOSITE_FACTORS,
+        date_column: "game_date",
+        expected_rows: inputs::COMPOSITE_EXPECTED_ROWS,
+        critical: true,
+        max_age_hours: 2,
+    },
+    Dependency {
+        table: &PLAYER_SHOT_ZONE_ANALYSIS,
+        date_column: "analysis_date",
+        expected_rows: inputs::SHOT_ZONES_EXPECTED_ROWS,
+        critical: true,
+        max_age_hours: 2,
+    },
+    Dependency {
+        table: &TEAM_DEFENSE_ZONE_ANALYSIS,
+        date_column: "analysis_date",
+        expected_rows: inputs::TEAM_DEFENSE_EXPECTED_ROWS,
+        critical: true,
+        max_age_hours: 2,
+    },
+];
+
+static INFO: ProcessorInfo = ProcessorInfo {
+    name: "MLFeatureStoreProcessor",
+    binary: "ml_feature_store",
+    phase: Phase::Precompute,
+    output: &ML_FEATURE_STORE_V2,
+    workers_variable: "MLFS_WORKERS",
+    skips_early_season: true,
+    dependencies: &DEPENDENCIES,
+};
+
+/// Phase 4: the `v1_baseline_25` feature vector of every player with a game on the date.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MlFeatureStoreProcessor;
+
+#[async_trait]
+impl Processor for MlFeatureStoreProcessor {
+    type DateInputs = DateInputs;
+    type Entity = UpcomingPlayerGameContextRow;
+    type Row = MlFeatureStoreRow;
+
+    fn info(&self) -> &'static ProcessorInfo {
+        &INFO
+    }
+
+    async fn extract(
+        &self,
+        reader: &InputReader<'_>,
+        dates: &[NaiveDate],
+        _schedule: &Schedule,
+    ) -> Result<BTreeMap<NaiveDate, DateInputs>, ExtractError> {
+        extract::extract_dates(reader, dates).await
+    }
+
+    fn entities(&self, inputs: &DateInputs) -> Vec<UpcomingPlayerGameContextRow> {
+        compute::entities(inputs)
+    }
+
+    fn entity_id(&self, player: &UpcomingPlayerGameContextRow) -> String {
+        player.player_lookup.clone()
+    }
+
+    fn process_entity(
+        &self,
+        player: &UpcomingPlayerGameContextRow,
+        inputs: &DateInputs,
+        context: &RunContext,
+    ) -> Result<MlFeatureStoreRow, EntityFailure> {
+        compute::process_entity(player, inputs, context)
+    }
+
+    /// The reference's `get_precompute_stats` fields (reference-framework.md §7.2).
+    fn stats(&self, inputs: &DateInputs) -> serde_json::Map<String, serde_json::Value> {
+        let stats = json!({
+            "players_found": inputs.players.len(),
+            "early_season": false,
+            "feature_version": compute::features::FEATURE_VERSION,
+            "feature_count": compute::features::FEATURE_NAMES.len(),
+        });
+        stats.as_object().cloned().unwrap_or_default()
+    }
+}

@@ -53,10 +53,10 @@ const PLAYER_CONTEXT_COLUMNS: &[&str] = &[
     "opponent_pace_last_10",
     "is_production_ready",
     "processed_at",
-    "data_hash",
 ];
+/// UPGC and UTGC have no `data_hash` column (reference-framework.md §6): their source hashes stay NULL.
 const TEAM_CONTEXT_COLUMNS: &[&str] =
-    &["team_abbr", "game_id", "game_date", "is_production_ready", "processed_at", "data_hash"];
+    &["team_abbr", "game_id", "game_date", "is_production_ready", "processed_at"];
 const PLAYER_SHOT_COLUMNS: &[&str] = &[
     "player_lookup",
     "analysis_date",

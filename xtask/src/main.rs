@@ -3,10 +3,10 @@
 //! Every task and flag is declared here; each task lives in its own module. Exit codes follow the
 //! binaries: 0 done, 1 failed, 2 bad input.
 
-#[cfg_attr(not(test), allow(dead_code, unused_imports))]
 mod demo;
 mod export;
 mod load;
+mod pipeline;
 mod test;
 
 use std::path::PathBuf;
@@ -39,6 +39,40 @@ enum Task {
         /// Only this partition date.
         #[arg(long)]
         date: Option<NaiveDate>,
+        #[arg(long)]
+        warehouse: Option<WarehouseUrl>,
+    },
+    /// The main job: a realistic season in the embedded warehouse, all three processors.
+    Demo {
+        /// The season, e.g. 2024-25.
+        #[arg(long, default_value = "2024-25", value_parser = parse_season)]
+        season: i32,
+        /// First date to process (default: the season's first game).
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last date to process (default: the season's last game).
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Seed of the synthetic season.
+        #[arg(long, default_value_t = 2024)]
+        seed: u64,
+        #[arg(long)]
+        warehouse: Option<WarehouseUrl>,
+    },
+    /// PGS, PCF and MLFS over the game dates of a range, in dependency order.
+    Pipeline {
+        #[arg(long)]
+        start_date: NaiveDate,
+        #[arg(long)]
+        end_date: NaiveDate,
+        /// Historical mode (no freshness checks; critical upstreams need only exist).
+        #[arg(long)]
+        backfill: bool,
+        /// Recompute dates whose inputs are unchanged.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        serial: bool,
         #[arg(long)]
         warehouse: Option<WarehouseUrl>,
     },
@@ -86,8 +120,84 @@ fn run(task: Task) -> anyhow::Result<()> {
     match task {
         Task::Load { directory, warehouse } => block_on(load::run(&directory, settings(warehouse)?)),
         Task::Export { table, date, warehouse } => block_on(export::run(&table, date, settings(warehouse)?)),
+        Task::Demo { season, from, to, seed, warehouse } => {
+            block_on(run_demo(season, from, to, seed, settings(warehouse)?))
+        }
+        Task::Pipeline { start_date, end_date, backfill, force, serial, warehouse } => {
+            let options = pipeline::PipelineOptions {
+                backfill,
+                force,
+                serial,
+                progress_bars: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            };
+            block_on(run_pipeline_task(start_date, end_date, options, settings(warehouse)?))
+        }
         Task::Test { cargo_args } => test::run(&cargo_args),
     }
+}
+
+/// `2024-25` → 2024.
+fn parse_season(text: &str) -> Result<i32, String> {
+    let (start, end) = text.split_once('-').ok_or("expected a season like 2024-25")?;
+    let start: i32 = start.parse().map_err(|_| "expected a season like 2024-25")?;
+    if end != format!("{:02}", (start + 1) % 100) {
+        return Err("expected a season like 2024-25".to_owned());
+    }
+    Ok(start)
+}
+
+async fn run_demo(
+    season_year: i32,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    seed: u64,
+    settings: Settings,
+) -> anyhow::Result<()> {
+    framework::cli::init_tracing_at("warn");
+    let warehouse = framework::warehouse::open(&settings).await.context("cannot open the warehouse")?;
+    let options = demo::DemoOptions {
+        seed,
+        season_year,
+        from,
+        to,
+        generate_through: None,
+        data_directory: project_root().join("../shared/data"),
+        progress_bars: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let report = demo::run_demo(warehouse.as_ref(), &settings, &options).await?;
+    println!("{}", demo::render_report(&report));
+    if report.pipeline.failed() {
+        anyhow::bail!("some dates failed (see above)");
+    }
+    Ok(())
+}
+
+async fn run_pipeline_task(
+    start: NaiveDate,
+    end: NaiveDate,
+    options: pipeline::PipelineOptions,
+    settings: Settings,
+) -> anyhow::Result<()> {
+    framework::cli::init_tracing_at("warn");
+    let warehouse = framework::warehouse::open(&settings).await.context("cannot open the warehouse")?;
+    let dates =
+        framework::dates::Schedule::load(warehouse.as_ref(), start, end).await?.game_dates(start, end);
+    let report = pipeline::run_pipeline(warehouse.as_ref(), &settings, &dates, &dates, &options).await?;
+    for totals in &report.processors {
+        println!(
+            "{}: {} succeeded, {} skipped, {} failed, {} rows in {:.2}s",
+            totals.name,
+            totals.succeeded,
+            totals.skipped(),
+            totals.failed_dates.len(),
+            totals.rows_written,
+            totals.seconds
+        );
+    }
+    if report.failed() {
+        anyhow::bail!("some dates failed (see above)");
+    }
+    Ok(())
 }
 
 /// Settings from the environment, with `--warehouse` taking precedence.

@@ -9,7 +9,7 @@
 //! - one module per generated table family: `boxscores` (gamebook, BDL), `props`, `registry`,
 //!   `team_offense`, `team_context`, `player_context`, `shot_zones` (PSZA, TDZA), `daily_cache`.
 //! - `load`: writing a [`DemoSeason`] into a warehouse, and the seed marker that tells whether a
-//!   warehouse already holds it.
+//!   warehouse already holds it. `main_job`: the whole demo (load, generate, run, report).
 //! - `sampling`, `calendar`, `cells`, `geography`: random streams, times of day, NUMERIC cells,
 //!   arena distances.
 //!
@@ -23,6 +23,7 @@ mod daily_cache;
 mod geography;
 mod history;
 mod load;
+mod main_job;
 mod player_context;
 mod player_windows;
 mod props;
@@ -53,8 +54,9 @@ use framework::schema::reference::NBA_PLAYERS_REGISTRY;
 use framework::value::Value;
 use framework::warehouse::WarehouseError;
 
-pub use load::{GENERATOR_VERSION, LoadReport, load_season, warehouse_holds_season};
-pub use schedule::{ScheduleGame, read_schedule_file, schedule_games_from_rows};
+pub use load::{load_season, warehouse_holds_season};
+pub use main_job::{DemoOptions, render_report, run_demo};
+pub use schedule::{ScheduleGame, read_schedule_file};
 
 use history::SeasonIndex;
 use sampling::{Stream, stream};

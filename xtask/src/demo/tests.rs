@@ -300,7 +300,7 @@ async fn loading_a_slice_writes_every_row_and_marks_the_seed() {
     warehouse.ensure_tables(&Table::all().collect::<Vec<_>>()).await.unwrap();
     let season = generate_season(&schedule_slice(20), 11);
     assert!(!warehouse_holds_season(&warehouse, 11).await.unwrap());
-    let report: LoadReport = load_season(&warehouse, &season).await.unwrap();
+    let report: load::LoadReport = load_season(&warehouse, &season).await.unwrap();
     // A second load replaces the same partitions and keys: the counts do not double.
     let report_again = load_season(&warehouse, &season).await.unwrap();
     assert_eq!(report, report_again);
@@ -323,5 +323,5 @@ fn the_schedule_rows_decode_like_the_file() {
     let text = std::fs::read_to_string(&path).unwrap();
     let rows = framework::fixtures::parse_rows(&path, &framework::schema::raw::NBAC_SCHEDULE, &text).unwrap();
     assert_eq!(schedule_games_from_rows(&rows), read_schedule_file(&path).unwrap());
-    assert_eq!(GENERATOR_VERSION, "1");
+    assert_eq!(load::GENERATOR_VERSION, "1");
 }
