@@ -3,6 +3,7 @@
 //! Every task and flag is declared here; each task lives in its own module. Exit codes follow the
 //! binaries: 0 done, 1 failed, 2 bad input.
 
+mod bench;
 mod demo;
 mod export;
 mod load;
@@ -76,6 +77,8 @@ enum Task {
         #[arg(long)]
         warehouse: Option<WarehouseUrl>,
     },
+    /// Measure the processors on the demo season; writes target/bench/report.json.
+    Bench,
     /// Run the test suite (`cargo test --workspace`), with what the tests need.
     Test {
         /// Arguments passed on to `cargo test`.
@@ -132,6 +135,7 @@ fn run(task: Task) -> anyhow::Result<()> {
             };
             block_on(run_pipeline_task(start_date, end_date, options, settings(warehouse)?))
         }
+        Task::Bench => bench::run(),
         Task::Test { cargo_args } => test::run(&cargo_args),
     }
 }

@@ -63,6 +63,29 @@ pub async fn run_demo(
     options: &DemoOptions,
 ) -> anyhow::Result<DemoReport> {
     let generation = Instant::now();
+    let generated_rows = prepare_warehouse(warehouse, options).await?;
+    let generation_seconds = generation.elapsed().as_secs_f64();
+    let pipeline = run_season(warehouse, settings, options).await?;
+    let mut output_rows = Vec::new();
+    let mut failures = Vec::new();
+    for totals in &pipeline.processors {
+        let count =
+            warehouse.query(&Query::new(format!("SELECT count(*) FROM {{{}}}", totals.output_table))).await?;
+        output_rows.push((totals.output_table.to_string(), count.rows[0][0].as_i64().unwrap_or_default()));
+        failures.push((totals.name, failures_by_category(warehouse, totals).await?));
+    }
+    Ok(DemoReport { generated_rows, generation_seconds, pipeline, output_rows, failures })
+}
+
+/// Loads the schedule, the generated season (unless the warehouse holds it already) and the real
+/// box scores; returns the rows generated, `None` when the season was already there.
+///
+/// # Errors
+/// A file cannot be read or a table cannot be written.
+pub async fn prepare_warehouse(
+    warehouse: &dyn Warehouse,
+    options: &DemoOptions,
+) -> anyhow::Result<Option<usize>> {
     load_directory(warehouse, &options.data_directory.join("schedule"))
         .await
         .context("cannot load the schedule")?;
@@ -79,8 +102,16 @@ pub async fn run_demo(
         generated_rows = Some(load_season(warehouse, &season).await?.total_rows());
     }
     load_real_box_scores(warehouse, &options.data_directory).await?;
-    let generation_seconds = generation.elapsed().as_secs_f64();
+    Ok(generated_rows)
+}
 
+/// PGS, PCF and MLFS over the demo's dates (the regular season and playoffs, plus the real
+/// 2024-01-15 box scores for PGS when no range is given).
+async fn run_season(
+    warehouse: &dyn Warehouse,
+    settings: &Settings,
+    options: &DemoOptions,
+) -> anyhow::Result<PipelineReport> {
     let (season_start, season_end) = season_bounds(options.season_year);
     let from = options.from.unwrap_or(season_start);
     let to = options.to.unwrap_or(season_end);
@@ -93,18 +124,7 @@ pub async fn run_demo(
     }
     let pipeline_options =
         PipelineOptions { backfill: true, force: false, serial: false, progress_bars: options.progress_bars };
-    let pipeline =
-        run_pipeline(warehouse, settings, &analytics_dates, &precompute_dates, &pipeline_options).await?;
-
-    let mut output_rows = Vec::new();
-    let mut failures = Vec::new();
-    for totals in &pipeline.processors {
-        let count =
-            warehouse.query(&Query::new(format!("SELECT count(*) FROM {{{}}}", totals.output_table))).await?;
-        output_rows.push((totals.output_table.to_string(), count.rows[0][0].as_i64().unwrap_or_default()));
-        failures.push((totals.name, failures_by_category(warehouse, totals).await?));
-    }
-    Ok(DemoReport { generated_rows, generation_seconds, pipeline, output_rows, failures })
+    run_pipeline(warehouse, settings, &analytics_dates, &precompute_dates, &pipeline_options).await
 }
 
 /// July 1st to June 30th of the season.
@@ -200,4 +220,70 @@ pub fn render_report(report: &DemoReport) -> String {
     }
     lines.push(format!("pipeline wall time {:.2}s", report.pipeline.wall_seconds));
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use framework::Value;
+    use framework::warehouse::duckdb::DuckDbWarehouse;
+
+    use super::*;
+    use crate::project_root;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    async fn count(warehouse: &dyn Warehouse, sql: &str) -> Vec<Vec<Value>> {
+        warehouse.query(&Query::new(sql)).await.unwrap().rows
+    }
+
+    /// The demo over ten days across the end of the early-season window (2024-10-22 + 14 days
+    /// = 2024-11-05): nine game dates (none on Election Day, 2024-11-05); PGS runs all nine, PCF
+    /// and MLFS skip the six of 2024-10-30 … 2024-11-04 and process 11-06, 11-07 and 11-08.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_ten_day_demo_writes_unique_keys_and_skips_the_early_season() {
+        let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
+        let settings = Settings::from_map(Vec::new()).unwrap();
+        framework::Warehouse::ensure_tables(&warehouse, &framework::schema::Table::all().collect::<Vec<_>>())
+            .await
+            .unwrap();
+        let options = DemoOptions {
+            seed: 7,
+            season_year: 2024,
+            from: Some(date("2024-10-30")),
+            to: Some(date("2024-11-08")),
+            generate_through: Some(date("2024-11-08")),
+            data_directory: project_root().join("../shared/data"),
+            progress_bars: false,
+        };
+        let report = run_demo(&warehouse, &settings, &options).await.unwrap();
+        assert!(!report.pipeline.failed(), "{}", render_report(&report));
+        let [pgs, pcf, mlfs] = &report.pipeline.processors[..] else { panic!("three processors") };
+        assert_eq!(pgs.succeeded, 9, "nine game dates, no skip");
+        for totals in [pcf, mlfs] {
+            assert_eq!(totals.skipped_by_reason.get("early_season"), Some(&6), "{}", totals.name);
+            assert_eq!(totals.succeeded, 3, "{}", totals.name);
+        }
+        for (table, key) in [
+            ("nba_analytics.player_game_summary", "game_date, game_id, player_lookup"),
+            ("nba_precompute.player_composite_factors", "game_date, player_lookup"),
+            ("nba_predictions.ml_feature_store_v2", "game_date, player_lookup"),
+        ] {
+            let rows =
+                count(&warehouse, &format!("SELECT count(*), count(DISTINCT ({key})) FROM {{{table}}}"))
+                    .await;
+            assert!(rows[0][0].as_i64().unwrap() > 100, "{table} has rows");
+            assert_eq!(rows[0][0], rows[0][1], "{table} keys are unique");
+        }
+        assert_eq!(report.output_rows[1].1, pcf.rows_written as i64);
+        assert_eq!(pcf.rows_written, mlfs.rows_written, "one feature vector per composite-factor row");
+        let skips = count(
+            &warehouse,
+            "SELECT count(*) FROM {nba_reference.processor_run_history} \
+             WHERE status = 'skipped' AND skip_reason = 'early_season' AND data_date < DATE '2024-11-05'",
+        )
+        .await;
+        assert_eq!(skips[0][0], Value::Int(12), "six dates each for PCF and MLFS");
+    }
 }

@@ -55,7 +55,7 @@ use framework::value::Value;
 use framework::warehouse::WarehouseError;
 
 pub use load::{load_season, warehouse_holds_season};
-pub use main_job::{DemoOptions, render_report, run_demo};
+pub use main_job::{DemoOptions, prepare_warehouse, render_report, run_demo};
 pub use schedule::{ScheduleGame, read_schedule_file};
 
 use history::SeasonIndex;

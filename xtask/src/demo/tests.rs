@@ -322,6 +322,6 @@ fn the_schedule_rows_decode_like_the_file() {
         .join("../../shared/data/schedule/nba_raw.nbac_schedule.csv");
     let text = std::fs::read_to_string(&path).unwrap();
     let rows = framework::fixtures::parse_rows(&path, &framework::schema::raw::NBAC_SCHEDULE, &text).unwrap();
-    assert_eq!(schedule_games_from_rows(&rows), read_schedule_file(&path).unwrap());
+    assert_eq!(schedule::schedule_games_from_rows(&rows), read_schedule_file(&path).unwrap());
     assert_eq!(load::GENERATOR_VERSION, "1");
 }

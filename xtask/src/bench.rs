@@ -1,0 +1,257 @@
+//! `cargo xtask bench`: the project's performance figures, measured on the demo season.
+//!
+//! One run measures, per processor: compute throughput serial and parallel (entities per
+//! second of dispatch time), one date end to end (extract, compute, save), the full 2024-25
+//! regular season end to end, warehouse read queries per date, and the process's peak memory.
+//! The figures go to `target/bench/report.json` and a table beside the reference's. Timings are
+//! only meaningful in release builds, so a debug build re-runs itself with `--release`.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use chrono::NaiveDate;
+use framework::config::{Settings, WarehouseUrl};
+use framework::dates::Schedule;
+use framework::dispatch::DispatchMode;
+use framework::runner::{RunOptions, RunSummary};
+use framework::{Processor, Warehouse};
+use ml_feature_store::MlFeatureStoreProcessor;
+use player_composite_factors::PlayerCompositeFactorsProcessor;
+use player_game_summary::PlayerGameSummaryProcessor;
+use serde_json::json;
+
+use crate::demo::{self, DemoOptions};
+use crate::project_root;
+
+/// The regular season of the demo schedule (README §7).
+const SEASON_START: &str = "2024-10-22";
+const SEASON_END: &str = "2025-04-13";
+/// The date measured alone, mid-season.
+const SINGLE_DATE: &str = "2025-01-15";
+/// Dates of the serial-versus-parallel comparison.
+const THROUGHPUT_DATES: usize = 20;
+
+/// The reference's measured figures (spec README §1, reference-framework.md §10).
+const REFERENCE: [(&str, &str); 3] = [
+    ("PlayerGameSummaryProcessor", "6,560 records/s; 241 records < 0.1 s"),
+    ("PlayerCompositeFactorsProcessor", "621 players/s; 369 players 0.5 s"),
+    ("MLFeatureStoreProcessor", "12.5 players/s; 389 players 30.8 s"),
+];
+
+pub fn run() -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .current_dir(project_root())
+            .args(["run", "--quiet", "--release", "--package", "xtask", "--", "bench"])
+            .status()
+            .context("cannot start the release build of the benchmark")?;
+        if !status.success() {
+            bail!("the benchmark failed ({status})");
+        }
+        return Ok(());
+    }
+    crate::block_on(measure())
+}
+
+async fn measure() -> anyhow::Result<()> {
+    framework::cli::init_tracing_at("error");
+    let folder = project_root().join("target/bench");
+    std::fs::create_dir_all(&folder).context("cannot create target/bench")?;
+    let database = folder.join("warehouse.duckdb");
+    for stale in [database.clone(), database.with_extension("duckdb.wal")] {
+        let _ = std::fs::remove_file(stale);
+    }
+    let mut settings = Settings::from_env().context("invalid environment")?;
+    settings.warehouse = WarehouseUrl::DuckDb { path: database.display().to_string() };
+    let warehouse = framework::warehouse::open(&settings).await?;
+    prepare_season(warehouse.as_ref()).await?;
+
+    let start: NaiveDate = SEASON_START.parse().expect("a date constant");
+    let end: NaiveDate = SEASON_END.parse().expect("a date constant");
+    let season_dates = Schedule::load(warehouse.as_ref(), start, end).await?.game_dates(start, end);
+    let single: NaiveDate = SINGLE_DATE.parse().expect("a date constant");
+    let middle = season_dates.len() / 2;
+    let throughput_dates = &season_dates[middle..(middle + THROUGHPUT_DATES).min(season_dates.len())];
+
+    let season_started = Instant::now();
+    let pgs = measure_processor(
+        &PlayerGameSummaryProcessor,
+        warehouse.as_ref(),
+        &settings,
+        &season_dates,
+        single,
+        throughput_dates,
+    )
+    .await?;
+    let pcf = measure_processor(
+        &PlayerCompositeFactorsProcessor,
+        warehouse.as_ref(),
+        &settings,
+        &season_dates,
+        single,
+        throughput_dates,
+    )
+    .await?;
+    let mlfs = measure_processor(
+        &MlFeatureStoreProcessor,
+        warehouse.as_ref(),
+        &settings,
+        &season_dates,
+        single,
+        throughput_dates,
+    )
+    .await?;
+    let measurements = [pgs, pcf, mlfs];
+    let season_seconds: f64 = measurements.iter().map(|measured| measured.season_seconds).sum();
+    let single_date_ms: f64 = measurements.iter().map(|measured| measured.single_date_ms).sum();
+    let peak_memory_mib = peak_memory_mib();
+    let report = json!({
+        "season_game_dates": season_dates.len(),
+        "season_end_to_end_seconds": season_seconds,
+        "one_date_end_to_end_ms": single_date_ms,
+        "peak_memory_mib": peak_memory_mib,
+        "bench_wall_seconds": season_started.elapsed().as_secs_f64(),
+        "processors": measurements.iter().map(|measured| json!({
+            "processor": measured.name,
+            "serial_entities_per_second": measured.serial_rate,
+            "parallel_entities_per_second": measured.parallel_rate,
+            "parallel_workers": measured.workers,
+            "one_date_ms": measured.single_date_ms,
+            "one_date_entities": measured.single_date_entities,
+            "season_seconds": measured.season_seconds,
+            "season_rows": measured.season_rows,
+            "read_queries_per_date": measured.queries_per_date,
+        })).collect::<Vec<_>>(),
+    });
+    let path = folder.join("report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?).context("cannot write the report")?;
+    println!(
+        "{}",
+        render_table(&measurements, season_dates.len(), season_seconds, single_date_ms, peak_memory_mib)
+    );
+    println!("report: {}", path.display());
+    Ok(())
+}
+
+/// Generates and loads the demo season (the processors' inputs) into a fresh warehouse.
+async fn prepare_season(warehouse: &dyn Warehouse) -> anyhow::Result<()> {
+    let options = DemoOptions {
+        seed: 2024,
+        season_year: 2024,
+        from: None,
+        to: None,
+        generate_through: None,
+        data_directory: project_root().join("../shared/data"),
+        progress_bars: false,
+    };
+    demo::prepare_warehouse(warehouse, &options).await?;
+    Ok(())
+}
+
+/// One processor's figures.
+struct Measured {
+    name: &'static str,
+    serial_rate: f64,
+    parallel_rate: f64,
+    workers: usize,
+    single_date_ms: f64,
+    single_date_entities: usize,
+    season_seconds: f64,
+    season_rows: usize,
+    queries_per_date: f64,
+}
+
+async fn measure_processor<P: Processor>(
+    processor: &P,
+    warehouse: &dyn Warehouse,
+    settings: &Settings,
+    season_dates: &[NaiveDate],
+    single: NaiveDate,
+    throughput_dates: &[NaiveDate],
+) -> anyhow::Result<Measured> {
+    let workers = settings.workers_for(processor.info().workers_variable);
+    let parallel = DispatchMode::Parallel { workers };
+    let season = run_dates(processor, warehouse, settings, season_dates, parallel).await?;
+    let single_run = run_dates(processor, warehouse, settings, &[single], parallel).await?;
+    let serial = run_dates(processor, warehouse, settings, throughput_dates, DispatchMode::Serial).await?;
+    let parallel_run = run_dates(processor, warehouse, settings, throughput_dates, parallel).await?;
+    let rate = |summary: &RunSummary| summary.entities() as f64 / summary.compute_seconds.max(f64::EPSILON);
+    Ok(Measured {
+        name: processor.info().name,
+        serial_rate: rate(&serial),
+        parallel_rate: rate(&parallel_run),
+        workers,
+        single_date_ms: single_run.wall_seconds * 1000.0,
+        single_date_entities: single_run.entities(),
+        season_seconds: season.wall_seconds,
+        season_rows: season.rows_written(),
+        queries_per_date: single_run.read_queries as f64,
+    })
+}
+
+/// One backfill run over `dates`, forced so every date is computed and saved.
+async fn run_dates<P: Processor>(
+    processor: &P,
+    warehouse: &dyn Warehouse,
+    settings: &Settings,
+    dates: &[NaiveDate],
+    dispatch: DispatchMode,
+) -> anyhow::Result<RunSummary> {
+    let options = RunOptions {
+        dates: dates.to_vec(),
+        backfill: true,
+        skip_preflight: false,
+        dry_run: false,
+        force: true,
+        dispatch,
+        chunk_dates: framework::runner::DEFAULT_CHUNK_DATES,
+    };
+    let summary = framework::runner::run(processor, warehouse, settings, &options).await?;
+    if !summary.failed_dates().is_empty() {
+        bail!("{} failed on {:?}", processor.info().name, summary.failed_dates());
+    }
+    Ok(summary)
+}
+
+/// `VmHWM` of this process, in MiB (Linux).
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string(Path::new("/proc/self/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn render_table(
+    measurements: &[Measured],
+    season_dates: usize,
+    season_seconds: f64,
+    single_date_ms: f64,
+    peak_memory_mib: Option<f64>,
+) -> String {
+    let mut lines = vec![format!(
+        "{:<32} {:>12} {:>12} {:>10} {:>10} {:>9}  {}",
+        "processor", "serial e/s", "parallel e/s", "1 date ms", "season s", "queries", "reference"
+    )];
+    for measured in measurements {
+        let reference =
+            REFERENCE.iter().find(|(name, _)| *name == measured.name).map_or("", |(_, figure)| figure);
+        lines.push(format!(
+            "{:<32} {:>12.0} {:>12.0} {:>10.1} {:>10.2} {:>9.0}  {}",
+            measured.name,
+            measured.serial_rate,
+            measured.parallel_rate,
+            measured.single_date_ms,
+            measured.season_seconds,
+            measured.queries_per_date,
+            reference
+        ));
+    }
+    lines.push(format!(
+        "all three: one date {single_date_ms:.1} ms end to end (reference ~31 s); regular season ({season_dates} game dates) {season_seconds:.2} s; peak memory {} MiB",
+        peak_memory_mib.map_or_else(|| "?".to_owned(), |mib| format!("{mib:.0}"))
+    ));
+    lines.join("\n")
+}
