@@ -2,8 +2,10 @@
 //! failures and atomic saves. One test binary, one module per topic.
 
 mod bigquery;
+mod deployment;
 mod fixtures;
 mod player_game_summary;
+mod reliability;
 mod runner;
 mod toy;
 mod util;

@@ -41,12 +41,22 @@ fn preference(row: &PlayerPropRow) -> Preference<'_> {
     )
 }
 
+/// Points lines are positive and far below this: no player's line has come near 100, and
+/// `points_line` (NUMERIC(4,1)) cannot hold 1000, so such a row is a feed error, not a line.
+pub const MAXIMUM_POINTS_LINE: f64 = 100.0;
+
+/// Whether a line can be a real points line: finite, positive, below [`MAXIMUM_POINTS_LINE`].
+fn is_plausible_line(points_line: f64) -> bool {
+    points_line.is_finite() && points_line > 0.0 && points_line < MAXIMUM_POINTS_LINE
+}
+
 /// Selects one line per (game_id, player_lookup): result keyed by game_id, then player_lookup.
-/// Rows without a `player_lookup` or with a non-finite line cannot be matched or used and are
-/// skipped.
+/// Rows without a `player_lookup` or with an implausible line (non-finite, not positive, 100 or
+/// more) cannot be matched or used and are skipped, so one bad feed row never fails the date's
+/// save.
 pub fn select_prop_lines(rows: &[PlayerPropRow]) -> HashMap<String, HashMap<String, PropLine>> {
     let mut best: HashMap<&str, HashMap<&str, &PlayerPropRow>> = HashMap::new();
-    for row in rows.iter().filter(|row| row.points_line.is_finite()) {
+    for row in rows.iter().filter(|row| is_plausible_line(row.points_line)) {
         let Some(lookup) = row.player_lookup.as_deref() else { continue };
         let current = best.entry(row.game_id.as_str()).or_default().entry(lookup).or_insert(row);
         if preference(row) < preference(current) {
@@ -122,5 +132,20 @@ mod tests {
         without_lookup.player_lookup = None;
         let rows = [without_lookup, prop("draftkings", f64::NAN, 20, 20), prop("fanduel", 22.5, 10, 10)];
         assert_eq!(selected(&rows), PropLine { points_line: 22.5, bookmaker: "fanduel".into() });
+    }
+
+    #[test]
+    fn implausible_lines_are_skipped_not_written() {
+        // A 1000.0 line once failed the whole date's save: points_line is NUMERIC(4,1).
+        let rows = vec![
+            prop("draftkings", 1000.0, 9, 9),
+            prop("fanduel", 24.5, 8, 8),
+            prop("betmgm", -3.5, 10, 10),
+            prop("bovada", f64::MAX, 11, 11),
+        ];
+        let line = selected(&rows);
+        assert_eq!((line.points_line, line.bookmaker.as_str()), (24.5, "fanduel"));
+        assert!(!is_plausible_line(0.0));
+        assert!(is_plausible_line(99.5));
     }
 }
