@@ -3,9 +3,10 @@
 //! DuckDB's connection is not `Sync`, and its calls block: every call takes the connection's
 //! mutex inside `spawn_blocking`, so async workers never stall on the database. Writes stage the
 //! rows in a temporary table with DuckDB's appender (one bulk copy, no per-row SQL), then replace
-//! the target rows in one transaction and check key uniqueness before committing.
+//! the target rows in one transaction and check key uniqueness before committing. Each target
+//! table has one staging table per connection, created on first use and emptied after every
+//! write: creating and dropping a table per write cost more than the write itself.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -20,7 +21,6 @@ use crate::value::Value;
 pub struct DuckDbWarehouse {
     connection: Arc<Mutex<Connection>>,
     dataset_prefix: String,
-    staging_counter: AtomicU64,
 }
 
 impl DuckDbWarehouse {
@@ -36,7 +36,6 @@ impl DuckDbWarehouse {
         Ok(DuckDbWarehouse {
             connection: Arc::new(Mutex::new(connection)),
             dataset_prefix: dataset_prefix.to_owned(),
-            staging_counter: AtomicU64::new(0),
         })
     }
 
@@ -155,18 +154,9 @@ impl Warehouse for DuckDbWarehouse {
         rows: Vec<Vec<Value>>,
         unique_key: bool,
     ) -> Result<WriteReport, WarehouseError> {
-        let staging = format!(
-            "staging_{}_{}_{}",
-            table.name,
-            std::process::id(),
-            self.staging_counter.fetch_add(1, Ordering::Relaxed)
-        );
         let target = self.qualified_name(table);
         self.with_connection(move |connection| {
-            let outcome =
-                write_through_staging(connection, table, &target, &staging, Some(scope), rows, unique_key);
-            let _ = connection.execute_batch(&format!("DROP TABLE IF EXISTS temp.main.\"{staging}\""));
-            outcome
+            write_through_staging(connection, table, &target, Some(scope), rows, unique_key)
         })
         .await
     }
@@ -175,17 +165,9 @@ impl Warehouse for DuckDbWarehouse {
         if rows.is_empty() {
             return Ok(());
         }
-        let staging = format!(
-            "staging_{}_{}_{}",
-            table.name,
-            std::process::id(),
-            self.staging_counter.fetch_add(1, Ordering::Relaxed)
-        );
         let target = self.qualified_name(table);
         self.with_connection(move |connection| {
-            let outcome = write_through_staging(connection, table, &target, &staging, None, rows, false);
-            let _ = connection.execute_batch(&format!("DROP TABLE IF EXISTS temp.main.\"{staging}\""));
-            outcome.map(|_| ())
+            write_through_staging(connection, table, &target, None, rows, false).map(|_| ())
         })
         .await
     }
@@ -200,23 +182,57 @@ fn write_through_staging(
     connection: &Connection,
     table: &'static Table,
     target: &str,
-    staging: &str,
     scope: Option<ReplaceScope>,
     rows: Vec<Vec<Value>>,
     unique_key: bool,
 ) -> Result<WriteReport, WarehouseError> {
+    let staging = format!("staging_{}_{}", table.dataset.base_name(), table.name);
     let staging_columns: Vec<String> = table
         .columns
         .iter()
         .map(|column| format!("\"{}\" {}", column.name, staging_sql_type(column.column_type)))
         .collect();
     connection
-        .execute_batch(&format!("CREATE TEMP TABLE \"{staging}\" ({})", staging_columns.join(", ")))
+        .execute_batch(&format!(
+            "CREATE TEMP TABLE IF NOT EXISTS \"{staging}\" ({}); DELETE FROM temp.main.\"{staging}\"",
+            staging_columns.join(", ")
+        ))
         .map_err(|error| write_error(table, error))?;
-    stage_rows(connection, table, staging, &rows)?;
+    let outcome = stage_rows(connection, table, &staging, &rows)
+        .and_then(|()| replace_atomically(connection, table, target, &staging, scope, unique_key));
+    let _ = connection.execute_batch(&format!("DELETE FROM temp.main.\"{staging}\""));
+    outcome
+}
 
+fn replace_atomically(
+    connection: &Connection,
+    table: &'static Table,
+    target: &str,
+    staging: &str,
+    scope: Option<ReplaceScope>,
+    unique_key: bool,
+) -> Result<WriteReport, WarehouseError> {
+    let staging_table = format!("temp.main.\"{staging}\"");
+    // Replacing whole partitions whose column is part of the key: a key can only repeat among
+    // the new rows, so checking the staged rows alone is exact (and cheaper than a join).
+    let staged_check_suffices = match &scope {
+        Some(ReplaceScope::Partitions(_)) => {
+            table.partition.is_some_and(|partition| table.key.contains(&partition))
+        }
+        _ => false,
+    };
+    if unique_key && staged_check_suffices {
+        check_unique_keys(connection, table, &staging_table, None)?;
+    }
     connection.execute_batch("BEGIN TRANSACTION").map_err(|error| write_error(table, error))?;
-    match replace_in_transaction(connection, table, target, staging, scope, unique_key) {
+    match replace_in_transaction(
+        connection,
+        table,
+        target,
+        staging,
+        scope,
+        unique_key && !staged_check_suffices,
+    ) {
         Ok(report) => {
             connection.execute_batch("COMMIT").map_err(|error| write_error(table, error))?;
             Ok(report)
@@ -311,25 +327,31 @@ fn replace_in_transaction(
         &[],
     )?;
     if unique_key && !table.key.is_empty() {
-        check_unique_keys(connection, table, target, &staging_table)?;
+        check_unique_keys(connection, table, target, Some(&staging_table))?;
     }
     Ok(WriteReport { rows_deleted, rows_inserted })
 }
 
-/// Refuses the transaction when any key written now occurs twice in the target.
+/// Refuses the write when a key occurs twice in `rows_table`: the target after the insert (only
+/// the keys also in `written`, the staging table), or the staged rows themselves.
 fn check_unique_keys(
     connection: &Connection,
     table: &Table,
-    target: &str,
-    staging_table: &str,
+    rows_table: &str,
+    written: Option<&str>,
 ) -> Result<(), WarehouseError> {
     let keys: Vec<String> = table.key.iter().map(|key| format!("t.\"{key}\"")).collect();
-    let matches: Vec<String> = table.key.iter().map(|key| format!("t.\"{key}\" = s.\"{key}\"")).collect();
+    let filter = match written {
+        Some(staging_table) => {
+            let matches: Vec<String> =
+                table.key.iter().map(|key| format!("t.\"{key}\" = s.\"{key}\"")).collect();
+            format!("WHERE EXISTS (SELECT 1 FROM {staging_table} s WHERE {})", matches.join(" AND "))
+        }
+        None => String::new(),
+    };
     let sql = format!(
-        "SELECT {keys}, count(*) FROM {target} t WHERE EXISTS (SELECT 1 FROM {staging_table} s WHERE {matches}) \
-         GROUP BY {keys} HAVING count(*) > 1 LIMIT 1",
+        "SELECT {keys}, count(*) FROM {rows_table} t {filter} GROUP BY {keys} HAVING count(*) > 1 LIMIT 1",
         keys = keys.join(", "),
-        matches = matches.join(" AND ")
     );
     let duplicates = run_query(connection, &sql, &[])?;
     if let Some(row) = duplicates.rows.first() {
