@@ -15,15 +15,22 @@ use framework::dispatch::DispatchMode;
 use framework::fixtures::load_directory;
 use framework::runner::{DateStatus, RunOptions, RunSummary, run};
 use framework::schema::Table;
-use framework::schema::analytics::{TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_TEAM_GAME_CONTEXT};
+use framework::schema::analytics::{
+    PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_TEAM_GAME_CONTEXT,
+};
+use framework::schema::precompute::PLAYER_COMPOSITE_FACTORS;
 use framework::schema::predictions::ML_FEATURE_STORE_V2;
 use framework::schema::raw::NBAC_SCHEDULE;
 use framework::warehouse::ReplaceScope;
 use framework::warehouse::bigquery::{BigQueryWarehouse, RequestPolicy};
 use framework::{Query, Value, Warehouse, WarehouseError};
 
+use ml_feature_store::MlFeatureStoreProcessor;
+use player_composite_factors::PlayerCompositeFactorsProcessor;
+use player_game_summary::PlayerGameSummaryProcessor;
+
 use crate::toy::ToyProcessor;
-use crate::util::{TempDir, date, export, schedule_directory, settings_in, write_fixture};
+use crate::util::{TempDir, date, export, export_masking, schedule_directory, settings_in, write_fixture};
 
 const PROJECT: &str = "test-project";
 
@@ -104,7 +111,25 @@ pub async fn assert_same_rows_on_both_backends(
 fn assert_same_export(table: &Table, duckdb: &str, emulator: &str) {
     let differing = duckdb.lines().zip(emulator.lines()).enumerate().find(|(_, (left, right))| left != right);
     if let Some((line, (left, right))) = differing {
-        panic!("{table}: line {} differs\n  duckdb:   {left}\n  emulator: {right}", line + 1);
+        let fields = |text: &str| -> Vec<String> {
+            let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+            reader
+                .records()
+                .next()
+                .and_then(Result::ok)
+                .map(|record| record.iter().map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        let (left_fields, right_fields) = (fields(left), fields(right));
+        let column =
+            left_fields.iter().zip(&right_fields).position(|(left, right)| left != right).unwrap_or(0);
+        panic!(
+            "{table}: line {} differs in column {}\n  duckdb:   {:?}\n  emulator: {:?}",
+            line + 1,
+            table.columns.get(column).map_or("?", |column| column.name),
+            left_fields.get(column),
+            right_fields.get(column)
+        );
     }
     assert_eq!(duckdb.lines().count(), emulator.lines().count(), "{table}: row counts differ");
 }
@@ -290,4 +315,58 @@ async fn every_column_type_round_trips_and_duplicate_keys_are_refused() {
     .await;
     let Some(exports) = exports else { return };
     assert_eq!(exports[0].lines().count(), 3, "the refused write left the two earlier rows");
+}
+
+/// The three real processors over two demo dates (2024-11-06 and 2024-11-07, the first after the
+/// early-season window), then a forced rerun: DuckDB and the emulator must write the same rows,
+/// apart from the run timestamps, and no key twice.
+#[tokio::test]
+async fn the_three_processors_write_identical_rows_on_duckdb_and_the_emulator() {
+    let Some(host) = emulator_host() else { return };
+    let outputs = [&PLAYER_GAME_SUMMARY, &PLAYER_COMPOSITE_FACTORS, &ML_FEATURE_STORE_V2];
+    let mut exports: Vec<Vec<String>> = Vec::new();
+    for backend in [Backend::duckdb().await, Backend::emulator(&host).await] {
+        let warehouse = backend.warehouse.as_ref();
+        load_directory(warehouse, &schedule_directory()).await.expect("the schedule loads");
+        load_directory(warehouse, &two_dates_fixture()).await.expect("the fixture loads");
+        for force in [false, true] {
+            run_real_processors(warehouse, &backend.settings, force, backend.name).await;
+        }
+        let mut tables = Vec::new();
+        for table in outputs {
+            // The run stamps of this run and of the upstream runs it read.
+            let stamps = ["processed_at", "created_at", "source_composite_last_updated"];
+            tables.push(export_masking(warehouse, table, &stamps).await);
+        }
+        exports.push(tables);
+    }
+    for (index, table) in outputs.iter().enumerate() {
+        assert_same_export(table, &exports[0][index], &exports[1][index]);
+        assert!(exports[0][index].lines().count() > 100, "{table} has rows");
+    }
+}
+
+fn two_dates_fixture() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/two_dates")
+}
+
+/// PGS, PCF and MLFS in dependency order over the fixture's two dates.
+async fn run_real_processors(warehouse: &dyn Warehouse, settings: &Settings, force: bool, backend: &str) {
+    let options = RunOptions {
+        dates: vec![date("2024-11-06"), date("2024-11-07")],
+        backfill: true,
+        skip_preflight: false,
+        dry_run: false,
+        force,
+        dispatch: DispatchMode::Parallel { workers: 4 },
+        chunk_dates: 16,
+    };
+    let summaries = [
+        run(&PlayerGameSummaryProcessor, warehouse, settings, &options).await.expect("PGS runs"),
+        run(&PlayerCompositeFactorsProcessor, warehouse, settings, &options).await.expect("PCF runs"),
+        run(&MlFeatureStoreProcessor, warehouse, settings, &options).await.expect("MLFS runs"),
+    ];
+    for summary in summaries {
+        assert!(summary.failed_dates().is_empty(), "{backend}: {:?}", summary.outcomes);
+    }
 }

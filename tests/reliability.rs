@@ -23,7 +23,7 @@ use framework::schema::{ColumnType, Table};
 use framework::{Processor, ReplaceScope, ToValue, Value, Warehouse};
 use player_game_summary::bdl_json::{bdl_rows_from_api_json, bdl_table_rows};
 
-use crate::util::{TempDir, date, export, open, query_rows, schedule_directory, settings_in};
+use crate::util::{TempDir, date, export, export_masking, open, query_rows, schedule_directory, settings_in};
 
 /// The real game every PGS case starts from: OKC at LAL on 2024-01-15.
 pub const GAME: &str = "20240115_OKC_LAL";
@@ -190,21 +190,7 @@ pub async fn duplicate_keys(warehouse: &dyn Warehouse, table: &'static Table) ->
 /// `created_at`) replaced by `<stamp>`: two runs over the same inputs must agree on every other
 /// byte.
 pub async fn export_without_run_stamps(warehouse: &dyn Warehouse, table: &'static Table) -> String {
-    let mut exported = export(warehouse, table, None).await;
-    for column in ["processed_at", "created_at"] {
-        if table.column(column).is_none() {
-            continue;
-        }
-        let stamps = query_rows(
-            warehouse,
-            &format!("SELECT DISTINCT \"{column}\" FROM {{{table}}} WHERE \"{column}\" IS NOT NULL"),
-        )
-        .await;
-        for stamp in stamps {
-            exported = exported.replace(&framework::fixtures::format_cell(&stamp[0]), "<stamp>");
-        }
-    }
-    exported
+    export_masking(warehouse, table, &["processed_at", "created_at"]).await
 }
 
 pub fn text(value: &str) -> Value {

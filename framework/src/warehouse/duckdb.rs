@@ -478,6 +478,10 @@ impl ToSql for Cell<'_> {
             Value::Timestamp(timestamp) => {
                 ToSqlOutput::Owned(DuckValue::Timestamp(TimeUnit::Microsecond, timestamp.timestamp_micros()))
             }
+            // BigQuery cannot tell an empty array from a NULL one (the BigQuery backend reads both
+            // as NULL): storing empty arrays as NULL here keeps the two backends' rows identical.
+            Value::FloatArray(numbers) if numbers.is_empty() => ToSqlOutput::Owned(DuckValue::Null),
+            Value::StringArray(texts) if texts.is_empty() => ToSqlOutput::Owned(DuckValue::Null),
             Value::FloatArray(numbers) => ToSqlOutput::Owned(DuckValue::Text(
                 serde_json::to_string(numbers).expect("finite floats serialise to JSON"),
             )),
