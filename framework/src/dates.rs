@@ -147,6 +147,20 @@ impl Schedule {
     }
 }
 
+/// `season_boundary_detected` of PCF and MLFS rows: October, November or April, the
+/// completeness checker's season-boundary months (reference-framework.md §3.5); informational.
+pub fn is_season_boundary(date: NaiveDate) -> bool {
+    matches!(date.month(), 10 | 11 | 4)
+}
+
+/// Python's `str()` of an aware UTC datetime, as reference failure reasons print it:
+/// `2025-11-08 12:00:00+00:00`, with `.ffffff` only when there are microseconds.
+pub fn python_datetime_str(timestamp: chrono::DateTime<chrono::Utc>) -> String {
+    let microseconds = timestamp.timestamp_subsec_micros();
+    let seconds = timestamp.format("%Y-%m-%d %H:%M:%S");
+    if microseconds == 0 { format!("{seconds}+00:00") } else { format!("{seconds}.{microseconds:06}+00:00") }
+}
+
 /// Every calendar date in `[start, end]` (`--all-days`).
 pub fn calendar_dates(start: NaiveDate, end: NaiveDate) -> Vec<NaiveDate> {
     start.iter_days().take_while(|date| *date <= end).collect()
@@ -167,6 +181,15 @@ mod tests {
             season_year: 2024,
             game_type: GameType::from_game_id(id),
         }
+    }
+
+    #[test]
+    fn python_datetime_text_and_season_boundaries() {
+        let at = |text: &str| text.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+        assert_eq!(python_datetime_str(at("2025-11-08T12:00:00Z")), "2025-11-08 12:00:00+00:00");
+        assert_eq!(python_datetime_str(at("2025-11-08T12:00:00.25Z")), "2025-11-08 12:00:00.250000+00:00");
+        assert!(is_season_boundary(date("2024-11-30")));
+        assert!(!is_season_boundary(date("2025-01-15")));
     }
 
     #[test]

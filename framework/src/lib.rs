@@ -14,12 +14,14 @@
 //!   with input digests. [`schema`]: every table's columns and keys. [`fixtures`]: CSV load and
 //!   export. [`history`]: run history and failure rows. [`checkpoint`]: per-date status for resumable
 //!   backfills.
-//! - [`value`]: cells and typed output rows. [`rounding`], [`digest`], [`dates`], [`dedupe`]:
+//! - [`value`]: cells and typed output rows. [`rounding`], [`digest`], [`dates`], [`dedupe`],
+//!   [`completeness`]:
 //!   helpers every processor shares (Python rounding, hashes, seasons and the schedule,
-//!   duplicate upstream rows).
+//!   duplicate upstream rows, own-data completeness).
 
 pub mod checkpoint;
 pub mod cli;
+pub mod completeness;
 pub mod config;
 pub mod dates;
 pub mod dedupe;

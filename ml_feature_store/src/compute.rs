@@ -71,7 +71,7 @@ pub fn process_entity(
     check_circuit_breaker(player_lookup, &circuit_breaker)?;
 
     let player_games = date_inputs.history.player_games(player_lookup);
-    let own_completeness = OwnCompleteness::of_player(
+    let own_completeness = readiness::own_completeness_of_player(
         &date_inputs.history,
         player_games,
         date_inputs.date,

@@ -120,7 +120,7 @@ impl RowQuality {
             Some(lookups.context.is_production_ready),
             lookups.opponent_context.map(|row| row.is_production_ready),
         ]);
-        RowQuality { own: OwnCompleteness::from_games(games), upstream, season }
+        RowQuality { own: quality::own_completeness(games), upstream, season }
     }
 
     fn is_production_ready(&self) -> bool {

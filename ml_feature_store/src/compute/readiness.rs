@@ -5,72 +5,44 @@
 //! These decide and describe; turning a "not ready" into a per-entity failure, and writing
 //! reprocess attempts, happen elsewhere (`compute` and the runner).
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use framework::rounding::round_half_even;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::inputs::{History, PlayerGames, ReprocessAttemptRow};
 
 /// Most recent team games the completeness check expects (`lookback_window = 10`).
 const EXPECTED_GAMES_WINDOW: usize = 10;
 
-/// Completeness percentage from which a player's own data is production ready.
-const PRODUCTION_READY_PCT: f64 = 90.0;
-
 /// Days after October 1 of the season during which the completeness gates are off.
 const BOOTSTRAP_DAYS: i64 = 30;
 
-/// The own-data completeness columns of one player (reference-mlfs.md §2.6).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct OwnCompleteness {
-    pub expected_games_count: i64,
-    pub actual_games_count: i64,
-    /// `actual / expected × 100` rounded to 1 decimal; 0.0 when nothing is expected. May
-    /// exceed 100 (reference-mlfs.md §8 item 14).
-    pub completeness_percentage: f64,
-    pub missing_games_count: i64,
-    pub is_production_ready: bool,
-}
+/// The own-data completeness columns of one player (reference-mlfs.md §2.6): the arithmetic is
+/// the framework's; the counts below are MLFS's.
+pub use framework::completeness::OwnCompleteness;
+pub use framework::dates::{is_season_boundary, python_datetime_str};
 
-impl OwnCompleteness {
-    pub fn from_counts(expected_games_count: i64, actual_games_count: i64) -> OwnCompleteness {
-        let completeness_percentage = if expected_games_count == 0 {
-            0.0
-        } else {
-            round_half_even(actual_games_count as f64 / expected_games_count as f64 * 100.0, 1)
-        };
-        OwnCompleteness {
-            expected_games_count,
-            actual_games_count,
-            completeness_percentage,
-            missing_games_count: (expected_games_count - actual_games_count).max(0),
-            is_production_ready: completeness_percentage >= PRODUCTION_READY_PCT,
-        }
-    }
-
-    /// The reference's counts, kept with their asymmetry (reference-mlfs.md §8 item 14):
-    /// expected = the last ≤ 10 final games before `D` of the player's most recent team (across
-    /// seasons; 0 without a prior game); actual = distinct game dates of the player from
-    /// October 1 of the season through `D` inclusive, uncapped.
-    pub fn of_player(
-        history: &History,
-        player_games: &PlayerGames,
-        date: NaiveDate,
-        season_year: i64,
-    ) -> OwnCompleteness {
-        let games_before = player_games.count_before(date);
-        let latest_team = games_before.checked_sub(1).and_then(|latest| player_games.team_abbr(latest));
-        let expected_games = latest_team
-            .map_or(0, |team| history.team_final_games_before(team, date).len().min(EXPECTED_GAMES_WINDOW));
-        let season_start = player_games.count_before(season_start_date(season_year));
-        let through_date = player_games.count_through(date).max(season_start);
-        let season_dates = &player_games.game_dates()[season_start..through_date];
-        let distinct_dates = season_dates
-            .iter()
-            .enumerate()
-            .filter(|(index, game_date)| *index == 0 || season_dates[index - 1] != **game_date)
-            .count();
-        OwnCompleteness::from_counts(expected_games as i64, distinct_dates as i64)
-    }
+/// The reference's counts, kept with their asymmetry (reference-mlfs.md §8 item 14):
+/// expected = the last ≤ 10 final games before `D` of the player's most recent team (across
+/// seasons; 0 without a prior game); actual = distinct game dates of the player from
+/// October 1 of the season through `D` inclusive, uncapped.
+pub fn own_completeness_of_player(
+    history: &History,
+    player_games: &PlayerGames,
+    date: NaiveDate,
+    season_year: i64,
+) -> OwnCompleteness {
+    let games_before = player_games.count_before(date);
+    let latest_team = games_before.checked_sub(1).and_then(|latest| player_games.team_abbr(latest));
+    let expected_games = latest_team
+        .map_or(0, |team| history.team_final_games_before(team, date).len().min(EXPECTED_GAMES_WINDOW));
+    let season_start = player_games.count_before(season_start_date(season_year));
+    let through_date = player_games.count_through(date).max(season_start);
+    let season_dates = &player_games.game_dates()[season_start..through_date];
+    let distinct_dates = season_dates
+        .iter()
+        .enumerate()
+        .filter(|(index, game_date)| *index == 0 || season_dates[index - 1] != **game_date)
+        .count();
+    OwnCompleteness::from_counts(expected_games as i64, distinct_dates as i64)
 }
 
 /// October 1 of the season: the completeness checker's season start (not opening night,
@@ -85,11 +57,6 @@ fn season_start_date(season_year: i64) -> NaiveDate {
 /// before it). Despite the column's name this is not backfill mode (reference-mlfs.md §5.1).
 pub fn is_bootstrap(date: NaiveDate, season_year: i64) -> bool {
     (date - season_start_date(season_year)).num_days() < BOOTSTRAP_DAYS
-}
-
-/// `season_boundary_detected`: October, November or April; informational only.
-pub fn is_season_boundary(date: NaiveDate) -> bool {
-    matches!(date.month(), 10 | 11 | 4)
 }
 
 /// `is_production_ready` of the player's rows in the four Phase 4 sources for `D` (the
@@ -151,16 +118,6 @@ impl CircuitBreaker {
             attempts: attempt.attempt_number,
             until: active_until,
         }
-    }
-}
-
-/// Python's `str()` of an aware UTC datetime (`2025-01-22 10:00:00+00:00`, microseconds only
-/// when non-zero), for failure reasons that quote the reference's text.
-pub fn python_datetime_str(timestamp: DateTime<Utc>) -> String {
-    if timestamp.timestamp_subsec_micros() == 0 {
-        timestamp.format("%Y-%m-%d %H:%M:%S+00:00").to_string()
-    } else {
-        timestamp.format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string()
     }
 }
 
@@ -230,7 +187,7 @@ mod tests {
         };
         let (history, _) = History::build(rows);
         let completeness =
-            OwnCompleteness::of_player(&history, history.player_games("amy"), date("2025-01-15"), 2024);
+            own_completeness_of_player(&history, history.player_games("amy"), date("2025-01-15"), 2024);
         // Expected: BOS's 3 final games before D; actual: 3 dates from 2024-10-01 through D.
         assert_eq!(completeness, OwnCompleteness::from_counts(3, 3));
         assert_eq!(completeness.completeness_percentage, 100.0);

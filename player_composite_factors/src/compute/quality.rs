@@ -7,60 +7,21 @@
 //! every upstream as ready, so that a season rebuilt after the fact is not flagged as partial
 //! because of how it was replayed. Quality never skips a player: it only sets flags (§5.1).
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use framework::rounding::round_half_even;
+use chrono::{DateTime, NaiveDate, Utc};
+pub use framework::completeness::OwnCompleteness;
+use framework::dates::is_season_boundary;
+pub use framework::dates::python_datetime_str;
 
 use crate::games_history::GamesCompleteness;
 use crate::inputs::LatestReprocessAttempt;
-
-/// Own completeness at or above this percentage is production ready.
-pub const PRODUCTION_READY_THRESHOLD: f64 = 90.0;
 
 /// The completeness checker's own bootstrap window, in days from the season start (not the
 /// 14-day early-season skip of the runner).
 pub const BOOTSTRAP_WINDOW_DAYS: i64 = 30;
 
-/// Months whose dates are flagged as near a season boundary: October, November, April.
-pub const SEASON_BOUNDARY_MONTHS: [u32; 3] = [10, 11, 4];
-
-/// The completeness columns of the player's own history (`expected_games_count` … ).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct OwnCompleteness {
-    pub expected_games_count: i64,
-    pub actual_games_count: i64,
-    /// `actual / expected × 100` rounded to 1 decimal; 0.0 when nothing is expected; may exceed
-    /// 100 because actual games are not capped (§7 item 10).
-    pub completeness_percentage: f64,
-    pub missing_games_count: i64,
-    pub is_production_ready: bool,
-}
-
-impl OwnCompleteness {
-    /// Live mode: the checker's arithmetic over the counted games (reference-pcf.md §2.7).
-    pub fn from_games(games: GamesCompleteness) -> OwnCompleteness {
-        let GamesCompleteness { expected_games_count: expected, actual_games_count: actual } = games;
-        let completeness_percentage =
-            if expected > 0 { round_half_even(actual as f64 / expected as f64 * 100.0, 1) } else { 0.0 };
-        OwnCompleteness {
-            expected_games_count: expected,
-            actual_games_count: actual,
-            completeness_percentage,
-            missing_games_count: (expected - actual).max(0),
-            is_production_ready: completeness_percentage >= PRODUCTION_READY_THRESHOLD,
-        }
-    }
-
-    /// Backfill mode: complete by assumption, one game expected and found (the later variant's
-    /// "PSZA row count, or 1"; with one PSZA row per player after deduplication that is 1).
-    pub fn assumed_complete() -> OwnCompleteness {
-        OwnCompleteness {
-            expected_games_count: 1,
-            actual_games_count: 1,
-            completeness_percentage: 100.0,
-            missing_games_count: 0,
-            is_production_ready: true,
-        }
-    }
+/// Live mode: the checker's arithmetic over the counted games (reference-pcf.md §2.7).
+pub fn own_completeness(games: GamesCompleteness) -> OwnCompleteness {
+    OwnCompleteness::from_counts(games.expected_games_count, games.actual_games_count)
 }
 
 /// Readiness of the four upstream rows the player's row depends on (reference-pcf.md §2.8).
@@ -123,7 +84,7 @@ pub fn season_flags(analysis_date: NaiveDate, season_start_date: NaiveDate, back
         return SeasonFlags { season_boundary_detected: false, backfill_bootstrap_mode: false };
     }
     SeasonFlags {
-        season_boundary_detected: SEASON_BOUNDARY_MONTHS.contains(&analysis_date.month()),
+        season_boundary_detected: is_season_boundary(analysis_date),
         backfill_bootstrap_mode: (analysis_date - season_start_date).num_days() < BOOTSTRAP_WINDOW_DAYS,
     }
 }
@@ -153,14 +114,6 @@ pub fn circuit_breaker(
     }
 }
 
-/// Python's `str()` of an aware UTC datetime, as the reference's failure reason prints it:
-/// `2025-11-08 12:00:00+00:00`, with `.ffffff` only when there are microseconds.
-pub fn python_datetime_str(timestamp: DateTime<Utc>) -> String {
-    let microseconds = timestamp.timestamp_subsec_micros();
-    let seconds = timestamp.format("%Y-%m-%d %H:%M:%S");
-    if microseconds == 0 { format!("{seconds}+00:00") } else { format!("{seconds}.{microseconds:06}+00:00") }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,10 +126,7 @@ mod tests {
     #[test]
     fn completeness_above_one_hundred_is_kept_and_ready() {
         // reference-pcf.md §2.7: 25 actual over 10 expected → 250.0.
-        let own = OwnCompleteness::from_games(GamesCompleteness {
-            expected_games_count: 10,
-            actual_games_count: 25,
-        });
+        let own = own_completeness(GamesCompleteness { expected_games_count: 10, actual_games_count: 25 });
         assert_eq!(own.completeness_percentage, 250.0);
         assert_eq!(own.missing_games_count, 0);
         assert!(own.is_production_ready);
@@ -184,29 +134,26 @@ mod tests {
 
     #[test]
     fn completeness_rounds_to_one_decimal_and_ninety_is_ready() {
-        let nine_of_ten = OwnCompleteness::from_games(GamesCompleteness {
-            expected_games_count: 10,
-            actual_games_count: 9,
-        });
+        let nine_of_ten =
+            own_completeness(GamesCompleteness { expected_games_count: 10, actual_games_count: 9 });
         assert_eq!((nine_of_ten.completeness_percentage, nine_of_ten.missing_games_count), (90.0, 1));
         assert!(nine_of_ten.is_production_ready);
         let two_of_three =
-            OwnCompleteness::from_games(GamesCompleteness { expected_games_count: 3, actual_games_count: 2 });
+            own_completeness(GamesCompleteness { expected_games_count: 3, actual_games_count: 2 });
         assert_eq!(two_of_three.completeness_percentage, 66.7);
         assert!(!two_of_three.is_production_ready);
     }
 
     #[test]
     fn a_rookie_with_nothing_expected_is_zero_percent_and_not_ready() {
-        let rookie =
-            OwnCompleteness::from_games(GamesCompleteness { expected_games_count: 0, actual_games_count: 1 });
+        let rookie = own_completeness(GamesCompleteness { expected_games_count: 0, actual_games_count: 1 });
         assert_eq!(rookie.completeness_percentage, 0.0);
         assert!(!rookie.is_production_ready);
     }
 
     #[test]
     fn quality_issues_list_every_part_that_is_not_ready_in_order() {
-        let own = OwnCompleteness::from_games(GamesCompleteness::default());
+        let own = own_completeness(GamesCompleteness::default());
         let upstream = UpstreamReadiness::from_flags([None, Some(None), Some(Some(true)), Some(Some(false))]);
         assert_eq!(
             data_quality_issues(&own, &upstream),
