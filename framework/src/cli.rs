@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use clap::{ArgGroup, Parser};
 use tracing::{error, info};
 
+use crate::checkpoint::read_checkpoints;
 use crate::config::{Settings, WarehouseUrl, parse_workers};
 use crate::dates::{Schedule, calendar_dates};
 use crate::dispatch::DispatchMode;
@@ -19,7 +20,7 @@ use crate::warehouse::{self, Warehouse};
 
 #[derive(Debug, Parser)]
 #[command(version, about = "Runs one processor over dates of the warehouse")]
-#[command(group(ArgGroup::new("which_dates").required(true).args(["date", "start_date", "dates"])))]
+#[command(group(ArgGroup::new("which_dates").required(true).args(["date", "start_date", "dates", "status"])))]
 pub struct ProcessorArgs {
     /// Process exactly this date (YYYY-MM-DD).
     #[arg(long)]
@@ -57,6 +58,10 @@ pub struct ProcessorArgs {
     /// duckdb:PATH or bigquery:PROJECT (overrides WAREHOUSE).
     #[arg(long)]
     pub warehouse: Option<WarehouseUrl>,
+    /// Print the per-date checkpoints of this processor (nba_processing.backfill_progress), within
+    /// the given dates if any, and exit.
+    #[arg(long)]
+    pub status: bool,
 }
 
 fn parse_workers_flag(value: &str) -> Result<usize, String> {
@@ -177,6 +182,10 @@ async fn run_binary<P: Processor>(
 ) -> Result<RunSummary, String> {
     let info = processor.info();
     let warehouse = warehouse::open(settings).await.map_err(|error| error.to_string())?;
+    if args.status {
+        print_status(warehouse.as_ref(), info.name, args).await.map_err(|error| error.to_string())?;
+        return Ok(RunSummary::default());
+    }
     let all_dates = args.resolve_dates(warehouse.as_ref()).await.map_err(|error| error.to_string())?;
     let dates = shard_dates(&all_dates, settings.task_index, settings.task_count);
     let dispatch = args.dispatch_mode(settings, info.workers_variable);
@@ -199,6 +208,34 @@ async fn run_binary<P: Processor>(
         run(processor, warehouse.as_ref(), settings, &options).await.map_err(|error| error.to_string())?;
     print_summary(info, args, &summary);
     Ok(summary)
+}
+
+/// `--status`: one line per checkpointed date (to stdout), then the counts by status.
+async fn print_status(
+    warehouse: &dyn Warehouse,
+    processor: &str,
+    args: &ProcessorArgs,
+) -> Result<(), warehouse::WarehouseError> {
+    let given = args.date.is_some() || !args.dates.is_empty() || args.start_date.is_some();
+    let dates = if given { Some(args.resolve_dates(warehouse).await?) } else { None };
+    let checkpoints = read_checkpoints(warehouse, processor, dates.as_deref()).await?;
+    println!("{:<10}  {:<8}  {:>6}  {:<8}  {:<25}  error", "date", "status", "rows", "run_id", "finished_at");
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for checkpoint in &checkpoints {
+        *counts.entry(checkpoint.status.as_str()).or_default() += 1;
+        println!(
+            "{:<10}  {:<8}  {:>6}  {:<8}  {:<25}  {}",
+            checkpoint.date,
+            checkpoint.status,
+            checkpoint.rows.unwrap_or_default(),
+            checkpoint.run_id.as_deref().unwrap_or(""),
+            checkpoint.finished_at.map(|at| at.to_rfc3339()).unwrap_or_default(),
+            checkpoint.error.as_deref().unwrap_or("")
+        );
+    }
+    let totals: Vec<String> = counts.iter().map(|(status, count)| format!("{count} {status}")).collect();
+    println!("{processor}: {} dates checkpointed ({})", checkpoints.len(), totals.join(", "));
+    Ok(())
 }
 
 /// One line per date, then the totals, and the retry command when a date failed.
@@ -249,6 +286,12 @@ mod tests {
 
     fn parse(arguments: &[&str]) -> Result<ProcessorArgs, clap::Error> {
         ProcessorArgs::try_parse_from(std::iter::once("processor").chain(arguments.iter().copied()))
+    }
+
+    #[test]
+    fn status_needs_no_dates() {
+        let args = parse(&["--status"]).unwrap();
+        assert!(args.status && args.date.is_none());
     }
 
     #[test]

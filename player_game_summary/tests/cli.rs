@@ -48,7 +48,13 @@ fn parallelization_off_runs_serially_and_a_failed_date_exits_one() {
         .output()
         .unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
+    let status = binary().args(["--status", "--warehouse", &warehouse_in(&folder)]).output().unwrap();
     std::fs::remove_dir_all(&folder).unwrap();
+    assert_eq!(status.status.code(), Some(0));
+    let table = String::from_utf8(status.stdout).unwrap();
+    let line = table.lines().find(|line| line.starts_with("2024-01-15")).unwrap_or_default();
+    assert!(line.contains("failed") && line.ends_with("no entities to process for the date"), "{table}");
+    assert!(table.ends_with("PlayerGameSummaryProcessor: 1 dates checkpointed (1 failed)\n"), "{table}");
     // An empty warehouse: no player-game record to process, so the date fails and says why.
     assert!(stderr.contains("Processing 0 player-game records (serial mode)"), "{stderr}");
     assert!(stderr.contains("no entities to process for the date"), "{stderr}");
