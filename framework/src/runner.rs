@@ -18,7 +18,7 @@ use crate::config::Settings;
 use crate::dates::Schedule;
 use crate::dispatch::{DispatchMode, Dispatcher};
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
-use crate::processor::{Dependency, Processor, RunContext};
+use crate::processor::{Dependency, Processor, RunContext, SideWrite};
 use crate::progress::{Progress, completion_line, processing_start_line};
 use crate::reader::InputReader;
 use crate::value::{TableRow, Value};
@@ -265,6 +265,7 @@ pub async fn run<P: Processor>(
                 continue;
             }
         };
+        let mut computed = Vec::new();
         for &date in chunk {
             let digests = reader.digests_for(date);
             let input_digest = combined_digest(&digests);
@@ -279,17 +280,26 @@ pub async fn run<P: Processor>(
                 continue;
             }
             let started = Instant::now();
-            let (status, mut record) = match inputs_by_date.remove(&date) {
-                Some(inputs) => session.process_date(date, &inputs, &digests, &mut book).await,
-                None => (
-                    DateStatus::Failed { error: "extraction returned no inputs for the date".to_owned() },
-                    DateRecord::default(),
-                ),
+            let Some(inputs) = inputs_by_date.remove(&date) else {
+                let error = "extraction returned no inputs for the date".to_owned();
+                let record = DateRecord { input_digest: Some(input_digest), ..DateRecord::default() };
+                book.finish(date, DateStatus::Failed { error }, record);
+                continue;
             };
-            record.seconds = started.elapsed().as_secs_f64();
-            record.input_digest = Some(input_digest);
-            book.finish(date, status, record);
+            match session.compute_date(date, &inputs, &digests, &mut book) {
+                Ok(mut date_rows) => {
+                    date_rows.record.input_digest = Some(input_digest);
+                    date_rows.started = started;
+                    computed.push(date_rows);
+                }
+                Err((error, mut record)) => {
+                    record.seconds = started.elapsed().as_secs_f64();
+                    record.input_digest = Some(input_digest);
+                    book.finish(date, DateStatus::Failed { error }, record);
+                }
+            }
         }
+        session.save_chunk(computed, &mut book).await;
     }
     book.summary.outcomes.sort_by_key(|outcome| outcome.date);
     let RunBook { mut summary, history, checkpoints, .. } = book;
@@ -390,17 +400,31 @@ struct DateSession<'a, P: Processor> {
     context_template: RunContext,
 }
 
+/// A computed date waiting for its chunk's save.
+struct ComputedDate {
+    date: NaiveDate,
+    /// Cells sorted by the output key.
+    rows: Vec<Vec<Value>>,
+    side_writes: Vec<SideWrite>,
+    failures: usize,
+    /// The date's stats, for the stats line and run history.
+    stats: serde_json::Map<String, serde_json::Value>,
+    digests: BTreeMap<String, String>,
+    record: DateRecord,
+    started: Instant,
+}
+
 impl<P: Processor> DateSession<'_, P> {
-    /// Dispatches, saves and reports one date; the status and record say what happened.
-    async fn process_date(
+    /// Dispatches one date's entities and records its failures; the rows wait for the chunk's
+    /// save. A date without any row is a failure with its reason (and its previous rows stay).
+    fn compute_date(
         &self,
         date: NaiveDate,
         inputs: &P::DateInputs,
         digests: &BTreeMap<String, String>,
         book: &mut RunBook<'_>,
-    ) -> (DateStatus, DateRecord) {
+    ) -> Result<ComputedDate, (String, DateRecord)> {
         let info = self.processor.info();
-        let started = Instant::now();
         let context = RunContext { date, ..self.context_template.clone() };
         let entities = self.processor.entities(inputs);
         let noun = info.phase.entity_noun();
@@ -424,10 +448,9 @@ impl<P: Processor> DateSession<'_, P> {
             warn!("{} {date}: {} {}: {}", info.name, failure.category, failure.entity_id, failure.reason);
         }
         book.history.record_failures(date, &failures, context.processed_at);
-        let mut stats = self.processor.stats(inputs);
-        let mut record =
+        let stats = self.processor.stats(inputs);
+        let record =
             DateRecord { entities: entities.len(), failures: failures.len(), ..DateRecord::default() };
-
         if dispatched.rows.is_empty() {
             let error = if entities.is_empty() {
                 "no entities to process for the date".to_owned()
@@ -435,47 +458,83 @@ impl<P: Processor> DateSession<'_, P> {
                 format!("no rows produced: all {} entities failed", entities.len())
             };
             warn!("{} {date}: {error}; the previous rows are kept", info.name);
+            let mut stats = stats;
+            stats.insert("input_digests".to_owned(), json!(digests));
+            return Err((error, DateRecord { stats: serde_json::Value::Object(stats), ..record }));
+        }
+        Ok(ComputedDate {
+            date,
+            rows: sorted_rows(&dispatched.rows),
+            side_writes: self.processor.side_writes(inputs, &context),
+            failures: failures.len(),
+            stats,
+            digests: digests.clone(),
+            record,
+            started: Instant::now(),
+        })
+    }
+
+    /// Saves every computed date of a chunk in one atomic replace of their partitions (one
+    /// commit per chunk instead of one per date), then their side writes, and records each date:
+    /// all succeed together or all keep their previous rows.
+    async fn save_chunk(&self, computed: Vec<ComputedDate>, book: &mut RunBook<'_>) {
+        if computed.is_empty() {
+            return;
+        }
+        let info = self.processor.info();
+        let dates: Vec<NaiveDate> = computed.iter().map(|date_rows| date_rows.date).collect();
+        let mut rows = Vec::with_capacity(computed.iter().map(|date_rows| date_rows.rows.len()).sum());
+        let mut side_writes = Vec::new();
+        let mut pending = Vec::with_capacity(computed.len());
+        let mut row_counts = Vec::with_capacity(computed.len());
+        for mut date_rows in computed {
+            row_counts.push(date_rows.rows.len());
+            rows.append(&mut date_rows.rows);
+            side_writes.append(&mut date_rows.side_writes);
+            pending.push(date_rows);
+        }
+        let saved = self.save(dates, rows, side_writes).await;
+        for (date_rows, written) in pending.into_iter().zip(row_counts) {
+            let ComputedDate { date, failures, mut stats, digests, mut record, started, .. } = date_rows;
+            let status = match &saved {
+                Ok(()) => {
+                    let mut stats_line = json!({
+                        "run_id": self.context_template.run_id,
+                        "processor": info.name,
+                        "date": date,
+                        "timestamp_utc": Utc::now().to_rfc3339(),
+                        "total_runtime": started.elapsed().as_secs_f64(),
+                        "rows_processed": written,
+                        "entities_failed": failures,
+                    });
+                    if let Some(line) = stats_line.as_object_mut() {
+                        line.extend(stats.iter().map(|(key, value)| (key.clone(), value.clone())));
+                    }
+                    info!("{} {}", info.phase.stats_prefix(), stats_line);
+                    DateStatus::Succeeded { rows: written, failures }
+                }
+                Err(error) => {
+                    let error = format!("save failed, the previous rows are kept: {error}");
+                    warn!("{} {date}: {error}", info.name);
+                    DateStatus::Failed { error }
+                }
+            };
             stats.insert("input_digests".to_owned(), json!(digests));
             record.stats = serde_json::Value::Object(stats);
-            return (DateStatus::Failed { error }, record);
+            record.seconds = started.elapsed().as_secs_f64();
+            book.finish(date, status, record);
         }
-        let rows = sorted_rows(&dispatched.rows);
-        let row_count = rows.len();
-        if let Err(error) = self.save(date, rows, inputs, &context).await {
-            let error = format!("save failed, the previous rows are kept: {error}");
-            warn!("{} {date}: {error}", info.name);
-            stats.insert("input_digests".to_owned(), json!(digests));
-            record.stats = serde_json::Value::Object(stats);
-            return (DateStatus::Failed { error }, record);
-        }
-        let mut stats_line = json!({
-            "run_id": context.run_id,
-            "processor": info.name,
-            "date": date,
-            "timestamp_utc": Utc::now().to_rfc3339(),
-            "total_runtime": started.elapsed().as_secs_f64(),
-            "rows_processed": row_count,
-            "entities_failed": failures.len(),
-        });
-        if let Some(line) = stats_line.as_object_mut() {
-            line.extend(stats.iter().map(|(key, value)| (key.clone(), value.clone())));
-        }
-        info!("{} {}", info.phase.stats_prefix(), stats_line);
-        stats.insert("input_digests".to_owned(), json!(digests));
-        record.stats = serde_json::Value::Object(stats);
-        (DateStatus::Succeeded { rows: row_count, failures: failures.len() }, record)
     }
 
     async fn save(
         &self,
-        date: NaiveDate,
+        dates: Vec<NaiveDate>,
         rows: Vec<Vec<Value>>,
-        inputs: &P::DateInputs,
-        context: &RunContext,
+        side_writes: Vec<SideWrite>,
     ) -> Result<(), WarehouseError> {
         let output = self.processor.info().output;
-        self.warehouse.replace(output, ReplaceScope::Partitions(vec![date]), rows, true).await?;
-        for write in self.processor.side_writes(inputs, context) {
+        self.warehouse.replace(output, ReplaceScope::Partitions(dates), rows, true).await?;
+        for write in side_writes {
             self.warehouse.replace(write.table, write.scope, write.rows, false).await?;
         }
         Ok(())
