@@ -287,12 +287,12 @@ pub async fn run<P: Processor>(
                 continue;
             };
             match session.compute_date(date, &inputs, &digests, &mut book) {
-                Ok(mut date_rows) => {
+                Computation::Rows(mut date_rows) => {
                     date_rows.record.input_digest = Some(input_digest);
                     date_rows.started = started;
                     computed.push(date_rows);
                 }
-                Err((error, mut record)) => {
+                Computation::Failed { error, mut record } => {
                     record.seconds = started.elapsed().as_secs_f64();
                     record.input_digest = Some(input_digest);
                     book.finish(date, DateStatus::Failed { error }, record);
@@ -400,6 +400,12 @@ struct DateSession<'a, P: Processor> {
     context_template: RunContext,
 }
 
+/// What computing a date gave: rows to save, or a failure with its reason.
+enum Computation {
+    Rows(ComputedDate),
+    Failed { error: String, record: DateRecord },
+}
+
 /// A computed date waiting for its chunk's save.
 struct ComputedDate {
     date: NaiveDate,
@@ -423,7 +429,7 @@ impl<P: Processor> DateSession<'_, P> {
         inputs: &P::DateInputs,
         digests: &BTreeMap<String, String>,
         book: &mut RunBook<'_>,
-    ) -> Result<ComputedDate, (String, DateRecord)> {
+    ) -> Computation {
         let info = self.processor.info();
         let context = RunContext { date, ..self.context_template.clone() };
         let entities = self.processor.entities(inputs);
@@ -460,9 +466,12 @@ impl<P: Processor> DateSession<'_, P> {
             warn!("{} {date}: {error}; the previous rows are kept", info.name);
             let mut stats = stats;
             stats.insert("input_digests".to_owned(), json!(digests));
-            return Err((error, DateRecord { stats: serde_json::Value::Object(stats), ..record }));
+            return Computation::Failed {
+                error,
+                record: DateRecord { stats: serde_json::Value::Object(stats), ..record },
+            };
         }
-        Ok(ComputedDate {
+        Computation::Rows(ComputedDate {
             date,
             rows: sorted_rows(&dispatched.rows),
             side_writes: self.processor.side_writes(inputs, &context),
