@@ -191,11 +191,14 @@ pub async fn export_table(
     output: impl Write,
 ) -> Result<usize, FixtureError> {
     let columns: Vec<String> = table.column_names().map(|name| format!("\"{name}\"")).collect();
-    let order: Vec<String> = if table.key.is_empty() {
-        columns.clone()
-    } else {
-        table.key.iter().map(|key| format!("\"{key}\"")).chain(columns.iter().cloned()).collect()
-    };
+    // Key first, then every other orderable column, so that duplicate upstream rows still come
+    // out in one order. BigQuery cannot sort by ARRAY or JSON columns, so those are left out.
+    let orderable = table
+        .columns
+        .iter()
+        .filter(|column| !column.column_type.is_array() && column.column_type != ColumnType::Json)
+        .map(|column| format!("\"{}\"", column.name));
+    let order: Vec<String> = table.key.iter().map(|key| format!("\"{key}\"")).chain(orderable).collect();
     let mut sql = format!("SELECT {} FROM {{{table}}}", columns.join(", "));
     let mut query_date = None;
     if let (Some(date), Some(partition)) = (date, table.partition) {
