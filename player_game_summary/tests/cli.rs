@@ -61,3 +61,27 @@ fn parallelization_off_runs_serially_and_a_failed_date_exits_one() {
     assert!(stderr.contains("retry with: player_game_summary --dates 2024-01-15"), "{stderr}");
     assert_eq!(output.status.code(), Some(1));
 }
+
+/// DuckDB allows one process per database file: a second run on a file another process holds
+/// fails at once with one line naming the file and exit code 1, and writes nothing.
+#[test]
+fn a_second_process_on_a_held_warehouse_fails_cleanly() {
+    let folder = temporary_folder("held");
+    let url = warehouse_in(&folder);
+    let first =
+        binary().args(["--date", "2024-01-15", "--skip-preflight", "--warehouse", &url]).output().unwrap();
+    assert_eq!(first.status.code(), Some(1), "an empty warehouse has no records for the date");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let holder = runtime.block_on(async {
+        let path = folder.join("warehouse.duckdb").display().to_string();
+        framework::warehouse::duckdb::DuckDbWarehouse::open(&path, "").unwrap()
+    });
+    let second = binary().args(["--date", "2024-01-15", "--warehouse", &url]).output().unwrap();
+    drop(holder);
+    std::fs::remove_dir_all(&folder).unwrap();
+    let stderr = String::from_utf8(second.stderr).unwrap();
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    let error_lines: Vec<&str> = stderr.lines().filter(|line| line.starts_with("error: ")).collect();
+    assert_eq!(error_lines.len(), 1, "{stderr}");
+    assert!(error_lines[0].contains("warehouse.duckdb"), "{stderr}");
+}
