@@ -52,7 +52,8 @@ const GAMEBOOK_COLUMNS: &[&str] = &[
     "data_hash",
 ];
 
-const BDL_COLUMNS: &[&str] = &[
+/// The BDL columns read (the reliability tests set each to NULL in turn).
+pub const BDL_COLUMNS: &[&str] = &[
     "game_id",
     "game_date",
     "season_year",

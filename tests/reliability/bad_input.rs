@@ -14,40 +14,6 @@ use super::*;
 /// The player lines of [`GAME`].
 const LINES: usize = 35;
 
-/// The BDL columns Player Game Summary reads (its `extract.rs`).
-const BDL_COLUMNS_READ: &[&str] = &[
-    "game_id",
-    "game_date",
-    "season_year",
-    "game_status",
-    "home_team_abbr",
-    "away_team_abbr",
-    "home_team_score",
-    "away_team_score",
-    "team_abbr",
-    "player_full_name",
-    "player_lookup",
-    "bdl_player_id",
-    "minutes",
-    "points",
-    "assists",
-    "rebounds",
-    "offensive_rebounds",
-    "defensive_rebounds",
-    "steals",
-    "blocks",
-    "turnovers",
-    "personal_fouls",
-    "field_goals_made",
-    "field_goals_attempted",
-    "three_pointers_made",
-    "three_pointers_attempted",
-    "free_throws_made",
-    "free_throws_attempted",
-    "processed_at",
-    "data_hash",
-];
-
 /// What one run of a case did, read back from the warehouse by its run id.
 #[derive(Debug)]
 struct Outcome {
@@ -149,7 +115,7 @@ async fn lebron(warehouse: &dyn Warehouse, columns: &str) -> Vec<Vec<Value>> {
 async fn a_null_in_any_column_read_defaults_or_fails_one_player_and_loses_no_line() {
     let bench = Bench::new("null-columns").await;
     let mut tried = 0;
-    for column in BDL_COLUMNS_READ {
+    for column in player_game_summary::extract::BDL_COLUMNS {
         let mut rows = real_bdl_rows();
         assert_eq!(rows.len(), LINES);
         let index = lebron_index(&rows);
@@ -187,7 +153,7 @@ async fn a_null_in_any_column_read_defaults_or_fails_one_player_and_loses_no_lin
         }
         tried += 1;
     }
-    assert_eq!(tried, BDL_COLUMNS_READ.len());
+    assert_eq!(tried, player_game_summary::extract::BDL_COLUMNS.len());
     assert_eq!(tried, 30);
 }
 
