@@ -78,13 +78,7 @@ impl ProcessorArgs {
 
     /// The dispatch mode: `--serial` or the flag variable, workers from `--workers` or the chain.
     pub fn dispatch_mode(&self, settings: &Settings, workers_variable: &str) -> DispatchMode {
-        if self.serial || !settings.parallel {
-            DispatchMode::Serial
-        } else {
-            DispatchMode::Parallel {
-                workers: self.workers.unwrap_or_else(|| settings.workers_for(workers_variable)),
-            }
-        }
+        DispatchMode::configured(settings, workers_variable, self.serial, self.workers)
     }
 
     /// The dates to run, before sharding: given dates as they are, ranges filtered to game dates.

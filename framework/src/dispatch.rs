@@ -20,6 +20,24 @@ pub enum DispatchMode {
 }
 
 impl DispatchMode {
+    /// The configured mode: serial when asked (`--serial`) or when
+    /// `ENABLE_PLAYER_PARALLELIZATION=false`; otherwise `workers` if given, else the processor's
+    /// worker chain (README §3.2).
+    pub fn configured(
+        settings: &crate::config::Settings,
+        workers_variable: &str,
+        serial: bool,
+        workers: Option<usize>,
+    ) -> DispatchMode {
+        if serial || !settings.parallel {
+            DispatchMode::Serial
+        } else {
+            DispatchMode::Parallel {
+                workers: workers.unwrap_or_else(|| settings.workers_for(workers_variable)),
+            }
+        }
+    }
+
     pub fn workers(self) -> Option<usize> {
         match self {
             DispatchMode::Serial => None,

@@ -141,11 +141,7 @@ async fn run_processor<P: Processor>(
         bar.set_prefix(info.name);
         bar
     });
-    let dispatch = if options.serial || !settings.parallel {
-        DispatchMode::Serial
-    } else {
-        DispatchMode::Parallel { workers: settings.workers_for(info.workers_variable) }
-    };
+    let dispatch = DispatchMode::configured(settings, info.workers_variable, options.serial, None);
     for chunk in dates.chunks(DEFAULT_CHUNK_DATES) {
         let run_options = RunOptions {
             dates: chunk.to_vec(),
