@@ -13,7 +13,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::schema::processing::BACKFILL_PROGRESS;
 use crate::value::{ToValue, Value};
-use crate::warehouse::{Query, ReplaceScope, Warehouse, WarehouseError};
+use crate::warehouse::{Query, ReplaceScope, TableWrite, Warehouse, WarehouseError};
 
 /// The checkpoint of one date.
 #[derive(Clone, Debug, PartialEq)]
@@ -125,15 +125,10 @@ impl CheckpointBuffer {
         ]));
     }
 
-    /// Upserts every recorded date in one write.
-    ///
-    /// # Errors
-    /// The write fails.
-    pub async fn flush(self, warehouse: &dyn Warehouse) -> Result<(), WarehouseError> {
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        warehouse.replace(&BACKFILL_PROGRESS, ReplaceScope::Keys, self.rows, true).await.map(|_| ())
+    /// Every recorded date as one upsert; `None` when no date was recorded.
+    pub fn into_write(self) -> Option<TableWrite> {
+        (!self.rows.is_empty())
+            .then(|| TableWrite::replace(&BACKFILL_PROGRESS, ReplaceScope::Keys, self.rows, true))
     }
 }
 

@@ -13,7 +13,7 @@ use crate::processor::{EntityFailure, ProcessorInfo};
 use crate::schema::Table;
 use crate::schema::reference::PROCESSOR_RUN_HISTORY;
 use crate::value::{ToValue, Value};
-use crate::warehouse::{Warehouse, WarehouseError};
+use crate::warehouse::TableWrite;
 
 /// The outcome of one date, as run history records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,13 +155,12 @@ impl<'a> HistoryBuffer<'a> {
         }
     }
 
-    /// Writes the buffered rows: one append for run history, one for failures.
-    ///
-    /// # Errors
-    /// Either append fails.
-    pub async fn flush(self, warehouse: &dyn Warehouse) -> Result<(), WarehouseError> {
-        warehouse.append(&PROCESSOR_RUN_HISTORY, self.runs).await?;
-        warehouse.append(self.info.phase.failures_table(), self.failures).await
+    /// The buffered rows as writes: one append for run history, one for failures.
+    pub fn into_writes(self) -> [TableWrite; 2] {
+        [
+            TableWrite::append(&PROCESSOR_RUN_HISTORY, self.runs),
+            TableWrite::append(self.info.phase.failures_table(), self.failures),
+        ]
     }
 }
 

@@ -22,7 +22,7 @@ use crate::processor::{Dependency, Processor, RunContext, SideWrite};
 use crate::progress::{Progress, completion_line, processing_start_line};
 use crate::reader::InputReader;
 use crate::value::{TableRow, Value};
-use crate::warehouse::{Query, ReplaceScope, Warehouse, WarehouseError};
+use crate::warehouse::{Query, ReplaceScope, TableWrite, Warehouse, WarehouseError};
 
 /// Dates extracted together: each upstream table is read once per chunk.
 pub const DEFAULT_CHUNK_DATES: usize = 16;
@@ -83,8 +83,24 @@ pub struct RunSummary {
     /// Warehouse round trips for reads (schedule, preflight, history lookup, extraction).
     pub read_queries: usize,
     pub wall_seconds: f64,
-    /// Seconds spent in dispatch (the pure computation), summed over dates.
-    pub compute_seconds: f64,
+    /// Where the wall time went.
+    pub phases: PhaseSeconds,
+}
+
+/// Seconds per stage of a run, summed over its dates, so a slow run says which stage to look at
+/// (the bench reports them).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PhaseSeconds {
+    /// Schedule, preflight counts and the checkpoint lookup: once per run.
+    pub setup: f64,
+    /// Bulk reads and typed-input building, per chunk.
+    pub extract: f64,
+    /// Dispatch of the entities: the pure computation.
+    pub compute: f64,
+    /// The atomic replaces of output partitions and side writes.
+    pub save: f64,
+    /// Run history, failures and checkpoints, written once at the end.
+    pub bookkeeping: f64,
 }
 
 impl RunSummary {
@@ -235,6 +251,7 @@ pub async fn run<P: Processor>(
         book.summary.read_queries += 1;
         checkpoints_by_date(warehouse, info.name, &ready).await.map_err(RunError::History)?
     };
+    book.summary.phases.setup = wall.elapsed().as_secs_f64();
     let dispatcher = Dispatcher::new(options.dispatch).map_err(|error| RunError::Workers {
         workers: options.dispatch.workers().unwrap_or(1),
         message: error.to_string(),
@@ -252,7 +269,9 @@ pub async fn run<P: Processor>(
     };
     for chunk in ready.chunks(options.chunk_dates.max(1)) {
         let reader = InputReader::new(warehouse);
+        let extract = Instant::now();
         let extracted = processor.extract(&reader, chunk, &schedule).await;
+        book.summary.phases.extract += extract.elapsed().as_secs_f64();
         book.summary.read_queries += reader.queries();
         let mut inputs_by_date = match extracted {
             Ok(inputs) => inputs,
@@ -303,8 +322,10 @@ pub async fn run<P: Processor>(
     }
     book.summary.outcomes.sort_by_key(|outcome| outcome.date);
     let RunBook { mut summary, history, checkpoints, .. } = book;
-    history.flush(warehouse).await.map_err(RunError::HistoryWrite)?;
-    checkpoints.flush(warehouse).await.map_err(RunError::HistoryWrite)?;
+    let bookkeeping = Instant::now();
+    let bookkeeping_writes = history.into_writes().into_iter().chain(checkpoints.into_write()).collect();
+    warehouse.write_together(bookkeeping_writes).await.map_err(RunError::HistoryWrite)?;
+    summary.phases.bookkeeping = bookkeeping.elapsed().as_secs_f64();
     summary.wall_seconds = wall.elapsed().as_secs_f64();
     Ok(summary)
 }
@@ -445,7 +466,7 @@ impl<P: Processor> DateSession<'_, P> {
         );
         progress.finish();
         let compute_seconds = compute.elapsed().as_secs_f64();
-        book.summary.compute_seconds += compute_seconds;
+        book.summary.phases.compute += compute_seconds;
         info!("{}", completion_line(noun, dispatched.rows.len(), dispatched.failures.len(), compute_seconds));
 
         let mut failures = dispatched.failures;
@@ -502,7 +523,9 @@ impl<P: Processor> DateSession<'_, P> {
             side_writes.append(&mut date_rows.side_writes);
             pending.push(date_rows);
         }
+        let save = Instant::now();
         let saved = self.save(dates, rows, side_writes).await;
+        book.summary.phases.save += save.elapsed().as_secs_f64();
         for (date_rows, written) in pending.into_iter().zip(row_counts) {
             let ComputedDate { date, failures, mut stats, digests, mut record, started, .. } = date_rows;
             let status = match &saved {
@@ -542,11 +565,13 @@ impl<P: Processor> DateSession<'_, P> {
         side_writes: Vec<SideWrite>,
     ) -> Result<(), WarehouseError> {
         let output = self.processor.info().output;
-        self.warehouse.replace(output, ReplaceScope::Partitions(dates), rows, true).await?;
-        for write in side_writes {
-            self.warehouse.replace(write.table, write.scope, write.rows, false).await?;
-        }
-        Ok(())
+        let mut writes = vec![TableWrite::replace(output, ReplaceScope::Partitions(dates), rows, true)];
+        writes.extend(
+            side_writes
+                .into_iter()
+                .map(|write| TableWrite::replace(write.table, write.scope, write.rows, false)),
+        );
+        self.warehouse.write_together(writes).await.map(|_| ())
     }
 }
 

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use framework::config::{Settings, WarehouseUrl};
 use framework::dates::Schedule;
 use framework::dispatch::DispatchMode;
-use framework::runner::{RunOptions, RunSummary};
+use framework::runner::{PhaseSeconds, RunOptions, RunSummary};
 use framework::{Processor, Warehouse};
 use ml_feature_store::MlFeatureStoreProcessor;
 use player_composite_factors::PlayerCompositeFactorsProcessor;
@@ -124,6 +124,8 @@ async fn measure() -> anyhow::Result<()> {
             "season_seconds": measured.season_seconds,
             "season_rows": measured.season_rows,
             "read_queries_per_date": measured.queries_per_date,
+            "one_date_phases_ms": phases_json(&measured.single_date_phases, 1000.0),
+            "season_phases_seconds": phases_json(&measured.season_phases, 1.0),
         })).collect::<Vec<_>>(),
     });
     let path = folder.join("report.json");
@@ -159,7 +161,9 @@ struct Measured {
     workers: usize,
     single_date_ms: f64,
     single_date_entities: usize,
+    single_date_phases: PhaseSeconds,
     season_seconds: f64,
+    season_phases: PhaseSeconds,
     season_rows: usize,
     queries_per_date: f64,
 }
@@ -178,7 +182,7 @@ async fn measure_processor<P: Processor>(
     let single_run = run_dates(processor, warehouse, settings, &[single], parallel).await?;
     let serial = run_dates(processor, warehouse, settings, throughput_dates, DispatchMode::Serial).await?;
     let parallel_run = run_dates(processor, warehouse, settings, throughput_dates, parallel).await?;
-    let rate = |summary: &RunSummary| summary.entities() as f64 / summary.compute_seconds.max(f64::EPSILON);
+    let rate = |summary: &RunSummary| summary.entities() as f64 / summary.phases.compute.max(f64::EPSILON);
     Ok(Measured {
         name: processor.info().name,
         serial_rate: rate(&serial),
@@ -186,7 +190,9 @@ async fn measure_processor<P: Processor>(
         workers,
         single_date_ms: single_run.wall_seconds * 1000.0,
         single_date_entities: single_run.entities(),
+        single_date_phases: single_run.phases,
         season_seconds: season.wall_seconds,
+        season_phases: season.phases,
         season_rows: season.rows_written(),
         queries_per_date: single_run.read_queries as f64,
     })
@@ -214,6 +220,17 @@ async fn run_dates<P: Processor>(
         bail!("{} failed on {:?}", processor.info().name, summary.failed_dates());
     }
     Ok(summary)
+}
+
+/// The stages of a run, scaled (1000 for milliseconds).
+fn phases_json(phases: &PhaseSeconds, scale: f64) -> serde_json::Value {
+    json!({
+        "setup": phases.setup * scale,
+        "extract": phases.extract * scale,
+        "compute": phases.compute * scale,
+        "save": phases.save * scale,
+        "bookkeeping": phases.bookkeeping * scale,
+    })
 }
 
 /// `VmHWM` of this process, in MiB (Linux).
@@ -248,6 +265,26 @@ fn render_table(
             measured.queries_per_date,
             reference
         ));
+    }
+    lines.push(String::new());
+    lines.push(format!(
+        "{:<32} {:>8} {:>8} {:>8} {:>8} {:>12}   (one date, ms; season, s)",
+        "stage", "setup", "extract", "compute", "save", "bookkeeping"
+    ));
+    for measured in measurements {
+        for (label, phases, scale) in
+            [("1 date", &measured.single_date_phases, 1000.0), ("season", &measured.season_phases, 1.0)]
+        {
+            lines.push(format!(
+                "{:<32} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>12.2}",
+                format!("{} {label}", measured.name),
+                phases.setup * scale,
+                phases.extract * scale,
+                phases.compute * scale,
+                phases.save * scale,
+                phases.bookkeeping * scale
+            ));
+        }
     }
     lines.push(format!(
         "all three: one date {single_date_ms:.1} ms end to end (reference ~31 s); regular season ({season_dates} game dates) {season_seconds:.2} s; peak memory {} MiB",

@@ -60,7 +60,7 @@ impl ProcessorTotals {
         self.rows_written += summary.rows_written();
         self.entities += summary.entities();
         self.seconds += summary.wall_seconds;
-        self.compute_seconds += summary.compute_seconds;
+        self.compute_seconds += summary.phases.compute;
         self.read_queries += summary.read_queries;
         self.run_ids.push(summary.run_id.clone());
     }

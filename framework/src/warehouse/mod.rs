@@ -125,6 +125,33 @@ pub struct WriteReport {
     pub rows_inserted: u64,
 }
 
+/// One table's part of a write that commits as a whole ([`Warehouse::write_together`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableWrite {
+    pub table: &'static Table,
+    /// The rows replaced; `None` appends.
+    pub scope: Option<ReplaceScope>,
+    /// Cells in the table's column order.
+    pub rows: Vec<Vec<Value>>,
+    /// Refuse a result holding two rows with one key.
+    pub unique_key: bool,
+}
+
+impl TableWrite {
+    pub fn replace(
+        table: &'static Table,
+        scope: ReplaceScope,
+        rows: Vec<Vec<Value>>,
+        unique_key: bool,
+    ) -> Self {
+        TableWrite { table, scope: Some(scope), rows, unique_key }
+    }
+
+    pub fn append(table: &'static Table, rows: Vec<Vec<Value>>) -> Self {
+        TableWrite { table, scope: None, rows, unique_key: false }
+    }
+}
+
 /// A warehouse backend. Every method is one round trip (or one transaction) however many rows.
 #[async_trait]
 pub trait Warehouse: Send + Sync {
@@ -146,6 +173,27 @@ pub trait Warehouse: Send + Sync {
 
     /// Appends rows (run history, failures): one write however many rows.
     async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError>;
+
+    /// Applies `writes` in order, one report each. The embedded warehouse commits them as one
+    /// transaction (a chunk's output with its side writes, a run's history with its checkpoints:
+    /// all or nothing, and one commit instead of several). This default, for backends without
+    /// multi-table transactions (BigQuery), applies them one after another, each atomic alone,
+    /// and stops at the first failure.
+    async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError> {
+        let mut reports = Vec::with_capacity(writes.len());
+        for TableWrite { table, scope, rows, unique_key } in writes {
+            reports.push(match scope {
+                Some(scope) => self.replace(table, scope, rows, unique_key).await?,
+                None if rows.is_empty() => WriteReport::default(),
+                None => {
+                    let rows_inserted = rows.len() as u64;
+                    self.append(table, rows).await?;
+                    WriteReport { rows_deleted: 0, rows_inserted }
+                }
+            });
+        }
+        Ok(reports)
+    }
 }
 
 /// Opens the configured backend and creates any missing table.

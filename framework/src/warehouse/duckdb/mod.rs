@@ -1,26 +1,26 @@
 //! The embedded warehouse: one DuckDB file, datasets as schemas.
 //!
 //! DuckDB's connection is not `Sync`, and its calls block: every call takes the connection's
-//! mutex inside `spawn_blocking`, so async workers never stall on the database. Writes stage the
-//! rows in a temporary table with DuckDB's appender (one bulk copy, no per-row SQL), then replace
-//! the target rows in one transaction and check key uniqueness before committing. Each target
-//! table has one staging table per connection, created on first use and emptied after every
-//! write: creating and dropping a table per write cost more than the write itself.
+//! mutex inside `spawn_blocking`, so async workers never stall on the database. A write — one
+//! table or several together — is one transaction: per table, the rows are staged in a temporary
+//! table with DuckDB's appender (one Arrow record batch, no per-row SQL), the target rows in
+//! scope are deleted, the staged rows inserted and key uniqueness checked; then one commit.
+//! Each target table has one staging table per connection, created on first use and emptied
+//! inside the transaction: creating and dropping a table per write cost more than the write
+//! itself, and every commit costs a WAL sync, so a chunk's output, its side writes and a run's
+//! bookkeeping each commit once.
+
+mod arrow;
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
-use duckdb::arrow::array::{Array, ArrayRef, ArrowPrimitiveType, AsArray, PrimitiveArray};
-use duckdb::arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
-    Int64Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
-    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type,
-};
+use chrono::Datelike as _;
 use duckdb::types::{TimeUnit as DuckTimeUnit, ToSqlOutput, Value as DuckValue, ValueRef};
 use duckdb::{Connection, ToSql};
 
-use super::{Query, ReplaceScope, ResultSet, Warehouse, WarehouseError, WriteReport, render_sql};
+use self::arrow::{DAYS_FROM_CE_TO_UNIX_EPOCH, decode_column, record_batch, staging_sql_type};
+use super::{Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport, render_sql};
 use crate::schema::{ColumnType, Table};
 use crate::value::Value;
 
@@ -78,7 +78,7 @@ impl DuckDbWarehouse {
     }
 }
 
-fn column_sql_type(column_type: ColumnType) -> String {
+pub(super) fn column_sql_type(column_type: ColumnType) -> String {
     match column_type {
         ColumnType::String | ColumnType::Json => "VARCHAR".to_owned(),
         ColumnType::Int64 => "BIGINT".to_owned(),
@@ -89,24 +89,6 @@ fn column_sql_type(column_type: ColumnType) -> String {
         ColumnType::Timestamp => "TIMESTAMP".to_owned(),
         ColumnType::Float64Array => "DOUBLE[]".to_owned(),
         ColumnType::StringArray => "VARCHAR[]".to_owned(),
-    }
-}
-
-/// Staging columns hold what the appender can write: arrays as JSON text, decimals as doubles.
-fn staging_sql_type(column_type: ColumnType) -> String {
-    match column_type {
-        ColumnType::Float64Array | ColumnType::StringArray => "VARCHAR".to_owned(),
-        ColumnType::Numeric { .. } => "DOUBLE".to_owned(),
-        other => column_sql_type(other),
-    }
-}
-
-/// The SELECT expression turning a staging column back into the target type.
-fn staging_select_expression(name: &str, column_type: ColumnType) -> String {
-    match column_type {
-        ColumnType::Float64Array => format!("from_json(\"{name}\", '[\"DOUBLE\"]')"),
-        ColumnType::StringArray => format!("from_json(\"{name}\", '[\"VARCHAR\"]')"),
-        _ => format!("\"{name}\""),
     }
 }
 
@@ -160,22 +142,17 @@ impl Warehouse for DuckDbWarehouse {
         rows: Vec<Vec<Value>>,
         unique_key: bool,
     ) -> Result<WriteReport, WarehouseError> {
-        let target = self.qualified_name(table);
-        self.with_connection(move |connection| {
-            write_through_staging(connection, table, &target, Some(scope), rows, unique_key)
-        })
-        .await
+        let write = TableWrite { table, scope: Some(scope), rows, unique_key };
+        Ok(self.write_together(vec![write]).await?.pop().unwrap_or_default())
     }
 
     async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let target = self.qualified_name(table);
-        self.with_connection(move |connection| {
-            write_through_staging(connection, table, &target, None, rows, false).map(|_| ())
-        })
-        .await
+        self.write_together(vec![TableWrite::append(table, rows)]).await.map(|_| ())
+    }
+
+    async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError> {
+        let targets: Vec<String> = writes.iter().map(|write| self.qualified_name(write.table)).collect();
+        self.with_connection(move |connection| write_in_one_transaction(connection, writes, &targets)).await
     }
 }
 
@@ -183,15 +160,47 @@ fn write_error(table: &Table, error: impl std::fmt::Display) -> WarehouseError {
     WarehouseError::Write { table: table.to_string(), message: error.to_string() }
 }
 
-/// Stages `rows`, then in one transaction deletes `scope` (if any), inserts, checks keys, commits.
-fn write_through_staging(
+/// Applies every write in one transaction: all commit, or none does and the old rows stay.
+fn write_in_one_transaction(
     connection: &Connection,
-    table: &'static Table,
+    writes: Vec<TableWrite>,
+    targets: &[String],
+) -> Result<Vec<WriteReport>, WarehouseError> {
+    // Checked before the transaction starts: a refused write costs no rollback.
+    for write in &writes {
+        if write.unique_key && staged_check_suffices(write) {
+            check_unique_rows(write.table, &write.rows)?;
+        }
+    }
+    let transaction_error = |error: duckdb::Error| match writes.first() {
+        Some(write) => write_error(write.table, error),
+        None => WarehouseError::Write { table: String::new(), message: error.to_string() },
+    };
+    connection.execute_batch("BEGIN TRANSACTION").map_err(transaction_error)?;
+    let mut reports = Vec::with_capacity(writes.len());
+    for (write, target) in writes.iter().zip(targets) {
+        match write_one(connection, write, target) {
+            Ok(report) => reports.push(report),
+            Err(error) => {
+                let _ = connection.execute_batch("ROLLBACK");
+                return Err(error);
+            }
+        }
+    }
+    connection.execute_batch("COMMIT").map_err(transaction_error)?;
+    Ok(reports)
+}
+
+/// Inside the open transaction: stages the rows, deletes the scope, inserts, checks keys.
+fn write_one(
+    connection: &Connection,
+    write: &TableWrite,
     target: &str,
-    scope: Option<ReplaceScope>,
-    rows: Vec<Vec<Value>>,
-    unique_key: bool,
 ) -> Result<WriteReport, WarehouseError> {
+    let table = write.table;
+    if write.scope.is_none() && write.rows.is_empty() {
+        return Ok(WriteReport::default());
+    }
     let staging = format!("staging_{}_{}", table.dataset.base_name(), table.name);
     let staging_columns: Vec<String> = table
         .columns
@@ -204,50 +213,38 @@ fn write_through_staging(
             staging_columns.join(", ")
         ))
         .map_err(|error| write_error(table, error))?;
-    let outcome = stage_rows(connection, table, &staging, &rows)
-        .and_then(|()| replace_atomically(connection, table, target, &staging, scope, unique_key));
-    let _ = connection.execute_batch(&format!("DELETE FROM temp.main.\"{staging}\""));
-    outcome
-}
-
-fn replace_atomically(
-    connection: &Connection,
-    table: &'static Table,
-    target: &str,
-    staging: &str,
-    scope: Option<ReplaceScope>,
-    unique_key: bool,
-) -> Result<WriteReport, WarehouseError> {
-    let staging_table = format!("temp.main.\"{staging}\"");
-    // Replacing whole partitions whose column is part of the key: a key can only repeat among
-    // the new rows, so checking the staged rows alone is exact (and cheaper than a join).
-    let staged_check_suffices = match &scope {
-        Some(ReplaceScope::Partitions(_)) => {
-            table.partition.is_some_and(|partition| table.key.contains(&partition))
-        }
-        _ => false,
-    };
-    if unique_key && staged_check_suffices {
-        check_unique_keys(connection, table, &staging_table, None)?;
-    }
-    connection.execute_batch("BEGIN TRANSACTION").map_err(|error| write_error(table, error))?;
-    match replace_in_transaction(
+    stage_rows(connection, table, &staging, &write.rows)?;
+    let report = replace_in_transaction(
         connection,
         table,
         target,
-        staging,
-        scope,
-        unique_key && !staged_check_suffices,
-    ) {
-        Ok(report) => {
-            connection.execute_batch("COMMIT").map_err(|error| write_error(table, error))?;
-            Ok(report)
+        &staging,
+        write.scope.clone(),
+        write.unique_key && !staged_check_suffices(write),
+    )?;
+    execute(connection, table, &format!("DELETE FROM temp.main.\"{staging}\""), &[])?;
+    Ok(report)
+}
+
+/// Replacing whole partitions whose column is part of the key: a key can only repeat among the
+/// new rows, so checking them alone is exact (and cheaper than a query on the target).
+fn staged_check_suffices(write: &TableWrite) -> bool {
+    matches!(write.scope, Some(ReplaceScope::Partitions(_)))
+        && write.table.partition.is_some_and(|partition| write.table.key.contains(&partition))
+}
+
+/// Refuses rows holding one key twice.
+fn check_unique_rows(table: &Table, rows: &[Vec<Value>]) -> Result<(), WarehouseError> {
+    let key_indices: Vec<usize> = table.key.iter().filter_map(|key| table.column_index(key)).collect();
+    let mut seen = std::collections::HashSet::with_capacity(rows.len());
+    for row in rows {
+        let key: Vec<String> = key_indices.iter().map(|&index| display_cell(&row[index])).collect();
+        if seen.contains(&key) {
+            return Err(WarehouseError::DuplicateKey { table: table.to_string(), key: key.join("/") });
         }
-        Err(error) => {
-            let _ = connection.execute_batch("ROLLBACK");
-            Err(error)
-        }
+        seen.insert(key);
     }
+    Ok(())
 }
 
 fn stage_rows(
@@ -256,20 +253,14 @@ fn stage_rows(
     staging: &str,
     rows: &[Vec<Value>],
 ) -> Result<(), WarehouseError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let batch = record_batch(table, rows).map_err(|message| write_error(table, message))?;
     let mut appender = connection
         .appender_to_catalog_and_db(staging, "temp", "main")
         .map_err(|error| write_error(table, error))?;
-    for row in rows {
-        if row.len() != table.columns.len() {
-            return Err(write_error(
-                table,
-                format!("a row has {} cells for {} columns", row.len(), table.columns.len()),
-            ));
-        }
-        appender
-            .append_row(duckdb::appender_params_from_iter(row.iter().map(Cell)))
-            .map_err(|error| write_error(table, error))?;
-    }
+    appender.append_record_batch(batch).map_err(|error| write_error(table, error))?;
     appender.flush().map_err(|error| write_error(table, error))
 }
 
@@ -317,18 +308,12 @@ fn replace_in_transaction(
     };
     let column_names: Vec<String> =
         table.columns.iter().map(|column| format!("\"{}\"", column.name)).collect();
-    let expressions: Vec<String> = table
-        .columns
-        .iter()
-        .map(|column| staging_select_expression(column.name, column.column_type))
-        .collect();
     let rows_inserted = execute(
         connection,
         table,
         &format!(
-            "INSERT INTO {target} ({}) SELECT {} FROM {staging_table}",
-            column_names.join(", "),
-            expressions.join(", ")
+            "INSERT INTO {target} ({columns}) SELECT {columns} FROM {staging_table}",
+            columns = column_names.join(", ")
         ),
         &[],
     )?;
@@ -409,139 +394,6 @@ fn run_query(connection: &Connection, sql: &str, parameters: &[Value]) -> Result
     Ok(result)
 }
 
-/// Appends the cell of `array` at each row's index to that row.
-fn decode_column(array: &ArrayRef, rows: &mut [Vec<Value>]) -> Result<(), String> {
-    fn fill(rows: &mut [Vec<Value>], array: &ArrayRef, cell: impl Fn(usize) -> Value) {
-        for (index, row) in rows.iter_mut().enumerate() {
-            row.push(if array.is_null(index) { Value::Null } else { cell(index) });
-        }
-    }
-    match array.data_type() {
-        DataType::Null => fill(rows, array, |_| Value::Null),
-        DataType::Boolean => {
-            let values = array.as_boolean();
-            fill(rows, array, |index| Value::Bool(values.value(index)));
-        }
-        DataType::Int8 => fill_integers(rows, array, array.as_primitive::<Int8Type>()),
-        DataType::Int16 => fill_integers(rows, array, array.as_primitive::<Int16Type>()),
-        DataType::Int32 => fill_integers(rows, array, array.as_primitive::<Int32Type>()),
-        DataType::Int64 => fill_integers(rows, array, array.as_primitive::<Int64Type>()),
-        DataType::UInt8 => fill_integers(rows, array, array.as_primitive::<UInt8Type>()),
-        DataType::UInt16 => fill_integers(rows, array, array.as_primitive::<UInt16Type>()),
-        DataType::UInt32 => fill_integers(rows, array, array.as_primitive::<UInt32Type>()),
-        DataType::Float32 => {
-            let values = array.as_primitive::<Float32Type>();
-            fill(rows, array, |index| Value::Float(values.value(index).into()));
-        }
-        DataType::Float64 => {
-            let values = array.as_primitive::<Float64Type>();
-            fill(rows, array, |index| Value::Float(values.value(index)));
-        }
-        // The scaled integer divided by an exact power of ten: IEEE division rounds correctly,
-        // so the double is the nearest to the decimal.
-        DataType::Decimal128(_, scale) => {
-            let values = array.as_primitive::<Decimal128Type>();
-            let divisor = 10f64.powi(i32::from(*scale));
-            fill(rows, array, |index| Value::Float(values.value(index) as f64 / divisor));
-        }
-        DataType::Utf8 => {
-            let values = array.as_string::<i32>();
-            fill(rows, array, |index| Value::String(values.value(index).to_owned()));
-        }
-        DataType::LargeUtf8 => {
-            let values = array.as_string::<i64>();
-            fill(rows, array, |index| Value::String(values.value(index).to_owned()));
-        }
-        DataType::Utf8View => {
-            let values = array.as_string_view();
-            fill(rows, array, |index| Value::String(values.value(index).to_owned()));
-        }
-        DataType::Date32 => {
-            let values = array.as_primitive::<Date32Type>();
-            for (index, row) in rows.iter_mut().enumerate() {
-                row.push(if array.is_null(index) {
-                    Value::Null
-                } else {
-                    date_from_days(values.value(index))?
-                });
-            }
-        }
-        DataType::Timestamp(unit, _) => {
-            let to_micros = match unit {
-                TimeUnit::Second => 1_000_000,
-                TimeUnit::Millisecond => 1_000,
-                TimeUnit::Microsecond => 1,
-                TimeUnit::Nanosecond => 0,
-            };
-            for (index, row) in rows.iter_mut().enumerate() {
-                row.push(if array.is_null(index) {
-                    Value::Null
-                } else {
-                    let raw = timestamp_raw(array, unit, index);
-                    let micros = if to_micros == 0 { raw / 1_000 } else { raw * to_micros };
-                    Value::Timestamp(
-                        DateTime::<Utc>::from_timestamp_micros(micros)
-                            .ok_or_else(|| format!("timestamp {raw} out of range"))?,
-                    )
-                });
-            }
-        }
-        DataType::List(_) => {
-            let lists = array.as_list::<i32>();
-            for (index, row) in rows.iter_mut().enumerate() {
-                row.push(if array.is_null(index) { Value::Null } else { decode_list(&lists.value(index))? });
-            }
-        }
-        other => return Err(format!("unsupported DuckDB result type {other}")),
-    }
-    Ok(())
-}
-
-fn fill_integers<T>(rows: &mut [Vec<Value>], array: &ArrayRef, values: &PrimitiveArray<T>)
-where
-    T: ArrowPrimitiveType,
-    T::Native: Into<i64>,
-{
-    for (index, row) in rows.iter_mut().enumerate() {
-        row.push(if array.is_null(index) { Value::Null } else { Value::Int(values.value(index).into()) });
-    }
-}
-
-fn timestamp_raw(array: &ArrayRef, unit: &TimeUnit, index: usize) -> i64 {
-    match unit {
-        TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(index),
-        TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(index),
-        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(index),
-        TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(index),
-    }
-}
-
-fn date_from_days(days: i32) -> Result<Value, String> {
-    NaiveDate::from_num_days_from_ce_opt(days + DAYS_FROM_CE_TO_UNIX_EPOCH)
-        .map(Value::Date)
-        .ok_or_else(|| format!("date {days} out of range"))
-}
-
-/// A list cell: strings become a string array, numbers a float array.
-fn decode_list(items: &ArrayRef) -> Result<Value, String> {
-    let mut cells: Vec<Vec<Value>> = (0..items.len()).map(|_| Vec::with_capacity(1)).collect();
-    decode_column(items, &mut cells)?;
-    let cells: Vec<Value> = cells.into_iter().filter_map(|mut cell| cell.pop()).collect();
-    if matches!(items.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
-        return Ok(Value::StringArray(
-            cells
-                .into_iter()
-                .map(|cell| if let Value::String(text) = cell { text } else { String::new() })
-                .collect(),
-        ));
-    }
-    cells
-        .into_iter()
-        .map(|cell| cell.as_f64().ok_or_else(|| format!("unsupported list element {cell:?}")))
-        .collect::<Result<Vec<f64>, String>>()
-        .map(Value::FloatArray)
-}
-
 /// A [`Value`] bound as a DuckDB parameter or appended as a cell.
 struct Cell<'a>(&'a Value);
 
@@ -575,15 +427,12 @@ impl ToSql for Cell<'_> {
     }
 }
 
-use chrono::Datelike as _;
-
-/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01 (DuckDB's day 0).
-const DAYS_FROM_CE_TO_UNIX_EPOCH: i32 = 719_163;
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{analytics, predictions, raw};
+    use chrono::{DateTime, NaiveDate, Utc};
+
+    use crate::schema::{analytics, predictions, processing, raw};
 
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
@@ -689,6 +538,86 @@ mod tests {
             let count =
                 warehouse.query(&Query::new("SELECT count(*) FROM {nba_raw.nbac_schedule}")).await.unwrap();
             assert_eq!(count.rows, vec![vec![Value::Int(1)]]);
+        });
+    }
+
+    #[test]
+    fn writes_together_commit_all_or_nothing() {
+        runtime().block_on(async {
+            let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
+            let schedule = &raw::NBAC_SCHEDULE;
+            let progress = &processing::BACKFILL_PROGRESS;
+            warehouse.ensure_tables(&[schedule, progress]).await.unwrap();
+            let game = |game_id: &str| {
+                let mut row = vec![Value::Null; schedule.columns.len()];
+                row[schedule.column_index("game_id").unwrap()] = Value::String(game_id.into());
+                row[schedule.column_index("game_date").unwrap()] = Value::Date(date("2024-10-22"));
+                row
+            };
+            let checkpoint = |day: &str, status: &str| {
+                let mut row = vec![Value::Null; progress.columns.len()];
+                row[progress.column_index("processor").unwrap()] = Value::String("p".into());
+                row[progress.column_index("date").unwrap()] = Value::Date(date(day));
+                row[progress.column_index("status").unwrap()] = Value::String(status.into());
+                row
+            };
+            let reports = warehouse
+                .write_together(vec![
+                    TableWrite::replace(schedule, ReplaceScope::WholeTable, vec![game("first")], false),
+                    TableWrite::replace(
+                        progress,
+                        ReplaceScope::Keys,
+                        vec![checkpoint("2024-10-22", "success")],
+                        true,
+                    ),
+                ])
+                .await
+                .unwrap();
+            assert_eq!(reports, [WriteReport { rows_deleted: 0, rows_inserted: 1 }; 2]);
+
+            // The second write repeats a key: the first, already applied inside the
+            // transaction, is rolled back with it.
+            let error = warehouse
+                .write_together(vec![
+                    TableWrite::replace(schedule, ReplaceScope::WholeTable, vec![game("second")], false),
+                    TableWrite::replace(
+                        progress,
+                        ReplaceScope::Keys,
+                        vec![checkpoint("2024-10-23", "success"), checkpoint("2024-10-23", "failed")],
+                        true,
+                    ),
+                ])
+                .await
+                .unwrap_err();
+            assert!(matches!(error, WarehouseError::DuplicateKey { .. }), "{error}");
+            let games =
+                warehouse.query(&Query::new("SELECT game_id FROM {nba_raw.nbac_schedule}")).await.unwrap();
+            assert_eq!(games.rows, vec![vec![Value::String("first".into())]]);
+            let dates = warehouse
+                .query(&Query::new("SELECT date, status FROM {nba_processing.backfill_progress}"))
+                .await
+                .unwrap();
+            assert_eq!(
+                dates.rows,
+                vec![vec![Value::Date(date("2024-10-22")), Value::String("success".into())]]
+            );
+        });
+    }
+
+    #[test]
+    fn a_cell_of_the_wrong_kind_names_its_column() {
+        runtime().block_on(async {
+            let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
+            let table = &raw::NBAC_SCHEDULE;
+            warehouse.ensure_tables(&[table]).await.unwrap();
+            let mut row = vec![Value::Null; table.columns.len()];
+            row[table.column_index("game_id").unwrap()] = Value::String("0022400001".into());
+            row[table.column_index("game_date").unwrap()] = Value::String("2024-10-22".into());
+            let error = warehouse.append(table, vec![row]).await.unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "write to nba_raw.nbac_schedule failed: column game_date (Date) cannot hold String(\"2024-10-22\")"
+            );
         });
     }
 }

@@ -1,0 +1,305 @@
+//! The Arrow boundary of the embedded warehouse: query results decode column by column into
+//! [`Value`] rows, and rows to write encode into one Arrow record batch for DuckDB's appender.
+//!
+//! Both directions work a column at a time: one type dispatch per column and batch instead of
+//! one per cell. Per-cell appends cost about a microsecond each through the C API, which made a
+//! season's output (millions of cells) take seconds to stage; a record batch is copied into
+//! DuckDB's vectors in bulk.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
+use duckdb::arrow::array::{
+    Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanBuilder, Date32Builder, Float64Builder,
+    Int64Builder, ListBuilder, PrimitiveArray, StringBuilder, TimestampMicrosecondBuilder,
+};
+use duckdb::arrow::datatypes::{
+    DataType, Date32Type, Decimal128Type, Field, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, Schema, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type,
+};
+use duckdb::arrow::record_batch::RecordBatch;
+
+use crate::schema::{Column, ColumnType, Table};
+use crate::value::Value;
+
+/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01 (DuckDB's and Arrow's day 0).
+pub(super) const DAYS_FROM_CE_TO_UNIX_EPOCH: i32 = 719_163;
+
+/// The staging column type of a target column: what a record batch column can carry exactly.
+/// Decimals stage as doubles and are cast by the INSERT, with DuckDB's own rounding.
+pub(super) fn staging_sql_type(column_type: ColumnType) -> String {
+    match column_type {
+        ColumnType::Numeric { .. } => "DOUBLE".to_owned(),
+        other => super::column_sql_type(other),
+    }
+}
+
+/// The rows of `table` as one record batch in the staging types, column by column.
+///
+/// Non-finite floats become NULL (no backend stores NaN or infinity), and so do empty arrays:
+/// BigQuery cannot tell an empty array from a NULL one (the BigQuery backend reads both as
+/// NULL), so storing them as NULL here keeps the two backends' rows identical.
+///
+/// # Errors
+/// A row has the wrong number of cells, or a cell's kind does not fit its column; the message
+/// names the column.
+pub(super) fn record_batch(table: &Table, rows: &[Vec<Value>]) -> Result<RecordBatch, String> {
+    if let Some(row) = rows.iter().find(|row| row.len() != table.columns.len()) {
+        return Err(format!("a row has {} cells for {} columns", row.len(), table.columns.len()));
+    }
+    let mut fields = Vec::with_capacity(table.columns.len());
+    let mut arrays = Vec::with_capacity(table.columns.len());
+    for (index, column) in table.columns.iter().enumerate() {
+        let array = encode_column(column, rows.iter().map(|row| &row[index]))?;
+        fields.push(Field::new(column.name, array.data_type().clone(), true));
+        arrays.push(array);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|error| error.to_string())
+}
+
+/// One column's cells as an Arrow array of its staging type.
+fn encode_column<'a>(
+    column: &Column,
+    cells: impl ExactSizeIterator<Item = &'a Value>,
+) -> Result<ArrayRef, String> {
+    let mut builder = ColumnBuilder::new(column.column_type, cells.len());
+    for cell in cells {
+        if !builder.append(cell) {
+            return Err(format!("column {} ({:?}) cannot hold {cell:?}", column.name, column.column_type));
+        }
+    }
+    Ok(builder.finish())
+}
+
+/// An Arrow builder per staging type.
+enum ColumnBuilder {
+    Text(StringBuilder),
+    Int(Int64Builder),
+    Float(Float64Builder),
+    Bool(BooleanBuilder),
+    Date(Date32Builder),
+    Timestamp(TimestampMicrosecondBuilder),
+    Floats(ListBuilder<Float64Builder>),
+    Texts(ListBuilder<StringBuilder>),
+}
+
+impl ColumnBuilder {
+    fn new(column_type: ColumnType, rows: usize) -> Self {
+        match column_type {
+            ColumnType::String | ColumnType::Json => {
+                ColumnBuilder::Text(StringBuilder::with_capacity(rows, rows * 16))
+            }
+            ColumnType::Int64 => ColumnBuilder::Int(Int64Builder::with_capacity(rows)),
+            ColumnType::Float64 | ColumnType::Numeric { .. } => {
+                ColumnBuilder::Float(Float64Builder::with_capacity(rows))
+            }
+            ColumnType::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(rows)),
+            ColumnType::Date => ColumnBuilder::Date(Date32Builder::with_capacity(rows)),
+            ColumnType::Timestamp => {
+                ColumnBuilder::Timestamp(TimestampMicrosecondBuilder::with_capacity(rows))
+            }
+            ColumnType::Float64Array => {
+                ColumnBuilder::Floats(ListBuilder::with_capacity(Float64Builder::new(), rows))
+            }
+            ColumnType::StringArray => {
+                ColumnBuilder::Texts(ListBuilder::with_capacity(StringBuilder::new(), rows))
+            }
+        }
+    }
+
+    /// Appends one cell; `false` when its kind does not fit the column.
+    fn append(&mut self, cell: &Value) -> bool {
+        match (self, cell) {
+            (ColumnBuilder::Text(builder), Value::String(text)) => builder.append_value(text),
+            (ColumnBuilder::Int(builder), Value::Int(number)) => builder.append_value(*number),
+            (ColumnBuilder::Float(builder), Value::Float(number)) => {
+                builder.append_option(number.is_finite().then_some(*number))
+            }
+            (ColumnBuilder::Float(builder), Value::Int(number)) => builder.append_value(*number as f64),
+            (ColumnBuilder::Bool(builder), Value::Bool(flag)) => builder.append_value(*flag),
+            (ColumnBuilder::Date(builder), Value::Date(date)) => {
+                builder.append_value(date.num_days_from_ce() - DAYS_FROM_CE_TO_UNIX_EPOCH)
+            }
+            (ColumnBuilder::Timestamp(builder), Value::Timestamp(timestamp)) => {
+                builder.append_value(timestamp.timestamp_micros())
+            }
+            (ColumnBuilder::Floats(builder), Value::FloatArray(numbers)) if !numbers.is_empty() => {
+                for number in numbers {
+                    builder.values().append_option(number.is_finite().then_some(*number));
+                }
+                builder.append(true);
+            }
+            (ColumnBuilder::Texts(builder), Value::StringArray(texts)) if !texts.is_empty() => {
+                for text in texts {
+                    builder.values().append_value(text);
+                }
+                builder.append(true);
+            }
+            (ColumnBuilder::Floats(builder), Value::FloatArray(_)) => builder.append_null(),
+            (ColumnBuilder::Texts(builder), Value::StringArray(_)) => builder.append_null(),
+            (builder, Value::Null) => builder.append_null(),
+            _ => return false,
+        }
+        true
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            ColumnBuilder::Text(builder) => builder.append_null(),
+            ColumnBuilder::Int(builder) => builder.append_null(),
+            ColumnBuilder::Float(builder) => builder.append_null(),
+            ColumnBuilder::Bool(builder) => builder.append_null(),
+            ColumnBuilder::Date(builder) => builder.append_null(),
+            ColumnBuilder::Timestamp(builder) => builder.append_null(),
+            ColumnBuilder::Floats(builder) => builder.append_null(),
+            ColumnBuilder::Texts(builder) => builder.append_null(),
+        }
+    }
+
+    fn finish(self) -> ArrayRef {
+        match self {
+            ColumnBuilder::Text(mut builder) => Arc::new(builder.finish()),
+            ColumnBuilder::Int(mut builder) => Arc::new(builder.finish()),
+            ColumnBuilder::Float(mut builder) => Arc::new(builder.finish()),
+            ColumnBuilder::Bool(mut builder) => Arc::new(builder.finish()),
+            ColumnBuilder::Date(mut builder) => Arc::new(builder.finish()),
+            ColumnBuilder::Timestamp(mut builder) => Arc::new(builder.finish()),
+            ColumnBuilder::Floats(mut builder) => Arc::new(builder.finish()),
+            ColumnBuilder::Texts(mut builder) => Arc::new(builder.finish()),
+        }
+    }
+}
+
+/// Appends the cell of `array` at each row's index to that row.
+pub(super) fn decode_column(array: &ArrayRef, rows: &mut [Vec<Value>]) -> Result<(), String> {
+    fn fill(rows: &mut [Vec<Value>], array: &ArrayRef, cell: impl Fn(usize) -> Value) {
+        for (index, row) in rows.iter_mut().enumerate() {
+            row.push(if array.is_null(index) { Value::Null } else { cell(index) });
+        }
+    }
+    match array.data_type() {
+        DataType::Null => fill(rows, array, |_| Value::Null),
+        DataType::Boolean => {
+            let values = array.as_boolean();
+            fill(rows, array, |index| Value::Bool(values.value(index)));
+        }
+        DataType::Int8 => fill_integers(rows, array, array.as_primitive::<Int8Type>()),
+        DataType::Int16 => fill_integers(rows, array, array.as_primitive::<Int16Type>()),
+        DataType::Int32 => fill_integers(rows, array, array.as_primitive::<Int32Type>()),
+        DataType::Int64 => fill_integers(rows, array, array.as_primitive::<Int64Type>()),
+        DataType::UInt8 => fill_integers(rows, array, array.as_primitive::<UInt8Type>()),
+        DataType::UInt16 => fill_integers(rows, array, array.as_primitive::<UInt16Type>()),
+        DataType::UInt32 => fill_integers(rows, array, array.as_primitive::<UInt32Type>()),
+        DataType::Float32 => {
+            let values = array.as_primitive::<Float32Type>();
+            fill(rows, array, |index| Value::Float(values.value(index).into()));
+        }
+        DataType::Float64 => {
+            let values = array.as_primitive::<Float64Type>();
+            fill(rows, array, |index| Value::Float(values.value(index)));
+        }
+        // The scaled integer divided by an exact power of ten: IEEE division rounds correctly,
+        // so the double is the nearest to the decimal.
+        DataType::Decimal128(_, scale) => {
+            let values = array.as_primitive::<Decimal128Type>();
+            let divisor = 10f64.powi(i32::from(*scale));
+            fill(rows, array, |index| Value::Float(values.value(index) as f64 / divisor));
+        }
+        DataType::Utf8 => {
+            let values = array.as_string::<i32>();
+            fill(rows, array, |index| Value::String(values.value(index).to_owned()));
+        }
+        DataType::LargeUtf8 => {
+            let values = array.as_string::<i64>();
+            fill(rows, array, |index| Value::String(values.value(index).to_owned()));
+        }
+        DataType::Utf8View => {
+            let values = array.as_string_view();
+            fill(rows, array, |index| Value::String(values.value(index).to_owned()));
+        }
+        DataType::Date32 => {
+            let values = array.as_primitive::<Date32Type>();
+            for (index, row) in rows.iter_mut().enumerate() {
+                row.push(if array.is_null(index) {
+                    Value::Null
+                } else {
+                    date_from_days(values.value(index))?
+                });
+            }
+        }
+        DataType::Timestamp(unit, _) => {
+            let to_micros = match unit {
+                TimeUnit::Second => 1_000_000,
+                TimeUnit::Millisecond => 1_000,
+                TimeUnit::Microsecond => 1,
+                TimeUnit::Nanosecond => 0,
+            };
+            for (index, row) in rows.iter_mut().enumerate() {
+                row.push(if array.is_null(index) {
+                    Value::Null
+                } else {
+                    let raw = timestamp_raw(array, unit, index);
+                    let micros = if to_micros == 0 { raw / 1_000 } else { raw * to_micros };
+                    Value::Timestamp(
+                        DateTime::<Utc>::from_timestamp_micros(micros)
+                            .ok_or_else(|| format!("timestamp {raw} out of range"))?,
+                    )
+                });
+            }
+        }
+        DataType::List(_) => {
+            let lists = array.as_list::<i32>();
+            for (index, row) in rows.iter_mut().enumerate() {
+                row.push(if array.is_null(index) { Value::Null } else { decode_list(&lists.value(index))? });
+            }
+        }
+        other => return Err(format!("unsupported DuckDB result type {other}")),
+    }
+    Ok(())
+}
+
+fn fill_integers<T>(rows: &mut [Vec<Value>], array: &ArrayRef, values: &PrimitiveArray<T>)
+where
+    T: ArrowPrimitiveType,
+    T::Native: Into<i64>,
+{
+    for (index, row) in rows.iter_mut().enumerate() {
+        row.push(if array.is_null(index) { Value::Null } else { Value::Int(values.value(index).into()) });
+    }
+}
+
+fn timestamp_raw(array: &ArrayRef, unit: &TimeUnit, index: usize) -> i64 {
+    match unit {
+        TimeUnit::Second => array.as_primitive::<TimestampSecondType>().value(index),
+        TimeUnit::Millisecond => array.as_primitive::<TimestampMillisecondType>().value(index),
+        TimeUnit::Microsecond => array.as_primitive::<TimestampMicrosecondType>().value(index),
+        TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(index),
+    }
+}
+
+fn date_from_days(days: i32) -> Result<Value, String> {
+    NaiveDate::from_num_days_from_ce_opt(days + DAYS_FROM_CE_TO_UNIX_EPOCH)
+        .map(Value::Date)
+        .ok_or_else(|| format!("date {days} out of range"))
+}
+
+/// A list cell: strings become a string array, numbers a float array.
+fn decode_list(items: &ArrayRef) -> Result<Value, String> {
+    let mut cells: Vec<Vec<Value>> = (0..items.len()).map(|_| Vec::with_capacity(1)).collect();
+    decode_column(items, &mut cells)?;
+    let cells: Vec<Value> = cells.into_iter().filter_map(|mut cell| cell.pop()).collect();
+    if matches!(items.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+        return Ok(Value::StringArray(
+            cells
+                .into_iter()
+                .map(|cell| if let Value::String(text) = cell { text } else { String::new() })
+                .collect(),
+        ));
+    }
+    cells
+        .into_iter()
+        .map(|cell| cell.as_f64().ok_or_else(|| format!("unsupported list element {cell:?}")))
+        .collect::<Result<Vec<f64>, String>>()
+        .map(Value::FloatArray)
+}
