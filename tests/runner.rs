@@ -354,3 +354,29 @@ async fn a_backfill_rerun_skips_successful_dates_and_retries_failed_ones() {
         ]
     );
 }
+
+/// On the embedded warehouse a run's last chunk commits together with its history and
+/// checkpoints; when that commit is refused, none of it lands, and the history written after it
+/// says the date failed.
+#[tokio::test]
+async fn a_refused_last_save_is_recorded_as_failed_and_keeps_the_previous_rows() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    scenario.run(&["2025-01-15"], |_| {}).await;
+    let before = export(scenario.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await;
+
+    let lakers_twice = "LAL,20250115_LAL_GSW,2025-01-15,2024,GSW,240.0,2025-01-15T11:00:00Z\n";
+    scenario.load_team_context(&format!("{MID_SEASON}{lakers_twice}")).await;
+    let summary = scenario.run(&["2025-01-15"], |_| {}).await;
+    let DateStatus::Failed { error } = &summary.outcomes[0].status else {
+        panic!("expected a failure: {summary:?}")
+    };
+    assert!(error.contains("would duplicate key 2025-01-15/LAL"), "{error}");
+    assert_eq!(export(scenario.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await, before);
+    assert_eq!(scenario.history().await[1][1], text("failed"));
+    let progress = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT status, rows FROM {nba_processing.backfill_progress} WHERE date = DATE '2025-01-15'",
+    )
+    .await;
+    assert_eq!(progress, vec![vec![text("failed"), Value::Int(0)]]);
+}

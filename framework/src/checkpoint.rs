@@ -102,6 +102,7 @@ pub async fn checkpoints_by_date(
 }
 
 /// Checkpoint rows of one run, upserted together at its end.
+#[derive(Clone)]
 pub struct CheckpointBuffer {
     processor: &'static str,
     rows: Vec<Vec<Value>>,

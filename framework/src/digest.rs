@@ -217,7 +217,7 @@ fn hash_row(row: &[Value]) -> u64 {
             }
             Value::Date(date) => {
                 hasher.update([5u8]);
-                hasher.update(date.to_string().as_bytes());
+                hasher.update(date.num_days_from_ce().to_le_bytes());
             }
             Value::Timestamp(timestamp) => {
                 hasher.update([6u8]);

@@ -49,6 +49,7 @@ pub struct RunRecord {
 }
 
 /// Collects a run's bookkeeping rows and writes them in one append per table.
+#[derive(Clone)]
 pub struct HistoryBuffer<'a> {
     info: &'static ProcessorInfo,
     run_id: String,

@@ -6,7 +6,7 @@
 //! buffer run history and failures, written once at the end. One failed date never stops the
 //! next; the summary says which dates failed and how to retry them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,10 +17,12 @@ use crate::checkpoint::{Checkpoint, CheckpointBuffer, checkpoints_by_date, combi
 use crate::config::Settings;
 use crate::dates::Schedule;
 use crate::dispatch::{DispatchMode, Dispatcher};
+use crate::fixtures::format_cell;
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
 use crate::processor::{Dependency, Processor, RunContext, SideWrite};
 use crate::progress::{Progress, completion_line, processing_start_line};
 use crate::reader::InputReader;
+use crate::schema::Table;
 use crate::value::{TableRow, Value};
 use crate::warehouse::{Query, ReplaceScope, TableWrite, Warehouse, WarehouseError};
 
@@ -97,9 +99,10 @@ pub struct PhaseSeconds {
     pub extract: f64,
     /// Dispatch of the entities: the pure computation.
     pub compute: f64,
-    /// The atomic replaces of output partitions and side writes.
+    /// The atomic replaces of output partitions and side writes (on a warehouse that commits
+    /// writes together, the last chunk's save includes the run's bookkeeping).
     pub save: f64,
-    /// Run history, failures and checkpoints, written once at the end.
+    /// Run history, failures and checkpoints, when written on their own at the end.
     pub bookkeeping: f64,
 }
 
@@ -171,6 +174,7 @@ pub async fn run<P: Processor>(
         started_at,
         dependency_check_passed: (!options.skip_preflight).then_some(true),
         total_dates: options.dates.len(),
+        quiet: false,
     };
     let (Some(&first), Some(&last)) = (options.dates.iter().min(), options.dates.iter().max()) else {
         return Ok(book.summary);
@@ -267,7 +271,9 @@ pub async fn run<P: Processor>(
             processed_at: started_at,
         },
     };
-    for chunk in ready.chunks(options.chunk_dates.max(1)) {
+    let chunks: Vec<&[NaiveDate]> = ready.chunks(options.chunk_dates.max(1)).collect();
+    let mut bookkeeping_written = false;
+    for (index, chunk) in chunks.iter().copied().enumerate() {
         let reader = InputReader::new(warehouse);
         let extract = Instant::now();
         let extracted = processor.extract(&reader, chunk, &schedule).await;
@@ -318,20 +324,25 @@ pub async fn run<P: Processor>(
                 }
             }
         }
-        session.save_chunk(computed, &mut book).await;
+        if index + 1 == chunks.len() && warehouse.writes_together_atomically() {
+            bookkeeping_written = session.save_last_chunk_with_bookkeeping(computed, &mut book).await;
+        } else {
+            session.save_chunk(computed, &mut book).await;
+        }
     }
     book.summary.outcomes.sort_by_key(|outcome| outcome.date);
-    let RunBook { mut summary, history, checkpoints, .. } = book;
-    let bookkeeping = Instant::now();
-    let bookkeeping_writes = history.into_writes().into_iter().chain(checkpoints.into_write()).collect();
-    warehouse.write_together(bookkeeping_writes).await.map_err(RunError::HistoryWrite)?;
-    summary.phases.bookkeeping = bookkeeping.elapsed().as_secs_f64();
+    if !bookkeeping_written {
+        let bookkeeping = Instant::now();
+        warehouse.write_together(book.bookkeeping_writes()).await.map_err(RunError::HistoryWrite)?;
+        book.summary.phases.bookkeeping = bookkeeping.elapsed().as_secs_f64();
+    }
+    let mut summary = book.summary;
     summary.wall_seconds = wall.elapsed().as_secs_f64();
     Ok(summary)
 }
 
 /// What a date's bookkeeping rows say beyond its status.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct DateRecord {
     entities: usize,
     failures: usize,
@@ -345,6 +356,7 @@ struct DateRecord {
 }
 
 /// The outcomes and bookkeeping rows of a run, filled date by date.
+#[derive(Clone)]
 struct RunBook<'a> {
     summary: RunSummary,
     history: HistoryBuffer<'a>,
@@ -353,6 +365,8 @@ struct RunBook<'a> {
     started_at: DateTime<Utc>,
     dependency_check_passed: Option<bool>,
     total_dates: usize,
+    /// Records without logging: a copy of the book filled ahead of a commit.
+    quiet: bool,
 }
 
 impl RunBook<'_> {
@@ -395,7 +409,15 @@ impl RunBook<'_> {
             entities: record.entities,
             seconds: record.seconds,
         });
-        self.log_range_progress();
+        if !self.quiet {
+            self.log_range_progress();
+        }
+    }
+
+    /// Run history, failures and checkpoints of every recorded date, as writes.
+    fn bookkeeping_writes(&self) -> Vec<TableWrite> {
+        let history = self.history.clone().into_writes();
+        history.into_iter().chain(self.checkpoints.clone().into_write()).collect()
     }
 
     /// For runs over several dates: `Date progress: 12/163 | Rate: 4.1 dates/sec | ETA: 0.6min`.
@@ -435,6 +457,18 @@ struct ComputedDate {
     side_writes: Vec<SideWrite>,
     failures: usize,
     /// The date's stats, for the stats line and run history.
+    stats: serde_json::Map<String, serde_json::Value>,
+    digests: BTreeMap<String, String>,
+    record: DateRecord,
+    started: Instant,
+}
+
+/// A saved (or unsaved) date's bookkeeping, once its rows went into the chunk's writes.
+#[derive(Clone)]
+struct PendingDate {
+    date: NaiveDate,
+    written: usize,
+    failures: usize,
     stats: serde_json::Map<String, serde_json::Value>,
     digests: BTreeMap<String, String>,
     record: DateRecord,
@@ -504,31 +538,97 @@ impl<P: Processor> DateSession<'_, P> {
         })
     }
 
-    /// Saves every computed date of a chunk in one atomic replace of their partitions (one
-    /// commit per chunk instead of one per date), then their side writes, and records each date:
-    /// all succeed together or all keep their previous rows.
+    /// Saves every computed date of a chunk in one transaction — the output partitions of all
+    /// its dates and their side writes, one commit per chunk instead of several per date — and
+    /// records each date: all succeed together or all keep their previous rows.
     async fn save_chunk(&self, computed: Vec<ComputedDate>, book: &mut RunBook<'_>) {
         if computed.is_empty() {
             return;
         }
-        let info = self.processor.info();
+        let (writes, pending) = self.chunk_writes(computed);
+        let save = Instant::now();
+        let saved =
+            self.warehouse.write_together(writes).await.map(|_| ()).map_err(|error| error.to_string());
+        book.summary.phases.save += save.elapsed().as_secs_f64();
+        self.settle(pending, &saved, book);
+    }
+
+    /// The last chunk of a run commits together with the run's bookkeeping (run history,
+    /// failures, checkpoints), written as if the save succeeded: one commit instead of two, and
+    /// the history can never claim rows the output lacks. When that commit fails, nothing of it
+    /// is written; the dates are recorded as failed and `false` tells the caller to write the
+    /// bookkeeping alone.
+    async fn save_last_chunk_with_bookkeeping(
+        &self,
+        computed: Vec<ComputedDate>,
+        book: &mut RunBook<'_>,
+    ) -> bool {
+        if computed.is_empty() {
+            return false;
+        }
+        let (mut writes, pending) = self.chunk_writes(computed);
+        let mut saved_book = book.clone();
+        saved_book.quiet = true;
+        let stats_lines = self.settle(pending.clone(), &Ok(()), &mut saved_book);
+        saved_book.summary.outcomes.sort_by_key(|outcome| outcome.date);
+        writes.extend(saved_book.bookkeeping_writes());
+        let save = Instant::now();
+        let saved =
+            self.warehouse.write_together(writes).await.map(|_| ()).map_err(|error| error.to_string());
+        book.summary.phases.save += save.elapsed().as_secs_f64();
+        if saved.is_ok() {
+            let save_seconds = book.summary.phases.save;
+            *book = saved_book;
+            book.quiet = false;
+            book.summary.phases.save = save_seconds;
+            let info = self.processor.info();
+            for line in stats_lines {
+                info!("{} {line}", info.phase.stats_prefix());
+            }
+            book.log_range_progress();
+            return true;
+        }
+        self.settle(pending, &saved, book);
+        false
+    }
+
+    /// A chunk's table writes, and its dates waiting for the outcome.
+    fn chunk_writes(&self, computed: Vec<ComputedDate>) -> (Vec<TableWrite>, Vec<PendingDate>) {
+        let output = self.processor.info().output;
         let dates: Vec<NaiveDate> = computed.iter().map(|date_rows| date_rows.date).collect();
         let mut rows = Vec::with_capacity(computed.iter().map(|date_rows| date_rows.rows.len()).sum());
         let mut side_writes = Vec::new();
         let mut pending = Vec::with_capacity(computed.len());
-        let mut row_counts = Vec::with_capacity(computed.len());
         for mut date_rows in computed {
-            row_counts.push(date_rows.rows.len());
+            pending.push(PendingDate {
+                date: date_rows.date,
+                written: date_rows.rows.len(),
+                failures: date_rows.failures,
+                stats: date_rows.stats,
+                digests: date_rows.digests,
+                record: date_rows.record,
+                started: date_rows.started,
+            });
             rows.append(&mut date_rows.rows);
             side_writes.append(&mut date_rows.side_writes);
-            pending.push(date_rows);
         }
-        let save = Instant::now();
-        let saved = self.save(dates, rows, side_writes).await;
-        book.summary.phases.save += save.elapsed().as_secs_f64();
-        for (date_rows, written) in pending.into_iter().zip(row_counts) {
-            let ComputedDate { date, failures, mut stats, digests, mut record, started, .. } = date_rows;
-            let status = match &saved {
+        let mut writes = vec![TableWrite::replace(output, ReplaceScope::Partitions(dates), rows, true)];
+        writes.extend(merge_upserts(side_writes));
+        (writes, pending)
+    }
+
+    /// Records each date of a chunk after its save; returns the stats lines of the saved dates
+    /// (logged already unless the book is quiet).
+    fn settle(
+        &self,
+        pending: Vec<PendingDate>,
+        saved: &Result<(), String>,
+        book: &mut RunBook<'_>,
+    ) -> Vec<String> {
+        let info = self.processor.info();
+        let mut stats_lines = Vec::new();
+        for PendingDate { date, written, failures, mut stats, digests, mut record, started } in pending {
+            let status = match saved {
                 Ok(()) => {
                     let mut stats_line = json!({
                         "run_id": self.context_template.run_id,
@@ -542,7 +642,10 @@ impl<P: Processor> DateSession<'_, P> {
                     if let Some(line) = stats_line.as_object_mut() {
                         line.extend(stats.iter().map(|(key, value)| (key.clone(), value.clone())));
                     }
-                    info!("{} {}", info.phase.stats_prefix(), stats_line);
+                    if !book.quiet {
+                        info!("{} {}", info.phase.stats_prefix(), stats_line);
+                    }
+                    stats_lines.push(stats_line.to_string());
                     DateStatus::Succeeded { rows: written, failures }
                 }
                 Err(error) => {
@@ -556,23 +659,42 @@ impl<P: Processor> DateSession<'_, P> {
             record.seconds = started.elapsed().as_secs_f64();
             book.finish(date, status, record);
         }
+        stats_lines
     }
+}
 
-    async fn save(
-        &self,
-        dates: Vec<NaiveDate>,
-        rows: Vec<Vec<Value>>,
-        side_writes: Vec<SideWrite>,
-    ) -> Result<(), WarehouseError> {
-        let output = self.processor.info().output;
-        let mut writes = vec![TableWrite::replace(output, ReplaceScope::Partitions(dates), rows, true)];
-        writes.extend(
-            side_writes
-                .into_iter()
-                .map(|write| TableWrite::replace(write.table, write.scope, write.rows, false)),
-        );
-        self.warehouse.write_together(writes).await.map(|_| ())
+/// The side writes of a chunk's dates as table writes, one upsert per table: the dates'
+/// `Keys` writes to one table merge into one write keeping, per key, the row of the latest
+/// date — what applying them one by one would leave — so a chunk pays one write per side table
+/// instead of one per date. Other scopes stay as they are, in order.
+fn merge_upserts(side_writes: Vec<SideWrite>) -> Vec<TableWrite> {
+    let mut writes: Vec<TableWrite> = Vec::new();
+    for SideWrite { table, scope, rows } in side_writes {
+        let upsert = scope == ReplaceScope::Keys;
+        let same_upsert = |write: &&mut TableWrite| {
+            upsert && write.scope == Some(ReplaceScope::Keys) && write.table == table
+        };
+        match writes.iter_mut().find(same_upsert) {
+            Some(merged) => merged.rows.extend(rows),
+            None => writes.push(TableWrite::replace(table, scope, rows, false)),
+        }
     }
+    for write in writes.iter_mut().filter(|write| write.scope == Some(ReplaceScope::Keys)) {
+        keep_last_row_per_key(write.table, &mut write.rows);
+    }
+    writes
+}
+
+/// Drops every row whose key occurs again later, keeping the order of the rest.
+fn keep_last_row_per_key(table: &Table, rows: &mut Vec<Vec<Value>>) {
+    let key_indices: Vec<usize> = table.key.iter().filter_map(|key| table.column_index(key)).collect();
+    let key_of = |row: &[Value]| -> Vec<String> {
+        key_indices.iter().map(|&index| format_cell(&row[index])).collect()
+    };
+    let mut seen = HashSet::with_capacity(rows.len());
+    let mut kept: Vec<Vec<Value>> = rows.drain(..).rev().filter(|row| seen.insert(key_of(row))).collect();
+    kept.reverse();
+    *rows = kept;
 }
 
 /// Cells of every row, sorted by the output key (README §4 item 2).
@@ -664,5 +786,44 @@ fn warn_stale_dependencies(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::reference::UNRESOLVED_PLAYER_NAMES;
+    use crate::value::ToValue;
+
+    fn unresolved(lookup: &str, last_seen: &str) -> Vec<Value> {
+        let date: NaiveDate = last_seen.parse().unwrap();
+        UNRESOLVED_PLAYER_NAMES.row(vec![
+            ("source", "player_game_summary".to_value()),
+            ("normalized_lookup", lookup.to_value()),
+            ("last_seen_date", date.to_value()),
+        ])
+    }
+
+    #[test]
+    fn a_chunks_upserts_merge_into_one_write_keeping_the_latest_row_per_key() {
+        let side_write =
+            |rows| SideWrite { table: &UNRESOLVED_PLAYER_NAMES, scope: ReplaceScope::Keys, rows };
+        let writes = merge_upserts(vec![
+            side_write(vec![unresolved("a", "2025-01-14"), unresolved("b", "2025-01-14")]),
+            side_write(vec![unresolved("c", "2025-01-15"), unresolved("a", "2025-01-15")]),
+        ]);
+        assert_eq!(
+            writes,
+            [TableWrite::replace(
+                &UNRESOLVED_PLAYER_NAMES,
+                ReplaceScope::Keys,
+                vec![
+                    unresolved("b", "2025-01-14"),
+                    unresolved("c", "2025-01-15"),
+                    unresolved("a", "2025-01-15")
+                ],
+                false,
+            )]
+        );
     }
 }

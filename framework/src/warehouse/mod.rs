@@ -174,6 +174,12 @@ pub trait Warehouse: Send + Sync {
     /// Appends rows (run history, failures): one write however many rows.
     async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError>;
 
+    /// Whether [`Warehouse::write_together`] commits its writes as one transaction (all or
+    /// nothing), so a caller may put bookkeeping in the same write as the data it describes.
+    fn writes_together_atomically(&self) -> bool {
+        false
+    }
+
     /// Applies `writes` in order, one report each. The embedded warehouse commits them as one
     /// transaction (a chunk's output with its side writes, a run's history with its checkpoints:
     /// all or nothing, and one commit instead of several). This default, for backends without

@@ -150,6 +150,10 @@ impl Warehouse for DuckDbWarehouse {
         self.write_together(vec![TableWrite::append(table, rows)]).await.map(|_| ())
     }
 
+    fn writes_together_atomically(&self) -> bool {
+        true
+    }
+
     async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError> {
         let targets: Vec<String> = writes.iter().map(|write| self.qualified_name(write.table)).collect();
         self.with_connection(move |connection| write_in_one_transaction(connection, writes, &targets)).await
