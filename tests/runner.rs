@@ -380,3 +380,15 @@ async fn a_refused_last_save_is_recorded_as_failed_and_keeps_the_previous_rows()
     .await;
     assert_eq!(progress, vec![vec![text("failed"), Value::Int(0)]]);
 }
+
+/// Schedule, preflight (one query for every dependency), the checkpoint lookup and the toy's
+/// one extraction read: four round trips for one date or for a range.
+#[tokio::test]
+async fn read_queries_do_not_grow_with_the_number_of_dates() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    scenario.load_team_context("LAL,20250116_LAL_GSW,2025-01-16,2024,GSW,210.0,2025-01-16T10:00:00Z\n").await;
+    let one_date = scenario.run(&["2025-01-15"], |options| options.backfill = true).await;
+    let two_dates = scenario.run(&["2025-01-15", "2025-01-16"], |options| options.backfill = true).await;
+    assert_eq!(two_dates.failed_dates(), []);
+    assert_eq!((one_date.read_queries, two_dates.read_queries), (4, 4));
+}
