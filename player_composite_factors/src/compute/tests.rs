@@ -161,7 +161,7 @@ fn integration_player(
     UpcomingPlayerGameContextRow {
         player_lookup: player_lookup.into(),
         universal_player_id: Some(universal_player_id.into()),
-        game_id: game_id.into(),
+        game_id: Some(game_id.into()),
         opponent_team_abbr: Some(opponent.into()),
         ..base
     }
@@ -471,6 +471,7 @@ fn rounding_ties_follow_python() {
 fn negative_zero_usage_is_stored_and_hashed_as_minus_zero() {
     let context = UpcomingPlayerGameContextRow {
         player_lookup: "p".into(),
+        game_id: Some("g1".into()),
         game_date: date(ANALYSIS_DATE),
         projected_usage_rate: Some(24.9),
         avg_usage_rate_last_7_games: Some(25.0),
@@ -1000,6 +1001,7 @@ fn any_context() -> impl Strategy<Value = UpcomingPlayerGameContextRow> {
         |((rest, b2b, games, minutes, avg, b2bs, age), (projected, baseline, stars, pace, opp))| {
             UpcomingPlayerGameContextRow {
                 player_lookup: "p".into(),
+                game_id: Some("g1".into()),
                 game_date: date(ANALYSIS_DATE),
                 opponent_team_abbr: Some("OPP".into()),
                 days_rest: rest,
