@@ -7,6 +7,7 @@
 //! and the ML Feature Store ([`mlfs`]) start from the two-date demo fixture (`fixtures/two_dates`,
 //! [`DemoBench`]), whose upstream partitions each case edits and then puts back.
 
+mod mlfs;
 mod pcf;
 mod pgs;
 
