@@ -2,8 +2,9 @@
 //! Every test checks that no row is lost or duplicated: outputs are compared as canonical
 //! exports, keys are counted, and each date's run-history row is read back.
 //!
-//! The processors reachable from this crate are Player Game Summary (real 2024-01-15 box
-//! scores) and the toy team processor; the fixtures are built here from those rows.
+//! Player Game Summary runs on real 2024-01-15 box scores, Player Composite Factors and the ML
+//! Feature Store on the two-date demo fixture (`fixtures/two_dates`), the toy team processor on
+//! rows built here.
 
 mod bad_input;
 mod concurrency;

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
+use framework::schema::Table;
 use framework::schema::analytics::{
     PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT,
 };
@@ -115,6 +116,20 @@ const GAME_SUMMARY_COLUMNS: &[&str] = &[
 const TEAM_OFFENSE_COLUMNS: &[&str] = &["team_abbr", "game_date", "season_year", "win_flag", "processed_at"];
 const SCHEDULE_COLUMNS: &[&str] =
     &["game_id", "game_date", "game_status", "home_team_tricode", "away_team_tricode", "processed_at"];
+
+/// Every table read and the columns read from it, in the order of the reads (the reliability
+/// tests set each column to NULL in turn).
+pub const COLUMNS_READ: [(&Table, &[&str]); 9] = [
+    (&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS),
+    (&PLAYER_DAILY_CACHE, DAILY_CACHE_COLUMNS),
+    (&PLAYER_COMPOSITE_FACTORS, COMPOSITE_COLUMNS),
+    (&PLAYER_SHOT_ZONE_ANALYSIS, SHOT_ZONE_COLUMNS),
+    (&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS),
+    (&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS),
+    (&PLAYER_GAME_SUMMARY, GAME_SUMMARY_COLUMNS),
+    (&TEAM_OFFENSE_GAME_SUMMARY, TEAM_OFFENSE_COLUMNS),
+    (&NBAC_SCHEDULE, SCHEDULE_COLUMNS),
+];
 
 /// Reads and indexes the inputs of every date of `dates`.
 ///

@@ -45,7 +45,8 @@ pub fn entities(date_inputs: &DateInputs) -> Vec<String> {
 /// One player's row for the date, or why there is none.
 ///
 /// # Errors
-/// - `MISSING_DATA` when the player has no UPGC row for the date;
+/// - `MISSING_DATA` when the player has no UPGC row for the date, or a row without `game_id`
+///   (the output's `game_id` is NOT NULL; the same reason as MLFS's);
 /// - `CIRCUIT_BREAKER_ACTIVE` when the player's breaker is tripped and has not expired at
 ///   `context.processed_at` (reference-pcf.md §2.9, §5.1).
 ///
@@ -59,6 +60,14 @@ pub fn process_entity(
     let player_context = date_inputs.player_contexts.get(player_lookup).ok_or_else(|| {
         EntityFailure::new(player_lookup, FailureCategory::MissingData, "Player not found in context data")
     })?;
+    let game_id =
+        player_context.game_id.as_deref().filter(|game_id| !game_id.trim().is_empty()).ok_or_else(|| {
+            EntityFailure::new(
+                player_lookup,
+                FailureCategory::MissingData,
+                "No game_id in upcoming_player_game_context",
+            )
+        })?;
     let reprocess_attempt_count =
         match circuit_breaker(date_inputs.reprocess_attempts.get(player_lookup), context.processed_at) {
             CircuitBreaker::Open { until } => {
@@ -69,7 +78,7 @@ pub fn process_entity(
         };
     let lookups = PlayerLookups::find(player_context, date_inputs);
     let quality = RowQuality::assess(&lookups, date_inputs, context);
-    let mut row = assemble_row(&lookups, &quality, date_inputs, context, reprocess_attempt_count);
+    let mut row = assemble_row(&lookups, game_id, &quality, date_inputs, context, reprocess_attempt_count);
     row.data_hash = row_data_hash(&row);
     Ok(row)
 }
@@ -131,6 +140,7 @@ impl RowQuality {
 /// Every column but `data_hash`, which hashes the others (reference-pcf.md §4.2).
 fn assemble_row(
     lookups: &PlayerLookups<'_>,
+    game_id: &str,
     quality: &RowQuality,
     date_inputs: &DateInputs,
     context: &RunContext,
@@ -148,7 +158,7 @@ fn assemble_row(
         player_lookup: player_context.player_lookup.clone(),
         universal_player_id: player_context.universal_player_id.clone(),
         game_date: player_context.game_date,
-        game_id: player_context.game_id.clone(),
+        game_id: game_id.to_owned(),
         analysis_date: context.date,
         fatigue_score: factors.fatigue_score,
         shot_zone_mismatch_score: round_half_even(factors.shot_zone_mismatch, 1),

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use framework::dates::{Schedule, season_year};
+use framework::schema::Table;
 use framework::schema::analytics::{
     PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT, UPCOMING_TEAM_GAME_CONTEXT,
 };
@@ -88,6 +89,22 @@ const REPROCESS_COLUMNS: &[&str] = &[
     "circuit_breaker_until",
     "created_at",
 ];
+/// Who played for which team on which date (completeness history).
+const APPEARANCE_COLUMNS: &[&str] = &["player_lookup", "game_date", "team_abbr"];
+const SCHEDULE_COLUMNS: &[&str] =
+    &["game_id", "game_date", "home_team_tricode", "away_team_tricode", "game_status"];
+
+/// Every upstream table read and the columns read from it, in the order of the reads (the
+/// reliability tests set each column to NULL in turn).
+pub const COLUMNS_READ: [(&Table, &[&str]); 7] = [
+    (&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS),
+    (&UPCOMING_TEAM_GAME_CONTEXT, TEAM_CONTEXT_COLUMNS),
+    (&PLAYER_SHOT_ZONE_ANALYSIS, PLAYER_SHOT_COLUMNS),
+    (&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS),
+    (&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS),
+    (&PLAYER_GAME_SUMMARY, APPEARANCE_COLUMNS),
+    (&NBAC_SCHEDULE, SCHEDULE_COLUMNS),
+];
 
 /// Reads and indexes the inputs of every date of `dates`.
 ///
@@ -115,25 +132,14 @@ pub async fn extract_dates(
         since: first.checked_sub_days(Days::new(HISTORY_DAYS)).unwrap_or(first),
         before: last.checked_add_days(Days::new(1)).unwrap_or(last),
     };
-    let appearances = reader
-        .read(
-            &PLAYER_GAME_SUMMARY,
-            &["player_lookup", "game_date", "team_abbr"],
-            "game_date",
-            history.clone(),
-        )
-        .await?;
-    let scheduled = reader
-        .read(
-            &NBAC_SCHEDULE,
-            &["game_id", "game_date", "home_team_tricode", "away_team_tricode", "game_status"],
-            "game_date",
-            history,
-        )
-        .await?;
+    let appearances =
+        reader.read(&PLAYER_GAME_SUMMARY, APPEARANCE_COLUMNS, "game_date", history.clone()).await?;
+    let scheduled = reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history).await?;
 
+    let appearances: Vec<Option<PlayerGameAppearanceRow>> =
+        appearances.iter().map(appearance_row).collect::<Result<_, _>>()?;
     let games_history = GamesHistory::build(
-        &appearances.iter().map(appearance_row).collect::<Result<Vec<_>, _>>()?,
+        &appearances.into_iter().flatten().collect::<Vec<_>>(),
         &scheduled.iter().map(schedule_row).collect::<Result<Vec<_>, _>>()?,
     );
     let usage = [
@@ -178,7 +184,7 @@ fn player_context_row(row: RowView<'_>) -> Result<UpcomingPlayerGameContextRow, 
     Ok(UpcomingPlayerGameContextRow {
         player_lookup: row.required_text("player_lookup")?,
         universal_player_id: row.text("universal_player_id"),
-        game_id: row.required_text("game_id")?,
+        game_id: row.text("game_id"),
         game_date: row.required_date("game_date")?,
         opponent_team_abbr: row.text("opponent_team_abbr"),
         days_rest: row.int("days_rest"),
@@ -201,7 +207,7 @@ fn player_context_row(row: RowView<'_>) -> Result<UpcomingPlayerGameContextRow, 
 fn team_context_row(row: RowView<'_>) -> Result<UpcomingTeamGameContextRow, ExtractError> {
     Ok(UpcomingTeamGameContextRow {
         team_abbr: row.required_text("team_abbr")?,
-        game_id: row.required_text("game_id")?,
+        game_id: row.text("game_id"),
         game_date: row.required_date("game_date")?,
         is_production_ready: row.flag("is_production_ready"),
         processed_at: row.timestamp("processed_at"),
@@ -246,12 +252,18 @@ fn reprocess_row(row: RowView<'_>) -> Result<ReprocessAttemptRow, ExtractError> 
     })
 }
 
-fn appearance_row(row: RowView<'_>) -> Result<PlayerGameAppearanceRow, ExtractError> {
-    Ok(PlayerGameAppearanceRow {
+/// `None` for a row without `team_abbr` (NOT NULL in the reference DDL, not enforced locally):
+/// it cannot say whose games the player was expected to play, so completeness leaves it out.
+/// Failing the read instead failed every date of the chunk over one history row.
+fn appearance_row(row: RowView<'_>) -> Result<Option<PlayerGameAppearanceRow>, ExtractError> {
+    let Some(team_abbr) = row.text("team_abbr") else {
+        return Ok(None);
+    };
+    Ok(Some(PlayerGameAppearanceRow {
         player_lookup: row.required_text("player_lookup")?,
         game_date: row.required_date("game_date")?,
-        team_abbr: row.required_text("team_abbr")?,
-    })
+        team_abbr,
+    }))
 }
 
 fn schedule_row(row: RowView<'_>) -> Result<ScheduleGameRow, ExtractError> {

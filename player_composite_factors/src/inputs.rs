@@ -30,7 +30,10 @@ pub const REPROCESS_PROCESSOR_NAME: &str = "player_composite_factors";
 pub struct UpcomingPlayerGameContextRow {
     pub player_lookup: String,
     pub universal_player_id: Option<String>,
-    pub game_id: String,
+    /// NOT NULL in the reference DDL, but the local warehouse enforces only key columns: a NULL
+    /// (or blank) id fails this player as `MISSING_DATA` in `process_entity`, where a required
+    /// read used to fail the whole date's extraction.
+    pub game_id: Option<String>,
     pub game_date: NaiveDate,
     pub opponent_team_abbr: Option<String>,
     pub days_rest: Option<i64>,
@@ -55,7 +58,8 @@ pub struct UpcomingPlayerGameContextRow {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpcomingTeamGameContextRow {
     pub team_abbr: String,
-    pub game_id: String,
+    /// Unused, so a NULL is kept as `None` rather than failing the date's extraction.
+    pub game_id: Option<String>,
     pub game_date: NaiveDate,
     pub is_production_ready: Option<bool>,
     pub processed_at: Option<DateTime<Utc>>,
@@ -381,7 +385,7 @@ mod tests {
     ) -> UpcomingPlayerGameContextRow {
         UpcomingPlayerGameContextRow {
             player_lookup: player_lookup.into(),
-            game_id: format!("game_{processed_hour}"),
+            game_id: Some(format!("game_{processed_hour}")),
             game_date: date(game_date),
             processed_at: at_hour(processed_hour),
             ..Default::default()
@@ -406,7 +410,7 @@ mod tests {
         };
         let (inputs, duplicates) = build(rows);
         assert_eq!(inputs.player_contexts.len(), 2);
-        assert_eq!(inputs.player_contexts["lebronjames"].game_id, "game_23");
+        assert_eq!(inputs.player_contexts["lebronjames"].game_id.as_deref(), Some("game_23"));
         assert_eq!(
             duplicates,
             vec![DuplicateKey {

@@ -1,364 +1,294 @@
-//! Bad upstream rows on one real game (OKC at LAL, 2024-01-15, 35 box-score lines): every case
-//! runs Player Game Summary to completion, and every player line read becomes either an output
-//! row or a failure with a category — none is lost, none written twice, no NaN or ±inf stored.
+//! Bad upstream rows, per processor: every case runs the processor to completion and checks that
+//! every entity read became an output row or a failure with a category and a reason, that no
+//! key is written twice, that no NaN, ±inf or NULL array element is stored, and that the date's
+//! run-history row says what happened.
+//!
+//! Player Game Summary starts from one real game ([`pgs`]); Player Composite Factors ([`pcf`])
+//! and the ML Feature Store ([`mlfs`]) start from the two-date demo fixture (`fixtures/two_dates`,
+//! [`DemoBench`]), whose upstream partitions each case edits and then puts back.
 
-use chrono::TimeZone as _;
-use framework::runner::DateStatus;
-use framework::schema::analytics::PLAYER_GAME_SUMMARY;
-use framework::schema::raw::{BDL_PLAYER_BOXSCORES, ODDS_API_PLAYER_POINTS_PROPS};
-use framework::{Query, ReplaceScope, ToValue, Value, Warehouse};
+mod mlfs;
+mod pcf;
+mod pgs;
+
+use chrono::NaiveDate;
+use framework::runner::{DateStatus, RunOptions, RunSummary};
+use framework::schema::processing::{ANALYTICS_FAILURES, PRECOMPUTE_FAILURES};
+use framework::schema::{ColumnType, Table};
+use framework::{Phase, Processor, Query, ReplaceScope, Value, Warehouse};
 use player_game_summary::PlayerGameSummaryProcessor;
 
 use super::*;
 
-/// The player lines of [`GAME`].
-const LINES: usize = 35;
-
-/// What one run of a case did, read back from the warehouse by its run id.
+/// What one run of a case did to its only date, read back from the warehouse by its run id.
 #[derive(Debug)]
-struct Outcome {
-    status: DateStatus,
-    entities: usize,
-    /// (entity_id, failure_category, failure_reason) of the run.
-    failures: Vec<(String, String, String)>,
-    /// The run's history row: (status, records_processed, records_skipped).
-    history: (String, i64, i64),
+pub struct Outcome {
+    pub status: DateStatus,
+    pub entities: usize,
+    /// (entity_id, failure_category, failure_reason) of the run, by entity.
+    pub failures: Vec<(String, String, String)>,
+    pub history: HistoryRow,
     /// Output rows of the date.
-    rows: i64,
+    pub rows: i64,
 }
 
-/// Stores `bdl` as the date's box scores (and `props` as its prop lines), runs PGS in backfill
-/// mode with `force` on `bench`, and checks what every case must hold.
-async fn run_case(bench: &Bench, bdl: Vec<Vec<Value>>, props: Vec<Vec<Value>>) -> Outcome {
-    let warehouse = bench.warehouse.as_ref();
-    load_pgs_date(warehouse, bdl).await;
-    warehouse
-        .replace(&ODDS_API_PLAYER_POINTS_PROPS, ReplaceScope::Partitions(vec![day(GAME_DATE)]), props, false)
-        .await
-        .unwrap();
-    let summary = bench
-        .run(&PlayerGameSummaryProcessor, &[GAME_DATE], |options| {
-            options.backfill = true;
-            options.force = true;
-        })
-        .await;
-    let failures = by_run(
-        warehouse,
-        "SELECT entity_id, failure_category, failure_reason FROM {nba_processing.analytics_failures} \
-         WHERE run_id = @run ORDER BY entity_id",
-        &summary.run_id,
-    )
-    .await
-    .into_iter()
-    .map(|row| (string(&row[0]), string(&row[1]), string(&row[2])))
-    .collect();
-    let history = by_run(
-        warehouse,
-        "SELECT status, records_processed, records_skipped FROM {nba_reference.processor_run_history} \
-         WHERE run_id = @run",
-        &summary.run_id,
-    )
-    .await;
-    assert_eq!(history.len(), 1, "one history row per date and run");
-    let history = (string(&history[0][0]), history[0][1].as_i64().unwrap(), history[0][2].as_i64().unwrap());
-    let rows = query_rows(warehouse, "SELECT count(*) FROM {nba_analytics.player_game_summary}").await[0][0]
-        .as_i64()
-        .unwrap();
-    assert_eq!(non_finite_cells(warehouse, &PLAYER_GAME_SUMMARY).await, vec![], "no NaN or ±inf stored");
-    assert_eq!(duplicate_keys(warehouse, &PLAYER_GAME_SUMMARY).await, Vec::<Vec<Value>>::new());
-    let outcome = &summary.outcomes[0];
-    Outcome { status: outcome.status.clone(), entities: outcome.entities, failures, history, rows }
-}
-
-async fn by_run(warehouse: &dyn Warehouse, sql: &str, run_id: &str) -> Vec<Vec<Value>> {
-    warehouse.query(&Query::new(sql).bind("run", run_id)).await.expect("query succeeds").rows
-}
-
-fn string(value: &Value) -> String {
-    value.as_str().unwrap_or_default().to_owned()
+/// The run's `processor_run_history` row for the date.
+#[derive(Debug, PartialEq)]
+pub struct HistoryRow {
+    pub status: String,
+    pub skip_reason: Option<String>,
+    pub records_processed: i64,
+    pub records_skipped: i64,
+    pub errors: Option<String>,
 }
 
 impl Outcome {
-    /// Every entity is an output row or a failure, and history agrees with the status.
-    fn assert_accounted(&self) {
+    /// Reads what `summary` (one date) left in the warehouse and checks what every case must
+    /// hold, whatever its status: one history row, no NaN or ±inf cell, no NULL, NaN or ±inf
+    /// array element and no duplicate key in the output table.
+    pub async fn read<P: Processor>(
+        processor: &P,
+        warehouse: &dyn Warehouse,
+        summary: &RunSummary,
+    ) -> Outcome {
+        assert_eq!(summary.outcomes.len(), 1, "one date per case: {summary:?}");
+        let outcome = &summary.outcomes[0];
+        let output = processor.info().output;
+        let failures_table = match processor.info().phase {
+            Phase::Analytics => &ANALYTICS_FAILURES,
+            Phase::Precompute => &PRECOMPUTE_FAILURES,
+        };
+        let failures = by_run(
+            warehouse,
+            &format!(
+                "SELECT entity_id, failure_category, failure_reason FROM {{{failures_table}}} \
+                 WHERE run_id = @run ORDER BY entity_id, failure_category"
+            ),
+            &summary.run_id,
+        )
+        .await
+        .into_iter()
+        .map(|row| (string(&row[0]), string(&row[1]), string(&row[2])))
+        .collect();
+        let history = by_run(
+            warehouse,
+            "SELECT status, skip_reason, records_processed, records_skipped, errors \
+             FROM {nba_reference.processor_run_history} WHERE run_id = @run",
+            &summary.run_id,
+        )
+        .await;
+        assert_eq!(history.len(), 1, "one history row per date and run");
+        let history = HistoryRow {
+            status: string(&history[0][0]),
+            skip_reason: history[0][1].as_str().map(str::to_owned),
+            records_processed: history[0][2].as_i64().expect("records_processed is set"),
+            records_skipped: history[0][3].as_i64().expect("records_skipped is set"),
+            errors: history[0][4].as_str().map(str::to_owned),
+        };
+        let partition = output.partition.expect("outputs are partitioned by date");
+        let rows = warehouse
+            .query(
+                &Query::new(format!("SELECT count(*) FROM {{{output}}} WHERE \"{partition}\" = @date"))
+                    .bind("date", outcome.date),
+            )
+            .await
+            .expect("the count runs")
+            .rows[0][0]
+            .as_i64()
+            .expect("counts are integers");
+        assert_eq!(non_finite_cells(warehouse, output).await, vec![], "no NaN or ±inf stored");
+        assert_eq!(duplicate_keys(warehouse, output).await, Vec::<Vec<Value>>::new(), "no key twice");
+        Outcome { status: outcome.status.clone(), entities: outcome.entities, failures, history, rows }
+    }
+
+    /// The date succeeded, every entity is an output row or a failure, and history agrees.
+    pub fn assert_accounted(&self) {
         let DateStatus::Succeeded { rows, failures } = self.status else {
             panic!("expected a successful date: {self:?}")
         };
         assert_eq!(rows + failures, self.entities, "{self:?}");
         assert_eq!(failures, self.failures.len(), "{self:?}");
         assert_eq!(self.rows, rows as i64, "{self:?}");
-        assert_eq!(self.history, ("success".to_owned(), rows as i64, failures as i64));
+        let expected = HistoryRow {
+            status: "success".to_owned(),
+            skip_reason: None,
+            records_processed: rows as i64,
+            records_skipped: failures as i64,
+            errors: None,
+        };
+        assert_eq!(self.history, expected, "{self:?}");
+    }
+
+    /// The date failed with `error`, wrote nothing, and history says why (the rows of an earlier
+    /// run of the date stay: a failed date never touches them).
+    pub fn assert_failed(&self, error: &str) {
+        assert_eq!(self.status, DateStatus::Failed { error: error.to_owned() }, "{self:?}");
+        assert_eq!((self.history.status.as_str(), self.history.records_processed), ("failed", 0));
+        let errors = self.history.errors.as_deref().unwrap_or_default();
+        assert!(errors.contains(error), "the history row names the error: {errors}");
     }
 
     /// The single failure's (category, reason).
-    fn only_failure(&self) -> (&str, &str) {
+    pub fn only_failure(&self) -> (&str, &str) {
         assert_eq!(self.failures.len(), 1, "{self:?}");
         (&self.failures[0].1, &self.failures[0].2)
     }
+
+    /// (entities, output rows, failures).
+    pub fn counts(&self) -> (usize, i64, usize) {
+        (self.entities, self.rows, self.failures.len())
+    }
 }
 
-fn lebron_index(rows: &[Vec<Value>]) -> usize {
-    rows.iter().position(|row| cell(row, "player_lookup") == &text("lebronjames")).expect("LeBron played")
+pub async fn by_run(warehouse: &dyn Warehouse, sql: &str, run_id: &str) -> Vec<Vec<Value>> {
+    warehouse.query(&Query::new(sql).bind("run", run_id)).await.expect("query succeeds").rows
 }
 
-async fn lebron(warehouse: &dyn Warehouse, columns: &str) -> Vec<Vec<Value>> {
-    query_rows(
-        warehouse,
-        &format!(
-            "SELECT {columns} FROM {{nba_analytics.player_game_summary}} WHERE player_lookup = 'lebronjames'"
-        ),
-    )
-    .await
+pub fn string(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
 }
 
-#[tokio::test]
-async fn a_null_in_any_column_read_defaults_or_fails_one_player_and_loses_no_line() {
-    let bench = Bench::new("null-columns").await;
-    let mut tried = 0;
-    for column in player_game_summary::extract::BDL_COLUMNS {
-        let mut rows = real_bdl_rows();
-        assert_eq!(rows.len(), LINES);
-        let index = lebron_index(&rows);
-        set(&mut rows[index], column, Value::Null);
-        if matches!(*column, "game_id" | "player_lookup") {
-            // Key columns are NOT NULL in the warehouse: the bad row never gets in.
-            let refused = bench
-                .warehouse
-                .replace(&BDL_PLAYER_BOXSCORES, ReplaceScope::Partitions(vec![day(GAME_DATE)]), rows, false)
-                .await
-                .unwrap_err();
-            assert!(refused.to_string().contains("NOT NULL constraint failed"), "{column}: {refused}");
-            tried += 1;
-            continue;
+/// Sets one cell of a `table` row by column name.
+pub fn set_cell(table: &Table, row: &mut [Value], column: &str, value: Value) {
+    let index = table.column_index(column).unwrap_or_else(|| panic!("{table} has no column {column}"));
+    row[index] = value;
+}
+
+pub fn cell_of<'a>(table: &Table, row: &'a [Value], column: &str) -> &'a Value {
+    &row[table.column_index(column).unwrap_or_else(|| panic!("{table} has no column {column}"))]
+}
+
+/// The index of the first row of `rows` whose `column` holds the text `value`.
+pub fn position(table: &Table, rows: &[Vec<Value>], column: &str, value: &str) -> usize {
+    rows.iter()
+        .position(|row| cell_of(table, row, column).as_str() == Some(value))
+        .unwrap_or_else(|| panic!("{table}: no row with {column} = {value}"))
+}
+
+/// The largest magnitude a column can hold locally: `i64` bounds for INT64, the precision's
+/// bound for NUMERIC (DECIMAL on DuckDB), `f64` bounds for FLOAT64.
+pub fn extremes(column_type: ColumnType) -> Vec<Value> {
+    match column_type {
+        ColumnType::Int64 => vec![Value::Int(i64::MAX), Value::Int(i64::MIN)],
+        ColumnType::Numeric { precision, scale } => {
+            let largest = 10f64.powi(i32::from(precision - scale)) - 10f64.powi(-i32::from(scale));
+            vec![Value::Float(largest), Value::Float(-largest)]
         }
-        let outcome = run_case(&bench, rows, Vec::new()).await;
-        outcome.assert_accounted();
-        match *column {
-            // Without a date the line is not on the date: 34 players read, 34 written.
-            "game_date" => assert_eq!((outcome.entities, outcome.rows), (LINES - 1, (LINES - 1) as i64)),
-            "season_year" => assert_eq!(
-                outcome.only_failure(),
-                ("MISSING_DATA", "no universal_player_id in nba_players_registry for season 0-01 or earlier")
-            ),
-            "team_abbr" => assert_eq!(
-                outcome.only_failure(),
-                ("PROCESSING_ERROR", "team  is not in game 20240115_OKC_LAL (OKC at LAL)")
-            ),
-            _ => {
-                assert_eq!(
-                    (outcome.entities, outcome.rows, outcome.failures.len()),
-                    (LINES, LINES as i64, 0)
-                );
+        ColumnType::Float64 => vec![Value::Float(f64::MAX), Value::Float(f64::MIN)],
+        _ => Vec::new(),
+    }
+}
+
+/// Texts a lookup or a label may arrive in: composed and decomposed accents, mojibake, emoji,
+/// empty, invisible and direction characters, JSON and SQL quoting, a NUL byte, and 10 kB.
+pub fn odd_texts() -> Vec<String> {
+    vec![
+        "jokić".to_owned(),
+        "jokic\u{301}".to_owned(),
+        "jokiÄ‡".to_owned(),
+        "🏀".to_owned(),
+        String::new(),
+        "\u{200b}".to_owned(),
+        "\u{feff}aaronrobinson".to_owned(),
+        "\u{202e}nosnibor".to_owned(),
+        "o'neal \"shaq\" \\ '); DROP TABLE x; --".to_owned(),
+        "nul\0byte".to_owned(),
+        "x".repeat(10_000),
+    ]
+}
+
+/// One upstream partition as a case wants it: `rows` replace every row of `table` dated `date`.
+pub struct Edit {
+    pub table: &'static Table,
+    pub date: NaiveDate,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// The two demo dates, 2024-11-06 (the first date after the early-season window) and 2024-11-07.
+pub const DEMO_DATE: &str = "2024-11-06";
+pub const DEMO_NEXT_DATE: &str = "2024-11-07";
+
+/// A warehouse with the real schedule, the two-date demo fixture and the Player Game Summary
+/// rows of both dates: every upstream table of PCF (and, after PCF has run, of MLFS).
+pub struct DemoBench {
+    pub bench: Bench,
+}
+
+impl DemoBench {
+    pub async fn new(name: &str) -> Self {
+        let bench = Bench::new(name).await;
+        let fixture = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/two_dates");
+        load_directory(bench.warehouse.as_ref(), &fixture).await.expect("the demo fixture loads");
+        let summary = bench
+            .run(&PlayerGameSummaryProcessor, &[DEMO_DATE, DEMO_NEXT_DATE], |options| options.backfill = true)
+            .await;
+        assert!(summary.failed_dates().is_empty(), "{summary:?}");
+        DemoBench { bench }
+    }
+
+    pub fn warehouse(&self) -> &dyn Warehouse {
+        self.bench.warehouse.as_ref()
+    }
+
+    /// Every row of `table` dated `date` (its partition column), cells in column order.
+    pub async fn rows(&self, table: &'static Table, date: &str) -> Vec<Vec<Value>> {
+        let partition = table.partition.expect("upstream tables are partitioned by date");
+        let columns: Vec<String> = table.column_names().map(|name| format!("\"{name}\"")).collect();
+        self.warehouse()
+            .query(
+                &Query::new(format!(
+                    "SELECT {} FROM {{{table}}} WHERE \"{partition}\" = @date",
+                    columns.join(", ")
+                ))
+                .bind("date", day(date)),
+            )
+            .await
+            .expect("the partition reads")
+            .rows
+    }
+
+    /// Stores `rows` as the partition `date` of `table`, as given: duplicates and NULLs included,
+    /// as the fixture loader stores upstream rows.
+    pub async fn store(
+        &self,
+        table: &'static Table,
+        date: NaiveDate,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), framework::WarehouseError> {
+        self.warehouse().replace(table, ReplaceScope::Partitions(vec![date]), rows, false).await.map(|_| ())
+    }
+
+    /// Stores `edits`, runs `processor` on `date` in backfill mode with `--force` (then
+    /// `adjust`), reads the outcome and puts every edited partition back as it was.
+    pub async fn run_case<P: Processor>(
+        &self,
+        processor: &P,
+        date: &str,
+        edits: Vec<Edit>,
+        adjust: impl FnOnce(&mut RunOptions),
+    ) -> Outcome {
+        let mut originals: Vec<(&'static Table, NaiveDate, Vec<Vec<Value>>)> = Vec::new();
+        for edit in &edits {
+            if !originals.iter().any(|(table, date, _)| *table == edit.table && *date == edit.date) {
+                let rows = self.rows(edit.table, &edit.date.to_string()).await;
+                originals.push((edit.table, edit.date, rows));
             }
         }
-        tried += 1;
-    }
-    assert_eq!(tried, player_game_summary::extract::BDL_COLUMNS.len());
-    assert_eq!(tried, 30);
-}
-
-#[tokio::test]
-async fn a_null_stat_is_written_as_null_not_as_zero() {
-    let bench = Bench::new("null-points").await;
-    let mut rows = real_bdl_rows();
-    let index = lebron_index(&rows);
-    set(&mut rows[index], "points", Value::Null);
-    run_case(&bench, rows, Vec::new()).await.assert_accounted();
-    assert_eq!(
-        lebron(bench.warehouse.as_ref(), "points, ts_pct").await,
-        vec![vec![Value::Null, Value::Null]]
-    );
-}
-
-fn prop(lookup: &str, line: f64, hour: u32) -> Vec<Value> {
-    let snapshot = chrono::Utc.with_ymd_and_hms(2024, 1, 15, hour, 0, 0).unwrap();
-    ODDS_API_PLAYER_POINTS_PROPS.row(vec![
-        ("game_id", GAME.to_value()),
-        ("odds_api_event_id", "event".to_value()),
-        ("game_date", day(GAME_DATE).to_value()),
-        ("home_team_abbr", "LAL".to_value()),
-        ("away_team_abbr", "OKC".to_value()),
-        ("snapshot_timestamp", snapshot.to_value()),
-        ("bookmaker", "draftkings".to_value()),
-        ("player_name", lookup.to_value()),
-        ("player_lookup", lookup.to_value()),
-        ("points_line", line.to_value()),
-        ("processed_at", snapshot.to_value()),
-    ])
-}
-
-#[tokio::test]
-async fn nan_and_infinite_inputs_are_dropped_or_fail_one_player() {
-    let bench = Bench::new("non-finite").await;
-    let warehouse = bench.warehouse.as_ref();
-    for minutes in ["NaN", "inf", "-inf", "-5:00", "abc"] {
-        let mut rows = real_bdl_rows();
-        let index = lebron_index(&rows);
-        set(&mut rows[index], "minutes", text(minutes));
-        run_case(&bench, rows, Vec::new()).await.assert_accounted();
-        // Unparseable minutes are unknown minutes: no rate is derived from them.
-        assert_eq!(
-            lebron(warehouse, "minutes_played, usage_rate").await,
-            vec![vec![Value::Null, Value::Null]]
-        );
-    }
-    let mut rows = real_bdl_rows();
-    let index = lebron_index(&rows);
-    set(&mut rows[index], "minutes", text("1e308"));
-    let outcome = run_case(&bench, rows, Vec::new()).await;
-    outcome.assert_accounted();
-    assert_eq!(outcome.only_failure().0, "PROCESSING_ERROR");
-    assert!(outcome.only_failure().1.ends_with(" exceed the plausible maximum of 70"), "{outcome:?}");
-
-    // A 1000.0 line (beyond NUMERIC(4,1)) once failed the whole date's save; now, like a
-    // non-finite or negative line, it is no line.
-    for line in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1000.0, f64::MAX, -3.5] {
-        run_case(&bench, real_bdl_rows(), vec![prop("lebronjames", line, 18)]).await.assert_accounted();
-        assert_eq!(
-            lebron(warehouse, "points_line, over_under_result").await,
-            vec![vec![Value::Null, Value::Null]],
-            "an implausible line ({line}) is no line"
-        );
-    }
-    run_case(&bench, real_bdl_rows(), vec![prop("lebronjames", 24.5, 18)]).await.assert_accounted();
-    assert_eq!(
-        lebron(warehouse, "points_line, over_under_result").await,
-        vec![vec![Value::Float(24.5), text("OVER")]]
-    );
-}
-
-#[tokio::test]
-async fn odd_names_and_lookups_are_kept_byte_for_byte() {
-    let bench = Bench::new("encodings").await;
-    let warehouse = bench.warehouse.as_ref();
-    for name in ["Nikola Jokić", "🏀 Bron", "", "名前", "O'Neal, \"Shaq\""] {
-        let mut rows = real_bdl_rows();
-        let index = lebron_index(&rows);
-        set(&mut rows[index], "player_full_name", text(name));
-        run_case(&bench, rows, Vec::new()).await.assert_accounted();
-        assert_eq!(lebron(warehouse, "player_full_name").await, vec![vec![text(name)]]);
-    }
-    for lookup in ["jokić", "🏀", ""] {
-        let mut rows = real_bdl_rows();
-        let index = lebron_index(&rows);
-        set(&mut rows[index], "player_lookup", text(lookup));
-        let outcome = run_case(&bench, rows, Vec::new()).await;
-        outcome.assert_accounted();
-        assert_eq!(outcome.failures[0].0, format!("{GAME}/{lookup}"));
-        assert_eq!(
-            outcome.only_failure(),
-            ("MISSING_DATA", "no universal_player_id in nba_players_registry for season 2023-24 or earlier")
-        );
-    }
-    assert_eq!(
-        query_rows(
-            warehouse,
-            "SELECT normalized_lookup, original_name FROM {nba_reference.unresolved_player_names} ORDER BY 1"
-        )
-        .await,
-        vec![
-            vec![text(""), text("LeBron James")],
-            vec![text("jokić"), text("LeBron James")],
-            vec![text("🏀"), text("LeBron James")],
-        ]
-    );
-}
-
-#[tokio::test]
-async fn extremely_large_values_fail_one_player_with_the_reason() {
-    let bench = Bench::new("large").await;
-    let max = i64::MAX;
-    let cases = [
-        ("points", Value::Int(max), format!("points {max} exceeds the plausible maximum of 100")),
-        (
-            "field_goals_attempted",
-            Value::Int(max),
-            format!("field_goals_attempted {max} exceeds the plausible maximum of 100"),
-        ),
-        ("field_goals_made", Value::Int(i64::MIN), format!("negative field_goals_made {}", i64::MIN)),
-        ("turnovers", Value::Int(max), format!("turnovers {max} exceeds the plausible maximum of 100")),
-        (
-            "minutes",
-            text("99999999999:00"),
-            "minutes 99999999999 exceed the plausible maximum of 70".to_owned(),
-        ),
-    ];
-    for (column, value, reason) in cases {
-        let mut rows = real_bdl_rows();
-        let index = lebron_index(&rows);
-        set(&mut rows[index], column, value);
-        let outcome = run_case(&bench, rows, Vec::new()).await;
-        outcome.assert_accounted();
-        assert_eq!(outcome.only_failure(), ("PROCESSING_ERROR", reason.as_str()), "{column}");
-    }
-    // A team score is not a player stat: the line is still computed.
-    let mut rows = real_bdl_rows();
-    let index = lebron_index(&rows);
-    set(&mut rows[index], "home_team_score", Value::Int(max));
-    let outcome = run_case(&bench, rows, Vec::new()).await;
-    outcome.assert_accounted();
-    assert_eq!(outcome.rows, LINES as i64);
-}
-
-#[tokio::test]
-async fn of_duplicate_box_score_lines_the_latest_processed_at_wins_in_either_order() {
-    let bench = Bench::new("duplicates").await;
-    for later_first in [false, true] {
-        let mut rows = real_bdl_rows();
-        let index = lebron_index(&rows);
-        let mut newer = rows[index].clone();
-        set(&mut newer, "points", Value::Int(40));
-        set(&mut newer, "processed_at", (loaded_at() + chrono::Duration::hours(1)).to_value());
-        if later_first {
-            rows.insert(0, newer);
-        } else {
-            rows.push(newer);
+        for edit in edits {
+            self.store(edit.table, edit.date, edit.rows).await.expect("the edited rows are stored as given");
         }
-        let outcome = run_case(&bench, rows, Vec::new()).await;
-        outcome.assert_accounted();
-        assert_eq!((outcome.entities, outcome.rows), (LINES, LINES as i64), "one line per player");
-        assert_eq!(lebron(bench.warehouse.as_ref(), "points").await, vec![vec![Value::Int(40)]]);
-    }
-}
-
-#[tokio::test]
-async fn a_date_without_box_scores_fails_and_says_which_table_is_missing() {
-    let bench = Bench::new("partial").await;
-    // Only prop lines: the critical box scores are missing.
-    let outcome_of = |summary: &framework::runner::RunSummary| summary.outcomes[0].status.clone();
-    load_pgs_date(bench.warehouse.as_ref(), Vec::new()).await;
-    bench
-        .warehouse
-        .replace(
-            &ODDS_API_PLAYER_POINTS_PROPS,
-            ReplaceScope::Partitions(vec![day(GAME_DATE)]),
-            vec![prop("lebronjames", 24.5, 18)],
-            false,
-        )
-        .await
-        .unwrap();
-    let partial =
-        bench.run(&PlayerGameSummaryProcessor, &[GAME_DATE], |options| options.backfill = true).await;
-    let missing = "missing critical dependencies: nba_raw.bdl_player_boxscores (0 rows, 1 needed)";
-    assert_eq!(outcome_of(&partial), DateStatus::Failed { error: missing.to_owned() });
-    // An empty date past the preflight: nothing to process, nothing written, said so.
-    let empty = bench
-        .run(&PlayerGameSummaryProcessor, &["2024-01-16"], |options| {
-            options.backfill = true;
-            options.skip_preflight = true;
-        })
-        .await;
-    assert_eq!(
-        outcome_of(&empty),
-        DateStatus::Failed { error: "no entities to process for the date".to_owned() }
-    );
-    let history = bench.history().await;
-    assert_eq!(history.len(), 2);
-    assert_eq!(history[0][..4], [Value::Date(day(GAME_DATE)), text("failed"), Value::Null, Value::Int(0)]);
-    assert!(history[0][5].as_str().unwrap().contains(missing));
-    assert_eq!(history[1][..4], [Value::Date(day("2024-01-16")), text("failed"), Value::Null, Value::Int(0)]);
-    let rows =
-        query_rows(bench.warehouse.as_ref(), "SELECT count(*) FROM {nba_analytics.player_game_summary}")
+        let summary = self
+            .bench
+            .run(processor, &[date], |options| {
+                options.backfill = true;
+                options.force = true;
+                adjust(options);
+            })
             .await;
-    assert_eq!(rows[0][0], Value::Int(0));
+        let outcome = Outcome::read(processor, self.warehouse(), &summary).await;
+        for (table, date, rows) in originals {
+            self.store(table, date, rows).await.expect("the original rows go back");
+        }
+        outcome
+    }
 }

@@ -909,3 +909,67 @@ proptest! {
         prop_assert!((40.0..=100.0).contains(&score));
     }
 }
+
+// Whole-entity property: any mode, breaker state, game id and run time.
+
+fn any_timestamp() -> BoxedStrategy<DateTime<Utc>> {
+    // About ±35,000 years around 1970: far beyond any real stamp, inside chrono's range.
+    (-(1i64 << 40)..(1i64 << 40))
+        .prop_map(|seconds| DateTime::from_timestamp(seconds, 0).expect("in range"))
+        .boxed()
+}
+
+fn any_attempt() -> BoxedStrategy<Option<ReprocessAttemptRow>> {
+    let attempt = (
+        any::<i64>(),
+        proptest::option::of(any_timestamp()),
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(any_timestamp()),
+    );
+    proptest::option::of(attempt.prop_map(|(attempt_number, attempted_at, tripped, until)| {
+        ReprocessAttemptRow {
+            processor_name: REPROCESS_PROCESSOR_NAME.into(),
+            entity_id: PLAYER.into(),
+            analysis_date: game_date(),
+            attempt_number,
+            attempted_at,
+            circuit_breaker_tripped: tripped,
+            circuit_breaker_until: until,
+        }
+    }))
+    .boxed()
+}
+
+proptest! {
+    #[test]
+    fn any_player_gives_25_finite_features_and_a_score_in_range_or_a_named_failure(
+        context in any_context(),
+        game_id in proptest::option::of(prop_oneof![Just("g1".to_owned()), Just(" ".to_owned()), any::<String>()]),
+        rows in any_phase4_rows(),
+        history in any_history(),
+        attempt in any_attempt(),
+        backfill in any::<bool>(),
+        processed_at in any_timestamp(),
+    ) {
+        let mut rows = rows;
+        rows.reprocess_attempts = attempt.into_iter().collect();
+        let inputs = date_inputs(UpcomingPlayerGameContextRow { game_id, ..context }, rows, history);
+        let run = RunContext { date: game_date(), run_id: "prop".into(), backfill, processed_at };
+        match process_entity(&inputs.players[0], &inputs, &run) {
+            Ok(row) => {
+                prop_assert!(!row.game_id.trim().is_empty());
+                prop_assert_eq!(row.features.len(), 25);
+                prop_assert!(row.features.iter().all(|value| value.is_finite()), "{:?}", row.features);
+                let score = row.feature_quality_score.expect("every row has a score");
+                prop_assert!((0.0..=100.0).contains(&score), "{}", score);
+                let tier = row.quality_tier.as_deref().expect("every row has a tier");
+                prop_assert!(["gold", "silver", "bronze", "poor", "unusable"].contains(&tier), "{}", tier);
+            }
+            Err(failure) => {
+                prop_assert_eq!(failure.entity_id.as_str(), PLAYER);
+                prop_assert!(failure.category != FailureCategory::ProcessingError, "{:?}", failure);
+                prop_assert!(!failure.reason.is_empty());
+            }
+        }
+    }
+}

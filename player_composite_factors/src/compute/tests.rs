@@ -11,8 +11,8 @@ use proptest::prelude::*;
 use super::context_json::*;
 use super::factors::*;
 use super::*;
-use crate::games_history::GamesHistory;
-use crate::inputs::{DateRows, LatestReprocessAttempt, SourceTracking};
+use crate::games_history::{GamesHistory, PlayerGameAppearanceRow, ScheduleGameRow};
+use crate::inputs::{DateRows, LatestReprocessAttempt, ReprocessAttemptRow, SourceTracking};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures (reference-pcf.md §6.2 and §6.3)
@@ -161,7 +161,7 @@ fn integration_player(
     UpcomingPlayerGameContextRow {
         player_lookup: player_lookup.into(),
         universal_player_id: Some(universal_player_id.into()),
-        game_id: game_id.into(),
+        game_id: Some(game_id.into()),
         opponent_team_abbr: Some(opponent.into()),
         ..base
     }
@@ -471,6 +471,7 @@ fn rounding_ties_follow_python() {
 fn negative_zero_usage_is_stored_and_hashed_as_minus_zero() {
     let context = UpcomingPlayerGameContextRow {
         player_lookup: "p".into(),
+        game_id: Some("g1".into()),
         game_date: date(ANALYSIS_DATE),
         projected_usage_rate: Some(24.9),
         avg_usage_rate_last_7_games: Some(25.0),
@@ -1000,6 +1001,7 @@ fn any_context() -> impl Strategy<Value = UpcomingPlayerGameContextRow> {
         |((rest, b2b, games, minutes, avg, b2bs, age), (projected, baseline, stars, pace, opp))| {
             UpcomingPlayerGameContextRow {
                 player_lookup: "p".into(),
+                game_id: Some("g1".into()),
                 game_date: date(ANALYSIS_DATE),
                 opponent_team_abbr: Some("OPP".into()),
                 days_rest: rest,
@@ -1117,5 +1119,170 @@ proptest! {
         prop_assert_eq!(row.total_composite_adjustment, round_half_even(unrounded_sum, 2));
         prop_assert!((-19.25..=16.0).contains(&row.total_composite_adjustment));
         prop_assert_eq!(&row.data_hash, &hash_with_typed_values(&row));
+    }
+}
+
+// Whole-entity properties: any player, date, history, breaker state and mode.
+
+fn any_timestamp() -> impl Strategy<Value = DateTime<Utc>> {
+    // About ±35,000 years around 1970: far beyond any real stamp, inside chrono's range.
+    (-(1i64 << 40)..(1i64 << 40)).prop_map(|seconds| DateTime::from_timestamp(seconds, 0).expect("in range"))
+}
+
+/// A team name: one of the few that meet in games, or any text.
+fn any_team() -> impl Strategy<Value = String> {
+    prop_oneof![Just("OPP".to_owned()), Just("OWN".to_owned()), Just(String::new()), any::<String>()]
+}
+
+fn any_history(player_lookup: String, analysis_date: NaiveDate) -> impl Strategy<Value = GamesHistory> {
+    let day = move |offset: i64| {
+        analysis_date.checked_sub_signed(chrono::Duration::days(offset)).unwrap_or(analysis_date)
+    };
+    let appearances = proptest::collection::vec((-5i64..800, any_team()), 0..30);
+    let games =
+        proptest::collection::vec((-5i64..800, any_team(), any_team(), proptest::option::of(0i64..5)), 0..30);
+    (appearances, games).prop_map(move |(appearances, games)| {
+        let appearances: Vec<_> = appearances
+            .into_iter()
+            .map(|(offset, team_abbr)| PlayerGameAppearanceRow {
+                player_lookup: player_lookup.clone(),
+                game_date: day(offset),
+                team_abbr,
+            })
+            .collect();
+        let games: Vec<_> = games
+            .into_iter()
+            .enumerate()
+            .map(|(index, (offset, home, away, status))| ScheduleGameRow {
+                game_id: format!("g{index}"),
+                game_date: day(offset),
+                home_team_tricode: home,
+                away_team_tricode: away,
+                game_status: status,
+            })
+            .collect();
+        GamesHistory::build(&appearances, &games)
+    })
+}
+
+fn any_attempt(
+    player_lookup: String,
+    analysis_date: NaiveDate,
+) -> impl Strategy<Value = Option<ReprocessAttemptRow>> {
+    let attempt = (any::<i64>(), proptest::option::of(any::<bool>()), proptest::option::of(any_timestamp()));
+    proptest::option::of(attempt.prop_map(move |(attempt_number, tripped, until)| ReprocessAttemptRow {
+        processor_name: crate::inputs::REPROCESS_PROCESSOR_NAME.into(),
+        entity_id: player_lookup.clone(),
+        analysis_date,
+        attempt_number,
+        circuit_breaker_tripped: tripped,
+        circuit_breaker_until: until,
+        created_at: None,
+    }))
+}
+
+/// One player's whole date: any lookup and game id (NULL included), any analysis date and
+/// season start, any history, breaker, shot and defence rows, live or backfill.
+fn any_player_date() -> impl Strategy<Value = (String, DateInputs, RunContext)> {
+    let lookup = prop_oneof![Just("p".to_owned()), any::<String>()];
+    let dates = (-40_000i64..40_000, -400i64..400);
+    (lookup, dates, any::<bool>(), any_timestamp()).prop_flat_map(
+        |(player_lookup, (date_offset, season_offset), backfill, processed_at)| {
+            let analysis_date = date(ANALYSIS_DATE) + chrono::Duration::days(date_offset);
+            let season_start = analysis_date - chrono::Duration::days(season_offset);
+            let game_id = proptest::option::of(prop_oneof![
+                Just("g1".to_owned()),
+                Just(String::new()),
+                any::<String>()
+            ]);
+            (
+                any_context(),
+                game_id,
+                any_shot(),
+                any_defense(),
+                any_history(player_lookup.clone(), analysis_date),
+                any_attempt(player_lookup.clone(), analysis_date),
+            )
+                .prop_map(move |(context, game_id, shot, defense, history, attempt)| {
+                    let context = UpcomingPlayerGameContextRow {
+                        player_lookup: player_lookup.clone(),
+                        game_id,
+                        game_date: analysis_date,
+                        ..context
+                    };
+                    let rows = DateRows {
+                        player_contexts: vec![context],
+                        player_shot_zones: shot
+                            .into_iter()
+                            .map(|shot| PlayerShotZoneAnalysisRow {
+                                player_lookup: player_lookup.clone(),
+                                analysis_date,
+                                ..shot
+                            })
+                            .collect(),
+                        team_defense_zones: defense
+                            .into_iter()
+                            .map(|defense| TeamDefenseZoneAnalysisRow { analysis_date, ..defense })
+                            .collect(),
+                        reprocess_attempts: attempt.into_iter().collect(),
+                        ..Default::default()
+                    };
+                    let inputs = DateInputs::build(
+                        analysis_date,
+                        season_start,
+                        rows,
+                        &history,
+                        SourceTracking::default(),
+                    )
+                    .0;
+                    let context =
+                        RunContext { date: analysis_date, run_id: "prop".into(), backfill, processed_at };
+                    (player_lookup.clone(), inputs, context)
+                })
+        },
+    )
+}
+
+proptest! {
+    #[test]
+    fn any_player_date_gives_a_row_within_range_or_a_named_failure(
+        (player_lookup, inputs, context) in any_player_date(),
+    ) {
+        match process_entity(&player_lookup, &inputs, &context) {
+            Ok(row) => {
+                prop_assert_eq!(&row.player_lookup, &player_lookup);
+                prop_assert!(!row.game_id.trim().is_empty());
+                prop_assert!((35..=100).contains(&row.fatigue_score));
+                prop_assert!((-10.0..=10.0).contains(&row.shot_zone_mismatch_score));
+                prop_assert!((-3.0..=3.0).contains(&row.pace_score));
+                prop_assert!((-3.0..=3.0).contains(&row.usage_spike_score));
+                prop_assert!((-19.25..=16.0).contains(&row.total_composite_adjustment));
+                prop_assert!((0.0..=100.0).contains(&row.data_completeness_pct));
+                prop_assert!(row.completeness_percentage.is_finite() && row.completeness_percentage >= 0.0);
+                prop_assert!(row.expected_games_count >= 0 && row.actual_games_count >= 0);
+                for json in [
+                    &row.fatigue_context_json,
+                    &row.shot_zone_context_json,
+                    &row.pace_context_json,
+                    &row.usage_context_json,
+                ] {
+                    prop_assert!(serde_json::from_str::<serde_json::Value>(json).is_ok(), "{}", json);
+                }
+                prop_assert_eq!(row.data_hash.len(), 16);
+            }
+            Err(failure) => {
+                prop_assert_eq!(&failure.entity_id, &player_lookup);
+                prop_assert!(
+                    matches!(failure.category, FailureCategory::MissingData | FailureCategory::CircuitBreakerActive),
+                    "{:?}",
+                    failure
+                );
+                prop_assert!(!failure.reason.is_empty());
+            }
+        }
+        // A player the date does not hold is a MISSING_DATA failure, never a panic.
+        let stranger = format!("{player_lookup}-not-on-the-date");
+        let failure = process_entity(&stranger, &inputs, &context).unwrap_err();
+        prop_assert_eq!(failure.category, FailureCategory::MissingData);
     }
 }
