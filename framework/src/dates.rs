@@ -21,6 +21,8 @@ pub fn season_label(season_year: i32) -> String {
 }
 
 /// The reference's fallback season starts, used when the schedule has no game of the season.
+/// A season before the calendar's first year (a date in January of year -262143) starts on the
+/// calendar's first day instead of panicking.
 fn fallback_season_start(season_year: i32) -> NaiveDate {
     let (month, day) = match season_year {
         2021 => (10, 19),
@@ -29,7 +31,7 @@ fn fallback_season_start(season_year: i32) -> NaiveDate {
         2024 => (10, 22),
         _ => (10, 22),
     };
-    NaiveDate::from_ymd_opt(season_year, month, day).expect("October dates exist")
+    NaiveDate::from_ymd_opt(season_year, month, day).unwrap_or(NaiveDate::MIN)
 }
 
 /// The kind of game, from the first three digits of the NBA game id.
@@ -190,6 +192,13 @@ mod tests {
         assert_eq!(python_datetime_str(at("2025-11-08T12:00:00.25Z")), "2025-11-08 12:00:00.250000+00:00");
         assert!(is_season_boundary(date("2024-11-30")));
         assert!(!is_season_boundary(date("2025-01-15")));
+    }
+
+    #[test]
+    fn the_first_season_of_the_calendar_starts_on_its_first_day() {
+        assert_eq!(season_year(NaiveDate::MIN), -262144);
+        assert_eq!(fallback_season_start(-262144), NaiveDate::MIN);
+        assert_eq!(fallback_season_start(2023), date("2023-10-24"));
     }
 
     #[test]
