@@ -7,6 +7,9 @@
 
 use framework::rounding::round_half_even;
 
+#[cfg(any(test, fuzzing))]
+pub mod properties;
+
 /// What a minutes cell says.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum MinutesText {
