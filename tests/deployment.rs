@@ -5,9 +5,9 @@
 //! - processor binaries: the workspace `Cargo.toml` members whose `src/main.rs` calls
 //!   `framework::cli::main`, named by their own `[package]` (plain text parsing, no TOML crate);
 //! - environment variables: the fields of `RawEnvironment` in `framework/src/config.rs`,
-//!   upper-cased as envy reads them, plus the two variables libraries read (`RUST_LOG` through the
-//!   tracing filter in `framework/src/cli.rs`, `GOOGLE_APPLICATION_CREDENTIALS` through the BigQuery
-//!   client); the values a job sets must also pass `Settings::from_map`;
+//!   upper-cased as envy reads them (`RUST_LOG` among them, checked there and handed to the
+//!   tracing filter), plus the one variable a library reads (`GOOGLE_APPLICATION_CREDENTIALS`,
+//!   through the BigQuery client); the values a job sets must also pass `Settings::from_map`;
 //! - the rpath: `.cargo/config.toml` must contain `$ORIGIN/../lib`, and the image must put
 //!   `libduckdb.so` in the `lib` folder beside the binary's `bin` folder;
 //! - YAML: the job files are read by [`yaml`], a parser of the block subset they use (see there),
@@ -22,7 +22,7 @@ use framework::config::Settings;
 use self::yaml::Yaml;
 
 /// The variables read by libraries rather than by `config.rs`.
-const LIBRARY_VARIABLES: [&str; 2] = ["RUST_LOG", "GOOGLE_APPLICATION_CREDENTIALS"];
+const LIBRARY_VARIABLES: [&str; 1] = ["GOOGLE_APPLICATION_CREDENTIALS"];
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -49,8 +49,9 @@ pub struct ProcessorArgs {
     /// Recompute dates whose inputs are unchanged.
     #[arg(long)]
     pub force: bool,
-    /// Worker threads (overrides the worker variables).
-    #[arg(long, value_parser = parse_workers_flag)]
+    /// Worker threads (overrides the worker variables). A negative count reaches the value
+    /// parser, which names `--workers`, instead of being taken for an unknown short flag.
+    #[arg(long, value_parser = parse_workers_flag, allow_negative_numbers = true)]
     pub workers: Option<usize>,
     /// Process entities serially (as ENABLE_PLAYER_PARALLELIZATION=false).
     #[arg(long)]
@@ -68,7 +69,26 @@ fn parse_workers_flag(value: &str) -> Result<usize, String> {
     parse_workers("--workers", value).map_err(|_| "expected a whole number from 1 to 256".to_owned())
 }
 
+/// A combination of flags that clap cannot check on its own.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ArgsError {
+    /// The range would hold no date; the run would do nothing and exit 0 (it did, before).
+    #[error("invalid --end-date {end}: expected a date on or after --start-date {start}")]
+    RangeEndsBeforeStart { start: NaiveDate, end: NaiveDate },
+}
+
 impl ProcessorArgs {
+    /// Checks what clap's declarations cannot express.
+    ///
+    /// # Errors
+    /// `--end-date` is before `--start-date`.
+    pub fn validate(&self) -> Result<(), ArgsError> {
+        match (self.start_date, self.end_date) {
+            (Some(start), Some(end)) if end < start => Err(ArgsError::RangeEndsBeforeStart { start, end }),
+            _ => Ok(()),
+        }
+    }
+
     /// Applies the flags that override the environment.
     pub fn apply_to(&self, settings: &mut Settings) {
         if let Some(url) = &self.warehouse {
@@ -121,14 +141,17 @@ pub fn main<P: Processor>(processor: P) -> ExitCode {
             let _ = error.print();
             return ExitCode::SUCCESS;
         }
-        Err(error) => return bad_input(error.to_string().lines().next().unwrap_or("invalid arguments")),
+        Err(error) => return bad_input(&clap_error_line(&error)),
     };
+    if let Err(error) = args.validate() {
+        return bad_input(&error.to_string());
+    }
     let mut settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => return bad_input(&error.to_string()),
     };
     args.apply_to(&mut settings);
-    init_tracing();
+    init_tracing(&settings, "info");
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -147,21 +170,26 @@ pub fn main<P: Processor>(processor: P) -> ExitCode {
     }
 }
 
+/// A clap error on one line, with its `error: ` prefix: the message and its indented details
+/// (the missing arguments of "the following required arguments were not provided:", or a value
+/// holding a line break), without the tips and usage that follow the first blank line.
+pub fn clap_error_line(error: &clap::Error) -> String {
+    let rendered = error.to_string();
+    let message: Vec<&str> =
+        rendered.lines().take_while(|line| !line.trim().is_empty()).map(str::trim).collect();
+    if message.is_empty() { "error: invalid arguments".to_owned() } else { message.join(" ") }
+}
+
 fn bad_input(message: &str) -> ExitCode {
     let message = message.trim_start_matches("error: ");
     eprintln!("error: {message}");
     ExitCode::from(2)
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
-pub fn init_tracing() {
-    init_tracing_at("info");
-}
-
-/// Logs to stderr, filtered by `RUST_LOG`, else by `default_filter`.
-pub fn init_tracing_at(default_filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+/// Logs to stderr, filtered by `RUST_LOG` (`settings.log_filter`, checked by `config`), else by
+/// `default_filter` (`info` for the binaries; quieter for xtask's progress-bar tasks).
+pub fn init_tracing(settings: &Settings, default_filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::new(settings.log_filter.as_deref().unwrap_or(default_filter));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
@@ -305,6 +333,28 @@ mod tests {
         assert!(error.lines().next().unwrap().contains("--workers"), "{error}");
         let error = parse(&["--date", "2024-01-15", "--warehouse", "sqlite:x"]).unwrap_err().to_string();
         assert!(error.lines().next().unwrap().contains("--warehouse"), "{error}");
+    }
+
+    /// Clap spreads some errors over several lines; only the first was printed, and for a
+    /// missing argument it named nothing ("the following required arguments were not provided:").
+    #[test]
+    fn a_clap_error_becomes_one_line_naming_the_flag() {
+        let line = clap_error_line(&parse(&["--start-date", "2024-01-15"]).unwrap_err());
+        assert_eq!(line, "error: the following required arguments were not provided: --end-date <END_DATE>");
+        let line = clap_error_line(&parse(&["--date", "2024-01-15", "--frobnicate"]).unwrap_err());
+        assert_eq!(line, "error: unexpected argument '--frobnicate' found");
+    }
+
+    #[test]
+    fn a_range_ending_before_it_starts_is_refused() {
+        let args = parse(&["--start-date", "2024-01-20", "--end-date", "2024-01-10"]).unwrap();
+        assert_eq!(
+            args.validate().unwrap_err().to_string(),
+            "invalid --end-date 2024-01-10: expected a date on or after --start-date 2024-01-20"
+        );
+        assert!(
+            parse(&["--start-date", "2024-01-20", "--end-date", "2024-01-20"]).unwrap().validate().is_ok()
+        );
     }
 
     #[test]

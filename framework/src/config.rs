@@ -23,6 +23,9 @@ pub enum ConfigError {
     Invalid { variable: &'static str, value: String, expected: &'static str },
     #[error("cannot read the environment: {0}")]
     Environment(String),
+    /// A variable the binaries read holds bytes that are not UTF-8; shown lossily.
+    #[error("invalid {variable} {value:?}: expected UTF-8 text")]
+    NotUnicode { variable: String, value: String },
 }
 
 /// Where the warehouse lives: `duckdb:PATH` or `bigquery:PROJECT`.
@@ -69,6 +72,9 @@ pub struct Settings {
     pub cloud_run_revision: Option<String>,
     /// `TRIGGERED_BY`, else `manual`.
     pub triggered_by: String,
+    /// `RUST_LOG`, checked to be a tracing filter; `None` when unset or empty (each caller has
+    /// its own default level).
+    pub log_filter: Option<String>,
 }
 
 /// The per-processor worker variables of the chain `X_WORKERS` → `PARALLELIZATION_WORKERS` → 10.
@@ -90,6 +96,7 @@ struct RawEnvironment {
     k_revision: Option<String>,
     hostname: Option<String>,
     triggered_by: Option<String>,
+    rust_log: Option<String>,
 }
 
 impl Settings {
@@ -98,7 +105,7 @@ impl Settings {
     /// # Errors
     /// A variable with an invalid value, named in the error.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_map(std::env::vars())
+        Self::from_map(unicode_variables(std::env::vars_os())?)
     }
 
     /// Reads the variables from `variables` (name, value) pairs; unknown names are ignored.
@@ -142,13 +149,28 @@ impl Settings {
             });
         }
         let task_count = parse_count("CLOUD_RUN_TASK_COUNT", raw.cloud_run_task_count.as_deref(), 1)?;
+        if task_count == 0 {
+            return Err(ConfigError::Invalid {
+                variable: "CLOUD_RUN_TASK_COUNT",
+                value: raw.cloud_run_task_count.unwrap_or_default(),
+                expected: "expected a whole number of at least 1",
+            });
+        }
         let task_index = parse_count("CLOUD_RUN_TASK_INDEX", raw.cloud_run_task_index.as_deref(), 0)?;
-        if task_count == 0 || task_index >= task_count {
+        if task_index >= task_count {
             return Err(ConfigError::Invalid {
                 variable: "CLOUD_RUN_TASK_INDEX",
-                value: task_index.to_string(),
-                expected: "expected an index below CLOUD_RUN_TASK_COUNT (at least 1)",
+                value: raw.cloud_run_task_index.unwrap_or_default(),
+                expected: "expected an index below CLOUD_RUN_TASK_COUNT",
             });
+        }
+        let bigquery_emulator_host = raw.bigquery_emulator_host.filter(|host| !host.is_empty());
+        if let Some(host) = &bigquery_emulator_host {
+            check_host_and_port(host)?;
+        }
+        let log_filter = raw.rust_log.filter(|filter| !filter.trim().is_empty());
+        if let Some(filter) = &log_filter {
+            check_log_filter(filter)?;
         }
         Ok(Settings {
             parallel,
@@ -156,12 +178,13 @@ impl Settings {
             global_workers,
             warehouse,
             dataset_prefix,
-            bigquery_emulator_host: raw.bigquery_emulator_host.filter(|host| !host.is_empty()),
+            bigquery_emulator_host,
             task_index,
             task_count,
             execution_host: raw.k_service.clone().or(raw.hostname).unwrap_or_else(|| "local".to_owned()),
             cloud_run_revision: raw.k_revision,
             triggered_by: raw.triggered_by.unwrap_or_else(|| "manual".to_owned()),
+            log_filter,
         })
     }
 
@@ -196,6 +219,79 @@ pub fn parse_workers(variable: &'static str, value: &str) -> Result<usize, Confi
             variable,
             value: value.to_owned(),
             expected: "expected a whole number from 1 to 256",
+        }),
+    }
+}
+
+/// The process environment as text. `std::env::vars` panics on a name or value that is not
+/// UTF-8, which crashed the binaries (exit 101) whatever the variable; here such a variable is
+/// skipped unless the binaries read it, and then it is an error naming it.
+fn unicode_variables(
+    variables: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut unicode = Vec::new();
+    for (name, value) in variables {
+        let Ok(name) = name.into_string() else { continue };
+        match value.into_string() {
+            Ok(value) => unicode.push((name, value)),
+            Err(value) if READ_VARIABLES.contains(&name.to_ascii_uppercase().as_str()) => {
+                return Err(ConfigError::NotUnicode {
+                    variable: name,
+                    value: value.to_string_lossy().into_owned(),
+                });
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(unicode)
+}
+
+/// The variables of `RawEnvironment`, as they are set. Keep the two in step: a variable missing
+/// here would read as unset when its value is not UTF-8, instead of being refused.
+const READ_VARIABLES: [&str; 15] = [
+    "ENABLE_PLAYER_PARALLELIZATION",
+    "PGS_WORKERS",
+    "PCF_WORKERS",
+    "MLFS_WORKERS",
+    "PARALLELIZATION_WORKERS",
+    "WAREHOUSE",
+    "DATASET_PREFIX",
+    "BIGQUERY_EMULATOR_HOST",
+    "CLOUD_RUN_TASK_INDEX",
+    "CLOUD_RUN_TASK_COUNT",
+    "K_SERVICE",
+    "K_REVISION",
+    "HOSTNAME",
+    "TRIGGERED_BY",
+    "RUST_LOG",
+];
+
+/// `BIGQUERY_EMULATOR_HOST` is `host:port` (README §3.2); a bare host or a named port would
+/// only fail later, as a connection error of the first query (exit 1 instead of 2).
+fn check_host_and_port(value: &str) -> Result<(), ConfigError> {
+    let valid = value
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|port| port > 0));
+    if valid {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            variable: "BIGQUERY_EMULATOR_HOST",
+            value: value.to_owned(),
+            expected: "expected host:port",
+        })
+    }
+}
+
+/// `RUST_LOG` must parse as a tracing filter: the subscriber would otherwise drop a bad filter
+/// silently and log at the default level.
+fn check_log_filter(value: &str) -> Result<(), ConfigError> {
+    match tracing_subscriber::EnvFilter::try_new(value) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(ConfigError::Invalid {
+            variable: "RUST_LOG",
+            value: value.to_owned(),
+            expected: "expected a tracing filter such as info or player_game_summary=debug",
         }),
     }
 }
@@ -281,5 +377,56 @@ mod tests {
         assert_eq!((sharded.task_index, sharded.task_count), (2, 3));
         assert!(settings(&[("CLOUD_RUN_TASK_INDEX", "3"), ("CLOUD_RUN_TASK_COUNT", "3")]).is_err());
         assert!(settings(&[("CLOUD_RUN_TASK_COUNT", "many")]).is_err());
+    }
+
+    /// A count of 0 was reported as `invalid CLOUD_RUN_TASK_INDEX "0"`, naming the wrong variable.
+    #[test]
+    fn a_task_count_of_zero_names_the_count() {
+        let error = settings(&[("CLOUD_RUN_TASK_COUNT", "0")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"invalid CLOUD_RUN_TASK_COUNT "0": expected a whole number of at least 1"#
+        );
+        let error = settings(&[("CLOUD_RUN_TASK_INDEX", " 3"), ("CLOUD_RUN_TASK_COUNT", "3")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"invalid CLOUD_RUN_TASK_INDEX " 3": expected an index below CLOUD_RUN_TASK_COUNT"#
+        );
+    }
+
+    #[test]
+    fn the_emulator_host_needs_a_port() {
+        let host = settings(&[("BIGQUERY_EMULATOR_HOST", "127.0.0.1:9050")]).unwrap();
+        assert_eq!(host.bigquery_emulator_host.as_deref(), Some("127.0.0.1:9050"));
+        assert_eq!(settings(&[("BIGQUERY_EMULATOR_HOST", "")]).unwrap().bigquery_emulator_host, None);
+        for bad in ["localhost", "localhost:http", ":9050", "localhost:0", "localhost:65536"] {
+            let error = settings(&[("BIGQUERY_EMULATOR_HOST", bad)]).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("invalid BIGQUERY_EMULATOR_HOST {bad:?}: expected host:port")
+            );
+        }
+    }
+
+    #[test]
+    fn the_log_filter_is_checked_not_dropped() {
+        let filter = settings(&[("RUST_LOG", "warn,player_game_summary=debug")]).unwrap();
+        assert_eq!(filter.log_filter.as_deref(), Some("warn,player_game_summary=debug"));
+        assert_eq!(settings(&[("RUST_LOG", "")]).unwrap().log_filter, None);
+        let error = settings(&[("RUST_LOG", "info,player_game_summary=loud")]).unwrap_err();
+        assert!(
+            error.to_string().starts_with(r#"invalid RUST_LOG "info,player_game_summary=loud": "#),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_variable_that_is_not_unicode_is_skipped_unless_read() {
+        use std::os::unix::ffi::OsStringExt as _;
+        let not_unicode = std::ffi::OsString::from_vec(b"duckdb:\xff".to_vec());
+        let unrelated = unicode_variables([("UNRELATED".into(), not_unicode.clone())]).unwrap();
+        assert!(unrelated.is_empty());
+        let error = unicode_variables([("WAREHOUSE".into(), not_unicode)]).unwrap_err();
+        assert_eq!(error.to_string(), "invalid WAREHOUSE \"duckdb:\u{fffd}\": expected UTF-8 text");
     }
 }

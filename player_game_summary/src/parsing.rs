@@ -7,6 +7,9 @@
 
 use framework::rounding::round_half_even;
 
+#[cfg(any(test, fuzzing))]
+pub mod properties;
+
 /// What a minutes cell says.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum MinutesText {
@@ -34,7 +37,8 @@ impl MinutesText {
 ///
 /// Like Python's `int()`, each `"MM:SS"` part may carry surrounding spaces and a `+`. Beyond the
 /// reference, negative values, non-finite values and seconds outside 0–59 are malformed (the
-/// upstream fix 83d91e28 rejects the same seconds).
+/// upstream fix 83d91e28 rejects the same seconds). `"-0"` reads as 0: a played value never
+/// carries the sign bit, which would otherwise export as `-0.0`.
 pub fn parse_minutes(text: Option<&str>) -> MinutesText {
     let Some(text) = text else { return MinutesText::NotRecorded };
     let trimmed = text.trim();
@@ -46,7 +50,8 @@ pub fn parse_minutes(text: Option<&str>) -> MinutesText {
         None => trimmed.parse::<f64>().ok(),
     };
     match parsed {
-        Some(minutes) if minutes.is_finite() && minutes >= 0.0 => MinutesText::Played(minutes),
+        // `abs` only changes -0.0 here, the one value that passes `>= 0.0` with its sign set.
+        Some(minutes) if minutes.is_finite() && minutes >= 0.0 => MinutesText::Played(minutes.abs()),
         _ => MinutesText::Malformed,
     }
 }
@@ -118,6 +123,16 @@ mod tests {
             assert_eq!(minutes(text), MinutesText::Malformed, "{text:?}");
         }
         assert_eq!(minutes("   "), MinutesText::NotRecorded);
+    }
+
+    /// Found by `cargo fuzz run minutes` (fuzz/fuzz_targets/minutes.rs): `"-0"` was
+    /// `Played(-0.0)`, a negative zero in a column documented as never negative.
+    #[test]
+    fn negative_zero_minutes_read_as_zero_found_by_fuzzing() {
+        for text in ["-0", "-0.0", " -0 ", "-0e5"] {
+            // Bits, not `==`: -0.0 == 0.0, so only the bit pattern tells the two zeros apart.
+            assert_eq!(minutes(text).decimal().map(f64::to_bits), Some(0.0f64.to_bits()), "{text:?}");
+        }
     }
 
     #[test]

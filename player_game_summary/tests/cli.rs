@@ -16,13 +16,175 @@ fn temporary_folder(name: &str) -> std::path::PathBuf {
     folder
 }
 
+/// One bad input of the command line or the environment, and what its error line must name.
+struct BadInput {
+    arguments: &'static [&'static str],
+    environment: &'static [(&'static str, &'static str)],
+    /// What the one stderr line must contain: the flag and the value, or a variable followed by
+    /// its quoted value (`WAREHOUSE "postgres:x"`), so that naming the wrong variable fails.
+    named: &'static [&'static str],
+}
+
+const fn flags(arguments: &'static [&'static str], named: &'static [&'static str]) -> BadInput {
+    BadInput { arguments, environment: &[], named }
+}
+
+/// A bad variable on an otherwise valid `--date` run.
+const fn variables(
+    environment: &'static [(&'static str, &'static str)],
+    named: &'static [&'static str],
+) -> BadInput {
+    BadInput { arguments: &["--date", "2024-01-15"], environment, named }
+}
+
+/// Every flag and variable the binaries accept, each with the bad values a person or a job file
+/// could plausibly give it (README "Running a processor" and "Configuration").
+const BAD_INPUTS: &[BadInput] = &[
+    flags(&[], &["--date", "--start-date", "--dates", "--status"]),
+    flags(&["--date", "2024-02-30"], &["--date", "2024-02-30"]),
+    flags(&["--date", "yesterday"], &["--date", "yesterday"]),
+    flags(&["--date"], &["--date"]),
+    flags(&["--date", "2024-01-15", "--date", "2024-01-16"], &["--date"]),
+    flags(&["--date", "2024-01-15", "--dates", "2024-01-16"], &["--date", "--dates"]),
+    flags(&["--start-date", "2024-01-15"], &["--end-date"]),
+    flags(&["--end-date", "2024-01-15"], &["--start-date"]),
+    flags(
+        &["--start-date", "2024-01-20", "--end-date", "2024-01-10"],
+        &["--end-date", "2024-01-10", "2024-01-20"],
+    ),
+    flags(&["--start-date", "2024-01-15", "--end-date", "2024-1-x"], &["--end-date", "2024-1-x"]),
+    flags(&["--dates", "2024-01-15,nope"], &["--dates", "nope"]),
+    flags(&["--dates", ""], &["--dates"]),
+    flags(&["--date", "2024-01-15", "--workers", "0"], &["--workers", "'0'"]),
+    flags(&["--date", "2024-01-15", "--workers", "abc"], &["--workers", "abc"]),
+    flags(&["--date", "2024-01-15", "--workers", "257"], &["--workers", "257"]),
+    flags(&["--date", "2024-01-15", "--workers", "-1"], &["--workers", "-1"]),
+    flags(&["--date", "2024-01-15", "--workers=-1"], &["--workers", "-1"]),
+    flags(&["--date", "2024-01-15", "--warehouse", "sqlite:x"], &["--warehouse", "sqlite:x"]),
+    flags(&["--date", "2024-01-15", "--warehouse", "duckdb:"], &["--warehouse", "duckdb:"]),
+    flags(&["--date", "2024-01-15", "--frobnicate"], &["--frobnicate"]),
+    flags(&["--date", "2024-01-15", "2024-01-16"], &["2024-01-16"]),
+    flags(&["--date", "2024-01-15", "--serial=yes"], &["--serial", "yes"]),
+    variables(&[("ENABLE_PLAYER_PARALLELIZATION", "yes")], &["ENABLE_PLAYER_PARALLELIZATION \"yes\""]),
+    variables(&[("ENABLE_PLAYER_PARALLELIZATION", "")], &["ENABLE_PLAYER_PARALLELIZATION \"\""]),
+    variables(&[("PGS_WORKERS", "0")], &["PGS_WORKERS \"0\""]),
+    variables(&[("PCF_WORKERS", "abc")], &["PCF_WORKERS \"abc\""]),
+    variables(&[("MLFS_WORKERS", "257")], &["MLFS_WORKERS \"257\""]),
+    variables(&[("PARALLELIZATION_WORKERS", "-3")], &["PARALLELIZATION_WORKERS \"-3\""]),
+    variables(&[("WAREHOUSE", "postgres:x")], &["WAREHOUSE \"postgres:x\""]),
+    variables(&[("WAREHOUSE", "duckdb:")], &["WAREHOUSE \"duckdb:\""]),
+    variables(&[("WAREHOUSE", "warehouse.duckdb")], &["WAREHOUSE \"warehouse.duckdb\""]),
+    variables(&[("DATASET_PREFIX", "a.b")], &["DATASET_PREFIX \"a.b\""]),
+    variables(&[("DATASET_PREFIX", "test-")], &["DATASET_PREFIX \"test-\""]),
+    variables(&[("CLOUD_RUN_TASK_INDEX", "x")], &["CLOUD_RUN_TASK_INDEX \"x\""]),
+    variables(&[("CLOUD_RUN_TASK_INDEX", "-1")], &["CLOUD_RUN_TASK_INDEX \"-1\""]),
+    variables(
+        &[("CLOUD_RUN_TASK_INDEX", "3"), ("CLOUD_RUN_TASK_COUNT", "3")],
+        &["CLOUD_RUN_TASK_INDEX \"3\""],
+    ),
+    variables(&[("CLOUD_RUN_TASK_COUNT", "many")], &["CLOUD_RUN_TASK_COUNT \"many\""]),
+    variables(&[("CLOUD_RUN_TASK_COUNT", "0")], &["CLOUD_RUN_TASK_COUNT \"0\""]),
+    variables(&[("BIGQUERY_EMULATOR_HOST", "localhost")], &["BIGQUERY_EMULATOR_HOST \"localhost\""]),
+    variables(
+        &[("BIGQUERY_EMULATOR_HOST", "localhost:http")],
+        &["BIGQUERY_EMULATOR_HOST \"localhost:http\""],
+    ),
+    variables(&[("BIGQUERY_EMULATOR_HOST", ":9050")], &["BIGQUERY_EMULATOR_HOST \":9050\""]),
+    variables(
+        &[("RUST_LOG", "info,player_game_summary=loud")],
+        &["RUST_LOG \"info,player_game_summary=loud\""],
+    ),
+];
+
+/// The variables `framework::config` reads: removed from each bad-input run, so that a value in
+/// the environment of the test (CI sets `BIGQUERY_EMULATOR_HOST`) cannot change the outcome.
+const CONFIGURATION_VARIABLES: [&str; 12] = [
+    "ENABLE_PLAYER_PARALLELIZATION",
+    "PGS_WORKERS",
+    "PCF_WORKERS",
+    "MLFS_WORKERS",
+    "PARALLELIZATION_WORKERS",
+    "WAREHOUSE",
+    "DATASET_PREFIX",
+    "BIGQUERY_EMULATOR_HOST",
+    "CLOUD_RUN_TASK_INDEX",
+    "CLOUD_RUN_TASK_COUNT",
+    "RUST_LOG",
+    "TRIGGERED_BY",
+];
+
+/// The binary in `folder`, with none of the configuration variables set.
+fn binary_without_configuration(folder: &std::path::Path) -> Command {
+    let mut command = binary();
+    command.current_dir(folder);
+    for variable in CONFIGURATION_VARIABLES {
+        command.env_remove(variable);
+    }
+    command
+}
+
+/// Why the run of `output` is not a one-line bad-input error naming every string of `named`.
+fn bad_input_mismatch(output: &std::process::Output, named: &[&str]) -> Option<String> {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let line_named_everything = stderr.lines().count() == 1
+        && stderr.starts_with("error: ")
+        && named.iter().all(|name| stderr.contains(name));
+    let as_expected = output.status.code() == Some(2) && output.stdout.is_empty() && line_named_everything;
+    (!as_expected).then(|| format!("exit {:?}, stderr {stderr:?}", output.status.code()))
+}
+
+/// README "Running a processor": a bad flag or environment value exits with code 2 and one line
+/// naming the flag or variable and the value, before anything is opened or written.
 #[test]
-fn a_bad_flag_value_is_one_line_and_exit_code_two() {
-    let output = binary().args(["--date", "2024-02-30"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("--date"), "{stderr}");
+fn every_bad_flag_and_variable_is_one_line_naming_it_and_exit_code_two() {
+    let folder = temporary_folder("bad-input");
+    let mut mismatches = Vec::new();
+    for case in BAD_INPUTS {
+        let output = binary_without_configuration(&folder)
+            .args(case.arguments)
+            .envs(case.environment.iter().copied())
+            .output()
+            .unwrap();
+        if let Some(mismatch) = bad_input_mismatch(&output, case.named) {
+            mismatches.push(format!("{:?} {:?}: {mismatch}", case.arguments, case.environment));
+        }
+    }
+    let written: Vec<_> =
+        std::fs::read_dir(&folder).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+    std::fs::remove_dir_all(&folder).unwrap();
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} cases:\n{}",
+        mismatches.len(),
+        BAD_INPUTS.len(),
+        mismatches.join("\n")
+    );
+    assert!(written.is_empty(), "bad input wrote {written:?}");
+}
+
+/// `std::env::vars` panics on a variable that is not UTF-8: any such variable of the process
+/// crashed the binary (exit 101), and one the binary reads must be named, not mangled.
+#[test]
+fn a_variable_that_is_not_utf8_is_named_or_ignored_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let folder = temporary_folder("not-utf8");
+    let not_utf8 = std::ffi::OsStr::from_bytes(b"duckdb:\xff.duckdb");
+    let output = binary_without_configuration(&folder)
+        .args(["--date", "2024-01-15"])
+        .env("WAREHOUSE", not_utf8)
+        .output()
+        .unwrap();
+    assert_eq!(bad_input_mismatch(&output, &["WAREHOUSE", "UTF-8"]), None);
+    let output = binary_without_configuration(&folder)
+        .args(["--date", "2024-01-15"])
+        .env("UNRELATED_VARIABLE", not_utf8)
+        .env("ENABLE_PLAYER_PARALLELIZATION", "yes")
+        .output()
+        .unwrap();
+    let written = std::fs::read_dir(&folder).unwrap().count();
+    std::fs::remove_dir_all(&folder).unwrap();
+    assert_eq!(bad_input_mismatch(&output, &["ENABLE_PLAYER_PARALLELIZATION \"yes\""]), None);
+    assert_eq!(written, 0, "bad input wrote a warehouse");
 }
 
 #[test]

@@ -57,7 +57,6 @@ pub fn run() -> anyhow::Result<()> {
 }
 
 async fn measure() -> anyhow::Result<()> {
-    framework::cli::init_tracing_at("error");
     let folder = project_root().join("target/bench");
     std::fs::create_dir_all(&folder).context("cannot create target/bench")?;
     let database = folder.join("warehouse.duckdb");
@@ -65,6 +64,7 @@ async fn measure() -> anyhow::Result<()> {
         let _ = std::fs::remove_file(stale);
     }
     let mut settings = Settings::from_env().context("invalid environment")?;
+    framework::cli::init_tracing(&settings, "error");
     settings.warehouse = WarehouseUrl::DuckDb { path: database.display().to_string() };
     let warehouse = framework::warehouse::open(&settings).await?;
     prepare_season(warehouse.as_ref()).await?;

@@ -95,8 +95,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(error) => {
-            let message = error.to_string();
-            eprintln!("{}", message.lines().next().unwrap_or("error: invalid arguments"));
+            eprintln!("{}", framework::cli::clap_error_line(&error));
             return ExitCode::from(2);
         }
     };
@@ -124,9 +123,13 @@ fn run(task: Task) -> anyhow::Result<()> {
         Task::Load { directory, warehouse } => block_on(load::run(&directory, settings(warehouse)?)),
         Task::Export { table, date, warehouse } => block_on(export::run(&table, date, settings(warehouse)?)),
         Task::Demo { season, from, to, seed, warehouse } => {
+            if let (Some(from), Some(to)) = (from, to) {
+                check_range("--from", from, "--to", to)?;
+            }
             block_on(run_demo(season, from, to, seed, settings(warehouse)?))
         }
         Task::Pipeline { start_date, end_date, backfill, force, serial, warehouse } => {
+            check_range("--start-date", start_date, "--end-date", end_date)?;
             let options = pipeline::PipelineOptions {
                 backfill,
                 force,
@@ -138,6 +141,16 @@ fn run(task: Task) -> anyhow::Result<()> {
         Task::Bench => bench::run(),
         Task::Test { cargo_args } => test::run(&cargo_args),
     }
+}
+
+/// A range whose last date is before its first would run nothing and report success.
+fn check_range(first_flag: &str, first: NaiveDate, last_flag: &str, last: NaiveDate) -> anyhow::Result<()> {
+    if last < first {
+        return Err(bad_input(format!(
+            "invalid {last_flag} {last}: expected a date on or after {first_flag} {first}"
+        )));
+    }
+    Ok(())
 }
 
 /// `2024-25` → 2024.
@@ -157,7 +170,7 @@ async fn run_demo(
     seed: u64,
     settings: Settings,
 ) -> anyhow::Result<()> {
-    framework::cli::init_tracing_at("warn");
+    framework::cli::init_tracing(&settings, "warn");
     let warehouse = framework::warehouse::open(&settings).await.context("cannot open the warehouse")?;
     let options = demo::DemoOptions {
         seed,
@@ -182,7 +195,7 @@ async fn run_pipeline_task(
     options: pipeline::PipelineOptions,
     settings: Settings,
 ) -> anyhow::Result<()> {
-    framework::cli::init_tracing_at("warn");
+    framework::cli::init_tracing(&settings, "warn");
     let warehouse = framework::warehouse::open(&settings).await.context("cannot open the warehouse")?;
     let dates =
         framework::dates::Schedule::load(warehouse.as_ref(), start, end).await?.game_dates(start, end);
