@@ -167,7 +167,7 @@ fn assemble_row(
         ),
         pace_context_json: pace_context_json(player_context, factors.pace),
         usage_context_json: usage_context_json(player_context, factors.usage_spike),
-        calculation_version: CALCULATION_VERSION.to_owned(),
+        calculation_version: CALCULATION_VERSION,
         data_completeness_pct,
         missing_data_fields,
         has_warnings,
@@ -209,7 +209,7 @@ fn assemble_row(
         manual_override_required: false,
         season_boundary_detected: quality.season.season_boundary_detected,
         backfill_bootstrap_mode: quality.season.backfill_bootstrap_mode,
-        processing_decision_reason: PROCESSING_DECISION_REASON.to_owned(),
+        processing_decision_reason: PROCESSING_DECISION_REASON,
         created_at: context.processed_at,
         processed_at: context.processed_at,
     }
@@ -222,7 +222,7 @@ fn assemble_row(
 pub fn row_data_hash(row: &PlayerCompositeFactorsRow) -> String {
     data_hash(&[
         ("analysis_date", row.analysis_date.into()),
-        ("calculation_version", (&row.calculation_version).into()),
+        ("calculation_version", row.calculation_version.into()),
         ("data_completeness_pct", row.data_completeness_pct.into()),
         ("early_season_flag", row.early_season_flag.into()),
         ("fatigue_score", row.fatigue_score.into()),
