@@ -53,8 +53,9 @@ pub fn round_half_even(value: f64, digits: u32) -> f64 {
         let round_up = remainder > half || (remainder == half && integer_part % 2 == 1);
         integer_part + u128::from(round_up)
     };
-    // `rounded` is at most 2^52 here, so the conversion is exact.
-    let magnitude = rounded as f64 / scale;
+    // `rounded` is at most 2^52 here, so the conversions are exact (and through `i64` a
+    // single instruction, where `u128` to `f64` is a library call).
+    let magnitude = rounded as i64 as f64 / scale;
     magnitude.copysign(value)
 }
 

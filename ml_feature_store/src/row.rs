@@ -2,7 +2,7 @@
 //! `data_hash` (reference-mlfs.md §5.1, §5.3).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use framework::digest::data_hash;
+use framework::digest::data_hash_in_recipe_order;
 
 framework::table_row! {
     /// One player's feature vector for one game date; fields are the table's columns in schema
@@ -68,8 +68,8 @@ impl MlFeatureStoreRow {
     /// characters that change whenever one of those fields does.
     pub fn compute_data_hash(&self) -> String {
         // Listed in the recipe's sorted order (`framework::digest::recipe_order`), so that the
-        // digest needs no sort.
-        data_hash(&[
+        // digest neither sorts nor checks them in release builds.
+        data_hash_in_recipe_order(&[
             ("data_source", self.data_source.into()),
             ("days_rest", self.days_rest.into()),
             ("early_season_flag", self.early_season_flag.into()),

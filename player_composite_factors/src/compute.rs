@@ -11,7 +11,7 @@ pub mod context_json;
 pub mod factors;
 pub mod quality;
 
-use framework::digest::data_hash;
+use framework::digest::data_hash_in_recipe_order;
 use framework::rounding::round_half_even;
 use framework::{EntityFailure, FailureCategory, RunContext};
 
@@ -217,10 +217,10 @@ fn assemble_row(
 
 /// The row's `data_hash` over the reference's 21 hash fields (reference-pcf.md §4.4).
 ///
-/// The fields are listed in the order the recipe sorts them, so the digest's sort finds them
-/// already sorted.
+/// The fields are listed in the order the recipe sorts them (`framework::digest::recipe_order`),
+/// so the digest neither sorts nor checks them in release builds.
 pub fn row_data_hash(row: &PlayerCompositeFactorsRow) -> String {
-    data_hash(&[
+    data_hash_in_recipe_order(&[
         ("analysis_date", row.analysis_date.into()),
         ("calculation_version", row.calculation_version.into()),
         ("data_completeness_pct", row.data_completeness_pct.into()),
