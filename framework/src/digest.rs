@@ -23,7 +23,7 @@ pub enum HashValue<'a> {
     Str(&'a str),
     Date(NaiveDate),
     FloatList(&'a [f64]),
-    StrList(&'a [String]),
+    StrList(&'a [&'a str]),
 }
 
 impl HashValue<'_> {
@@ -123,8 +123,8 @@ impl<'a> From<&'a [f64]> for HashValue<'a> {
     }
 }
 
-impl<'a> From<&'a [String]> for HashValue<'a> {
-    fn from(texts: &'a [String]) -> Self {
+impl<'a> From<&'a [&'a str]> for HashValue<'a> {
+    fn from(texts: &'a [&'a str]) -> Self {
         HashValue::StrList(texts)
     }
 }
@@ -132,23 +132,58 @@ impl<'a> From<&'a [String]> for HashValue<'a> {
 /// The reference's `data_hash` of `(field, value)` pairs: 16 lowercase hex characters.
 ///
 /// The reference sorts the `field:value` strings; with distinct field names that order is the
-/// order of the `field:` prefixes, so the fields are sorted by name-then-colon and streamed into
-/// the hash without building the strings (PCF and MLFS hash every row).
+/// order of the `field:` prefixes ([`recipe_order`]), so the fields are put in that order and
+/// streamed into the hash without building the strings. Fields already in that order are
+/// confirmed by a linear check instead of being sorted.
 pub fn data_hash(fields: &[(&str, HashValue<'_>)]) -> String {
+    if fields.is_sorted_by(|left, right| recipe_order(left.0, right.0).is_le()) {
+        return hash_in_order(fields.iter());
+    }
     let mut order: Vec<&(&str, HashValue<'_>)> = fields.iter().collect();
-    order.sort_unstable_by(|left, right| {
-        left.0.bytes().chain(std::iter::once(b':')).cmp(right.0.bytes().chain(std::iter::once(b':')))
-    });
+    order.sort_unstable_by(|left, right| recipe_order(left.0, right.0));
+    hash_in_order(order.into_iter())
+}
+
+/// [`data_hash`] of fields the caller lists in [`recipe_order`], as PCF and MLFS do for every
+/// row: no order check in release builds (debug builds, and so the tests, still check it).
+pub fn data_hash_in_recipe_order(fields: &[(&str, HashValue<'_>)]) -> String {
+    debug_assert!(
+        fields.is_sorted_by(|left, right| recipe_order(left.0, right.0).is_le()),
+        "data_hash fields are not in recipe order"
+    );
+    hash_in_order(fields.iter())
+}
+
+/// The order of the reference's sorted `field:value` strings, decided by the names alone: each
+/// name compares as if followed by ':' (so `x1` sorts before `x`, because '1' < ':').
+pub fn recipe_order(left: &str, right: &str) -> std::cmp::Ordering {
+    let (left_bytes, right_bytes) = (left.as_bytes(), right.as_bytes());
+    let common = left_bytes.len().min(right_bytes.len());
+    let after_common = |name: &[u8]| name.get(common).copied().unwrap_or(b':');
+    left_bytes[..common]
+        .cmp(&right_bytes[..common])
+        .then_with(|| after_common(left_bytes).cmp(&after_common(right_bytes)))
+        .then_with(|| {
+            // Only names that contain ':' get here undecided; compare the whole prefixes.
+            let with_colon = |name: &str| name.bytes().chain(std::iter::once(b':')).collect::<Vec<u8>>();
+            with_colon(left).cmp(&with_colon(right))
+        })
+}
+
+/// SHA-256 of the `field:value` strings of `fields`, in the order given, joined with `|`.
+fn hash_in_order<'a, 'v: 'a>(fields: impl Iterator<Item = &'a (&'v str, HashValue<'v>)>) -> String {
+    // Flushing in large pieces keeps the hasher's per-call bookkeeping off the per-field path.
+    const FLUSH_AT: usize = 512;
     let mut hasher = Sha256::new();
-    let mut text = String::with_capacity(128);
-    for (position, (name, value)) in order.into_iter().enumerate() {
+    let mut text = String::with_capacity(FLUSH_AT + 128);
+    for (position, (name, value)) in fields.enumerate() {
         if position > 0 {
             text.push('|');
         }
         text.push_str(name);
         text.push(':');
         value.write_normalized(&mut text);
-        if text.len() > 96 {
+        if text.len() >= FLUSH_AT {
             hasher.update(text.as_bytes());
             text.clear();
         }
@@ -283,7 +318,7 @@ mod tests {
 
     #[test]
     fn strings_are_trimmed_and_lists_use_python_reprs() {
-        let names = vec!["a".to_owned(), "b".to_owned()];
+        let names = ["a", "b"];
         let mut normalized = String::new();
         HashValue::StrList(&names).write_normalized(&mut normalized);
         assert_eq!(normalized, "['a', 'b']");
@@ -304,6 +339,35 @@ mod tests {
             let text = "d:2025-01-05|x:-15";
             Sha256::digest(text.as_bytes())[..8].iter().map(|byte| format!("{byte:02x}")).collect::<String>()
         });
+    }
+
+    #[test]
+    fn recipe_order_sorts_names_as_if_followed_by_a_colon() {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        assert_eq!(recipe_order("x1", "x"), Less);
+        assert_eq!(recipe_order("x", "x1"), Greater);
+        assert_eq!(recipe_order("x", "x"), Equal);
+        assert_eq!(recipe_order("game_date", "game_id"), Less);
+        assert_eq!(recipe_order("feature_count", "features"), Less, "'_' < 's'");
+        assert_eq!(recipe_order("features", "feature_names"), Greater);
+        assert_eq!(recipe_order("a:b", "a"), Greater, "\"a:b:\" sorts after \"a:\"");
+        assert_eq!(recipe_order("a", "a:b"), Less);
+    }
+
+    #[test]
+    fn fields_in_any_order_hash_like_fields_in_recipe_order() {
+        let shuffled: Vec<(&str, HashValue)> =
+            vec![("x", 1i64.into()), ("b", "text".into()), ("x1", 2.5.into()), ("a", HashValue::Null)];
+        let mut sorted = shuffled.clone();
+        sorted.sort_by(|left, right| recipe_order(left.0, right.0));
+        assert_eq!(sorted.iter().map(|(name, _)| *name).collect::<Vec<_>>(), ["a", "b", "x1", "x"]);
+        let expected: String = Sha256::digest(b"a:NULL|b:text|x1:2.5|x:1")[..8]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        assert_eq!(data_hash(&shuffled), expected);
+        assert_eq!(data_hash(&sorted), expected);
+        assert_eq!(data_hash_in_recipe_order(&sorted), expected);
     }
 
     #[test]

@@ -4,29 +4,88 @@
 //! to even (`round(0.25, 1) == 0.2`, `round(2.675, 2) == 2.67`), and its `str` prints the shortest
 //! round-trip digits with `.0` on integral values. The naive `(x * 10).round() / 10` differs
 //! (0.25 → 0.3), so every processor rounds through this module (README §4).
+//!
+//! PCF and MLFS round and print dozens of floats per row (README §6 asks for a million rows a
+//! second per core), so the common cases avoid calls the baseline x86-64 target cannot inline:
+//! `f64::round`/`trunc` and `powi` are library calls there, integer conversions are single
+//! instructions.
+
+use serde_json::ser::Formatter as _;
+
+/// Powers of ten that are exact doubles, indexed by exponent (10^22 is the last exact one; the
+/// functions below need at most 10^15).
+const POWERS_OF_TEN: [f64; 16] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/// Doubles at or above this are integers; below it `as i64` truncates them exactly.
+const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
 
 /// Python's `round(value, digits)` for a float, returning the float Python would.
 ///
 /// NaN and infinities come back unchanged; negative zero survives (`round(-0.04, 1) == -0.0`).
 ///
-/// The fast path scales by an exact power of ten and rounds; that is only ambiguous when the
-/// scaled value lies within a few ulps of a half, where the exact decimal expansion (Rust's
-/// `{:.N}` formatting, which rounds the exact binary value half-to-even) decides instead.
+/// Python rounds the exact binary value half-to-even. A double is `mantissa × 2^exponent`, so
+/// `|value| × 10^digits` is the integer `mantissa × 10^digits` shifted right by `-exponent`
+/// bits: its integer part, remainder and the halfway point are exact in 128-bit integers
+/// (`mantissa × 10^15 < 2^103`), with no ambiguity near a half and no formatting.
 pub fn round_half_even(value: f64, digits: u32) -> f64 {
     if !value.is_finite() || digits > 15 {
         return value;
     }
-    let scale = 10f64.powi(digits as i32);
-    let scaled = value * scale;
-    if scaled.abs() >= 2f64.powi(52) {
+    let scale = POWERS_OF_TEN[digits as usize];
+    if (value * scale).abs() >= TWO_POW_52 {
         return value;
     }
-    let distance_from_half = (scaled - scaled.trunc()).abs() - 0.5;
-    if distance_from_half.abs() <= scaled.abs() * 4.0 * f64::EPSILON {
-        return round_by_formatting(value, digits);
+    let (mantissa, exponent) = binary_parts(value.abs());
+    if exponent >= 0 {
+        // An integer stays itself.
+        return value;
     }
-    let rounded = scaled.round() / scale;
-    if rounded == 0.0 { 0.0f64.copysign(value) } else { rounded }
+    let shift = exponent.unsigned_abs();
+    let scaled = u128::from(mantissa) * POWERS_OF_TEN_INT[digits as usize];
+    // Below 2^-104 × 2^103 the scaled value is under a half and rounds to zero.
+    let rounded = if shift >= 105 {
+        0
+    } else {
+        let integer_part = scaled >> shift;
+        let remainder = scaled - (integer_part << shift);
+        let half = 1u128 << (shift - 1);
+        let round_up = remainder > half || (remainder == half && integer_part % 2 == 1);
+        integer_part + u128::from(round_up)
+    };
+    // `rounded` is at most 2^52 here, so the conversions are exact (and through `i64` a
+    // single instruction, where `u128` to `f64` is a library call).
+    let magnitude = rounded as i64 as f64 / scale;
+    magnitude.copysign(value)
+}
+
+/// Powers of ten as integers, for the exact rounding.
+const POWERS_OF_TEN_INT: [u128; 16] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+];
+
+/// `(mantissa, exponent)` with `magnitude == mantissa × 2^exponent` exactly, for a finite,
+/// non-negative double.
+fn binary_parts(magnitude: f64) -> (u64, i32) {
+    let bits = magnitude.to_bits();
+    let biased_exponent = (bits >> 52) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    if biased_exponent == 0 { (fraction, -1074) } else { (fraction | (1 << 52), biased_exponent - 1075) }
 }
 
 /// Python's `round(value)` with no digits: the nearest integer, ties to even.
@@ -34,12 +93,6 @@ pub fn round_half_even(value: f64, digits: u32) -> f64 {
 /// Values outside `i64` saturate; NaN becomes 0 (Python raises; callers check finiteness first).
 pub fn round_to_integer(value: f64) -> i64 {
     value.round_ties_even() as i64
-}
-
-fn round_by_formatting(value: f64, digits: u32) -> f64 {
-    let text = format!("{value:.prec$}", prec = digits as usize);
-    // The formatted text of a finite float always parses back.
-    text.parse().expect("formatted float parses")
 }
 
 /// Python's `str(float)`: shortest round-trip digits, `.0` on integral values, and exponent form
@@ -50,11 +103,18 @@ pub fn python_float_str(value: f64) -> String {
     text
 }
 
-/// Appends `value` as Python's `str(float)` prints it. Row hashes and context JSON print dozens
-/// of floats per row, so the common short decimals (at most four decimals, magnitude below
-/// 1e11) are written from their scaled integer without the formatting machinery: when
-/// `round(|x| × 10^d) / 10^d == |x|` the `d`-decimal text parses back to `x` and no shorter text
-/// does (doubles below 1e11 are closer than 1e-4 apart). Everything else takes the general path.
+/// Appends `value` as Python's `str(float)` prints it.
+///
+/// Row hashes and context JSON print dozens of floats per row, so two fast paths come before
+/// the exponent form:
+/// - short decimals (at most four decimals, magnitude below 1e11) are written from their scaled
+///   integer: when `round(|x| × 10^4) / 10^4 == |x|` that 4-decimal text parses back to `x`, and
+///   with its trailing zeros dropped it is the shortest such text, because doubles below 1e11
+///   are closer than 1e-4 apart (no other text of at most four decimals parses to `x`);
+/// - other values in Python's fixed-notation range `1e-4 <= |x| < 1e16` are printed by the
+///   Schubfach formatter `serde_json` already links (`zmij`), which, like `repr` and Rust's
+///   `{:?}`, prints the shortest round-trip digits in plain decimal with `.0` on integral values,
+///   several times faster than `{:?}` (a property test compares them).
 pub fn write_python_float(out: &mut String, value: f64) {
     if !write_short_decimal(out, value) {
         write_general_float(out, value);
@@ -73,8 +133,7 @@ fn write_general_float(out: &mut String, value: f64) {
     }
     let magnitude = value.abs();
     if magnitude == 0.0 || (1e-4..1e16).contains(&magnitude) {
-        // Rust's Debug output is the shortest round-trip text with a ".0" on integral values.
-        write!(out, "{value:?}").expect("writing to a String never fails");
+        write_shortest_fixed(out, value);
         return;
     }
     let text = format!("{value:e}");
@@ -84,43 +143,110 @@ fn write_general_float(out: &mut String, value: f64) {
     write!(out, "{mantissa}e{sign}{:02}", exponent.abs()).expect("writing to a String never fails");
 }
 
+/// Room for the longest fixed-notation text: "-0.000" and 17 significant digits.
+const FIXED_TEXT_CAPACITY: usize = 32;
+
+/// The shortest round-trip text of a finite `value` whose magnitude is 0 or in `[1e-4, 1e16)`,
+/// where `serde_json`'s formatter uses plain decimal notation (its exponent form starts below
+/// 1e-5 and at 1e16).
+fn write_shortest_fixed(out: &mut String, value: f64) {
+    let mut bytes = [0u8; FIXED_TEXT_CAPACITY];
+    let mut unwritten = &mut bytes[..];
+    serde_json::ser::CompactFormatter
+        .write_f64(&mut unwritten, value)
+        .expect("a finite double's text fits 32 bytes");
+    let written = FIXED_TEXT_CAPACITY - unwritten.len();
+    out.push_str(std::str::from_utf8(&bytes[..written]).expect("formatted floats are ASCII"));
+}
+
 fn write_short_decimal(out: &mut String, value: f64) -> bool {
-    const SCALES: [u64; 5] = [1, 10, 100, 1_000, 10_000];
+    const MAX_DECIMALS: usize = 4;
+    let scale = POWERS_OF_TEN[MAX_DECIMALS];
     let magnitude = value.abs();
     // NaN fails `is_finite`; Python prints magnitudes below 1e-4 with an exponent.
     if !magnitude.is_finite() || magnitude >= 1e11 || (magnitude != 0.0 && magnitude < 1e-4) {
         return false;
     }
-    let Some((decimals, scaled, scale)) = SCALES.iter().enumerate().find_map(|(decimals, &scale)| {
-        let scaled = (magnitude * scale as f64).round();
-        (scaled / scale as f64 == magnitude).then_some((decimals, scaled as u64, scale))
-    }) else {
-        return false;
-    };
-    if value.is_sign_negative() {
-        out.push('-');
+    if magnitude == 0.0 {
+        // Deferred factors and defaults: many zeros per row, and no digits to find.
+        out.push_str(if value.is_sign_negative() { "-0.0" } else { "0.0" });
+        return true;
     }
-    push_decimal_digits(out, scaled / scale, 1);
-    out.push('.');
-    push_decimal_digits(out, scaled % scale, decimals.max(1));
+    // |x| × 10^4 < 1e15: adding one half is exact, so truncation rounds half up (`i64`, not
+    // `u64`: only the signed conversions are single instructions on x86-64).
+    let mut scaled = (magnitude * scale + 0.5) as i64;
+    if scaled as f64 / scale != magnitude {
+        return false;
+    }
+    let mut decimals = MAX_DECIMALS;
+    while decimals > 1 && scaled % 10 == 0 {
+        scaled /= 10;
+        decimals -= 1;
+    }
+    let mut text = DigitBuffer::new();
+    for _ in 0..decimals {
+        text.push_byte(b'0' + (scaled % 10) as u8);
+        scaled /= 10;
+    }
+    text.push_byte(b'.');
+    text.push_digits(scaled.unsigned_abs(), 1);
+    if value.is_sign_negative() {
+        text.push_byte(b'-');
+    }
+    text.append_to(out);
     true
 }
 
-/// Appends `number` in decimal, zero-padded to at least `width` digits.
-pub fn push_decimal_digits(out: &mut String, mut number: u64, width: usize) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    while number > 0 || digits.len() - start < width {
-        start -= 1;
-        digits[start] = b'0' + (number % 10) as u8;
-        number /= 10;
+/// Appends `number` in decimal, zero-padded to at least `width` digits (at most 20).
+pub fn push_decimal_digits(out: &mut String, number: u64, width: usize) {
+    let mut text = DigitBuffer::new();
+    text.push_digits(number, width);
+    text.append_to(out);
+}
+
+/// ASCII text built right to left on the stack, so that a number costs one `push_str`.
+struct DigitBuffer {
+    bytes: [u8; 48],
+    start: usize,
+}
+
+impl DigitBuffer {
+    fn new() -> DigitBuffer {
+        DigitBuffer { bytes: [0; 48], start: 48 }
     }
-    out.extend(digits[start..].iter().map(|&digit| char::from(digit)));
+
+    fn push_byte(&mut self, byte: u8) {
+        self.start -= 1;
+        self.bytes[self.start] = byte;
+    }
+
+    /// Prepends `number`'s digits, zero-padded to `width` (a u64 has at most 20 digits).
+    fn push_digits(&mut self, mut number: u64, width: usize) {
+        let end = self.start;
+        while number > 0 || end - self.start < width {
+            self.push_byte(b'0' + (number % 10) as u8);
+            number /= 10;
+        }
+    }
+
+    /// Byte by byte: for a handful of ASCII bytes that is cheaper than a UTF-8 check and a
+    /// `memcpy` call.
+    fn append_to(&self, out: &mut String) {
+        let text = &self.bytes[self.start..];
+        out.reserve(text.len());
+        out.extend(text.iter().map(|&byte| char::from(byte)));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Python's rounding by the standard library: `{:.N}` rounds the exact binary value
+    /// half-to-even.
+    fn round_by_formatting(value: f64, digits: u32) -> f64 {
+        format!("{value:.prec$}", prec = digits as usize).parse().unwrap()
+    }
 
     #[test]
     fn one_decimal_ties_go_to_the_even_binary_neighbour() {
@@ -188,6 +314,32 @@ mod tests {
         assert_eq!(checked, 1_200_006);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn exact_rounding_agrees_with_formatting(
+            bits in proptest::num::u64::ANY,
+            thousandths in -100_000_000i64..100_000_000,
+            digits in 0u32..=15,
+        ) {
+            let from_bits = f64::from_bits(bits);
+            let three_decimals = thousandths as f64 / 1000.0;
+            let halves = (thousandths as f64 + 0.5) / 10f64.powi(digits as i32);
+            for value in [from_bits, three_decimals, halves, three_decimals * 0.3] {
+                // Beyond 2^52 after scaling the value is returned as it is (no fraction left to
+                // round at that precision, as far as the reference's values go).
+                if !(value.is_finite() && (value * 10f64.powi(digits as i32)).abs() < 2f64.powi(52)) {
+                    continue;
+                }
+                let expected = round_by_formatting(value, digits);
+                let actual = round_half_even(value, digits);
+                proptest::prop_assert!(
+                    actual == expected && actual.is_sign_negative() == expected.is_sign_negative(),
+                    "round({:e}, {}): {} != {}", value, digits, actual, expected
+                );
+            }
+        }
+    }
+
     #[test]
     fn python_str_of_floats() {
         assert_eq!(python_float_str(100.0), "100.0");
@@ -207,23 +359,81 @@ mod tests {
         assert_eq!(python_float_str(f64::NEG_INFINITY), "-inf");
     }
 
+    /// Python's `str(float)` from the standard library's formatting alone: `{:?}` prints the
+    /// shortest round-trip digits in plain decimal inside Python's fixed range, `{:e}` outside.
+    fn reference_text(value: f64) -> String {
+        if value.is_nan() {
+            return "nan".into();
+        }
+        if value.is_infinite() {
+            return if value > 0.0 { "inf".into() } else { "-inf".into() };
+        }
+        let magnitude = value.abs();
+        if magnitude == 0.0 || (1e-4..1e16).contains(&magnitude) {
+            return format!("{value:?}");
+        }
+        let text = format!("{value:e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap();
+        let exponent: i32 = exponent.parse().unwrap();
+        format!("{mantissa}e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs())
+    }
+
     fn general_text(value: f64) -> String {
         let mut text = String::new();
         write_general_float(&mut text, value);
         text
     }
 
+    #[test]
+    fn fixed_range_edges_print_as_python_does() {
+        // Python: repr of each value.
+        let cases = [
+            (1e-4, "0.0001"),
+            (0.00012345678901234567, "0.00012345678901234567"),
+            (9.999999999999999e-5, "9.999999999999999e-05"),
+            (9999999999999998.0, "9999999999999998.0"),
+            (1e15, "1000000000000000.0"),
+            (123456789012.25, "123456789012.25"),
+            (-2.108, "-2.108"),
+            (13.200000000000001, "13.200000000000001"),
+            (0.1 * 3.0, "0.30000000000000004"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+        ];
+        for (value, python) in cases {
+            assert_eq!(python_float_str(value), python, "{value:e}");
+            assert_eq!(general_text(value), python, "{value:e}");
+        }
+        assert_eq!(general_text(0.0), "0.0");
+        assert_eq!(general_text(-0.0), "-0.0");
+    }
+
+    #[test]
+    fn decimal_digits_are_zero_padded() {
+        let mut text = String::new();
+        push_decimal_digits(&mut text, 0, 1);
+        push_decimal_digits(&mut text, 7, 2);
+        push_decimal_digits(&mut text, 2025, 4);
+        push_decimal_digits(&mut text, u64::MAX, 1);
+        assert_eq!(text, "007202518446744073709551615");
+    }
+
     proptest::proptest! {
         #[test]
-        fn the_short_decimal_path_agrees_with_the_general_one(
+        fn both_fast_paths_agree_with_the_standard_formatting(
             value in proptest::num::f64::ANY,
+            bits in proptest::num::u64::ANY,
             hundredths in -10_000_000i64..10_000_000,
+            ten_thousandths in -1_000_000_000_000_000i64..1_000_000_000_000_000,
         ) {
-            proptest::prop_assert_eq!(python_float_str(value), general_text(value));
+            let from_bits = f64::from_bits(bits);
             let decimal = hundredths as f64 / 100.0;
-            proptest::prop_assert_eq!(python_float_str(decimal), general_text(decimal));
             let product = hundredths as f64 * 0.3;
-            proptest::prop_assert_eq!(python_float_str(product), general_text(product));
+            let four_decimals = ten_thousandths as f64 / 10_000.0;
+            for number in [value, from_bits, decimal, product, four_decimals, four_decimals * 1e-3] {
+                proptest::prop_assert_eq!(python_float_str(number), reference_text(number));
+                proptest::prop_assert_eq!(general_text(number), reference_text(number));
+            }
         }
     }
 }

@@ -175,6 +175,20 @@ impl ToValue for Vec<String> {
     }
 }
 
+/// Lists of fixed texts (quality issues, feature names) are written like owned ones; rows keep
+/// them borrowed so that building a row allocates no copy of a constant.
+impl ToValue for Vec<&str> {
+    fn to_value(&self) -> Value {
+        self.as_slice().to_value()
+    }
+}
+
+impl ToValue for &[&str] {
+    fn to_value(&self) -> Value {
+        Value::StringArray(self.iter().map(|text| (*text).to_owned()).collect())
+    }
+}
+
 impl<T: ToValue> ToValue for Option<T> {
     fn to_value(&self) -> Value {
         self.as_ref().map_or(Value::Null, ToValue::to_value)
@@ -251,6 +265,14 @@ mod tests {
         assert_eq!(Some(f64::NEG_INFINITY).to_value(), Value::Null);
         assert_eq!(vec![1.0, f64::NAN].to_value(), Value::Null);
         assert_eq!(vec![1.0, 2.5].to_value(), Value::FloatArray(vec![1.0, 2.5]));
+    }
+
+    #[test]
+    fn borrowed_texts_are_written_like_owned_ones() {
+        let owned = vec!["a".to_owned(), "b c".to_owned()];
+        assert_eq!(vec!["a", "b c"].to_value(), owned.to_value());
+        assert_eq!((&["a", "b c"][..]).to_value(), owned.to_value());
+        assert_eq!(Some("x").to_value(), Some("x".to_owned()).to_value());
     }
 
     #[test]

@@ -16,7 +16,10 @@ mod tests;
 
 use framework::{EntityFailure, FailureCategory, RunContext, SourceUsage};
 
-use crate::inputs::{DateInputs, PlayerGames, UpcomingPlayerGameContextRow};
+use crate::inputs::{
+    DateInputs, PlayerCompositeFactorsRow, PlayerDailyCacheRow, PlayerGames, PlayerShotZoneAnalysisRow,
+    TeamDefenseZoneAnalysisRow, UpcomingPlayerGameContextRow,
+};
 use crate::row::MlFeatureStoreRow;
 use features::{
     FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION, FeatureVector, Phase3Values, RecentGames, SeasonStats,
@@ -77,13 +80,14 @@ pub fn process_entity(
         date_inputs.date,
         date_inputs.season_year,
     );
-    let upstream = upstream_readiness(player, date_inputs);
+    let phase4_rows = Phase4Rows::find(player, date_inputs);
+    let upstream = phase4_rows.readiness();
     let gates_waived = context.backfill || is_bootstrap(date_inputs.date, date_inputs.season_year);
     if !gates_waived {
         check_completeness(player_lookup, &own_completeness, &upstream)?;
     }
 
-    let features = player_features(player, player_games, date_inputs);
+    let features = features_of(player, &phase4_rows, player_games, date_inputs);
     check_features_finite(player_lookup, &features)?;
     let assessment = Assessment { own_completeness, upstream, circuit_breaker };
     Ok(build_row(player, game_id, &features, &assessment, date_inputs, context))
@@ -139,19 +143,35 @@ fn opponent_of(player: &UpcomingPlayerGameContextRow) -> Option<&str> {
     player.opponent_team_abbr.as_deref().filter(|team| !team.is_empty())
 }
 
-/// Readiness of the player's rows in the Phase 4 sources of the date (reference-mlfs.md §2.7).
-fn upstream_readiness(player: &UpcomingPlayerGameContextRow, date_inputs: &DateInputs) -> UpstreamReadiness {
-    let player_lookup = player.player_lookup.as_str();
-    let ready = |flag: Option<Option<bool>>| flag.flatten() == Some(true);
-    UpstreamReadiness {
-        daily_cache: ready(date_inputs.daily_cache.get(player_lookup).map(|row| row.is_production_ready)),
-        composite: ready(date_inputs.composite_factors.get(player_lookup).map(|row| row.is_production_ready)),
-        shot_zone: ready(date_inputs.shot_zones.get(player_lookup).map(|row| row.is_production_ready)),
-        team_defense: ready(
-            opponent_of(player)
-                .and_then(|opponent| date_inputs.team_defense.get(opponent))
-                .map(|row| row.is_production_ready),
-        ),
+/// The player's rows in the date's Phase 4 sources (the opponent's for team defense), looked up
+/// once for both the readiness gate and the features.
+struct Phase4Rows<'a> {
+    daily_cache: Option<&'a PlayerDailyCacheRow>,
+    composite: Option<&'a PlayerCompositeFactorsRow>,
+    shot_zones: Option<&'a PlayerShotZoneAnalysisRow>,
+    team_defense: Option<&'a TeamDefenseZoneAnalysisRow>,
+}
+
+impl<'a> Phase4Rows<'a> {
+    fn find(player: &UpcomingPlayerGameContextRow, date_inputs: &'a DateInputs) -> Phase4Rows<'a> {
+        let player_lookup = player.player_lookup.as_str();
+        Phase4Rows {
+            daily_cache: date_inputs.daily_cache.get(player_lookup),
+            composite: date_inputs.composite_factors.get(player_lookup),
+            shot_zones: date_inputs.shot_zones.get(player_lookup),
+            team_defense: opponent_of(player).and_then(|opponent| date_inputs.team_defense.get(opponent)),
+        }
+    }
+
+    /// Readiness of the rows (reference-mlfs.md §2.7): a missing row or a NULL flag is not ready.
+    fn readiness(&self) -> UpstreamReadiness {
+        let ready = |flag: Option<Option<bool>>| flag.flatten() == Some(true);
+        UpstreamReadiness {
+            daily_cache: ready(self.daily_cache.map(|row| row.is_production_ready)),
+            composite: ready(self.composite.map(|row| row.is_production_ready)),
+            shot_zone: ready(self.shot_zones.map(|row| row.is_production_ready)),
+            team_defense: ready(self.team_defense.map(|row| row.is_production_ready)),
+        }
     }
 }
 
@@ -162,12 +182,20 @@ pub fn player_features(
     player_games: &PlayerGames,
     date_inputs: &DateInputs,
 ) -> FeatureVector {
-    let player_lookup = player.player_lookup.as_str();
+    features_of(player, &Phase4Rows::find(player, date_inputs), player_games, date_inputs)
+}
+
+fn features_of(
+    player: &UpcomingPlayerGameContextRow,
+    phase4_rows: &Phase4Rows<'_>,
+    player_games: &PlayerGames,
+    date_inputs: &DateInputs,
+) -> FeatureVector {
     let phase4 = merge_phase4(
-        date_inputs.daily_cache.get(player_lookup),
-        date_inputs.composite_factors.get(player_lookup),
-        date_inputs.shot_zones.get(player_lookup),
-        opponent_of(player).and_then(|opponent| date_inputs.team_defense.get(opponent)),
+        phase4_rows.daily_cache,
+        phase4_rows.composite,
+        phase4_rows.shot_zones,
+        phase4_rows.team_defense,
     );
     let history = &date_inputs.history;
     let games_before = &player_games.games()[..player_games.count_before(date_inputs.date)];
@@ -222,15 +250,15 @@ fn build_row(
         game_date: date_inputs.date,
         game_id: game_id.to_owned(),
         features: features.values.to_vec(),
-        feature_names: FEATURE_NAMES.iter().map(|name| (*name).to_owned()).collect(),
+        feature_names: &FEATURE_NAMES,
         feature_count: FEATURE_COUNT as i64,
-        feature_version: FEATURE_VERSION.to_owned(),
+        feature_version: FEATURE_VERSION,
         feature_generation_time_ms: None,
         feature_quality_score: Some(score),
         opponent_team_abbr: player.opponent_team_abbr.clone(),
         is_home: player.home_game,
         days_rest: player.days_rest,
-        data_source: primary_data_source(&features.sources).to_owned(),
+        data_source: primary_data_source(&features.sources),
         source_daily_cache_last_updated: daily_cache_updated,
         source_daily_cache_rows_found: daily_cache_rows,
         source_daily_cache_completeness_pct: daily_cache_pct,
@@ -262,8 +290,8 @@ fn build_row(
         manual_override_required: Some(false),
         season_boundary_detected: Some(is_season_boundary(date_inputs.date)),
         backfill_bootstrap_mode: Some(is_bootstrap(date_inputs.date, date_inputs.season_year)),
-        processing_decision_reason: Some(PROCESSED_SUCCESSFULLY.to_owned()),
-        quality_tier: Some(quality_tier(score).to_owned()),
+        processing_decision_reason: Some(PROCESSED_SUCCESSFULLY),
+        quality_tier: Some(quality_tier(score)),
         data_hash: None,
         created_at: context.processed_at,
         updated_at: None,

@@ -2,7 +2,7 @@
 //! `data_hash` (reference-mlfs.md §5.1, §5.3).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use framework::digest::data_hash;
+use framework::digest::data_hash_in_recipe_order;
 
 framework::table_row! {
     /// One player's feature vector for one game date; fields are the table's columns in schema
@@ -13,16 +13,16 @@ framework::table_row! {
         game_date: NaiveDate,
         game_id: String,
         features: Vec<f64>,
-        feature_names: Vec<String>,
+        feature_names: &'static [&'static str],
         feature_count: i64,
-        feature_version: String,
+        feature_version: &'static str,
         /// Not measured by the pure compute (it asks no clock); see the crate doc.
         feature_generation_time_ms: Option<i64>,
         feature_quality_score: Option<f64>,
         opponent_team_abbr: Option<String>,
         is_home: Option<bool>,
         days_rest: Option<i64>,
-        data_source: String,
+        data_source: &'static str,
         source_daily_cache_last_updated: Option<DateTime<Utc>>,
         source_daily_cache_rows_found: Option<i64>,
         source_daily_cache_completeness_pct: Option<f64>,
@@ -47,7 +47,7 @@ framework::table_row! {
         completeness_percentage: Option<f64>,
         missing_games_count: Option<i64>,
         is_production_ready: Option<bool>,
-        data_quality_issues: Vec<String>,
+        data_quality_issues: Vec<&'static str>,
         last_reprocess_attempt_at: Option<DateTime<Utc>>,
         reprocess_attempt_count: Option<i64>,
         circuit_breaker_active: Option<bool>,
@@ -55,8 +55,8 @@ framework::table_row! {
         manual_override_required: Option<bool>,
         season_boundary_detected: Option<bool>,
         backfill_bootstrap_mode: Option<bool>,
-        processing_decision_reason: Option<String>,
-        quality_tier: Option<String>,
+        processing_decision_reason: Option<&'static str>,
+        quality_tier: Option<&'static str>,
         data_hash: Option<String>,
         created_at: DateTime<Utc>,
         updated_at: Option<DateTime<Utc>>,
@@ -67,22 +67,24 @@ impl MlFeatureStoreRow {
     /// The reference's `data_hash` over its `HASH_FIELDS` (reference-mlfs.md §5.3): 16 hex
     /// characters that change whenever one of those fields does.
     pub fn compute_data_hash(&self) -> String {
-        data_hash(&[
-            ("player_lookup", (&self.player_lookup).into()),
-            ("universal_player_id", self.universal_player_id.as_ref().into()),
+        // Listed in the recipe's sorted order (`framework::digest::recipe_order`), so that the
+        // digest neither sorts nor checks them in release builds.
+        data_hash_in_recipe_order(&[
+            ("data_source", self.data_source.into()),
+            ("days_rest", self.days_rest.into()),
+            ("early_season_flag", self.early_season_flag.into()),
+            ("feature_count", self.feature_count.into()),
+            ("feature_names", self.feature_names.into()),
+            ("feature_quality_score", self.feature_quality_score.into()),
+            ("feature_version", self.feature_version.into()),
+            ("features", self.features.as_slice().into()),
             ("game_date", self.game_date.into()),
             ("game_id", (&self.game_id).into()),
-            ("features", self.features.as_slice().into()),
-            ("feature_names", self.feature_names.as_slice().into()),
-            ("feature_count", self.feature_count.into()),
-            ("feature_version", (&self.feature_version).into()),
-            ("feature_quality_score", self.feature_quality_score.into()),
-            ("opponent_team_abbr", self.opponent_team_abbr.as_ref().into()),
-            ("is_home", self.is_home.into()),
-            ("days_rest", self.days_rest.into()),
-            ("data_source", (&self.data_source).into()),
-            ("early_season_flag", self.early_season_flag.into()),
             ("insufficient_data_reason", self.insufficient_data_reason.as_ref().into()),
+            ("is_home", self.is_home.into()),
+            ("opponent_team_abbr", self.opponent_team_abbr.as_ref().into()),
+            ("player_lookup", (&self.player_lookup).into()),
+            ("universal_player_id", self.universal_player_id.as_ref().into()),
         ])
     }
 }

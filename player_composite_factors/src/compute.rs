@@ -11,7 +11,7 @@ pub mod context_json;
 pub mod factors;
 pub mod quality;
 
-use framework::digest::data_hash;
+use framework::digest::data_hash_in_recipe_order;
 use framework::rounding::round_half_even;
 use framework::{EntityFailure, FailureCategory, RunContext};
 
@@ -177,7 +177,7 @@ fn assemble_row(
         ),
         pace_context_json: pace_context_json(player_context, factors.pace),
         usage_context_json: usage_context_json(player_context, factors.usage_spike),
-        calculation_version: CALCULATION_VERSION.to_owned(),
+        calculation_version: CALCULATION_VERSION,
         data_completeness_pct,
         missing_data_fields,
         has_warnings,
@@ -219,7 +219,7 @@ fn assemble_row(
         manual_override_required: false,
         season_boundary_detected: quality.season.season_boundary_detected,
         backfill_bootstrap_mode: quality.season.backfill_bootstrap_mode,
-        processing_decision_reason: PROCESSING_DECISION_REASON.to_owned(),
+        processing_decision_reason: PROCESSING_DECISION_REASON,
         created_at: context.processed_at,
         processed_at: context.processed_at,
     }
@@ -227,12 +227,12 @@ fn assemble_row(
 
 /// The row's `data_hash` over the reference's 21 hash fields (reference-pcf.md §4.4).
 ///
-/// The fields are listed in the order the recipe sorts them, so the digest's sort finds them
-/// already sorted.
+/// The fields are listed in the order the recipe sorts them (`framework::digest::recipe_order`),
+/// so the digest neither sorts nor checks them in release builds.
 pub fn row_data_hash(row: &PlayerCompositeFactorsRow) -> String {
-    data_hash(&[
+    data_hash_in_recipe_order(&[
         ("analysis_date", row.analysis_date.into()),
-        ("calculation_version", (&row.calculation_version).into()),
+        ("calculation_version", row.calculation_version.into()),
         ("data_completeness_pct", row.data_completeness_pct.into()),
         ("early_season_flag", row.early_season_flag.into()),
         ("fatigue_score", row.fatigue_score.into()),

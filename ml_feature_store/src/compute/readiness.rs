@@ -76,7 +76,7 @@ impl UpstreamReadiness {
     }
 
     /// `data_quality_issues`: one entry per source that is not ready, in this fixed order.
-    pub fn data_quality_issues(&self) -> Vec<String> {
+    pub fn data_quality_issues(&self) -> Vec<&'static str> {
         [
             (self.daily_cache, "upstream_player_daily_cache_incomplete"),
             (self.composite, "upstream_player_composite_factors_incomplete"),
@@ -85,7 +85,7 @@ impl UpstreamReadiness {
         ]
         .into_iter()
         .filter(|(ready, _)| !ready)
-        .map(|(_, issue)| issue.to_owned())
+        .map(|(_, issue)| issue)
         .collect()
     }
 }

@@ -281,7 +281,7 @@ fn golden_vector_a_full_data() {
     assert_eq!(&sources_of(&features)[15..18], ["phase3", "phase3", "phase3"]);
     assert_eq!(row.feature_quality_score, Some(97.0));
     assert_eq!(row.data_source, "phase4_partial");
-    assert_eq!(row.quality_tier.as_deref(), Some("gold"));
+    assert_eq!(row.quality_tier, Some("gold"));
 }
 
 #[test]
@@ -337,7 +337,7 @@ fn golden_vector_b_no_phase4() {
     assert_eq!(count_sources(&features, FeatureSource::Default), 13);
     assert_eq!(row.feature_quality_score, Some(62.8));
     assert_eq!(row.data_source, "mixed");
-    assert_eq!(row.quality_tier.as_deref(), Some("bronze"));
+    assert_eq!(row.quality_tier, Some("bronze"));
 }
 
 #[test]
@@ -351,7 +351,7 @@ fn golden_vector_c_both_dicts_empty() {
     assert_eq!(row.features, expected);
     assert_eq!(row.feature_quality_score, Some(58.6));
     assert_eq!(row.data_source, "mixed");
-    assert_eq!(row.quality_tier.as_deref(), Some("bronze"));
+    assert_eq!(row.quality_tier, Some("bronze"));
 }
 
 #[test]
@@ -362,7 +362,7 @@ fn every_row_names_its_25_features() {
     assert_eq!(row.feature_names[4], "games_in_last_7_days");
     assert_eq!(row.feature_count, 25);
     assert_eq!(row.feature_version, "v1_baseline_25");
-    assert_eq!(row.processing_decision_reason.as_deref(), Some("processed_successfully"));
+    assert_eq!(row.processing_decision_reason, Some("processed_successfully"));
     assert_eq!(row.early_season_flag, None);
     assert_eq!(row.created_at, run_timestamp());
 }

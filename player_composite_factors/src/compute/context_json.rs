@@ -27,9 +27,6 @@ pub fn fatigue_context_json(context: &UpcomingPlayerGameContextRow, fatigue_scor
         (inputs.player_age >= 35, "veteran_age: -10"),
     ];
     let bonuses = [(inputs.days_rest >= 3, "extra_rest: +5")];
-    let applied = |entries: &[(bool, &'static str)]| -> Vec<&'static str> {
-        entries.iter().filter(|(applies, _)| *applies).map(|(_, text)| *text).collect()
-    };
     PythonJsonObject::new()
         .int("days_rest", inputs.days_rest)
         .boolean("back_to_back", inputs.back_to_back)
@@ -38,10 +35,15 @@ pub fn fatigue_context_json(context: &UpcomingPlayerGameContextRow, fatigue_scor
         .float("avg_minutes_pg_last_7", inputs.avg_minutes_last_7)
         .int("back_to_backs_last_14", inputs.back_to_backs_last_14)
         .int("player_age", inputs.player_age)
-        .strings("penalties_applied", &applied(&penalties))
-        .strings("bonuses_applied", &applied(&bonuses))
+        .strings("penalties_applied", applied(&penalties))
+        .strings("bonuses_applied", applied(&bonuses))
         .int("final_score", fatigue_score)
         .finish()
+}
+
+/// The texts of the entries that apply, in order.
+fn applied(entries: &[(bool, &'static str)]) -> impl Iterator<Item = &'static str> {
+    entries.iter().filter_map(|(applies, text)| applies.then_some(*text))
 }
 
 /// `shot_zone_context_json`: the zones as written upstream ('unknown' when NULL), the mapped
@@ -157,10 +159,14 @@ impl PythonJsonObject {
         self
     }
 
-    fn strings(mut self, key: &'static str, values: &[&str]) -> PythonJsonObject {
+    fn strings<'t>(
+        mut self,
+        key: &'static str,
+        values: impl IntoIterator<Item = &'t str>,
+    ) -> PythonJsonObject {
         self.key(key);
         self.text.push('[');
-        for (position, value) in values.iter().enumerate() {
+        for (position, value) in values.into_iter().enumerate() {
             if position > 0 {
                 self.text.push_str(", ");
             }
@@ -226,7 +232,7 @@ mod tests {
 
     #[test]
     fn empty_lists_and_labels_use_python_separators() {
-        let text = PythonJsonObject::new().strings("a", &[]).strings("b", &["x", "y"]).int("c", -3).finish();
+        let text = PythonJsonObject::new().strings("a", []).strings("b", ["x", "y"]).int("c", -3).finish();
         assert_eq!(text, r#"{"a": [], "b": ["x", "y"], "c": -3}"#);
     }
 

@@ -236,10 +236,9 @@ pub fn data_completeness(
         ("player_shot_zone", shot_found),
         ("team_defense_zone", defense_found),
     ];
-    let missing: Vec<&str> = checks.iter().filter(|(_, passed)| !passed).map(|(name, _)| *name).collect();
-    let passed = checks.len() - missing.len();
+    let passed = checks.iter().filter(|(_, passed)| *passed).count();
     let percentage = round_half_even(passed as f64 / checks.len() as f64 * 100.0, 1);
-    (percentage, (!missing.is_empty()).then(|| missing.join(", ")))
+    (percentage, join_selected(checks.iter().map(|(name, passed)| (!passed, *name)), ", "))
 }
 
 /// `has_warnings` and `warning_details` (reference-pcf.md §3.10), strict thresholds, joined
@@ -250,7 +249,27 @@ pub fn warnings(fatigue_score: i64, shot_zone_mismatch: f64, total: f64) -> (boo
         (shot_zone_mismatch.abs() > 8.0, "EXTREME_MATCHUP: Unusual zone mismatch"),
         (total.abs() > 12.0, "EXTREME_ADJUSTMENT: Very large composite adjustment"),
     ];
-    let messages: Vec<&str> =
-        conditions.iter().filter(|(raised, _)| *raised).map(|(_, message)| *message).collect();
-    if messages.is_empty() { (false, None) } else { (true, Some(messages.join("; "))) }
+    let details = join_selected(conditions, "; ");
+    (details.is_some(), details)
+}
+
+/// The selected texts joined with `separator`, or `None` when none is selected. Every row has
+/// these lists, so the text is sized first and allocated once.
+fn join_selected<'t>(
+    entries: impl IntoIterator<Item = (bool, &'t str)> + Clone,
+    separator: &str,
+) -> Option<String> {
+    let selected = || entries.clone().into_iter().filter_map(|(selected, text)| selected.then_some(text));
+    let (count, length) = selected().fold((0, 0), |(count, length), text| (count + 1, length + text.len()));
+    if count == 0 {
+        return None;
+    }
+    let mut joined = String::with_capacity(length + (count - 1) * separator.len());
+    for (position, text) in selected().enumerate() {
+        if position > 0 {
+            joined.push_str(separator);
+        }
+        joined.push_str(text);
+    }
+    Some(joined)
 }

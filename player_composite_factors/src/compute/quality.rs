@@ -56,7 +56,7 @@ impl UpstreamReadiness {
 }
 
 /// `data_quality_issues`: the not-ready parts, in the reference's order; empty when all ready.
-pub fn data_quality_issues(own: &OwnCompleteness, upstream: &UpstreamReadiness) -> Vec<String> {
+pub fn data_quality_issues(own: &OwnCompleteness, upstream: &UpstreamReadiness) -> Vec<&'static str> {
     [
         (own.is_production_ready, "own_data_incomplete"),
         (upstream.player_shot, "upstream_player_shot_zone_incomplete"),
@@ -66,7 +66,7 @@ pub fn data_quality_issues(own: &OwnCompleteness, upstream: &UpstreamReadiness) 
     ]
     .into_iter()
     .filter(|(ready, _)| !ready)
-    .map(|(_, issue)| issue.to_owned())
+    .map(|(_, issue)| issue)
     .collect()
 }
 

@@ -1075,7 +1075,7 @@ fn hash_with_typed_values(row: &PlayerCompositeFactorsRow) -> String {
         ("travel_impact_score", row.travel_impact_score.into()),
         ("opponent_strength_score", row.opponent_strength_score.into()),
         ("total_composite_adjustment", row.total_composite_adjustment.into()),
-        ("calculation_version", (&row.calculation_version).into()),
+        ("calculation_version", row.calculation_version.into()),
         ("early_season_flag", row.early_season_flag.into()),
         ("insufficient_data_reason", row.insufficient_data_reason.as_deref().into()),
         ("data_completeness_pct", row.data_completeness_pct.into()),
