@@ -962,7 +962,7 @@ proptest! {
                 prop_assert!(row.features.iter().all(|value| value.is_finite()), "{:?}", row.features);
                 let score = row.feature_quality_score.expect("every row has a score");
                 prop_assert!((0.0..=100.0).contains(&score), "{}", score);
-                let tier = row.quality_tier.as_deref().expect("every row has a tier");
+                let tier = row.quality_tier.expect("every row has a tier");
                 prop_assert!(["gold", "silver", "bronze", "poor", "unusable"].contains(&tier), "{}", tier);
             }
             Err(failure) => {
