@@ -3,15 +3,15 @@
 //!
 //! Both directions work a column at a time: one type dispatch per column and batch instead of
 //! one per cell. Per-cell appends cost about a microsecond each through the C API, which made a
-//! season's output (millions of cells) take seconds to stage; a record batch is copied into
+//! season's output (millions of cells) take seconds to write; a record batch is copied into
 //! DuckDB's vectors in bulk.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use duckdb::arrow::array::{
-    Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanBuilder, Date32Builder, Float64Builder,
-    Int64Builder, ListBuilder, PrimitiveArray, StringBuilder, TimestampMicrosecondBuilder,
+    Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanBuilder, Date32Builder, Decimal128Builder,
+    Float64Builder, Int64Builder, ListBuilder, PrimitiveArray, StringBuilder, TimestampMicrosecondBuilder,
 };
 use duckdb::arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Field, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
@@ -20,37 +20,27 @@ use duckdb::arrow::datatypes::{
 };
 use duckdb::arrow::record_batch::RecordBatch;
 
-use crate::schema::{Column, ColumnType, Table};
+use crate::schema::{Column, ColumnType};
 use crate::value::Value;
 
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01 (DuckDB's and Arrow's day 0).
 pub(super) const DAYS_FROM_CE_TO_UNIX_EPOCH: i32 = 719_163;
 
-/// The staging column type of a target column: what a record batch column can carry exactly.
-/// Decimals stage as doubles and are cast by the INSERT, with DuckDB's own rounding.
-pub(super) fn staging_sql_type(column_type: ColumnType) -> String {
-    match column_type {
-        ColumnType::Numeric { .. } => "DOUBLE".to_owned(),
-        other => super::column_sql_type(other),
-    }
-}
-
-/// The rows of `table` as one record batch in the staging types, column by column.
+/// The `columns` (with their index in each row) of `rows` as one record batch in the columns'
+/// exact DuckDB types, column by column, ready for the appender (which does not cast).
 ///
 /// Non-finite floats become NULL (no backend stores NaN or infinity), and so do empty arrays:
 /// BigQuery cannot tell an empty array from a NULL one (the BigQuery backend reads both as
-/// NULL), so storing them as NULL here keeps the two backends' rows identical.
+/// NULL), so storing them as NULL here keeps the two backends' rows identical. A NUMERIC cell is
+/// rounded to its scale as DuckDB casts a DOUBLE: the value times 10^scale, half away from zero.
 ///
 /// # Errors
-/// A row has the wrong number of cells, or a cell's kind does not fit its column; the message
+/// A cell's kind does not fit its column, or a number exceeds its NUMERIC precision; the message
 /// names the column.
-pub(super) fn record_batch(table: &Table, rows: &[Vec<Value>]) -> Result<RecordBatch, String> {
-    if let Some(row) = rows.iter().find(|row| row.len() != table.columns.len()) {
-        return Err(format!("a row has {} cells for {} columns", row.len(), table.columns.len()));
-    }
-    let mut fields = Vec::with_capacity(table.columns.len());
-    let mut arrays = Vec::with_capacity(table.columns.len());
-    for (index, column) in table.columns.iter().enumerate() {
+pub(super) fn record_batch(columns: &[(usize, &Column)], rows: &[Vec<Value>]) -> Result<RecordBatch, String> {
+    let mut fields = Vec::with_capacity(columns.len());
+    let mut arrays = Vec::with_capacity(columns.len());
+    for &(index, column) in columns {
         let array = encode_column(column, rows.iter().map(|row| &row[index]))?;
         fields.push(Field::new(column.name, array.data_type().clone(), true));
         arrays.push(array);
@@ -58,7 +48,7 @@ pub(super) fn record_batch(table: &Table, rows: &[Vec<Value>]) -> Result<RecordB
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|error| error.to_string())
 }
 
-/// One column's cells as an Arrow array of its staging type.
+/// One column's cells as an Arrow array of its DuckDB type.
 fn encode_column<'a>(
     column: &Column,
     cells: impl ExactSizeIterator<Item = &'a Value>,
@@ -72,11 +62,13 @@ fn encode_column<'a>(
     Ok(builder.finish())
 }
 
-/// An Arrow builder per staging type.
+/// An Arrow builder per column type.
 enum ColumnBuilder {
     Text(StringBuilder),
     Int(Int64Builder),
     Float(Float64Builder),
+    /// With 10^scale and 10^precision, the bounds of the scaled integer.
+    Decimal(Decimal128Builder, f64, i128),
     Bool(BooleanBuilder),
     Date(Date32Builder),
     Timestamp(TimestampMicrosecondBuilder),
@@ -91,9 +83,14 @@ impl ColumnBuilder {
                 ColumnBuilder::Text(StringBuilder::with_capacity(rows, rows * 16))
             }
             ColumnType::Int64 => ColumnBuilder::Int(Int64Builder::with_capacity(rows)),
-            ColumnType::Float64 | ColumnType::Numeric { .. } => {
-                ColumnBuilder::Float(Float64Builder::with_capacity(rows))
-            }
+            ColumnType::Float64 => ColumnBuilder::Float(Float64Builder::with_capacity(rows)),
+            ColumnType::Numeric { precision, scale } => ColumnBuilder::Decimal(
+                Decimal128Builder::with_capacity(rows)
+                    .with_precision_and_scale(precision, scale as i8)
+                    .expect("NUMERIC precisions of the schema are within Arrow's 38 digits"),
+                10f64.powi(i32::from(scale)),
+                10i128.pow(u32::from(precision)),
+            ),
             ColumnType::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(rows)),
             ColumnType::Date => ColumnBuilder::Date(Date32Builder::with_capacity(rows)),
             ColumnType::Timestamp => {
@@ -117,6 +114,23 @@ impl ColumnBuilder {
                 builder.append_option(number.is_finite().then_some(*number))
             }
             (ColumnBuilder::Float(builder), Value::Int(number)) => builder.append_value(*number as f64),
+            (ColumnBuilder::Decimal(builder, _, _), Value::Float(number)) if !number.is_finite() => {
+                builder.append_null()
+            }
+            (ColumnBuilder::Decimal(builder, multiplier, limit), Value::Float(number)) => {
+                let scaled = (number * *multiplier).round();
+                if scaled.abs() >= *limit as f64 {
+                    return false;
+                }
+                builder.append_value(scaled as i128);
+            }
+            (ColumnBuilder::Decimal(builder, multiplier, limit), Value::Int(number)) => {
+                let scaled = i128::from(*number) * (*multiplier as i128);
+                if scaled.abs() >= *limit {
+                    return false;
+                }
+                builder.append_value(scaled);
+            }
             (ColumnBuilder::Bool(builder), Value::Bool(flag)) => builder.append_value(*flag),
             (ColumnBuilder::Date(builder), Value::Date(date)) => {
                 builder.append_value(date.num_days_from_ce() - DAYS_FROM_CE_TO_UNIX_EPOCH)
@@ -149,6 +163,7 @@ impl ColumnBuilder {
             ColumnBuilder::Text(builder) => builder.append_null(),
             ColumnBuilder::Int(builder) => builder.append_null(),
             ColumnBuilder::Float(builder) => builder.append_null(),
+            ColumnBuilder::Decimal(builder, _, _) => builder.append_null(),
             ColumnBuilder::Bool(builder) => builder.append_null(),
             ColumnBuilder::Date(builder) => builder.append_null(),
             ColumnBuilder::Timestamp(builder) => builder.append_null(),
@@ -162,6 +177,7 @@ impl ColumnBuilder {
             ColumnBuilder::Text(mut builder) => Arc::new(builder.finish()),
             ColumnBuilder::Int(mut builder) => Arc::new(builder.finish()),
             ColumnBuilder::Float(mut builder) => Arc::new(builder.finish()),
+            ColumnBuilder::Decimal(mut builder, _, _) => Arc::new(builder.finish()),
             ColumnBuilder::Bool(mut builder) => Arc::new(builder.finish()),
             ColumnBuilder::Date(mut builder) => Arc::new(builder.finish()),
             ColumnBuilder::Timestamp(mut builder) => Arc::new(builder.finish()),

@@ -2,13 +2,10 @@
 //!
 //! DuckDB's connection is not `Sync`, and its calls block: every call takes the connection's
 //! mutex inside `spawn_blocking`, so async workers never stall on the database. A write — one
-//! table or several together — is one transaction: per table, the rows are staged in a temporary
-//! table with DuckDB's appender (one Arrow record batch, no per-row SQL), the target rows in
-//! scope are deleted, the staged rows inserted and key uniqueness checked; then one commit.
-//! Each target table has one staging table per connection, created on first use and emptied
-//! inside the transaction: creating and dropping a table per write cost more than the write
-//! itself, and every commit costs a WAL sync, so a chunk's output, its side writes and a run's
-//! bookkeeping each commit once.
+//! table or several together — is one transaction: per table, the rows in scope are deleted, the
+//! new rows appended with DuckDB's appender (one Arrow record batch in the table's exact types,
+//! no per-row SQL) and key uniqueness checked; then one commit, which syncs the write-ahead log:
+//! a chunk's output, its side writes and a run's bookkeeping each commit once.
 
 mod arrow;
 
@@ -19,9 +16,9 @@ use chrono::Datelike as _;
 use duckdb::types::{TimeUnit as DuckTimeUnit, ToSqlOutput, Value as DuckValue, ValueRef};
 use duckdb::{Connection, ToSql};
 
-use self::arrow::{DAYS_FROM_CE_TO_UNIX_EPOCH, decode_column, record_batch, staging_sql_type};
+use self::arrow::{DAYS_FROM_CE_TO_UNIX_EPOCH, decode_column, record_batch};
 use super::{Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport, render_sql};
-use crate::schema::{ColumnType, Table};
+use crate::schema::{Column, ColumnType, Table};
 use crate::value::Value;
 
 pub struct DuckDbWarehouse {
@@ -155,9 +152,21 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError> {
-        let targets: Vec<String> = writes.iter().map(|write| self.qualified_name(write.table)).collect();
+        let targets: Vec<Target> = writes
+            .iter()
+            .map(|write| Target {
+                qualified: self.qualified_name(write.table),
+                schema: format!("{}{}", self.dataset_prefix, write.table.dataset.base_name()),
+            })
+            .collect();
         self.with_connection(move |connection| write_in_one_transaction(connection, writes, &targets)).await
     }
+}
+
+/// Where a write goes: the quoted name for SQL, the schema for the appender.
+struct Target {
+    qualified: String,
+    schema: String,
 }
 
 fn write_error(table: &Table, error: impl std::fmt::Display) -> WarehouseError {
@@ -168,11 +177,11 @@ fn write_error(table: &Table, error: impl std::fmt::Display) -> WarehouseError {
 fn write_in_one_transaction(
     connection: &Connection,
     writes: Vec<TableWrite>,
-    targets: &[String],
+    targets: &[Target],
 ) -> Result<Vec<WriteReport>, WarehouseError> {
     // Checked before the transaction starts: a refused write costs no rollback.
     for write in &writes {
-        if write.unique_key && staged_check_suffices(write) {
+        if write.unique_key && new_rows_decide_uniqueness(write) {
             check_unique_rows(write.table, &write.rows)?;
         }
     }
@@ -195,46 +204,83 @@ fn write_in_one_transaction(
     Ok(reports)
 }
 
-/// Inside the open transaction: stages the rows, deletes the scope, inserts, checks keys.
+/// Inside the open transaction: deletes the scope, appends the rows to the table itself, checks
+/// keys. Only the key columns of the new rows are staged, when a `Keys` delete or a key check
+/// against the kept rows needs them: appending a few hundred rows allocates a fresh segment per
+/// column, which for the wide output tables cost more than the rows, so staging whole rows in a
+/// temporary table and copying them over paid that twice.
 fn write_one(
     connection: &Connection,
     write: &TableWrite,
-    target: &str,
+    target: &Target,
 ) -> Result<WriteReport, WarehouseError> {
     let table = write.table;
     if write.scope.is_none() && write.rows.is_empty() {
         return Ok(WriteReport::default());
     }
-    let staging = format!("staging_{}_{}", table.dataset.base_name(), table.name);
-    let staging_columns: Vec<String> = table
-        .columns
-        .iter()
-        .map(|column| format!("\"{}\" {}", column.name, staging_sql_type(column.column_type)))
-        .collect();
-    connection
-        .execute_batch(&format!(
-            "CREATE TEMP TABLE IF NOT EXISTS \"{staging}\" ({}); DELETE FROM temp.main.\"{staging}\"",
-            staging_columns.join(", ")
-        ))
-        .map_err(|error| write_error(table, error))?;
-    stage_rows(connection, table, &staging, &write.rows)?;
-    let report = replace_in_transaction(
-        connection,
-        table,
-        target,
-        &staging,
-        write.scope.clone(),
-        write.unique_key && !staged_check_suffices(write),
-    )?;
-    execute(connection, table, &format!("DELETE FROM temp.main.\"{staging}\""), &[])?;
-    Ok(report)
+    if let Some(row) = write.rows.iter().find(|row| row.len() != table.columns.len()) {
+        let message = format!("a row has {} cells for {} columns", row.len(), table.columns.len());
+        return Err(write_error(table, message));
+    }
+    let check_kept_rows = write.unique_key && !new_rows_decide_uniqueness(write) && !table.key.is_empty();
+    let keys_staging = (check_kept_rows || write.scope == Some(ReplaceScope::Keys))
+        .then(|| stage_keys(connection, table, &write.rows))
+        .transpose()?;
+    let rows_deleted = match &write.scope {
+        None => 0,
+        Some(ReplaceScope::WholeTable) => {
+            execute(connection, table, &format!("DELETE FROM {}", target.qualified), &[])?
+        }
+        Some(ReplaceScope::Partitions(dates)) if dates.is_empty() => 0,
+        Some(ReplaceScope::Partitions(dates)) => {
+            let partition =
+                table.partition.ok_or_else(|| write_error(table, "the table has no partition column"))?;
+            let placeholders = vec!["?"; dates.len()].join(", ");
+            let values: Vec<Value> = dates.iter().copied().map(Value::Date).collect();
+            execute(
+                connection,
+                table,
+                &format!("DELETE FROM {} WHERE \"{partition}\" IN ({placeholders})", target.qualified),
+                &values,
+            )?
+        }
+        Some(ReplaceScope::Keys) => {
+            let staging = keys_staging.as_deref().expect("keys are staged for a Keys write");
+            let matches: Vec<String> =
+                table.key.iter().map(|key| format!("t.\"{key}\" = s.\"{key}\"")).collect();
+            execute(
+                connection,
+                table,
+                &format!(
+                    "DELETE FROM {} t WHERE EXISTS (SELECT 1 FROM {staging} s WHERE {})",
+                    target.qualified,
+                    matches.join(" AND ")
+                ),
+                &[],
+            )?
+        }
+    };
+    append_rows(connection, table, target, &write.rows)?;
+    if let Some(staging) = &keys_staging {
+        if check_kept_rows {
+            check_unique_keys(connection, table, &target.qualified, Some(staging))?;
+        }
+        execute(connection, table, &format!("DELETE FROM {staging}"), &[])?;
+    }
+    Ok(WriteReport { rows_deleted, rows_inserted: write.rows.len() as u64 })
 }
 
-/// Replacing whole partitions whose column is part of the key: a key can only repeat among the
-/// new rows, so checking them alone is exact (and cheaper than a query on the target).
-fn staged_check_suffices(write: &TableWrite) -> bool {
-    matches!(write.scope, Some(ReplaceScope::Partitions(_)))
-        && write.table.partition.is_some_and(|partition| write.table.key.contains(&partition))
+/// Whether the new rows alone decide key uniqueness: they replace the whole table, or whole
+/// partitions whose column is part of the key (a key can then only repeat among them). Checking
+/// them in memory is exact and cheaper than a query on the table.
+fn new_rows_decide_uniqueness(write: &TableWrite) -> bool {
+    match write.scope {
+        Some(ReplaceScope::WholeTable) => true,
+        Some(ReplaceScope::Partitions(_)) => {
+            write.table.partition.is_some_and(|partition| write.table.key.contains(&partition))
+        }
+        _ => false,
+    }
 }
 
 /// Refuses rows holding one key twice.
@@ -251,80 +297,49 @@ fn check_unique_rows(table: &Table, rows: &[Vec<Value>]) -> Result<(), Warehouse
     Ok(())
 }
 
-fn stage_rows(
+/// Copies the key columns of `rows` into the table's temporary key table (created on first use,
+/// emptied after every write) and returns its name.
+fn stage_keys(connection: &Connection, table: &Table, rows: &[Vec<Value>]) -> Result<String, WarehouseError> {
+    let staging = format!("keys_{}_{}", table.dataset.base_name(), table.name);
+    let key_columns: Vec<(usize, &Column)> = table
+        .key
+        .iter()
+        .filter_map(|key| table.column_index(key).map(|index| (index, &table.columns[index])))
+        .collect();
+    let definitions: Vec<String> = key_columns
+        .iter()
+        .map(|(_, column)| format!("\"{}\" {}", column.name, column_sql_type(column.column_type)))
+        .collect();
+    connection
+        .execute_batch(&format!("CREATE TEMP TABLE IF NOT EXISTS \"{staging}\" ({})", definitions.join(", ")))
+        .map_err(|error| write_error(table, error))?;
+    if !rows.is_empty() {
+        let batch = record_batch(&key_columns, rows).map_err(|message| write_error(table, message))?;
+        let mut appender = connection
+            .appender_to_catalog_and_db(&staging, "temp", "main")
+            .map_err(|error| write_error(table, error))?;
+        appender.append_record_batch(batch).map_err(|error| write_error(table, error))?;
+        appender.flush().map_err(|error| write_error(table, error))?;
+    }
+    Ok(format!("temp.main.\"{staging}\""))
+}
+
+/// Appends `rows` to the target table through the appender, inside the open transaction.
+fn append_rows(
     connection: &Connection,
     table: &Table,
-    staging: &str,
+    target: &Target,
     rows: &[Vec<Value>],
 ) -> Result<(), WarehouseError> {
     if rows.is_empty() {
         return Ok(());
     }
-    let batch = record_batch(table, rows).map_err(|message| write_error(table, message))?;
-    let mut appender = connection
-        .appender_to_catalog_and_db(staging, "temp", "main")
-        .map_err(|error| write_error(table, error))?;
+    let columns: Vec<(usize, &Column)> = table.columns.iter().enumerate().collect();
+    let batch = record_batch(&columns, rows).map_err(|message| write_error(table, message))?;
+    let mut appender =
+        connection.appender_to_db(table.name, &target.schema).map_err(|error| write_error(table, error))?;
     appender.append_record_batch(batch).map_err(|error| write_error(table, error))?;
     appender.flush().map_err(|error| write_error(table, error))
-}
-
-fn replace_in_transaction(
-    connection: &Connection,
-    table: &'static Table,
-    target: &str,
-    staging: &str,
-    scope: Option<ReplaceScope>,
-    unique_key: bool,
-) -> Result<WriteReport, WarehouseError> {
-    let staging_table = format!("temp.main.\"{staging}\"");
-    let rows_deleted = match scope {
-        None => 0,
-        Some(ReplaceScope::WholeTable) => execute(connection, table, &format!("DELETE FROM {target}"), &[])?,
-        Some(ReplaceScope::Partitions(dates)) => {
-            let partition =
-                table.partition.ok_or_else(|| write_error(table, "the table has no partition column"))?;
-            let placeholders = vec!["?"; dates.len()].join(", ");
-            if dates.is_empty() {
-                0
-            } else {
-                let values: Vec<Value> = dates.into_iter().map(Value::Date).collect();
-                execute(
-                    connection,
-                    table,
-                    &format!("DELETE FROM {target} WHERE \"{partition}\" IN ({placeholders})"),
-                    &values,
-                )?
-            }
-        }
-        Some(ReplaceScope::Keys) => {
-            let matches: Vec<String> =
-                table.key.iter().map(|key| format!("{target}.\"{key}\" = s.\"{key}\"")).collect();
-            execute(
-                connection,
-                table,
-                &format!(
-                    "DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM {staging_table} s WHERE {})",
-                    matches.join(" AND ")
-                ),
-                &[],
-            )?
-        }
-    };
-    let column_names: Vec<String> =
-        table.columns.iter().map(|column| format!("\"{}\"", column.name)).collect();
-    let rows_inserted = execute(
-        connection,
-        table,
-        &format!(
-            "INSERT INTO {target} ({columns}) SELECT {columns} FROM {staging_table}",
-            columns = column_names.join(", ")
-        ),
-        &[],
-    )?;
-    if unique_key && !table.key.is_empty() {
-        check_unique_keys(connection, table, target, Some(&staging_table))?;
-    }
-    Ok(WriteReport { rows_deleted, rows_inserted })
 }
 
 /// Refuses the write when a key occurs twice in `rows_table`: the target after the insert (only
@@ -622,6 +637,54 @@ mod tests {
                 error.to_string(),
                 "write to nba_raw.nbac_schedule failed: column game_date (Date) cannot hold String(\"2024-10-22\")"
             );
+        });
+    }
+
+    #[test]
+    fn numeric_cells_round_like_duckdbs_own_cast_and_refuse_overflow() {
+        runtime().block_on(async {
+            let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
+            let table = &analytics::PLAYER_GAME_SUMMARY;
+            warehouse.ensure_tables(&[table]).await.unwrap();
+            let line = |player: usize, points_line: f64| {
+                let mut row = vec![Value::Null; table.columns.len()];
+                row[table.column_index("player_lookup").unwrap()] = Value::String(format!("p{player}"));
+                row[table.column_index("game_id").unwrap()] = Value::String("g".into());
+                row[table.column_index("game_date").unwrap()] = Value::Date(date("2025-01-15"));
+                row[table.column_index("team_abbr").unwrap()] = Value::String("LAL".into());
+                row[table.column_index("opponent_team_abbr").unwrap()] = Value::String("GSW".into());
+                row[table.column_index("season_year").unwrap()] = Value::Int(2024);
+                row[table.column_index("points_line").unwrap()] = Value::Float(points_line);
+                row
+            };
+            // Ties of the binary value times ten round away from zero (0.25 -> 0.3); 0.35 is
+            // 0.34999… in binary but 3.5 after the multiplication, as in DuckDB's cast.
+            let lines = [0.25, 0.35, 0.45, 0.15, -0.25, 2.675, 999.94, -999.94];
+            let rows = lines.iter().enumerate().map(|(player, value)| line(player, *value)).collect();
+            let scope = ReplaceScope::Partitions(vec![date("2025-01-15")]);
+            warehouse.replace(table, scope.clone(), rows, true).await.unwrap();
+            let stored = warehouse
+                .query(&Query::new(
+                    "SELECT points_line::VARCHAR FROM {nba_analytics.player_game_summary} ORDER BY player_lookup",
+                ))
+                .await
+                .unwrap();
+            let texts: Vec<Value> = ["0.3", "0.4", "0.5", "0.2", "-0.3", "2.7", "999.9", "-999.9"]
+                .into_iter()
+                .map(|text| Value::String(text.into()))
+                .collect();
+            assert_eq!(stored.rows.concat(), texts);
+            for value in lines {
+                let cast = warehouse
+                    .query(&Query::new("SELECT CAST(CAST(@v AS DOUBLE) AS DECIMAL(4,1))::VARCHAR").bind("v", value))
+                    .await
+                    .unwrap();
+                let position = lines.iter().position(|line| *line == value).unwrap();
+                assert_eq!(cast.rows[0][0], texts[position], "{value}");
+            }
+
+            let error = warehouse.replace(table, scope, vec![line(0, 999.96)], true).await.unwrap_err();
+            assert!(error.to_string().contains("column points_line"), "{error}");
         });
     }
 }
