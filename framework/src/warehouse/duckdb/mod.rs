@@ -461,27 +461,39 @@ mod tests {
         text.parse().unwrap()
     }
 
+    /// A `player_game_summary` row of game `g` (LAL against GSW) with its key and NOT NULL
+    /// columns set, plus one more cell.
+    fn summary_row(day: &str, player: &str, (column, value): (&str, Value)) -> Vec<Value> {
+        analytics::PLAYER_GAME_SUMMARY.row(vec![
+            ("player_lookup", Value::String(player.into())),
+            ("game_id", Value::String("g".into())),
+            ("game_date", Value::Date(date(day))),
+            ("team_abbr", Value::String("LAL".into())),
+            ("opponent_team_abbr", Value::String("GSW".into())),
+            ("season_year", Value::Int(2024)),
+            (column, value),
+        ])
+    }
+
     #[test]
     fn arrays_decimals_dates_and_timestamps_round_trip() {
         runtime().block_on(async {
             let warehouse = DuckDbWarehouse::open(":memory:", "t_").unwrap();
             warehouse.ensure_tables(&[&predictions::ML_FEATURE_STORE_V2]).await.unwrap();
             let table = &predictions::ML_FEATURE_STORE_V2;
-            let mut row = vec![Value::Null; table.columns.len()];
-            let set = |row: &mut Vec<Value>, name: &str, value: Value| {
-                row[table.column_index(name).unwrap()] = value
-            };
-            set(&mut row, "player_lookup", Value::String("lebronjames".into()));
-            set(&mut row, "game_date", Value::Date(date("2025-01-15")));
-            set(&mut row, "game_id", Value::String("20250115_LAL_GSW".into()));
-            set(&mut row, "features", Value::FloatArray(vec![20.5, 0.1, -3.0]));
-            set(&mut row, "feature_names", Value::StringArray(vec!["a,b".into(), "it's".into()]));
-            set(&mut row, "feature_count", Value::Int(3));
-            set(&mut row, "feature_version", Value::String("v1_baseline_25".into()));
-            set(&mut row, "feature_quality_score", Value::Float(97.35));
-            set(&mut row, "data_source", Value::String("phase4".into()));
             let created = DateTime::<Utc>::from_timestamp_micros(1_736_942_400_123_456).unwrap();
-            set(&mut row, "created_at", Value::Timestamp(created));
+            let row = table.row(vec![
+                ("player_lookup", Value::String("lebronjames".into())),
+                ("game_date", Value::Date(date("2025-01-15"))),
+                ("game_id", Value::String("20250115_LAL_GSW".into())),
+                ("features", Value::FloatArray(vec![20.5, 0.1, -3.0])),
+                ("feature_names", Value::StringArray(vec!["a,b".into(), "it's".into()])),
+                ("feature_count", Value::Int(3)),
+                ("feature_version", Value::String("v1_baseline_25".into())),
+                ("feature_quality_score", Value::Float(97.35)),
+                ("data_source", Value::String("phase4".into())),
+                ("created_at", Value::Timestamp(created)),
+            ]);
             let report = warehouse
                 .replace(table, ReplaceScope::Partitions(vec![date("2025-01-15")]), vec![row.clone()], true)
                 .await
@@ -504,17 +516,8 @@ mod tests {
             let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
             let table = &analytics::PLAYER_GAME_SUMMARY;
             warehouse.ensure_tables(&[table]).await.unwrap();
-            let summary = |day: &str, player: &str, points: i64| {
-                let mut row = vec![Value::Null; table.columns.len()];
-                row[table.column_index("player_lookup").unwrap()] = Value::String(player.into());
-                row[table.column_index("game_id").unwrap()] = Value::String("g".into());
-                row[table.column_index("game_date").unwrap()] = Value::Date(date(day));
-                row[table.column_index("team_abbr").unwrap()] = Value::String("LAL".into());
-                row[table.column_index("opponent_team_abbr").unwrap()] = Value::String("GSW".into());
-                row[table.column_index("season_year").unwrap()] = Value::Int(2024);
-                row[table.column_index("points").unwrap()] = Value::Int(points);
-                row
-            };
+            let summary =
+                |day: &str, player: &str, points: i64| summary_row(day, player, ("points", Value::Int(points)));
             let day_one = ReplaceScope::Partitions(vec![date("2025-01-01")]);
             warehouse.replace(table, day_one.clone(), vec![summary("2025-01-01", "a", 1), summary("2025-01-01", "b", 2)], true).await.unwrap();
             warehouse.replace(table, ReplaceScope::Partitions(vec![date("2025-01-02")]), vec![summary("2025-01-02", "a", 3)], true).await.unwrap();
@@ -547,9 +550,10 @@ mod tests {
             let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
             let table = &raw::NBAC_SCHEDULE;
             warehouse.ensure_tables(&[table]).await.unwrap();
-            let mut row = vec![Value::Null; table.columns.len()];
-            row[table.column_index("game_id").unwrap()] = Value::String("0022400001".into());
-            row[table.column_index("game_date").unwrap()] = Value::Date(date("2024-10-22"));
+            let row = table.row(vec![
+                ("game_id", Value::String("0022400001".into())),
+                ("game_date", Value::Date(date("2024-10-22"))),
+            ]);
             warehouse.replace(table, ReplaceScope::WholeTable, vec![row.clone()], false).await.unwrap();
             let mut bad = row.clone();
             bad[table.column_index("game_id").unwrap()] = Value::Null;
@@ -568,17 +572,17 @@ mod tests {
             let progress = &processing::BACKFILL_PROGRESS;
             warehouse.ensure_tables(&[schedule, progress]).await.unwrap();
             let game = |game_id: &str| {
-                let mut row = vec![Value::Null; schedule.columns.len()];
-                row[schedule.column_index("game_id").unwrap()] = Value::String(game_id.into());
-                row[schedule.column_index("game_date").unwrap()] = Value::Date(date("2024-10-22"));
-                row
+                schedule.row(vec![
+                    ("game_id", Value::String(game_id.into())),
+                    ("game_date", Value::Date(date("2024-10-22"))),
+                ])
             };
             let checkpoint = |day: &str, status: &str| {
-                let mut row = vec![Value::Null; progress.columns.len()];
-                row[progress.column_index("processor").unwrap()] = Value::String("p".into());
-                row[progress.column_index("date").unwrap()] = Value::Date(date(day));
-                row[progress.column_index("status").unwrap()] = Value::String(status.into());
-                row
+                progress.row(vec![
+                    ("processor", Value::String("p".into())),
+                    ("date", Value::Date(date(day))),
+                    ("status", Value::String(status.into())),
+                ])
             };
             let reports = warehouse
                 .write_together(vec![
@@ -629,9 +633,10 @@ mod tests {
             let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
             let table = &raw::NBAC_SCHEDULE;
             warehouse.ensure_tables(&[table]).await.unwrap();
-            let mut row = vec![Value::Null; table.columns.len()];
-            row[table.column_index("game_id").unwrap()] = Value::String("0022400001".into());
-            row[table.column_index("game_date").unwrap()] = Value::String("2024-10-22".into());
+            let row = table.row(vec![
+                ("game_id", Value::String("0022400001".into())),
+                ("game_date", Value::String("2024-10-22".into())),
+            ]);
             let error = warehouse.append(table, vec![row]).await.unwrap_err();
             assert_eq!(
                 error.to_string(),
@@ -647,15 +652,7 @@ mod tests {
             let table = &analytics::PLAYER_GAME_SUMMARY;
             warehouse.ensure_tables(&[table]).await.unwrap();
             let line = |player: usize, points_line: f64| {
-                let mut row = vec![Value::Null; table.columns.len()];
-                row[table.column_index("player_lookup").unwrap()] = Value::String(format!("p{player}"));
-                row[table.column_index("game_id").unwrap()] = Value::String("g".into());
-                row[table.column_index("game_date").unwrap()] = Value::Date(date("2025-01-15"));
-                row[table.column_index("team_abbr").unwrap()] = Value::String("LAL".into());
-                row[table.column_index("opponent_team_abbr").unwrap()] = Value::String("GSW".into());
-                row[table.column_index("season_year").unwrap()] = Value::Int(2024);
-                row[table.column_index("points_line").unwrap()] = Value::Float(points_line);
-                row
+                summary_row("2025-01-15", &format!("p{player}"), ("points_line", Value::Float(points_line)))
             };
             // Ties of the binary value times ten round away from zero (0.25 -> 0.3); 0.35 is
             // 0.34999… in binary but 3.5 after the multiplication, as in DuckDB's cast.
