@@ -159,6 +159,22 @@ pub enum DateFilter {
     Before { since: NaiveDate, before: NaiveDate },
 }
 
+/// Narrows a read to the rows of the entities a chunk processes: the row's `column` must appear
+/// in `entity_column` of the `entities` table's rows dated (by `entity_date_column`) on `dates`.
+///
+/// A history read for one date otherwise brings a season of every player's games, most of them
+/// of players who do not play that date; the semi-join runs in the warehouse, in the same query.
+/// The digest of a date then covers the history rows of its own entities, which is exactly what
+/// its output depends on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OfEntities {
+    pub column: &'static str,
+    pub entities: &'static Table,
+    pub entity_column: &'static str,
+    pub entity_date_column: &'static str,
+    pub dates: Vec<NaiveDate>,
+}
+
 /// Every column a read names exists in the schema: a typo fails with the column's name before
 /// any SQL runs, on both backends alike.
 fn check_columns(table: &Table, columns: &[&str]) -> Result<(), ExtractError> {
@@ -225,21 +241,62 @@ impl<'a> InputReader<'a> {
         date_column: &str,
         filter: DateFilter,
     ) -> Result<TableRows, ExtractError> {
+        self.read_rows(table, columns, date_column, filter, None).await
+    }
+
+    /// As [`InputReader::read`], keeping only the rows of the chunk's entities (one query).
+    ///
+    /// # Errors
+    /// The query fails.
+    pub async fn read_of(
+        &self,
+        table: &'static Table,
+        columns: &[&str],
+        date_column: &str,
+        filter: DateFilter,
+        of: &OfEntities,
+    ) -> Result<TableRows, ExtractError> {
+        self.read_rows(table, columns, date_column, filter, Some(of)).await
+    }
+
+    async fn read_rows(
+        &self,
+        table: &'static Table,
+        columns: &[&str],
+        date_column: &str,
+        filter: DateFilter,
+        of: Option<&OfEntities>,
+    ) -> Result<TableRows, ExtractError> {
         check_columns(table, columns)?;
+        if let Some(of) = of {
+            check_columns(table, &[of.column])?;
+            check_columns(of.entities, &[of.entity_column, of.entity_date_column])?;
+        }
         let mut selected: Vec<&str> = columns.to_vec();
         if !selected.contains(&date_column) {
             selected.push(date_column);
         }
         let column_list: Vec<String> = selected.iter().map(|column| format!("\"{column}\"")).collect();
         let base = format!("SELECT {} FROM {{{table}}} WHERE \"{date_column}\"", column_list.join(", "));
-        let query = match &filter {
-            DateFilter::On(dates) => Query::new(format!("{base} IN (@dates)")).bind_list("dates", dates),
+        let restriction = of.map_or_else(String::new, |of| {
+            let OfEntities { column, entities, entity_column, entity_date_column, .. } = of;
+            format!(
+                " AND \"{column}\" IN (SELECT \"{entity_column}\" FROM {{{entities}}} WHERE \"{entity_date_column}\" IN (@entity_dates))"
+            )
+        });
+        let mut query = match &filter {
+            DateFilter::On(dates) => {
+                Query::new(format!("{base} IN (@dates){restriction}")).bind_list("dates", dates)
+            }
             DateFilter::Before { since, before } => {
-                Query::new(format!("{base} >= @since AND \"{date_column}\" < @before"))
+                Query::new(format!("{base} >= @since AND \"{date_column}\" < @before{restriction}"))
                     .bind("since", *since)
                     .bind("before", *before)
             }
         };
+        if let Some(of) = of {
+            query = query.bind_list("entity_dates", &of.dates);
+        }
         let result = self.query(&query).await?;
         let rows = TableRows::new(table, result);
         self.record_digests(table, date_column, &filter, &rows);
@@ -299,5 +356,95 @@ impl<'a> InputReader<'a> {
             digests.insert(table.clone(), *digest);
         }
         digests.into_iter().map(|(table, digest)| (table, digest.to_text())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::analytics::{PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT};
+    use crate::warehouse::duckdb::DuckDbWarehouse;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn text(value: &str) -> Value {
+        Value::String(value.to_owned())
+    }
+
+    #[test]
+    fn a_read_of_entities_keeps_the_history_of_the_chunks_players_only() {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        runtime.block_on(async {
+            let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
+            warehouse.ensure_tables(&[&UPCOMING_PLAYER_GAME_CONTEXT, &PLAYER_GAME_SUMMARY]).await.unwrap();
+            let context = |player: &str, day: &str| {
+                UPCOMING_PLAYER_GAME_CONTEXT.row(vec![
+                    ("player_lookup", text(player)),
+                    ("game_id", text(&format!("{day}_LAL_GSW"))),
+                    ("game_date", Value::Date(date(day))),
+                    ("team_abbr", text("LAL")),
+                ])
+            };
+            // amy plays on the 15th and bob on the 16th; cy only has history.
+            let contexts = vec![context("amy", "2025-01-15"), context("bob", "2025-01-16")];
+            warehouse.append(&UPCOMING_PLAYER_GAME_CONTEXT, contexts).await.unwrap();
+            let game = |player: &str, day: &str| {
+                PLAYER_GAME_SUMMARY.row(vec![
+                    ("player_lookup", text(player)),
+                    ("game_id", text(&format!("{day}_LAL_GSW"))),
+                    ("game_date", Value::Date(date(day))),
+                    ("team_abbr", text("LAL")),
+                    ("opponent_team_abbr", text("GSW")),
+                    ("season_year", Value::Int(2024)),
+                ])
+            };
+            let games = ["amy", "bob", "cy"]
+                .into_iter()
+                .flat_map(|player| [game(player, "2025-01-10"), game(player, "2025-01-12")])
+                .collect();
+            warehouse.append(&PLAYER_GAME_SUMMARY, games).await.unwrap();
+
+            let reader = InputReader::new(&warehouse);
+            let window = DateFilter::Before { since: date("2024-12-01"), before: date("2025-01-16") };
+            let players_on_the_15th = OfEntities {
+                column: "player_lookup",
+                entities: &UPCOMING_PLAYER_GAME_CONTEXT,
+                entity_column: "player_lookup",
+                entity_date_column: "game_date",
+                dates: vec![date("2025-01-15")],
+            };
+            let columns = ["player_lookup", "game_date"];
+            let rows = reader
+                .read_of(&PLAYER_GAME_SUMMARY, &columns, "game_date", window, &players_on_the_15th)
+                .await
+                .unwrap();
+            let mut read: Vec<(String, NaiveDate)> = rows
+                .iter()
+                .map(|row| (row.text("player_lookup").unwrap(), row.date("game_date").unwrap()))
+                .collect();
+            read.sort();
+            assert_eq!(
+                read,
+                [("amy".to_owned(), date("2025-01-10")), ("amy".to_owned(), date("2025-01-12"))]
+            );
+            assert_eq!(reader.queries(), 1);
+            assert!(
+                reader
+                    .digests_for(date("2025-01-15"))
+                    .contains_key("nba_analytics.player_game_summary (history)")
+            );
+
+            let misspelt = OfEntities { entity_column: "player", ..players_on_the_15th };
+            let window = DateFilter::Before { since: date("2024-12-01"), before: date("2025-01-16") };
+            let error = reader.read_of(&PLAYER_GAME_SUMMARY, &columns, "game_date", window, &misspelt).await;
+            assert!(
+                matches!(&error, Err(ExtractError::UnknownColumn { column, .. }) if column == "player"),
+                "{:?}",
+                error.err()
+            );
+        });
     }
 }

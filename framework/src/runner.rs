@@ -181,8 +181,32 @@ pub async fn run<P: Processor>(
     let (Some(&first), Some(&last)) = (options.dates.iter().min(), options.dates.iter().max()) else {
         return Ok(book.summary);
     };
-    let schedule = Schedule::load(warehouse, first, last).await.map_err(RunError::Schedule)?;
-    book.summary.read_queries += 1;
+    // The schedule, the preflight counts and the last checkpoints are independent reads: issued
+    // together, their round trips overlap. Preflight and checkpoints cover every requested date;
+    // the dates skipped below leave theirs unused.
+    let preflight = !options.skip_preflight || options.dry_run;
+    let read_checkpoints = !options.force && !options.dry_run;
+    let (schedule, counts, previous) = tokio::try_join!(
+        async { Schedule::load(warehouse, first, last).await.map_err(RunError::Schedule) },
+        async {
+            if preflight {
+                count_upstream_rows(warehouse, info.dependencies, &options.dates)
+                    .await
+                    .map_err(RunError::Preflight)
+            } else {
+                Ok(UpstreamCounts::new())
+            }
+        },
+        async {
+            if read_checkpoints {
+                checkpoints_by_date(warehouse, info.name, &options.dates).await.map_err(RunError::History)
+            } else {
+                Ok(HashMap::new())
+            }
+        },
+    )?;
+    book.summary.read_queries +=
+        1 + usize::from(preflight && !info.dependencies.is_empty()) + usize::from(read_checkpoints);
 
     let mut pending = Vec::new();
     for &date in &options.dates {
@@ -197,12 +221,6 @@ pub async fn run<P: Processor>(
         }
     }
 
-    let mut counts = UpstreamCounts::new();
-    if !options.skip_preflight || options.dry_run {
-        counts =
-            count_upstream_rows(warehouse, info.dependencies, &pending).await.map_err(RunError::Preflight)?;
-        book.summary.read_queries += usize::from(!info.dependencies.is_empty());
-    }
     if options.dry_run {
         let mut summary = book.summary;
         for date in pending {
@@ -251,12 +269,6 @@ pub async fn run<P: Processor>(
         warn_stale_dependencies(info.name, info.dependencies, &counts, &ready);
     }
 
-    let previous = if options.force {
-        HashMap::new()
-    } else {
-        book.summary.read_queries += 1;
-        checkpoints_by_date(warehouse, info.name, &ready).await.map_err(RunError::History)?
-    };
     book.summary.phases.setup = wall.elapsed().as_secs_f64();
     let dispatcher = Dispatcher::new(options.dispatch).map_err(|error| RunError::Workers {
         workers: options.dispatch.workers().unwrap_or(1),

@@ -1,8 +1,8 @@
 //! Bulk reads for a chunk of dates: seven queries whatever the number of dates or players.
 //!
 //! UPGC and UTGC by `game_date`, PSZA, TDZA and reprocess attempts by `analysis_date`, each once
-//! for the chunk; `player_game_summary` and the schedule once as history for the completeness
-//! counts. The rows are split by date and indexed by [`DateInputs::build`]; duplicate upstream
+//! for the chunk; `player_game_summary` (of the chunk's players) and the schedule once as history
+//! for the completeness counts. The seven queries run side by side. The rows are split by date and indexed by [`DateInputs::build`]; duplicate upstream
 //! keys are logged here (README §4 item 9b).
 
 use std::collections::BTreeMap;
@@ -16,7 +16,7 @@ use framework::schema::analytics::{
 use framework::schema::orchestration::REPROCESS_ATTEMPTS;
 use framework::schema::precompute::{PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS};
 use framework::schema::raw::NBAC_SCHEDULE;
-use framework::{DateFilter, ExtractError, InputReader, RowView, SourceUsage};
+use framework::{DateFilter, ExtractError, InputReader, OfEntities, RowView, SourceUsage};
 use tracing::warn;
 
 use crate::games_history::{GamesHistory, PlayerGameAppearanceRow, ScheduleGameRow};
@@ -119,22 +119,32 @@ pub async fn extract_dates(
         return Ok(BTreeMap::new());
     };
     let on_dates = || DateFilter::On(dates.to_vec());
-    let players =
-        reader.read(&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS, "game_date", on_dates()).await?;
-    let teams =
-        reader.read(&UPCOMING_TEAM_GAME_CONTEXT, TEAM_CONTEXT_COLUMNS, "game_date", on_dates()).await?;
-    let shots =
-        reader.read(&PLAYER_SHOT_ZONE_ANALYSIS, PLAYER_SHOT_COLUMNS, "analysis_date", on_dates()).await?;
-    let defenses =
-        reader.read(&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS, "analysis_date", on_dates()).await?;
-    let attempts = reader.read(&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS, "analysis_date", on_dates()).await?;
     let history = DateFilter::Before {
         since: first.checked_sub_days(Days::new(HISTORY_DAYS)).unwrap_or(first),
         before: last.checked_add_days(Days::new(1)).unwrap_or(last),
     };
-    let appearances =
-        reader.read(&PLAYER_GAME_SUMMARY, APPEARANCE_COLUMNS, "game_date", history.clone()).await?;
-    let scheduled = reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history).await?;
+    let players_of_chunk = OfEntities {
+        column: "player_lookup",
+        entities: &UPCOMING_PLAYER_GAME_CONTEXT,
+        entity_column: "player_lookup",
+        entity_date_column: "game_date",
+        dates: dates.to_vec(),
+    };
+    let (players, teams, shots, defenses, attempts, appearances, scheduled) = tokio::try_join!(
+        reader.read(&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS, "game_date", on_dates()),
+        reader.read(&UPCOMING_TEAM_GAME_CONTEXT, TEAM_CONTEXT_COLUMNS, "game_date", on_dates()),
+        reader.read(&PLAYER_SHOT_ZONE_ANALYSIS, PLAYER_SHOT_COLUMNS, "analysis_date", on_dates()),
+        reader.read(&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS, "analysis_date", on_dates()),
+        reader.read(&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS, "analysis_date", on_dates()),
+        reader.read_of(
+            &PLAYER_GAME_SUMMARY,
+            APPEARANCE_COLUMNS,
+            "game_date",
+            history.clone(),
+            &players_of_chunk
+        ),
+        reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history),
+    )?;
 
     let appearances: Vec<Option<PlayerGameAppearanceRow>> =
         appearances.iter().map(appearance_row).collect::<Result<_, _>>()?;

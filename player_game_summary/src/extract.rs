@@ -1,4 +1,5 @@
-//! Bulk reads for a chunk of dates: five queries whatever the number of dates or players.
+//! Bulk reads for a chunk of dates: five queries, side by side, whatever the number of dates or
+//! players.
 //!
 //! Each upstream table is read once for all dates of the chunk (gamebook, BDL, props and
 //! schedule by `game_date`, the registry whole), then split by date into [`RawInputs`] and
@@ -120,12 +121,13 @@ pub async fn extract_dates(
     dates: &[NaiveDate],
 ) -> Result<BTreeMap<NaiveDate, DateInputs>, ExtractError> {
     let on_dates = || DateFilter::On(dates.to_vec());
-    let gamebook =
-        reader.read(&NBAC_GAMEBOOK_PLAYER_STATS, GAMEBOOK_COLUMNS, "game_date", on_dates()).await?;
-    let bdl = reader.read(&BDL_PLAYER_BOXSCORES, BDL_COLUMNS, "game_date", on_dates()).await?;
-    let props = reader.read(&ODDS_API_PLAYER_POINTS_PROPS, PROP_COLUMNS, "game_date", on_dates()).await?;
-    let schedule = reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", on_dates()).await?;
-    let registry = reader.read_whole(&NBA_PLAYERS_REGISTRY, REGISTRY_COLUMNS).await?;
+    let (gamebook, bdl, props, schedule, registry) = tokio::try_join!(
+        reader.read(&NBAC_GAMEBOOK_PLAYER_STATS, GAMEBOOK_COLUMNS, "game_date", on_dates()),
+        reader.read(&BDL_PLAYER_BOXSCORES, BDL_COLUMNS, "game_date", on_dates()),
+        reader.read(&ODDS_API_PLAYER_POINTS_PROPS, PROP_COLUMNS, "game_date", on_dates()),
+        reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", on_dates()),
+        reader.read_whole(&NBA_PLAYERS_REGISTRY, REGISTRY_COLUMNS),
+    )?;
 
     let registry_rows: Vec<RegistryRow> = registry.iter().map(registry_row).collect::<Result<_, _>>()?;
     let gamebook_usage = gamebook.source_usage_by_date("game_date", EXPECTED_GAMEBOOK_ROWS);
