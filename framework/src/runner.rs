@@ -17,7 +17,6 @@ use crate::checkpoint::{Checkpoint, CheckpointBuffer, checkpoints_by_date, combi
 use crate::config::Settings;
 use crate::dates::Schedule;
 use crate::dispatch::{DispatchMode, Dispatcher};
-use crate::fixtures::format_cell;
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
 use crate::processor::{Dependency, Processor, RunContext, SideWrite};
 use crate::progress::{Progress, completion_line, processing_start_line};
@@ -701,12 +700,9 @@ fn merge_upserts(side_writes: Vec<SideWrite>) -> Vec<TableWrite> {
 
 /// Drops every row whose key occurs again later, keeping the order of the rest.
 fn keep_last_row_per_key(table: &Table, rows: &mut Vec<Vec<Value>>) {
-    let key_indices: Vec<usize> = table.key.iter().filter_map(|key| table.column_index(key)).collect();
-    let key_of = |row: &[Value]| -> Vec<String> {
-        key_indices.iter().map(|&index| format_cell(&row[index])).collect()
-    };
     let mut seen = HashSet::with_capacity(rows.len());
-    let mut kept: Vec<Vec<Value>> = rows.drain(..).rev().filter(|row| seen.insert(key_of(row))).collect();
+    let mut kept: Vec<Vec<Value>> =
+        rows.drain(..).rev().filter(|row| seen.insert(table.key_text(row))).collect();
     kept.reverse();
     *rows = kept;
 }

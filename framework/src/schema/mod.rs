@@ -120,6 +120,19 @@ impl Table {
         self.columns.iter().position(|column| column.name == name)
     }
 
+    /// The key of a full row as text: its key cells in the fixture form joined by `/` (e.g.
+    /// `amy/g1/2025-01-15`). Finding a repeated key in memory and naming it in an error use this
+    /// one form, whatever the backend.
+    pub fn key_text(&self, row: &[crate::value::Value]) -> String {
+        let cells: Vec<String> = self
+            .key
+            .iter()
+            .filter_map(|key| self.column_index(key))
+            .map(|index| crate::fixtures::format_cell(&row[index]))
+            .collect();
+        cells.join("/")
+    }
+
     pub fn column_names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.columns.iter().map(|column| column.name)
     }
@@ -170,6 +183,20 @@ impl fmt::Display for Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Value;
+
+    #[test]
+    fn a_key_text_joins_the_key_cells_in_fixture_form() {
+        let table = &analytics::PLAYER_GAME_SUMMARY;
+        let row = table.row(vec![
+            ("player_lookup", Value::String("amy".into())),
+            ("game_id", Value::String("g1".into())),
+            ("game_date", Value::Date("2025-01-15".parse().unwrap())),
+            ("points", Value::Int(31)),
+        ]);
+        // The key is (game_date, game_id, player_lookup); `points` is not part of it.
+        assert_eq!(table.key_text(&row), "2025-01-15/g1/amy");
+    }
 
     #[test]
     fn every_key_and_partition_column_exists() {

@@ -18,6 +18,7 @@ use duckdb::{Connection, ToSql};
 
 use self::arrow::{DAYS_FROM_CE_TO_UNIX_EPOCH, decode_column, record_batch};
 use super::{Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport, render_sql};
+use crate::fixtures::format_cell;
 use crate::schema::{Column, ColumnType, Table};
 use crate::value::Value;
 
@@ -336,12 +337,11 @@ fn new_rows_decide_uniqueness(write: &TableWrite) -> bool {
 
 /// Refuses rows holding one key twice.
 fn check_unique_rows(table: &Table, rows: &[Vec<Value>]) -> Result<(), WarehouseError> {
-    let key_indices: Vec<usize> = table.key.iter().filter_map(|key| table.column_index(key)).collect();
     let mut seen = std::collections::HashSet::with_capacity(rows.len());
     for row in rows {
-        let key: Vec<String> = key_indices.iter().map(|&index| display_cell(&row[index])).collect();
+        let key = table.key_text(row);
         if seen.contains(&key) {
-            return Err(WarehouseError::DuplicateKey { table: table.to_string(), key: key.join("/") });
+            return Err(WarehouseError::DuplicateKey { table: table.to_string(), key });
         }
         seen.insert(key);
     }
@@ -416,18 +416,10 @@ fn check_unique_keys(
     );
     let duplicates = run_query(connection, &sql, &[])?;
     if let Some(row) = duplicates.rows.first() {
-        let key: Vec<String> = row[..table.key.len()].iter().map(display_cell).collect();
+        let key: Vec<String> = row[..table.key.len()].iter().map(format_cell).collect();
         return Err(WarehouseError::DuplicateKey { table: table.to_string(), key: key.join("/") });
     }
     Ok(())
-}
-
-fn display_cell(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        Value::Date(date) => date.to_string(),
-        other => format!("{other:?}"),
-    }
 }
 
 fn execute(
