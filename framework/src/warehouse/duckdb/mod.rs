@@ -257,8 +257,8 @@ fn write_in_one_transaction(
 }
 
 /// Inside the open transaction: deletes the scope, appends the rows to the table itself, checks
-/// keys. Only the key columns of the new rows are staged, when a `Keys` delete or a key check
-/// against the kept rows needs them: appending a few hundred rows allocates a fresh segment per
+/// keys. Only the key columns of the new rows are staged, when a key check against the kept rows
+/// needs them: appending a few hundred rows allocates a fresh segment per
 /// column, which for the wide output tables cost more than the rows, so staging whole rows in a
 /// temporary table and copying them over paid that twice.
 fn write_one(
@@ -275,9 +275,7 @@ fn write_one(
         return Err(write_error(table, message));
     }
     let check_kept_rows = write.unique_key && !new_rows_decide_uniqueness(write) && !table.key.is_empty();
-    let keys_staging = (check_kept_rows || write.scope == Some(ReplaceScope::Keys))
-        .then(|| stage_keys(connection, table, &write.rows))
-        .transpose()?;
+    let keys_staging = check_kept_rows.then(|| stage_keys(connection, table, &write.rows)).transpose()?;
     let rows_deleted = match &write.scope {
         None => 0,
         Some(ReplaceScope::WholeTable) => {
@@ -296,21 +294,7 @@ fn write_one(
                 &values,
             )?
         }
-        Some(ReplaceScope::Keys) => {
-            let staging = keys_staging.as_deref().expect("keys are staged for a Keys write");
-            let matches: Vec<String> =
-                table.key.iter().map(|key| format!("t.\"{key}\" = s.\"{key}\"")).collect();
-            execute(
-                connection,
-                table,
-                &format!(
-                    "DELETE FROM {} t WHERE EXISTS (SELECT 1 FROM {staging} s WHERE {})",
-                    target.qualified,
-                    matches.join(" AND ")
-                ),
-                &[],
-            )?
-        }
+        Some(ReplaceScope::Keys) => delete_keys(connection, table, &target.qualified, &write.rows)?,
     };
     append_rows(connection, table, target, &write.rows)?;
     if let Some(staging) = &keys_staging {
@@ -322,12 +306,12 @@ fn write_one(
     Ok(WriteReport { rows_deleted, rows_inserted: write.rows.len() as u64 })
 }
 
-/// Whether the new rows alone decide key uniqueness: they replace the whole table, or whole
-/// partitions whose column is part of the key (a key can then only repeat among them). Checking
-/// them in memory is exact and cheaper than a query on the table.
+/// Whether the new rows alone decide key uniqueness: they replace the whole table, every row of
+/// their own keys, or whole partitions whose column is part of the key (a key can then only
+/// repeat among them). Checking them in memory is exact and cheaper than a query on the table.
 fn new_rows_decide_uniqueness(write: &TableWrite) -> bool {
     match write.scope {
-        Some(ReplaceScope::WholeTable) => true,
+        Some(ReplaceScope::WholeTable | ReplaceScope::Keys) => true,
         Some(ReplaceScope::Partitions(_)) => {
             write.table.partition.is_some_and(|partition| write.table.key.contains(&partition))
         }
@@ -346,6 +330,42 @@ fn check_unique_rows(table: &Table, rows: &[Vec<Value>]) -> Result<(), Warehouse
         seen.insert(key);
     }
     Ok(())
+}
+
+/// Deletes the rows holding a key of one of `rows`, the keys listed in the statement itself:
+/// upserts are small (checkpoints, unresolved names), and one statement costs less than staging
+/// the keys in a temporary table first.
+fn delete_keys(
+    connection: &Connection,
+    table: &Table,
+    qualified: &str,
+    rows: &[Vec<Value>],
+) -> Result<u64, WarehouseError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let key_columns: Vec<(usize, &Column)> = table
+        .key
+        .iter()
+        .filter_map(|key| table.column_index(key).map(|index| (index, &table.columns[index])))
+        .collect();
+    let placeholders: Vec<String> = key_columns
+        .iter()
+        .map(|(_, column)| format!("CAST(? AS {})", column_sql_type(column.column_type)))
+        .collect();
+    let tuple = format!("({})", placeholders.join(", "));
+    let names: Vec<String> = key_columns.iter().map(|(_, column)| format!("\"{}\"", column.name)).collect();
+    let matches: Vec<String> =
+        key_columns.iter().map(|(_, column)| format!("t.\"{0}\" = s.\"{0}\"", column.name)).collect();
+    let sql = format!(
+        "DELETE FROM {qualified} t WHERE EXISTS (SELECT 1 FROM (VALUES {}) AS s({}) WHERE {})",
+        vec![tuple.as_str(); rows.len()].join(", "),
+        names.join(", "),
+        matches.join(" AND ")
+    );
+    let keys: Vec<Value> =
+        rows.iter().flat_map(|row| key_columns.iter().map(|(index, _)| row[*index].clone())).collect();
+    execute(connection, table, &sql, &keys)
 }
 
 /// Copies the key columns of `rows` into the table's temporary key table (created on first use,
@@ -641,17 +661,24 @@ mod tests {
                 .unwrap();
             assert_eq!(reports, [WriteReport { rows_deleted: 0, rows_inserted: 1 }; 2]);
 
-            // The second write repeats a key: the first, already applied inside the
-            // transaction, is rolled back with it.
+            // The second write lacks a key cell, which only the table refuses: the first write,
+            // already applied inside the transaction, is rolled back with it.
+            let mut keyless = checkpoint("2024-10-23", "success");
+            keyless[progress.column_index("processor").unwrap()] = Value::Null;
             let error = warehouse
                 .write_together(vec![
                     TableWrite::replace(schedule, ReplaceScope::WholeTable, vec![game("second")], false),
-                    TableWrite::replace(
-                        progress,
-                        ReplaceScope::Keys,
-                        vec![checkpoint("2024-10-23", "success"), checkpoint("2024-10-23", "failed")],
-                        true,
-                    ),
+                    TableWrite::replace(progress, ReplaceScope::Keys, vec![keyless], true),
+                ])
+                .await
+                .unwrap_err();
+            assert!(matches!(error, WarehouseError::Write { .. }), "{error}");
+            // A write repeating a key is refused before anything is applied.
+            let repeated = vec![checkpoint("2024-10-23", "success"), checkpoint("2024-10-23", "failed")];
+            let error = warehouse
+                .write_together(vec![
+                    TableWrite::replace(schedule, ReplaceScope::WholeTable, vec![game("second")], false),
+                    TableWrite::replace(progress, ReplaceScope::Keys, repeated, true),
                 ])
                 .await
                 .unwrap_err();
@@ -667,6 +694,50 @@ mod tests {
                 dates.rows,
                 vec![vec![Value::Date(date("2024-10-22")), Value::String("success".into())]]
             );
+        });
+    }
+
+    #[test]
+    fn an_upsert_replaces_the_rows_of_its_keys_and_keeps_the_others() {
+        runtime().block_on(async {
+            let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
+            let progress = &processing::BACKFILL_PROGRESS;
+            warehouse.ensure_tables(&[progress]).await.unwrap();
+            let checkpoint = |processor: &str, day: &str, status: &str| {
+                progress.row(vec![
+                    ("processor", Value::String(processor.into())),
+                    ("date", Value::Date(date(day))),
+                    ("status", Value::String(status.into())),
+                ])
+            };
+            let first = vec![
+                checkpoint("p", "2024-10-22", "failed"),
+                checkpoint("p", "2024-10-23", "success"),
+                checkpoint("q", "2024-10-22", "success"),
+            ];
+            warehouse.replace(progress, ReplaceScope::Keys, first, true).await.unwrap();
+            let report = warehouse
+                .replace(progress, ReplaceScope::Keys, vec![checkpoint("p", "2024-10-22", "success")], true)
+                .await
+                .unwrap();
+            assert_eq!(report, WriteReport { rows_deleted: 1, rows_inserted: 1 });
+            let rows = warehouse
+                .query(&Query::new(
+                    "SELECT processor, date, status FROM {nba_processing.backfill_progress} ORDER BY processor, date",
+                ))
+                .await
+                .unwrap();
+            let expected: Vec<Vec<Value>> = [
+                ("p", "2024-10-22", "success"),
+                ("p", "2024-10-23", "success"),
+                ("q", "2024-10-22", "success"),
+            ]
+            .into_iter()
+            .map(|(processor, day, status)| {
+                vec![Value::String(processor.into()), Value::Date(date(day)), Value::String(status.into())]
+            })
+            .collect();
+            assert_eq!(rows.rows, expected);
         });
     }
 
