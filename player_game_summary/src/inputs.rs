@@ -8,6 +8,7 @@
 //! reads maps. This module decides no output value.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use framework::{EntityFailure, FailureCategory, SourceUsage};
@@ -99,8 +100,8 @@ pub struct PlayerPropRow {
     pub processed_at: Option<DateTime<Utc>>,
 }
 
-/// One row of `nba_reference.nba_players_registry` (read: every row whose `player_lookup` occurs
-/// in the date's box scores, or simply the whole table).
+/// One row of `nba_reference.nba_players_registry` (read: the whole table, once per chunk of
+/// dates, and indexed by `registry::index_registry`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegistryRow {
     pub player_lookup: String,
@@ -144,7 +145,8 @@ pub struct RawInputs {
     pub gamebook_rows: Vec<GamebookPlayerRow>,
     pub bdl_rows: Vec<BdlBoxscoreRow>,
     pub prop_rows: Vec<PlayerPropRow>,
-    pub registry_rows: Vec<RegistryRow>,
+    /// The chunk's registry, shared by all its dates.
+    pub registry: Arc<RegistryIndex>,
     pub schedule_rows: Vec<ScheduleRow>,
     pub source_usage: SourceUsages,
 }
@@ -240,7 +242,7 @@ pub struct DateInputs {
     pub date: NaiveDate,
     /// Box-score games by `game_id`, sorted.
     pub games: BTreeMap<String, GameInputs>,
-    pub registry: RegistryIndex,
+    pub registry: Arc<RegistryIndex>,
     /// The date's schedule games, for the missing-box-score check.
     pub schedule_games: Vec<ScheduleGame>,
     pub source_usage: SourceUsages,
@@ -291,8 +293,9 @@ fn fold_diacritic(character: char) -> char {
     }
 }
 
-/// Assembles one date from its raw rows. Rows of other dates are ignored (they belong to other
-/// runs of a range). Never fails: bad rows become `rejected_lines` or per-entity failures later.
+/// Assembles one date from its raw rows and the chunk's registry. Rows of other dates are ignored
+/// (they belong to other runs of a range). Never fails: bad rows become `rejected_lines` or
+/// per-entity failures later.
 pub fn build_date_inputs(date: NaiveDate, raw: RawInputs) -> AssembledDate {
     let mut duplicate_keys = Vec::new();
     let mut rejected_lines = Vec::new();
@@ -301,19 +304,12 @@ pub fn build_date_inputs(date: NaiveDate, raw: RawInputs) -> AssembledDate {
     let lines = merge_lines(gamebook_lines, bdl_lines, &rejected_lines);
     let schedule_games = schedule_games(date, raw.schedule_rows, &mut duplicate_keys);
     let prop_lines = prop_lines(date, raw.prop_rows, &mut duplicate_keys);
-    let (registry_rows, registry_duplicates) = keep_latest(
-        raw.registry_rows,
-        "nba_reference.nba_players_registry",
-        |row| format!("{}/{}/{}", row.player_lookup, row.team_abbr, row.season),
-        |row| row.processed_at,
-    );
-    duplicate_keys.extend(registry_duplicates);
     duplicate_keys.sort();
     let games = assemble_games(lines, prop_lines, &schedule_games);
     let date_inputs = DateInputs {
         date,
         games,
-        registry: RegistryIndex::from_rows(registry_rows),
+        registry: raw.registry,
         schedule_games,
         source_usage: raw.source_usage,
         rejected_lines,
