@@ -14,7 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use framework::{EntityFailure, FailureCategory, SourceUsage};
 
 use crate::game::{self, FinalScore, GameTeams, ScheduleGame, TeamTotals};
-use crate::props::{self, PropLine};
+use crate::props::{self, PropLine, PropLines};
 use crate::registry::RegistryIndex;
 use framework::dedupe::{DuplicateKey, keep_latest};
 
@@ -303,7 +303,7 @@ pub fn build_date_inputs(date: NaiveDate, raw: RawInputs) -> AssembledDate {
     let bdl_lines = bdl_lines(date, raw.bdl_rows, &mut duplicate_keys, &mut rejected_lines);
     let lines = merge_lines(gamebook_lines, bdl_lines, &rejected_lines);
     let schedule_games = schedule_games(date, raw.schedule_rows, &mut duplicate_keys);
-    let prop_lines = prop_lines(date, raw.prop_rows, &mut duplicate_keys);
+    let prop_lines = prop_lines(date, &raw.prop_rows, &mut duplicate_keys);
     duplicate_keys.sort();
     let games = assemble_games(lines, prop_lines, &schedule_games);
     let date_inputs = DateInputs {
@@ -517,29 +517,16 @@ fn schedule_games(
     games
 }
 
-fn prop_lines(
-    date: NaiveDate,
-    rows: Vec<PlayerPropRow>,
-    duplicate_keys: &mut Vec<DuplicateKey>,
-) -> HashMap<String, HashMap<String, PropLine>> {
-    let rows: Vec<PlayerPropRow> = rows.into_iter().filter(|row| row.game_date == date).collect();
-    let (kept, duplicates) = keep_latest(
-        rows,
-        "nba_raw.odds_api_player_points_props",
-        |row| {
-            let lookup = row.player_lookup.as_deref().unwrap_or("");
-            format!("{}/{lookup}/{}/{}", row.game_id, row.bookmaker, row.snapshot_timestamp.to_rfc3339())
-        },
-        |row| row.processed_at,
-    );
+fn prop_lines(date: NaiveDate, rows: &[PlayerPropRow], duplicate_keys: &mut Vec<DuplicateKey>) -> PropLines {
+    let (lines, duplicates) = props::select_prop_lines(rows.iter().filter(|row| row.game_date == date));
     duplicate_keys.extend(duplicates);
-    props::select_prop_lines(&kept)
+    lines
 }
 
 /// Groups the merged lines by game and attaches each game's totals, final score and props.
 fn assemble_games(
     lines: Vec<KeyedLine>,
-    mut prop_lines: HashMap<String, HashMap<String, PropLine>>,
+    mut prop_lines: PropLines,
     schedule_games: &[ScheduleGame],
 ) -> BTreeMap<String, GameInputs> {
     let mut players_by_game: BTreeMap<String, (NaiveDate, BTreeMap<String, PlayerLine>)> = BTreeMap::new();
