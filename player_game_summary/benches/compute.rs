@@ -3,6 +3,7 @@
 //! source usage on every row. README §6 asks ≥ 1,000,000 records/s per core.
 
 use std::hint::black_box;
+use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -11,6 +12,7 @@ use player_game_summary::compute::{entities, process_entity};
 use player_game_summary::inputs::{
     DateInputs, GamebookPlayerRow, PlayerPropRow, RawInputs, RegistryRow, SourceUsages, build_date_inputs,
 };
+use player_game_summary::registry::index_registry;
 
 const TEAMS: [&str; 30] = [
     "ATL", "BOS", "BKN", "CHA", "CHI", "CLE", "DAL", "DEN", "DET", "GSW", "HOU", "IND", "LAC", "LAL", "MEM",
@@ -22,6 +24,7 @@ fn synthetic_date() -> (DateInputs, RunContext) {
     let date = NaiveDate::from_ymd_opt(2025, 1, 15).unwrap();
     let processed_at = Utc.with_ymd_and_hms(2025, 1, 16, 6, 0, 0).unwrap();
     let mut raw = RawInputs::default();
+    let mut registry_rows = Vec::new();
     for (game_number, pair) in TEAMS.chunks(2).enumerate() {
         let game_id = format!("20250115_{}_{}", pair[0], pair[1]);
         for (side, team) in pair.iter().enumerate() {
@@ -29,7 +32,7 @@ fn synthetic_date() -> (DateInputs, RunContext) {
                 let lookup = format!("player{game_number}x{side}x{slot}");
                 let seed = (game_number * 31 + side * 17 + slot * 7) as i64;
                 raw.gamebook_rows.push(gamebook_line(&game_id, date, &lookup, team, seed));
-                raw.registry_rows.push(RegistryRow {
+                registry_rows.push(RegistryRow {
                     player_lookup: lookup.clone(),
                     universal_player_id: Some(format!("{lookup}_001")),
                     team_abbr: (*team).to_owned(),
@@ -50,6 +53,7 @@ fn synthetic_date() -> (DateInputs, RunContext) {
             }
         }
     }
+    raw.registry = Arc::new(index_registry(registry_rows).0);
     let usage = SourceUsage::found(450, 200, Some(processed_at), Some("0123456789abcdef".into()));
     raw.source_usage =
         SourceUsages { nbac: usage.clone(), bdl: usage.clone(), odds: usage, ..SourceUsages::default() };

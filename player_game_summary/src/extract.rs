@@ -3,11 +3,14 @@
 //!
 //! Each upstream table is read once for all dates of the chunk (gamebook, BDL, props and
 //! schedule by `game_date`, the registry whole), then split by date into [`RawInputs`] and
-//! assembled by [`build_date_inputs`]. Duplicate upstream keys are logged here, once per chunk.
+//! assembled by [`build_date_inputs`]; the registry is indexed once and shared by every date.
+//! Duplicate upstream keys are logged here: per date, the registry's once per chunk.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
+use framework::dedupe::DuplicateKey;
 use framework::schema::raw::{
     BDL_PLAYER_BOXSCORES, NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, ODDS_API_PLAYER_POINTS_PROPS,
 };
@@ -19,6 +22,7 @@ use crate::inputs::{
     BdlBoxscoreRow, DateInputs, GamebookPlayerRow, PlayerPropRow, RawInputs, RegistryRow, ScheduleRow,
     SourceUsages, build_date_inputs,
 };
+use crate::registry::index_registry;
 
 /// Rows each source is expected to hold for a date (the reference's `expected_count_min`).
 pub const EXPECTED_GAMEBOOK_ROWS: i64 = 200;
@@ -130,6 +134,9 @@ pub async fn extract_dates(
     )?;
 
     let registry_rows: Vec<RegistryRow> = registry.iter().map(registry_row).collect::<Result<_, _>>()?;
+    let (registry, registry_duplicates) = index_registry(registry_rows);
+    log_duplicates(None, &registry_duplicates);
+    let registry = Arc::new(registry);
     let gamebook_usage = gamebook.source_usage_by_date("game_date", EXPECTED_GAMEBOOK_ROWS);
     let bdl_usage = bdl.source_usage_by_date("game_date", EXPECTED_BDL_ROWS);
     let prop_usage = props.source_usage_by_date("game_date", EXPECTED_PROP_ROWS);
@@ -144,7 +151,7 @@ pub async fn extract_dates(
             gamebook_rows: convert(gamebook_by_date.remove(&date), gamebook_row)?,
             bdl_rows: convert(bdl_by_date.remove(&date), bdl_row)?,
             prop_rows: convert(props_by_date.remove(&date), prop_row)?,
-            registry_rows: registry_rows.clone(),
+            registry: Arc::clone(&registry),
             schedule_rows: convert(schedule_by_date.remove(&date), schedule_row)?,
             source_usage: SourceUsages {
                 nbac: gamebook_usage.get(&date).cloned().unwrap_or_default(),
@@ -154,15 +161,22 @@ pub async fn extract_dates(
             },
         };
         let assembled = build_date_inputs(date, raw);
-        for duplicate in &assembled.duplicate_keys {
-            warn!(
-                "{date}: {} rows share the key {} in {}; the latest processed_at wins",
-                duplicate.rows, duplicate.key, duplicate.table
-            );
-        }
+        log_duplicates(Some(date), &assembled.duplicate_keys);
         inputs.insert(date, assembled.date_inputs);
     }
     Ok(inputs)
+}
+
+/// One warning per duplicated key, prefixed with the date whose rows held it (none for the
+/// registry, which has no date).
+fn log_duplicates(date: Option<NaiveDate>, duplicates: &[DuplicateKey]) {
+    let prefix = date.map(|date| format!("{date}: ")).unwrap_or_default();
+    for duplicate in duplicates {
+        warn!(
+            "{prefix}{} rows share the key {} in {}; the latest processed_at wins",
+            duplicate.rows, duplicate.key, duplicate.table
+        );
+    }
 }
 
 fn convert<T>(

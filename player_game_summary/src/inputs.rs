@@ -8,12 +8,13 @@
 //! reads maps. This module decides no output value.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use framework::{EntityFailure, FailureCategory, SourceUsage};
 
 use crate::game::{self, FinalScore, GameTeams, ScheduleGame, TeamTotals};
-use crate::props::{self, PropLine};
+use crate::props::{self, PropLine, PropLines};
 use crate::registry::RegistryIndex;
 use framework::dedupe::{DuplicateKey, keep_latest};
 
@@ -99,8 +100,8 @@ pub struct PlayerPropRow {
     pub processed_at: Option<DateTime<Utc>>,
 }
 
-/// One row of `nba_reference.nba_players_registry` (read: every row whose `player_lookup` occurs
-/// in the date's box scores, or simply the whole table).
+/// One row of `nba_reference.nba_players_registry` (read: the whole table, once per chunk of
+/// dates, and indexed by `registry::index_registry`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegistryRow {
     pub player_lookup: String,
@@ -144,7 +145,8 @@ pub struct RawInputs {
     pub gamebook_rows: Vec<GamebookPlayerRow>,
     pub bdl_rows: Vec<BdlBoxscoreRow>,
     pub prop_rows: Vec<PlayerPropRow>,
-    pub registry_rows: Vec<RegistryRow>,
+    /// The chunk's registry, shared by all its dates.
+    pub registry: Arc<RegistryIndex>,
     pub schedule_rows: Vec<ScheduleRow>,
     pub source_usage: SourceUsages,
 }
@@ -240,7 +242,7 @@ pub struct DateInputs {
     pub date: NaiveDate,
     /// Box-score games by `game_id`, sorted.
     pub games: BTreeMap<String, GameInputs>,
-    pub registry: RegistryIndex,
+    pub registry: Arc<RegistryIndex>,
     /// The date's schedule games, for the missing-box-score check.
     pub schedule_games: Vec<ScheduleGame>,
     pub source_usage: SourceUsages,
@@ -291,8 +293,9 @@ fn fold_diacritic(character: char) -> char {
     }
 }
 
-/// Assembles one date from its raw rows. Rows of other dates are ignored (they belong to other
-/// runs of a range). Never fails: bad rows become `rejected_lines` or per-entity failures later.
+/// Assembles one date from its raw rows and the chunk's registry. Rows of other dates are ignored
+/// (they belong to other runs of a range). Never fails: bad rows become `rejected_lines` or
+/// per-entity failures later.
 pub fn build_date_inputs(date: NaiveDate, raw: RawInputs) -> AssembledDate {
     let mut duplicate_keys = Vec::new();
     let mut rejected_lines = Vec::new();
@@ -300,20 +303,13 @@ pub fn build_date_inputs(date: NaiveDate, raw: RawInputs) -> AssembledDate {
     let bdl_lines = bdl_lines(date, raw.bdl_rows, &mut duplicate_keys, &mut rejected_lines);
     let lines = merge_lines(gamebook_lines, bdl_lines, &rejected_lines);
     let schedule_games = schedule_games(date, raw.schedule_rows, &mut duplicate_keys);
-    let prop_lines = prop_lines(date, raw.prop_rows, &mut duplicate_keys);
-    let (registry_rows, registry_duplicates) = keep_latest(
-        raw.registry_rows,
-        "nba_reference.nba_players_registry",
-        |row| format!("{}/{}/{}", row.player_lookup, row.team_abbr, row.season),
-        |row| row.processed_at,
-    );
-    duplicate_keys.extend(registry_duplicates);
+    let prop_lines = prop_lines(date, &raw.prop_rows, &mut duplicate_keys);
     duplicate_keys.sort();
     let games = assemble_games(lines, prop_lines, &schedule_games);
     let date_inputs = DateInputs {
         date,
         games,
-        registry: RegistryIndex::from_rows(registry_rows),
+        registry: raw.registry,
         schedule_games,
         source_usage: raw.source_usage,
         rejected_lines,
@@ -521,29 +517,16 @@ fn schedule_games(
     games
 }
 
-fn prop_lines(
-    date: NaiveDate,
-    rows: Vec<PlayerPropRow>,
-    duplicate_keys: &mut Vec<DuplicateKey>,
-) -> HashMap<String, HashMap<String, PropLine>> {
-    let rows: Vec<PlayerPropRow> = rows.into_iter().filter(|row| row.game_date == date).collect();
-    let (kept, duplicates) = keep_latest(
-        rows,
-        "nba_raw.odds_api_player_points_props",
-        |row| {
-            let lookup = row.player_lookup.as_deref().unwrap_or("");
-            format!("{}/{lookup}/{}/{}", row.game_id, row.bookmaker, row.snapshot_timestamp.to_rfc3339())
-        },
-        |row| row.processed_at,
-    );
+fn prop_lines(date: NaiveDate, rows: &[PlayerPropRow], duplicate_keys: &mut Vec<DuplicateKey>) -> PropLines {
+    let (lines, duplicates) = props::select_prop_lines(rows.iter().filter(|row| row.game_date == date));
     duplicate_keys.extend(duplicates);
-    props::select_prop_lines(&kept)
+    lines
 }
 
 /// Groups the merged lines by game and attaches each game's totals, final score and props.
 fn assemble_games(
     lines: Vec<KeyedLine>,
-    mut prop_lines: HashMap<String, HashMap<String, PropLine>>,
+    mut prop_lines: PropLines,
     schedule_games: &[ScheduleGame],
 ) -> BTreeMap<String, GameInputs> {
     let mut players_by_game: BTreeMap<String, (NaiveDate, BTreeMap<String, PlayerLine>)> = BTreeMap::new();

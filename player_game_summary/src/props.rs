@@ -3,14 +3,19 @@
 //! Bookmaker priority is the reference's: DraftKings, then FanDuel, then the others in
 //! alphabetical order. Where the reference left the snapshot to chance (§10 B8), the latest
 //! `snapshot_timestamp` of the chosen bookmaker wins (the latest market line), and a tie goes to
-//! the latest `processed_at`.
+//! the latest `processed_at`: rows of one snapshot are duplicates (README §4 item 9b), resolved
+//! and reported here too.
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use framework::dedupe::DuplicateKey;
 
 use crate::inputs::PlayerPropRow;
+
+/// The table whose duplicated snapshots are reported.
+const PROPS_TABLE: &str = "nba_raw.odds_api_player_points_props";
 
 /// The line written to `points_line` / `points_line_source`.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,16 +34,22 @@ pub fn bookmaker_rank(bookmaker: &str) -> u8 {
     }
 }
 
-type Preference<'a> = (u8, &'a str, Reverse<DateTime<Utc>>, Reverse<Option<DateTime<Utc>>>);
+type Preference<'a> = (u8, &'a str, Reverse<DateTime<Utc>>);
 
-/// The preference order of a row: smaller is better.
+/// The preference order of a row's snapshot: smaller is better. Rows of one snapshot compare
+/// equal; which of them stands for it is [`latest_processed`]'s choice.
 fn preference(row: &PlayerPropRow) -> Preference<'_> {
-    (
-        bookmaker_rank(&row.bookmaker),
-        row.bookmaker.as_str(),
-        Reverse(row.snapshot_timestamp),
-        Reverse(row.processed_at),
-    )
+    (bookmaker_rank(&row.bookmaker), row.bookmaker.as_str(), Reverse(row.snapshot_timestamp))
+}
+
+/// The row that stands for one snapshot read several times: the latest `processed_at` (a
+/// missing one is older than any), on a tie the row read later, as `framework::dedupe` decides.
+fn latest_processed<'a>(snapshot_rows: &[&'a PlayerPropRow]) -> &'a PlayerPropRow {
+    snapshot_rows
+        .iter()
+        .copied()
+        .reduce(|kept, row| if row.processed_at >= kept.processed_at { row } else { kept })
+        .expect("chunk_by yields non-empty runs")
 }
 
 /// Points lines are positive and far below this: no player's line has come near 100, and
@@ -50,33 +61,56 @@ fn is_plausible_line(points_line: f64) -> bool {
     points_line.is_finite() && points_line > 0.0 && points_line < MAXIMUM_POINTS_LINE
 }
 
-/// Selects one line per (game_id, player_lookup): result keyed by game_id, then player_lookup.
-/// Rows without a `player_lookup` or with an implausible line (non-finite, not positive, 100 or
-/// more) cannot be matched or used and are skipped, so one bad feed row never fails the date's
-/// save.
-pub fn select_prop_lines(rows: &[PlayerPropRow]) -> HashMap<String, HashMap<String, PropLine>> {
-    let mut best: HashMap<&str, HashMap<&str, &PlayerPropRow>> = HashMap::new();
-    for row in rows.iter().filter(|row| is_plausible_line(row.points_line)) {
-        let Some(lookup) = row.player_lookup.as_deref() else { continue };
-        let current = best.entry(row.game_id.as_str()).or_default().entry(lookup).or_insert(row);
-        if preference(row) < preference(current) {
-            *current = row;
+/// Lines selected per game_id, then per player_lookup.
+pub type PropLines = HashMap<String, HashMap<String, PropLine>>;
+
+/// Selects one line per (game_id, player_lookup) from `rows` (one date's), and reports every
+/// snapshot read more than once.
+///
+/// Duplicates are resolved first: of the rows sharing (game, player, bookmaker, snapshot) only
+/// [`latest_processed`] counts. Then the most preferred snapshot whose row is usable wins. Rows
+/// without a `player_lookup` or with an implausible line (non-finite, not positive, 100 or more)
+/// cannot be matched or used and are skipped, so one bad feed row never fails the date's save; a
+/// snapshot whose latest row is such a row is skipped too, not replaced by its older version.
+///
+/// The rows are grouped per player and each group sorted by preference: a player has a few
+/// bookmakers and snapshots, while a date has about a thousand rows.
+pub fn select_prop_lines<'a>(
+    rows: impl IntoIterator<Item = &'a PlayerPropRow>,
+) -> (PropLines, Vec<DuplicateKey>) {
+    let mut rows_by_player: HashMap<(&str, &str), Vec<&PlayerPropRow>> = HashMap::new();
+    for row in rows {
+        // A missing lookup shares the empty lookup's snapshots, as the duplicate key text does.
+        let lookup = row.player_lookup.as_deref().unwrap_or("");
+        rows_by_player.entry((row.game_id.as_str(), lookup)).or_default().push(row);
+    }
+    let mut lines = PropLines::new();
+    let mut duplicates = Vec::new();
+    for ((game_id, lookup), mut player_rows) in rows_by_player {
+        // Stable: the rows of one snapshot stay in read order for `latest_processed`.
+        player_rows.sort_by(|left, right| preference(left).cmp(&preference(right)));
+        let mut selected = None;
+        for snapshot_rows in player_rows.chunk_by(|left, right| preference(left) == preference(right)) {
+            let kept = latest_processed(snapshot_rows);
+            if snapshot_rows.len() > 1 {
+                let snapshot = kept.snapshot_timestamp.to_rfc3339();
+                duplicates.push(DuplicateKey {
+                    table: PROPS_TABLE,
+                    key: format!("{game_id}/{lookup}/{}/{snapshot}", kept.bookmaker),
+                    rows: snapshot_rows.len(),
+                });
+            }
+            if selected.is_none() && kept.player_lookup.is_some() && is_plausible_line(kept.points_line) {
+                selected = Some(kept);
+            }
+        }
+        if let Some(row) = selected {
+            let line = PropLine { points_line: row.points_line, bookmaker: row.bookmaker.clone() };
+            lines.entry(game_id.to_owned()).or_default().insert(lookup.to_owned(), line);
         }
     }
-    best.into_iter()
-        .map(|(game_id, players)| {
-            let lines = players
-                .into_iter()
-                .map(|(lookup, row)| {
-                    (
-                        lookup.to_owned(),
-                        PropLine { points_line: row.points_line, bookmaker: row.bookmaker.clone() },
-                    )
-                })
-                .collect();
-            (game_id.to_owned(), lines)
-        })
-        .collect()
+    duplicates.sort();
+    (lines, duplicates)
 }
 
 #[cfg(test)]
@@ -102,7 +136,7 @@ mod tests {
     }
 
     fn selected(rows: &[PlayerPropRow]) -> PropLine {
-        select_prop_lines(rows)["20240115_OKC_LAL"]["lebronjames"].clone()
+        select_prop_lines(rows).0["20240115_OKC_LAL"]["lebronjames"].clone()
     }
 
     #[test]
@@ -124,6 +158,70 @@ mod tests {
         assert_eq!(selected(&rows).points_line, 25.5);
         let rows = [prop("draftkings", 24.5, 18, 19), prop("draftkings", 25.0, 18, 21)];
         assert_eq!(selected(&rows).points_line, 25.0);
+    }
+
+    #[test]
+    fn among_other_bookmakers_the_first_alphabetically_gives_its_latest_snapshot() {
+        let rows = [
+            prop("betrivers", 26.5, 20, 20),
+            prop("betmgm", 25.0, 10, 10),
+            prop("betmgm", 25.5, 14, 14),
+            prop("williamhill_us", 24.5, 22, 22),
+        ];
+        assert_eq!(selected(&rows), PropLine { points_line: 25.5, bookmaker: "betmgm".into() });
+    }
+
+    #[test]
+    fn a_snapshot_read_three_times_keeps_its_latest_row_and_is_reported() {
+        let rows = [
+            prop("draftkings", 24.5, 18, 19),
+            prop("draftkings", 25.0, 18, 21),
+            prop("fanduel", 22.5, 20, 20),
+            prop("draftkings", 26.0, 18, 20),
+        ];
+        let (lines, duplicates) = select_prop_lines(&rows);
+        assert_eq!(lines["20240115_OKC_LAL"]["lebronjames"].points_line, 25.0);
+        assert_eq!(
+            duplicates,
+            vec![DuplicateKey {
+                table: "nba_raw.odds_api_player_points_props",
+                key: "20240115_OKC_LAL/lebronjames/draftkings/2024-01-15T18:00:00+00:00".into(),
+                rows: 3
+            }]
+        );
+    }
+
+    #[test]
+    fn rows_of_one_snapshot_processed_together_resolve_to_the_row_read_later() {
+        let first = prop("draftkings", 24.5, 18, 20);
+        let second = prop("draftkings", 25.5, 18, 20);
+        assert_eq!(selected(&[first.clone(), second.clone()]).points_line, 25.5);
+        assert_eq!(selected(&[second, first]).points_line, 24.5);
+    }
+
+    #[test]
+    fn a_snapshot_whose_latest_row_is_unusable_gives_way_to_the_previous_snapshot() {
+        // The re-processed 18:00 row is broken: its older version does not come back.
+        let rows = [
+            prop("draftkings", 25.5, 18, 19),
+            prop("draftkings", f64::NAN, 18, 21),
+            prop("draftkings", 23.5, 12, 12),
+            prop("fanduel", 22.5, 20, 20),
+        ];
+        assert_eq!(selected(&rows), PropLine { points_line: 23.5, bookmaker: "draftkings".into() });
+    }
+
+    #[test]
+    fn lines_are_selected_per_game_and_player() {
+        let mut curry = prop("fanduel", 28.5, 18, 18);
+        curry.player_lookup = Some("stephcurry".into());
+        let mut other_game = prop("betmgm", 21.5, 18, 18);
+        other_game.game_id = "20240115_BOS_HOU".into();
+        let (lines, duplicates) = select_prop_lines(&[prop("draftkings", 24.5, 18, 18), curry, other_game]);
+        assert_eq!(lines["20240115_OKC_LAL"]["lebronjames"].points_line, 24.5);
+        assert_eq!(lines["20240115_OKC_LAL"]["stephcurry"].points_line, 28.5);
+        assert_eq!(lines["20240115_BOS_HOU"]["lebronjames"].bookmaker, "betmgm");
+        assert_eq!((lines.len(), duplicates.len()), (2, 0));
     }
 
     #[test]

@@ -4,11 +4,15 @@
 //! `universal_player_id` counts as missing (the reference took whichever row came last and was
 //! not season-scoped, reference-pgs.md §2.4). Within one season a traded player has one row per
 //! team: the row of the team he played for in the game wins, else the latest processed one.
+//!
+//! The registry has no date: [`index_registry`] runs once per chunk of dates and every date of
+//! the chunk shares the index.
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use framework::dedupe::{DuplicateKey, keep_latest};
 
 use crate::inputs::RegistryRow;
 
@@ -26,6 +30,19 @@ pub fn season_start_year(label: &str) -> Option<i64> {
         return None;
     }
     start.parse().ok()
+}
+
+/// Indexes the whole registry read for a chunk of dates: duplicate rows of one (player, team,
+/// season) resolved first (README §4 item 9b), the duplicated keys returned for the caller to
+/// log once. Built once per chunk, not per date: the rows are the same for every date.
+pub fn index_registry(rows: Vec<RegistryRow>) -> (RegistryIndex, Vec<DuplicateKey>) {
+    let (rows, duplicates) = keep_latest(
+        rows,
+        "nba_reference.nba_players_registry",
+        |row| format!("{}/{}/{}", row.player_lookup, row.team_abbr, row.season),
+        |row| row.processed_at,
+    );
+    (RegistryIndex::from_rows(rows), duplicates)
 }
 
 /// One usable registry row: it has an id and a readable season.
@@ -140,6 +157,24 @@ mod tests {
         assert_eq!(index.resolve("lebronjames", 2023, "LAL"), Some("lebronjames_001"));
         let only_null = RegistryIndex::from_rows(vec![registry_row("2023-24", "LAL", None, 9)]);
         assert_eq!(only_null.resolve("lebronjames", 2023, "LAL"), None);
+    }
+
+    #[test]
+    fn duplicate_registry_rows_keep_the_latest_processed_and_are_reported() {
+        let (index, duplicates) = index_registry(vec![
+            registry_row("2023-24", "LAL", Some("lebronjames_old"), 1),
+            registry_row("2023-24", "LAL", Some("lebronjames_001"), 9),
+            registry_row("2023-24", "LAL", Some("lebronjames_mid"), 5),
+        ]);
+        assert_eq!(index.resolve("lebronjames", 2023, "LAL"), Some("lebronjames_001"));
+        assert_eq!(
+            duplicates,
+            vec![DuplicateKey {
+                table: "nba_reference.nba_players_registry",
+                key: "lebronjames/LAL/2023-24".into(),
+                rows: 3
+            }]
+        );
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! Fixtures follow the reference's: season 2024, game `20250115_LAL_GSW` (LeBron James away for
 //! LAL, Stephen Curry home for GSW).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use framework::{FailureCategory, RunContext, SourceUsage};
 
@@ -14,6 +16,7 @@ use crate::inputs::{
     BdlBoxscoreRow, GamebookPlayerRow, PlayerPropRow, RawInputs, RegistryRow, ScheduleRow, SourceUsages,
     build_date_inputs,
 };
+use crate::registry::{RegistryIndex, index_registry};
 use crate::unresolved::{RegistryCounts, registry_counts, unresolved_player_names};
 use framework::dedupe::DuplicateKey;
 
@@ -108,12 +111,17 @@ fn registry_row(player_lookup: &str, team_abbr: &str) -> RegistryRow {
     }
 }
 
+/// The shared registry index of `rows`, as extraction builds it once per chunk.
+fn registry_of(rows: Vec<RegistryRow>) -> Arc<RegistryIndex> {
+    Arc::new(index_registry(rows).0)
+}
+
 /// The reference's two-player fixture: cases A and B with their lines and registry ids.
 fn two_player_inputs() -> RawInputs {
     RawInputs {
         gamebook_rows: vec![case_a_lebron(), case_b_curry()],
         prop_rows: vec![prop("lebronjames", "draftkings", 24.5), prop("stephcurry", "fanduel", 28.5)],
-        registry_rows: vec![registry_row("lebronjames", "LAL"), registry_row("stephcurry", "GSW")],
+        registry: registry_of(vec![registry_row("lebronjames", "LAL"), registry_row("stephcurry", "GSW")]),
         ..RawInputs::default()
     }
 }
@@ -124,7 +132,7 @@ fn one_line_inputs(row: GamebookPlayerRow, points_line: Option<f64>) -> RawInput
     let team = row.team_abbr.clone().unwrap_or_default();
     RawInputs {
         prop_rows: points_line.map(|line| prop(&lookup, "draftkings", line)).into_iter().collect(),
-        registry_rows: vec![registry_row(&lookup, &team)],
+        registry: registry_of(vec![registry_row(&lookup, &team)]),
         gamebook_rows: vec![row],
         ..RawInputs::default()
     }
@@ -344,7 +352,7 @@ fn case_h_bdl_row_is_silver_and_keeps_its_own_attempts_under_decision_11b() {
     // keeps BDL's attempts and rebound split, so case A's values appear.
     let raw = RawInputs {
         bdl_rows: vec![bdl_row("lebronjames", "LeBron James", "LAL")],
-        registry_rows: vec![registry_row("lebronjames", "LAL")],
+        registry: registry_of(vec![registry_row("lebronjames", "LAL")]),
         ..RawInputs::default()
     };
     let row = only_row(raw);
@@ -421,7 +429,7 @@ fn full_etl_without_a_line_has_no_result_and_no_margin() {
 #[test]
 fn empty_registry_drops_every_record_counts_and_records_them() {
     let mut raw = two_player_inputs();
-    raw.registry_rows.clear();
+    raw.registry = Arc::default();
     let (date_inputs, results) = run_all(raw);
     assert_eq!(results.iter().filter(|result| result.is_ok()).count(), 0);
     let failure = results[0].clone().unwrap_err();
@@ -546,7 +554,7 @@ fn usage_rate_sums_team_totals_from_the_game_lines() {
     };
     let mut raw = one_line_inputs(case_a_lebron(), None);
     raw.gamebook_rows.push(teammate);
-    raw.registry_rows.push(registry_row("anthonydavis", "LAL"));
+    raw.registry = registry_of(vec![registry_row("lebronjames", "LAL"), registry_row("anthonydavis", "LAL")]);
     let rows = rows_of(raw);
     let lebron = rows.iter().find(|row| row.player_lookup == "lebronjames").unwrap();
     assert_eq!(lebron.usage_rate, Some(88.9));
@@ -683,22 +691,14 @@ fn duplicate_raw_rows_keep_the_latest_processed_and_are_reported() {
         processed_at: Some(hour(1)),
         ..case_a_lebron()
     });
-    raw.registry_rows.push(registry_row("lebronjames", "LAL"));
     let assembled = build_date_inputs(game_date(), raw.clone());
     assert_eq!(
         assembled.duplicate_keys,
-        vec![
-            DuplicateKey {
-                table: "nba_raw.nbac_gamebook_player_stats",
-                key: "20250115_LAL_GSW/lebronjames".into(),
-                rows: 3
-            },
-            DuplicateKey {
-                table: "nba_reference.nba_players_registry",
-                key: "lebronjames/LAL/2024-25".into(),
-                rows: 2
-            },
-        ]
+        vec![DuplicateKey {
+            table: "nba_raw.nbac_gamebook_player_stats",
+            key: "20250115_LAL_GSW/lebronjames".into(),
+            rows: 3
+        }]
     );
     assert_eq!(only_row(raw).points, Some(27));
 }
@@ -749,7 +749,7 @@ fn decision_10_player_level_merge_adds_bdl_players_missing_from_the_gamebook() {
         BdlBoxscoreRow { points: Some(99), ..bdl_row("lebronjames", "LeBron James", "LAL") },
         BdlBoxscoreRow { points: Some(27), ..bdl_row("anthonydavis", "Anthony Davis", "LAL") },
     ];
-    raw.registry_rows.push(registry_row("anthonydavis", "LAL"));
+    raw.registry = registry_of(vec![registry_row("lebronjames", "LAL"), registry_row("anthonydavis", "LAL")]);
     let rows = rows_of(raw);
     assert_eq!(rows.len(), 2);
     assert_eq!(
@@ -810,19 +810,21 @@ const REAL_BOX_SCORES: &str =
 
 fn real_rows() -> Vec<PlayerGameSummaryRow> {
     let bdl_rows = bdl_rows_from_api_json(REAL_BOX_SCORES).unwrap();
-    let registry_rows = bdl_rows
-        .iter()
-        .map(|row| RegistryRow {
-            player_lookup: row.player_lookup.clone(),
-            universal_player_id: Some(format!("{}_001", row.player_lookup)),
-            team_abbr: row.team_abbr.clone(),
-            season: "2023-24".into(),
-            processed_at: None,
-        })
-        .collect();
+    let registry = registry_of(
+        bdl_rows
+            .iter()
+            .map(|row| RegistryRow {
+                player_lookup: row.player_lookup.clone(),
+                universal_player_id: Some(format!("{}_001", row.player_lookup)),
+                team_abbr: row.team_abbr.clone(),
+                season: "2023-24".into(),
+                processed_at: None,
+            })
+            .collect(),
+    );
     let date = NaiveDate::from_ymd_opt(2024, 1, 15).unwrap();
     let date_inputs =
-        build_date_inputs(date, RawInputs { bdl_rows, registry_rows, ..RawInputs::default() }).date_inputs;
+        build_date_inputs(date, RawInputs { bdl_rows, registry, ..RawInputs::default() }).date_inputs;
     assert!(date_failures(&date_inputs).is_empty());
     let context = RunContext { date, ..context() };
     entities(&date_inputs)
