@@ -14,7 +14,7 @@ use crate::rounding::{push_decimal_digits, write_python_float};
 use crate::value::Value;
 
 /// A field value as the reference's `compute_data_hash` normalises it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum HashValue<'a> {
     Null,
     Bool(bool),
@@ -27,6 +27,8 @@ pub enum HashValue<'a> {
 }
 
 impl HashValue<'_> {
+    /// Always inlined, so that a caller's statically known variant writes without the match.
+    #[inline(always)]
     fn write_normalized(&self, out: &mut String) {
         match self {
             HashValue::Null => out.push_str("NULL"),
@@ -144,13 +146,9 @@ pub fn data_hash(fields: &[(&str, HashValue<'_>)]) -> String {
     hash_in_order(order.into_iter())
 }
 
-/// [`data_hash`] of fields the caller lists in [`recipe_order`], as PCF and MLFS do for every
-/// row: no order check in release builds (debug builds, and so the tests, still check it).
+/// [`data_hash`] of fields the caller lists in [`recipe_order`]: no order check in release
+/// builds (debug builds, and so the tests, still check it).
 pub fn data_hash_in_recipe_order(fields: &[(&str, HashValue<'_>)]) -> String {
-    debug_assert!(
-        fields.is_sorted_by(|left, right| recipe_order(left.0, right.0).is_le()),
-        "data_hash fields are not in recipe order"
-    );
     hash_in_order(fields.iter())
 }
 
@@ -172,30 +170,77 @@ pub fn recipe_order(left: &str, right: &str) -> std::cmp::Ordering {
 
 /// SHA-256 of the `field:value` strings of `fields`, in the order given, joined with `|`.
 fn hash_in_order<'a, 'v: 'a>(fields: impl Iterator<Item = &'a (&'v str, HashValue<'v>)>) -> String {
-    // Flushing in large pieces keeps the hasher's per-call bookkeeping off the per-field path.
+    let mut hasher = RecipeHasher::new();
+    for (name, value) in fields {
+        hasher.field(name, *value);
+    }
+    hasher.finish()
+}
+
+/// A `data_hash` streamed field by field, for rows whose code lists the fields in
+/// [`recipe_order`] (PCF hashes every row this way).
+///
+/// Each [`field`](RecipeHasher::field) call is inlined into the caller, so a literal name is
+/// copied with fixed-size moves and the value's variant is known at compile time; the
+/// `field:value` text goes into one buffer that reaches SHA-256 in large pieces. Debug builds,
+/// and so the tests, check that the names come in recipe order.
+pub struct RecipeHasher<'n> {
+    hasher: Sha256,
+    text: String,
+    previous_name: Option<&'n str>,
+}
+
+impl<'n> RecipeHasher<'n> {
+    /// Flushing in large pieces keeps the hasher's per-call bookkeeping off the per-field path.
     const FLUSH_AT: usize = 512;
-    let mut hasher = Sha256::new();
-    let mut text = String::with_capacity(FLUSH_AT + 128);
-    for (position, (name, value)) in fields.enumerate() {
-        if position > 0 {
-            text.push('|');
-        }
-        text.push_str(name);
-        text.push(':');
-        value.write_normalized(&mut text);
-        if text.len() >= FLUSH_AT {
-            hasher.update(text.as_bytes());
-            text.clear();
+
+    pub fn new() -> RecipeHasher<'n> {
+        RecipeHasher {
+            hasher: Sha256::new(),
+            text: String::with_capacity(Self::FLUSH_AT + 128),
+            previous_name: None,
         }
     }
-    hasher.update(text.as_bytes());
-    let digest = hasher.finalize();
-    let mut hex = String::with_capacity(16);
-    for byte in &digest[..8] {
-        hex.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
+
+    /// Appends `name:value`, after a `|` unless it is the first field.
+    #[inline(always)]
+    pub fn field<'v>(&mut self, name: &'n str, value: impl Into<HashValue<'v>>) -> &mut RecipeHasher<'n> {
+        debug_assert!(
+            self.previous_name.is_none_or(|previous| recipe_order(previous, name).is_le()),
+            "data_hash fields are not in recipe order: {name} after {:?}",
+            self.previous_name
+        );
+        if self.previous_name.is_some() {
+            self.text.push('|');
+        }
+        self.previous_name = Some(name);
+        self.text.push_str(name);
+        self.text.push(':');
+        value.into().write_normalized(&mut self.text);
+        if self.text.len() >= Self::FLUSH_AT {
+            self.hasher.update(self.text.as_bytes());
+            self.text.clear();
+        }
+        self
     }
-    hex
+
+    /// The first 16 lowercase hex characters of the SHA-256 digest.
+    pub fn finish(mut self) -> String {
+        self.hasher.update(self.text.as_bytes());
+        let digest = self.hasher.finalize();
+        let mut hex = String::with_capacity(16);
+        for byte in &digest[..8] {
+            hex.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
+        }
+        hex
+    }
+}
+
+impl Default for RecipeHasher<'_> {
+    fn default() -> Self {
+        RecipeHasher::new()
+    }
 }
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";

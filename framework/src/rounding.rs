@@ -174,22 +174,15 @@ fn write_short_decimal(out: &mut String, value: f64) -> bool {
     }
     // |x| × 10^4 < 1e15: adding one half is exact, so truncation rounds half up (`i64`, not
     // `u64`: only the signed conversions are single instructions on x86-64).
-    let mut scaled = (magnitude * scale + 0.5) as i64;
+    let scaled = (magnitude * scale + 0.5) as i64;
     if scaled as f64 / scale != magnitude {
         return false;
     }
-    let mut decimals = MAX_DECIMALS;
-    while decimals > 1 && scaled % 10 == 0 {
-        scaled /= 10;
-        decimals -= 1;
-    }
     let mut text = DigitBuffer::new();
-    for _ in 0..decimals {
-        text.push_byte(b'0' + (scaled % 10) as u8);
-        scaled /= 10;
-    }
+    let unit = POWERS_OF_TEN_INT[MAX_DECIMALS] as i64;
+    text.push_decimals((scaled % unit) as usize);
     text.push_byte(b'.');
-    text.push_digits(scaled.unsigned_abs(), 1);
+    text.push_digits((scaled / unit).unsigned_abs(), 1);
     if value.is_sign_negative() {
         text.push_byte(b'-');
     }
@@ -203,6 +196,17 @@ pub fn push_decimal_digits(out: &mut String, number: u64, width: usize) {
     text.push_digits(number, width);
     text.append_to(out);
 }
+
+/// The two ASCII digits of every number below 100, "00" to "99".
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut number = 0;
+    while number < 100 {
+        pairs[number] = [b'0' + (number / 10) as u8, b'0' + (number % 10) as u8];
+        number += 1;
+    }
+    pairs
+};
 
 /// ASCII text built right to left on the stack, so that a number costs one `push_str`.
 struct DigitBuffer {
@@ -220,13 +224,47 @@ impl DigitBuffer {
         self.bytes[self.start] = byte;
     }
 
-    /// Prepends `number`'s digits, zero-padded to `width` (a u64 has at most 20 digits).
+    /// Prepends `number`'s digits (at least one, so zero is "0"), zero-padded to `width`.
+    /// Two digits per division halve the chain of dependent divisions of the usual numbers.
     fn push_digits(&mut self, mut number: u64, width: usize) {
         let end = self.start;
-        while number > 0 || end - self.start < width {
-            self.push_byte(b'0' + (number % 10) as u8);
-            number /= 10;
+        while number >= 100 {
+            self.push_pair((number % 100) as usize);
+            number /= 100;
         }
+        if number >= 10 {
+            self.push_pair(number as usize);
+        } else {
+            self.push_byte(b'0' + number as u8);
+        }
+        while end - self.start < width {
+            self.push_byte(b'0');
+        }
+    }
+
+    /// Prepends the two digits of `pair` (below 100), a leading zero included.
+    fn push_pair(&mut self, pair: usize) {
+        let [tens, units] = DIGIT_PAIRS[pair];
+        self.push_byte(units);
+        self.push_byte(tens);
+    }
+
+    /// Prepends the four decimals of `ten_thousandths` (below 10^4) without their trailing
+    /// zeros, keeping at least one ("5" for 5000, "0" for 0), as Python's shortest text does.
+    fn push_decimals(&mut self, ten_thousandths: usize) {
+        let (hundredths, rest) = (ten_thousandths / 100, ten_thousandths % 100);
+        let [tenths, hundredths_digit] = DIGIT_PAIRS[hundredths];
+        if rest != 0 {
+            let [thousandths, ten_thousandths_digit] = DIGIT_PAIRS[rest];
+            if ten_thousandths_digit != b'0' {
+                self.push_byte(ten_thousandths_digit);
+            }
+            self.push_byte(thousandths);
+            self.push_byte(hundredths_digit);
+        } else if hundredths_digit != b'0' {
+            self.push_byte(hundredths_digit);
+        }
+        self.push_byte(tenths);
     }
 
     /// Byte by byte: for a handful of ASCII bytes that is cheaper than a UTF-8 check and a

@@ -11,7 +11,7 @@ pub mod context_json;
 pub mod factors;
 pub mod quality;
 
-use framework::digest::data_hash_in_recipe_order;
+use framework::digest::RecipeHasher;
 use framework::rounding::round_half_even;
 use framework::{EntityFailure, FailureCategory, RunContext};
 
@@ -228,31 +228,32 @@ fn assemble_row(
 /// The row's `data_hash` over the reference's 21 hash fields (reference-pcf.md §4.4).
 ///
 /// The fields are listed in the order the recipe sorts them (`framework::digest::recipe_order`),
-/// so the digest neither sorts nor checks them in release builds.
+/// so they stream into the digest as they come, checked only in debug builds.
 pub fn row_data_hash(row: &PlayerCompositeFactorsRow) -> String {
-    data_hash_in_recipe_order(&[
-        ("analysis_date", row.analysis_date.into()),
-        ("calculation_version", row.calculation_version.into()),
-        ("data_completeness_pct", row.data_completeness_pct.into()),
-        ("early_season_flag", row.early_season_flag.into()),
-        ("fatigue_score", row.fatigue_score.into()),
-        ("game_date", row.game_date.into()),
-        ("game_id", (&row.game_id).into()),
-        ("has_warnings", row.has_warnings.into()),
-        ("insufficient_data_reason", row.insufficient_data_reason.as_deref().into()),
-        ("look_ahead_pressure_score", row.look_ahead_pressure_score.into()),
-        ("missing_data_fields", row.missing_data_fields.as_deref().into()),
-        ("opponent_strength_score", row.opponent_strength_score.into()),
-        ("pace_score", row.pace_score.into()),
-        ("player_lookup", (&row.player_lookup).into()),
-        ("referee_favorability_score", row.referee_favorability_score.into()),
-        ("shot_zone_mismatch_score", row.shot_zone_mismatch_score.into()),
-        ("total_composite_adjustment", row.total_composite_adjustment.into()),
-        ("travel_impact_score", row.travel_impact_score.into()),
-        ("universal_player_id", row.universal_player_id.as_deref().into()),
-        ("usage_spike_score", row.usage_spike_score.into()),
-        ("warning_details", row.warning_details.as_deref().into()),
-    ])
+    let mut hasher = RecipeHasher::new();
+    hasher
+        .field("analysis_date", row.analysis_date)
+        .field("calculation_version", row.calculation_version)
+        .field("data_completeness_pct", row.data_completeness_pct)
+        .field("early_season_flag", row.early_season_flag)
+        .field("fatigue_score", row.fatigue_score)
+        .field("game_date", row.game_date)
+        .field("game_id", &row.game_id)
+        .field("has_warnings", row.has_warnings)
+        .field("insufficient_data_reason", row.insufficient_data_reason.as_deref())
+        .field("look_ahead_pressure_score", row.look_ahead_pressure_score)
+        .field("missing_data_fields", row.missing_data_fields.as_deref())
+        .field("opponent_strength_score", row.opponent_strength_score)
+        .field("pace_score", row.pace_score)
+        .field("player_lookup", &row.player_lookup)
+        .field("referee_favorability_score", row.referee_favorability_score)
+        .field("shot_zone_mismatch_score", row.shot_zone_mismatch_score)
+        .field("total_composite_adjustment", row.total_composite_adjustment)
+        .field("travel_impact_score", row.travel_impact_score)
+        .field("universal_player_id", row.universal_player_id.as_deref())
+        .field("usage_spike_score", row.usage_spike_score)
+        .field("warning_details", row.warning_details.as_deref());
+    hasher.finish()
 }
 
 #[cfg(test)]

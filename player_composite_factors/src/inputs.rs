@@ -8,11 +8,12 @@
 //! in [`crate::games_history`]; this module only stores its per-player answer.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use framework::SourceUsage;
 use framework::schema::{Table, analytics, orchestration, precompute};
+use rustc_hash::FxHashMap;
 
 use crate::games_history::{GamesCompleteness, GamesHistory};
 
@@ -161,6 +162,9 @@ pub struct LatestReprocessAttempt {
 }
 
 /// Everything one date needs, indexed for lookups: plain data, shared read-only by all workers.
+///
+/// The maps hash with FxHash rather than the standard SipHash: every player costs six lookups by
+/// short names from our own warehouse, which need no protection against chosen colliding keys.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateInputs {
     pub analysis_date: NaiveDate,
@@ -168,17 +172,17 @@ pub struct DateInputs {
     /// lower bound of actual games and the origin of the 30-day bootstrap flag.
     pub season_start_date: NaiveDate,
     /// UPGC by `player_lookup`, one row per player (README §4 item 14).
-    pub player_contexts: HashMap<String, UpcomingPlayerGameContextRow>,
+    pub player_contexts: FxHashMap<String, UpcomingPlayerGameContextRow>,
     /// UTGC by `team_abbr`.
-    pub team_contexts: HashMap<String, UpcomingTeamGameContextRow>,
+    pub team_contexts: FxHashMap<String, UpcomingTeamGameContextRow>,
     /// PSZA by `player_lookup`.
-    pub player_shot_zones: HashMap<String, PlayerShotZoneAnalysisRow>,
+    pub player_shot_zones: FxHashMap<String, PlayerShotZoneAnalysisRow>,
     /// TDZA by `team_abbr`.
-    pub team_defense_zones: HashMap<String, TeamDefenseZoneAnalysisRow>,
+    pub team_defense_zones: FxHashMap<String, TeamDefenseZoneAnalysisRow>,
     /// Expected and actual games of every UPGC player (reference-pcf.md §2.7).
-    pub games_completeness: HashMap<String, GamesCompleteness>,
+    pub games_completeness: FxHashMap<String, GamesCompleteness>,
     /// Latest reprocess attempt by `entity_id` (= `player_lookup`).
-    pub reprocess_attempts: HashMap<String, LatestReprocessAttempt>,
+    pub reprocess_attempts: FxHashMap<String, LatestReprocessAttempt>,
     pub sources: SourceTracking,
 }
 
@@ -306,8 +310,9 @@ fn keep_latest<R: KeyedUpstreamRow>(
     rows: Vec<R>,
     date: NaiveDate,
     duplicates: &mut BTreeSet<DuplicateKey>,
-) -> HashMap<String, R> {
-    let mut latest: HashMap<String, R> = HashMap::with_capacity(rows.len());
+) -> FxHashMap<String, R> {
+    let mut latest: FxHashMap<String, R> =
+        FxHashMap::with_capacity_and_hasher(rows.len(), Default::default());
     for row in rows.into_iter().filter(|row| row.date() == date) {
         match latest.entry(row.name().to_owned()) {
             Entry::Vacant(slot) => {
@@ -329,8 +334,8 @@ fn keep_latest<R: KeyedUpstreamRow>(
 fn latest_reprocess_attempts(
     rows: Vec<ReprocessAttemptRow>,
     date: NaiveDate,
-) -> HashMap<String, LatestReprocessAttempt> {
-    let mut latest: HashMap<String, ReprocessAttemptRow> = HashMap::new();
+) -> FxHashMap<String, LatestReprocessAttempt> {
+    let mut latest: FxHashMap<String, ReprocessAttemptRow> = FxHashMap::default();
     let relevant = rows
         .into_iter()
         .filter(|row| row.analysis_date == date && row.processor_name == REPROCESS_PROCESSOR_NAME);

@@ -111,6 +111,9 @@ fn label_by_threshold(value: f64, [above, below, between]: [&'static str; 3]) ->
 }
 
 /// A JSON object written the way Python's `json.dumps` writes a dict with default options.
+///
+/// The methods are always inlined into the four context builders, so that each literal key is
+/// copied with fixed-size moves instead of a `memcpy` call of unknown length.
 struct PythonJsonObject {
     text: String,
 }
@@ -123,6 +126,7 @@ impl PythonJsonObject {
     }
 
     /// Keys are this module's own snake_case literals, which need no escaping.
+    #[inline(always)]
     fn key(&mut self, key: &'static str) {
         if self.text.len() > 1 {
             self.text.push_str(", ");
@@ -132,6 +136,7 @@ impl PythonJsonObject {
         self.text.push_str("\": ");
     }
 
+    #[inline(always)]
     fn int(mut self, key: &'static str, value: i64) -> PythonJsonObject {
         self.key(key);
         if value < 0 {
@@ -141,24 +146,28 @@ impl PythonJsonObject {
         self
     }
 
+    #[inline(always)]
     fn float(mut self, key: &'static str, value: f64) -> PythonJsonObject {
         self.key(key);
         write_python_float(&mut self.text, value);
         self
     }
 
+    #[inline(always)]
     fn boolean(mut self, key: &'static str, value: bool) -> PythonJsonObject {
         self.key(key);
         self.text.push_str(if value { "true" } else { "false" });
         self
     }
 
+    #[inline(always)]
     fn string(mut self, key: &'static str, value: &str) -> PythonJsonObject {
         self.key(key);
         write_python_json_string(&mut self.text, value);
         self
     }
 
+    #[inline(always)]
     fn strings<'t>(
         mut self,
         key: &'static str,
