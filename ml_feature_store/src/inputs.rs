@@ -10,7 +10,7 @@ mod dedupe;
 mod history;
 mod rows;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
@@ -73,13 +73,13 @@ pub struct DateInputs {
     pub season_year: i64,
     /// One context row per player (latest `processed_at`), sorted by `player_lookup`.
     pub players: Vec<UpcomingPlayerGameContextRow>,
-    pub daily_cache: HashMap<String, PlayerDailyCacheRow>,
-    pub composite_factors: HashMap<String, PlayerCompositeFactorsRow>,
-    pub shot_zones: HashMap<String, PlayerShotZoneAnalysisRow>,
+    pub daily_cache: FxHashMap<String, PlayerDailyCacheRow>,
+    pub composite_factors: FxHashMap<String, PlayerCompositeFactorsRow>,
+    pub shot_zones: FxHashMap<String, PlayerShotZoneAnalysisRow>,
     /// Keyed by `team_abbr`; a player reads the row of its opponent.
-    pub team_defense: HashMap<String, TeamDefenseZoneAnalysisRow>,
+    pub team_defense: FxHashMap<String, TeamDefenseZoneAnalysisRow>,
     /// The latest reprocess attempt of each `entity_id` (= `player_lookup`) for `D`.
-    pub latest_reprocess_attempts: HashMap<String, ReprocessAttemptRow>,
+    pub latest_reprocess_attempts: FxHashMap<String, ReprocessAttemptRow>,
     /// History shared by the dates of a range; each date slices it at `D`.
     pub history: Arc<History>,
     /// The `source_<prefix>_*` columns of the four Phase 4 sources (reference-mlfs.md §2.2–2.3).
@@ -198,8 +198,8 @@ fn latest_reprocess_attempts(
     rows: Vec<ReprocessAttemptRow>,
     date: NaiveDate,
     duplicates: &mut Vec<DuplicateKey>,
-) -> HashMap<String, ReprocessAttemptRow> {
-    let mut latest: HashMap<String, ReprocessAttemptRow> = HashMap::new();
+) -> FxHashMap<String, ReprocessAttemptRow> {
+    let mut latest: FxHashMap<String, ReprocessAttemptRow> = FxHashMap::default();
     let mut duplicated_keys: Vec<String> = Vec::new();
     let own_rows = rows
         .into_iter()

@@ -4,7 +4,7 @@
 //! This module only decides and reports; logging the reported keys once per run is the
 //! caller's job, because the compute side of the crate logs nothing.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;
 use std::hash::Hash;
@@ -38,11 +38,11 @@ pub fn keep_latest_per_key<Row, Key>(
     key_of: impl Fn(&Row) -> Key,
     processed_at_of: impl Fn(&Row) -> Option<DateTime<Utc>>,
     duplicates: &mut Vec<DuplicateKey>,
-) -> HashMap<Key, Row>
+) -> FxHashMap<Key, Row>
 where
     Key: Eq + Hash + fmt::Display,
 {
-    let mut kept: HashMap<Key, Row> = HashMap::with_capacity(rows.len());
+    let mut kept: FxHashMap<Key, Row> = FxHashMap::with_capacity_and_hasher(rows.len(), Default::default());
     let mut duplicated_keys: Vec<String> = Vec::new();
     for row in rows {
         match kept.entry(key_of(&row)) {

@@ -6,7 +6,7 @@
 //! is decided here by slicing (`game_date < D`, README §4 items 15 and 17); what the slice
 //! means (last-10 means, season averages, win share) is decided in `compute`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use chrono::NaiveDate;
 use framework::schema::analytics::{PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY};
@@ -93,11 +93,11 @@ impl PlayerGames {
 #[derive(Clone, Debug, Default)]
 pub struct History {
     /// Per `player_lookup`, sorted by (`game_date`, `game_id`).
-    player_games: HashMap<String, PlayerGames>,
+    player_games: FxHashMap<String, PlayerGames>,
     /// Per `team_abbr`, sorted by `game_date`.
-    team_games: HashMap<String, Vec<TeamOffenseGameSummaryRow>>,
+    team_games: FxHashMap<String, Vec<TeamOffenseGameSummaryRow>>,
     /// Per team tricode, the dates of its final games, sorted.
-    team_final_game_dates: HashMap<String, Vec<NaiveDate>>,
+    team_final_game_dates: FxHashMap<String, Vec<NaiveDate>>,
 }
 
 impl History {
@@ -134,7 +134,7 @@ impl History {
 fn group_player_games(
     mut rows: Vec<PlayerGameSummaryRow>,
     duplicates: &mut Vec<DuplicateKey>,
-) -> HashMap<String, PlayerGames> {
+) -> FxHashMap<String, PlayerGames> {
     rows.sort_by(|left, right| {
         (&left.player_lookup, left.game_date, &left.game_id).cmp(&(
             &right.player_lookup,
@@ -154,7 +154,7 @@ fn group_player_games(
         |row| format!("{}/{}/{}", row.game_date, row.game_id, row.player_lookup),
         duplicates,
     );
-    let mut games_by_player: HashMap<String, PlayerGames> = HashMap::new();
+    let mut games_by_player: FxHashMap<String, PlayerGames> = FxHashMap::default();
     for row in kept {
         match games_by_player.get_mut(&row.player_lookup) {
             Some(games) => games.push(row),
@@ -167,7 +167,7 @@ fn group_player_games(
 fn group_team_games(
     mut rows: Vec<TeamOffenseGameSummaryRow>,
     duplicates: &mut Vec<DuplicateKey>,
-) -> HashMap<String, Vec<TeamOffenseGameSummaryRow>> {
+) -> FxHashMap<String, Vec<TeamOffenseGameSummaryRow>> {
     rows.sort_by(|left, right| (&left.team_abbr, left.game_date).cmp(&(&right.team_abbr, right.game_date)));
     let kept = keep_latest_in_sorted_runs(
         rows,
@@ -184,7 +184,7 @@ fn group_team_games(
 fn group_final_game_dates(
     rows: Vec<NbacScheduleRow>,
     duplicates: &mut Vec<DuplicateKey>,
-) -> HashMap<String, Vec<NaiveDate>> {
+) -> FxHashMap<String, Vec<NaiveDate>> {
     let games = keep_latest_per_key(
         rows,
         &NBAC_SCHEDULE,
@@ -192,7 +192,7 @@ fn group_final_game_dates(
         |row| row.processed_at,
         duplicates,
     );
-    let mut dates_by_team: HashMap<String, Vec<NaiveDate>> = HashMap::new();
+    let mut dates_by_team: FxHashMap<String, Vec<NaiveDate>> = FxHashMap::default();
     for game in games.into_values().filter(|game| game.game_status == Some(FINAL_GAME_STATUS)) {
         for tricode in [game.home_team_tricode, game.away_team_tricode].into_iter().flatten() {
             dates_by_team.entry(tricode).or_default().push(game.game_date);
@@ -205,8 +205,8 @@ fn group_final_game_dates(
 }
 
 /// Splits rows sorted by a group key into one vector per key, keeping their order.
-fn group_sorted_runs<Row>(rows: Vec<Row>, group_of: impl Fn(&Row) -> &String) -> HashMap<String, Vec<Row>> {
-    let mut groups: HashMap<String, Vec<Row>> = HashMap::new();
+fn group_sorted_runs<Row>(rows: Vec<Row>, group_of: impl Fn(&Row) -> &String) -> FxHashMap<String, Vec<Row>> {
+    let mut groups: FxHashMap<String, Vec<Row>> = FxHashMap::default();
     let mut current: Vec<Row> = Vec::new();
     for row in rows {
         if current.first().is_some_and(|first| group_of(first) != group_of(&row)) {
