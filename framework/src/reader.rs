@@ -179,6 +179,20 @@ pub struct OfEntities {
     pub dates: Vec<NaiveDate>,
 }
 
+impl OfEntities {
+    /// The players with a game on `dates` (`upcoming_player_game_context`): the entities of the
+    /// phase-4 processors, whose history reads need no one else's games.
+    pub fn players_playing_on(dates: &[NaiveDate]) -> Self {
+        OfEntities {
+            column: "player_lookup",
+            entities: &crate::schema::analytics::UPCOMING_PLAYER_GAME_CONTEXT,
+            entity_column: "player_lookup",
+            entity_date_column: "game_date",
+            dates: dates.to_vec(),
+        }
+    }
+}
+
 /// Every column a read names exists in the schema: a typo fails with the column's name before
 /// any SQL runs, on both backends alike.
 fn check_columns(table: &Table, columns: &[&str]) -> Result<(), ExtractError> {
@@ -417,13 +431,7 @@ mod tests {
 
             let reader = InputReader::new(&warehouse);
             let window = DateFilter::Before { since: date("2024-12-01"), before: date("2025-01-16") };
-            let players_on_the_15th = OfEntities {
-                column: "player_lookup",
-                entities: &UPCOMING_PLAYER_GAME_CONTEXT,
-                entity_column: "player_lookup",
-                entity_date_column: "game_date",
-                dates: vec![date("2025-01-15")],
-            };
+            let players_on_the_15th = OfEntities::players_playing_on(&[date("2025-01-15")]);
             let columns = ["player_lookup", "game_date"];
             let rows = reader
                 .read_of(&PLAYER_GAME_SUMMARY, &columns, "game_date", window, &players_on_the_15th)

@@ -148,13 +148,7 @@ pub async fn extract_dates(
         since: first.checked_sub_days(Days::new(HISTORY_DAYS)).unwrap_or(first),
         before: last.checked_add_days(Days::new(1)).unwrap_or(last),
     };
-    let players_of_chunk = OfEntities {
-        column: "player_lookup",
-        entities: &UPCOMING_PLAYER_GAME_CONTEXT,
-        entity_column: "player_lookup",
-        entity_date_column: "game_date",
-        dates: dates.to_vec(),
-    };
+    let players_of_chunk = OfEntities::players_playing_on(dates);
     let (players, caches, composites, shot_zones, defenses, attempts, games, team_games, schedule) = tokio::try_join!(
         reader.read(&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS, "game_date", on_dates()),
         reader.read(&PLAYER_DAILY_CACHE, DAILY_CACHE_COLUMNS, "cache_date", on_dates()),
