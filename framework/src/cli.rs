@@ -35,7 +35,7 @@ pub struct ProcessorArgs {
     #[arg(long, value_delimiter = ',')]
     pub dates: Vec<NaiveDate>,
     /// With a range: every calendar day, not only game dates.
-    #[arg(long)]
+    #[arg(long, requires = "start_date")]
     pub all_days: bool,
     /// Historical mode: no freshness checks, critical upstreams need only exist.
     #[arg(long)]

@@ -53,6 +53,7 @@ const BAD_INPUTS: &[BadInput] = &[
         &["--end-date", "2024-01-10", "2024-01-20"],
     ),
     flags(&["--start-date", "2024-01-15", "--end-date", "2024-1-x"], &["--end-date", "2024-1-x"]),
+    flags(&["--date", "2024-01-15", "--all-days"], &["--start-date"]),
     flags(&["--dates", "2024-01-15,nope"], &["--dates", "nope"]),
     flags(&["--dates", ""], &["--dates"]),
     flags(&["--date", "2024-01-15", "--workers", "0"], &["--workers", "'0'"]),
