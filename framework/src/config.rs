@@ -234,7 +234,7 @@ fn unicode_variables(
         let Ok(name) = name.into_string() else { continue };
         match value.into_string() {
             Ok(value) => unicode.push((name, value)),
-            Err(value) if READ_VARIABLES.contains(&name.to_ascii_uppercase().as_str()) => {
+            Err(value) if read_variables().contains(&name.to_ascii_lowercase().as_str()) => {
                 return Err(ConfigError::NotUnicode {
                     variable: name,
                     value: value.to_string_lossy().into_owned(),
@@ -246,25 +246,40 @@ fn unicode_variables(
     Ok(unicode)
 }
 
-/// The variables of `RawEnvironment`, as they are set. Keep the two in step: a variable missing
-/// here would read as unset when its value is not UTF-8, instead of being refused.
-const READ_VARIABLES: [&str; 15] = [
-    "ENABLE_PLAYER_PARALLELIZATION",
-    "PGS_WORKERS",
-    "PCF_WORKERS",
-    "MLFS_WORKERS",
-    "PARALLELIZATION_WORKERS",
-    "WAREHOUSE",
-    "DATASET_PREFIX",
-    "BIGQUERY_EMULATOR_HOST",
-    "CLOUD_RUN_TASK_INDEX",
-    "CLOUD_RUN_TASK_COUNT",
-    "K_SERVICE",
-    "K_REVISION",
-    "HOSTNAME",
-    "TRIGGERED_BY",
-    "RUST_LOG",
-];
+/// The names `RawEnvironment` reads, as envy matches them (lowercase): its field names, asked of
+/// its own `Deserialize` implementation, so no hand-kept list can fall out of step with the struct
+/// (a variable missing from such a list read as unset when its value was not UTF-8).
+fn read_variables() -> &'static [&'static str] {
+    /// A deserializer that only records the field names a struct asks for, then stops.
+    struct FieldNames(&'static [&'static str]);
+
+    impl<'de> serde::Deserializer<'de> for &mut FieldNames {
+        type Error = serde::de::value::Error;
+
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("only a struct's field names are asked for"))
+        }
+
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = fields;
+            Err(serde::de::Error::custom("the field names are recorded"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    let mut names = FieldNames(&[]);
+    let _recorded = RawEnvironment::deserialize(&mut names);
+    names.0
+}
 
 /// `BIGQUERY_EMULATOR_HOST` is `host:port` (README §3.2); a bare host or a named port would
 /// only fail later, as a connection error of the first query (exit 1 instead of 2).
@@ -428,5 +443,19 @@ mod tests {
         assert!(unrelated.is_empty());
         let error = unicode_variables([("WAREHOUSE".into(), not_unicode)]).unwrap_err();
         assert_eq!(error.to_string(), "invalid WAREHOUSE \"duckdb:\u{fffd}\": expected UTF-8 text");
+    }
+
+    #[test]
+    fn every_variable_read_is_refused_when_not_unicode() {
+        use std::os::unix::ffi::OsStringExt as _;
+        // The first and the last field of `RawEnvironment`, among the others.
+        let names = read_variables();
+        assert!(names.contains(&"enable_player_parallelization") && names.contains(&"rust_log"));
+        for name in names {
+            let variable = name.to_ascii_uppercase();
+            let value = std::ffi::OsString::from_vec(b"\xff".to_vec());
+            let error = unicode_variables([(variable.clone().into(), value)]).unwrap_err();
+            assert!(error.to_string().starts_with(&format!("invalid {variable} ")), "{error}");
+        }
     }
 }
