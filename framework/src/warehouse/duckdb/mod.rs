@@ -332,6 +332,15 @@ fn check_unique_rows(table: &Table, rows: &[Vec<Value>]) -> Result<(), Warehouse
     Ok(())
 }
 
+/// The key columns of `table` with their positions in a row.
+fn key_columns(table: &Table) -> Vec<(usize, &Column)> {
+    table
+        .key
+        .iter()
+        .filter_map(|key| table.column_index(key).map(|index| (index, &table.columns[index])))
+        .collect()
+}
+
 /// Deletes the rows holding a key of one of `rows`, the keys listed in the statement itself:
 /// upserts are small (checkpoints, unresolved names), and one statement costs less than staging
 /// the keys in a temporary table first.
@@ -344,11 +353,7 @@ fn delete_keys(
     if rows.is_empty() {
         return Ok(0);
     }
-    let key_columns: Vec<(usize, &Column)> = table
-        .key
-        .iter()
-        .filter_map(|key| table.column_index(key).map(|index| (index, &table.columns[index])))
-        .collect();
+    let key_columns = key_columns(table);
     let placeholders: Vec<String> = key_columns
         .iter()
         .map(|(_, column)| format!("CAST(? AS {})", column_sql_type(column.column_type)))
@@ -372,11 +377,7 @@ fn delete_keys(
 /// emptied after every write) and returns its name.
 fn stage_keys(connection: &Connection, table: &Table, rows: &[Vec<Value>]) -> Result<String, WarehouseError> {
     let staging = format!("keys_{}_{}", table.dataset.base_name(), table.name);
-    let key_columns: Vec<(usize, &Column)> = table
-        .key
-        .iter()
-        .filter_map(|key| table.column_index(key).map(|index| (index, &table.columns[index])))
-        .collect();
+    let key_columns = key_columns(table);
     let definitions: Vec<String> = key_columns
         .iter()
         .map(|(_, column)| format!("\"{}\" {}", column.name, column_sql_type(column.column_type)))
