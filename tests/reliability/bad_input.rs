@@ -5,11 +5,13 @@
 //!
 //! Player Game Summary starts from one real game ([`pgs`]); Player Composite Factors ([`pcf`])
 //! and the ML Feature Store ([`mlfs`]) start from the two-date demo fixture (`fixtures/two_dates`,
-//! [`DemoBench`]), whose upstream partitions each case edits and then puts back.
+//! [`DemoBench`]), whose upstream partitions each case edits and then puts back; the cases those
+//! two share are written once, in [`precompute_cases`].
 
 mod mlfs;
 mod pcf;
 mod pgs;
+mod precompute_cases;
 
 use chrono::NaiveDate;
 use framework::runner::{DateStatus, RunOptions, RunSummary};
