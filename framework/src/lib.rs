@@ -42,6 +42,6 @@ pub use processor::{
     Dependency, EntityFailure, FailureCategory, Phase, Processor, ProcessorInfo, RunContext, SideWrite,
     SourceUsage,
 };
-pub use reader::{DateFilter, ExtractError, InputReader, OfEntities, RowView, TableRows};
+pub use reader::{DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, TableRows};
 pub use value::{TableRow, ToValue, Value};
 pub use warehouse::{Query, ReplaceScope, Warehouse, WarehouseError};

@@ -7,8 +7,8 @@
 //! towards every later date of the chunk.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
@@ -32,19 +32,25 @@ pub enum ExtractError {
 /// Rows of one table with named columns.
 #[derive(Debug, Default)]
 pub struct TableRows {
+    columns: Arc<RowColumns>,
+    rows: Vec<Vec<Value>>,
+}
+
+/// The table of read rows and where each column sits in a row.
+#[derive(Debug, Default)]
+struct RowColumns {
     table: String,
     /// Column name → cell index. Every cell a processor reads looks its column up here, so the
     /// map hashes with FxHash: the names are short and ours, SipHash's DoS resistance buys
     /// nothing, and it cost a fifth of a history read's conversion.
     positions: FxHashMap<String, usize>,
-    rows: Vec<Vec<Value>>,
 }
 
 impl TableRows {
     fn new(table: &Table, result: ResultSet) -> Self {
         let positions =
             result.columns.iter().enumerate().map(|(index, name)| (name.clone(), index)).collect();
-        TableRows { table: table.to_string(), positions, rows: result.rows }
+        TableRows { columns: Arc::new(RowColumns { table: table.to_string(), positions }), rows: result.rows }
     }
 
     pub fn len(&self) -> usize {
@@ -56,7 +62,15 @@ impl TableRows {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = RowView<'_>> {
-        self.rows.iter().map(|cells| RowView { rows: self, cells })
+        self.rows.iter().map(|cells| RowView { columns: &self.columns, cells })
+    }
+
+    /// The rows by value, for conversions that move texts out of the cells instead of copying
+    /// them: a history read brings tens of thousands of rows, and copying their keys cost more
+    /// than the rest of the conversion.
+    pub fn into_rows(self) -> impl Iterator<Item = OwnedRow> {
+        let columns = self.columns;
+        self.rows.into_iter().map(move |cells| OwnedRow { columns: Arc::clone(&columns), cells })
     }
 
     /// The rows grouped by the date in `date_column` (rows without a date are dropped).
@@ -97,7 +111,7 @@ impl TableRows {
 /// One row, read by column name with the NULL/NaN-as-missing rules of README §4 item 9.
 #[derive(Clone, Copy)]
 pub struct RowView<'a> {
-    rows: &'a TableRows,
+    columns: &'a RowColumns,
     cells: &'a [Value],
 }
 
@@ -105,7 +119,7 @@ impl<'a> RowView<'a> {
     /// The cell of `column`; NULL when the query did not select it.
     pub fn get(&self, column: &str) -> &'a Value {
         const NULL: &Value = &Value::Null;
-        self.rows.positions.get(column).map_or(NULL, |&index| &self.cells[index])
+        self.columns.positions.get(column).map_or(NULL, |&index| &self.cells[index])
     }
 
     pub fn text(&self, column: &str) -> Option<String> {
@@ -138,7 +152,7 @@ impl<'a> RowView<'a> {
     /// The cell is NULL or not text.
     pub fn required_text(&self, column: &str) -> Result<String, ExtractError> {
         self.text(column).ok_or_else(|| ExtractError::MissingValue {
-            table: self.rows.table.clone(),
+            table: self.columns.table.clone(),
             column: column.to_owned(),
         })
     }
@@ -147,9 +161,46 @@ impl<'a> RowView<'a> {
     /// The cell is NULL or not a date.
     pub fn required_date(&self, column: &str) -> Result<NaiveDate, ExtractError> {
         self.date(column).ok_or_else(|| ExtractError::MissingValue {
-            table: self.rows.table.clone(),
+            table: self.columns.table.clone(),
             column: column.to_owned(),
         })
+    }
+}
+
+/// One row taken out of [`TableRows`]: texts move out with [`OwnedRow::take_text`]; the other
+/// cells are read through [`OwnedRow::view`] with the rules of [`RowView`].
+pub struct OwnedRow {
+    columns: Arc<RowColumns>,
+    cells: Vec<Value>,
+}
+
+impl OwnedRow {
+    /// The text of `column`, moved out (the cell becomes NULL); `None` when NULL or not text.
+    pub fn take_text(&mut self, column: &str) -> Option<String> {
+        let index = *self.columns.positions.get(column)?;
+        match std::mem::replace(&mut self.cells[index], Value::Null) {
+            Value::String(text) => Some(text),
+            other => {
+                self.cells[index] = other;
+                None
+            }
+        }
+    }
+
+    /// A text column the row cannot do without (a key column), moved out.
+    ///
+    /// # Errors
+    /// The cell is NULL or not text.
+    pub fn take_required_text(&mut self, column: &str) -> Result<String, ExtractError> {
+        self.take_text(column).ok_or_else(|| ExtractError::MissingValue {
+            table: self.columns.table.clone(),
+            column: column.to_owned(),
+        })
+    }
+
+    /// The row's remaining cells, read as any [`RowView`].
+    pub fn view(&self) -> RowView<'_> {
+        RowView { columns: &self.columns, cells: &self.cells }
     }
 }
 
@@ -331,7 +382,7 @@ impl<'a> InputReader<'a> {
     }
 
     fn record_digests(&self, table: &Table, date_column: &str, filter: &DateFilter, rows: &TableRows) {
-        let Some(&date_index) = rows.positions.get(date_column) else { return };
+        let Some(&date_index) = rows.columns.positions.get(date_column) else { return };
         let target = match filter {
             DateFilter::On(_) => &self.exact,
             DateFilter::Before { .. } => &self.history,
@@ -393,6 +444,32 @@ mod tests {
 
     fn text(value: &str) -> Value {
         Value::String(value.to_owned())
+    }
+
+    #[test]
+    fn owned_rows_move_their_texts_out_and_read_the_rest_as_views() {
+        let result = ResultSet {
+            columns: vec!["player_lookup".into(), "team_abbr".into(), "points".into()],
+            rows: vec![
+                vec![text("a"), text("GSW"), Value::Int(30)],
+                vec![Value::Null, Value::Int(7), Value::Float(f64::NAN)],
+            ],
+        };
+        let mut rows = TableRows::new(&PLAYER_GAME_SUMMARY, result).into_rows();
+        let mut first = rows.next().unwrap();
+        assert_eq!(first.take_required_text("player_lookup").unwrap(), "a");
+        assert_eq!(first.take_text("player_lookup"), None, "a moved text leaves NULL behind");
+        assert_eq!(first.take_text("team_abbr").as_deref(), Some("GSW"));
+        assert_eq!(first.view().int("points"), Some(30));
+        let mut second = rows.next().unwrap();
+        assert_eq!(second.take_text("team_abbr"), None, "a number is not text");
+        assert_eq!(second.view().int("team_abbr"), Some(7), "and stays in its cell");
+        assert_eq!(second.view().float("points"), None, "NaN reads as missing");
+        assert_eq!(
+            second.take_required_text("player_lookup").unwrap_err().to_string(),
+            "nba_analytics.player_game_summary: column player_lookup is missing in a row that needs it"
+        );
+        assert!(rows.next().is_none());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
 };
 use framework::schema::raw::NBAC_SCHEDULE;
-use framework::{DateFilter, ExtractError, InputReader, OfEntities, RowView};
+use framework::{DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView};
 use tracing::warn;
 
 use crate::inputs::{
@@ -168,7 +168,7 @@ pub async fn extract_dates(
     )?;
 
     let (history, history_duplicates) = History::build(HistoryRows {
-        player_game_summary: games.iter().map(game_summary_row).collect::<Result<_, _>>()?,
+        player_game_summary: games.into_rows().map(game_summary_row).collect::<Result<_, _>>()?,
         team_offense_game_summary: team_games.iter().map(team_offense_row).collect::<Result<_, _>>()?,
         nbac_schedule: schedule.iter().map(schedule_row).collect::<Result<_, _>>()?,
     });
@@ -302,12 +302,16 @@ fn reprocess_row(row: RowView<'_>) -> Result<ReprocessAttemptRow, ExtractError> 
     })
 }
 
-fn game_summary_row(row: RowView<'_>) -> Result<PlayerGameSummaryRow, ExtractError> {
+fn game_summary_row(mut row: OwnedRow) -> Result<PlayerGameSummaryRow, ExtractError> {
+    let player_lookup = row.take_required_text("player_lookup")?;
+    let game_id = row.take_required_text("game_id")?;
+    let team_abbr = row.take_text("team_abbr");
+    let row = row.view();
     Ok(PlayerGameSummaryRow {
-        player_lookup: row.required_text("player_lookup")?,
-        game_id: row.required_text("game_id")?,
+        player_lookup,
+        game_id,
         game_date: row.required_date("game_date")?,
-        team_abbr: row.text("team_abbr"),
+        team_abbr,
         season_year: row.int("season_year"),
         points: row.int("points"),
         minutes_played: row.float("minutes_played"),

@@ -16,7 +16,7 @@ use framework::schema::analytics::{
 use framework::schema::orchestration::REPROCESS_ATTEMPTS;
 use framework::schema::precompute::{PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS};
 use framework::schema::raw::NBAC_SCHEDULE;
-use framework::{DateFilter, ExtractError, InputReader, OfEntities, RowView, SourceUsage};
+use framework::{DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, SourceUsage};
 use tracing::warn;
 
 use crate::games_history::{GamesHistory, PlayerGameAppearanceRow, ScheduleGameRow};
@@ -141,7 +141,7 @@ pub async fn extract_dates(
     )?;
 
     let appearances: Vec<Option<PlayerGameAppearanceRow>> =
-        appearances.iter().map(appearance_row).collect::<Result<_, _>>()?;
+        appearances.into_rows().map(appearance_row).collect::<Result<_, _>>()?;
     let games_history = GamesHistory::build(
         &appearances.into_iter().flatten().collect::<Vec<_>>(),
         &scheduled.iter().map(schedule_row).collect::<Result<Vec<_>, _>>()?,
@@ -259,13 +259,14 @@ fn reprocess_row(row: RowView<'_>) -> Result<ReprocessAttemptRow, ExtractError> 
 /// `None` for a row without `team_abbr` (NOT NULL in the reference DDL, not enforced locally):
 /// it cannot say whose games the player was expected to play, so completeness leaves it out.
 /// Failing the read instead failed every date of the chunk over one history row.
-fn appearance_row(row: RowView<'_>) -> Result<Option<PlayerGameAppearanceRow>, ExtractError> {
-    let Some(team_abbr) = row.text("team_abbr") else {
+fn appearance_row(mut row: OwnedRow) -> Result<Option<PlayerGameAppearanceRow>, ExtractError> {
+    let Some(team_abbr) = row.take_text("team_abbr") else {
         return Ok(None);
     };
+    let player_lookup = row.take_required_text("player_lookup")?;
     Ok(Some(PlayerGameAppearanceRow {
-        player_lookup: row.required_text("player_lookup")?,
-        game_date: row.required_date("game_date")?,
+        player_lookup,
+        game_date: row.view().required_date("game_date")?,
         team_abbr,
     }))
 }

@@ -77,6 +77,14 @@ impl PlayerGames {
         self.team_abbrs.get(index)?.as_deref()
     }
 
+    fn with_capacity(games: usize) -> PlayerGames {
+        PlayerGames {
+            game_dates: Vec::with_capacity(games),
+            games: Vec::with_capacity(games),
+            team_abbrs: Vec::with_capacity(games),
+        }
+    }
+
     fn push(&mut self, row: PlayerGameSummaryRow) {
         self.game_dates.push(row.game_date);
         self.games.push(PlayerGame {
@@ -131,36 +139,47 @@ impl History {
     }
 }
 
+/// Groups rows by player first, then sorts each player's few dozen games by (date, game id):
+/// sorting the whole history by player name compared strings at every step and cost more than
+/// everything else the history build does.
 fn group_player_games(
-    mut rows: Vec<PlayerGameSummaryRow>,
+    rows: Vec<PlayerGameSummaryRow>,
     duplicates: &mut Vec<DuplicateKey>,
 ) -> FxHashMap<String, PlayerGames> {
-    rows.sort_by(|left, right| {
-        (&left.player_lookup, left.game_date, &left.game_id).cmp(&(
-            &right.player_lookup,
-            right.game_date,
-            &right.game_id,
-        ))
-    });
-    let kept = keep_latest_in_sorted_runs(
-        rows,
-        &PLAYER_GAME_SUMMARY,
-        |left, right| {
-            left.player_lookup == right.player_lookup
-                && left.game_date == right.game_date
-                && left.game_id == right.game_id
-        },
-        |row| row.processed_at,
-        |row| format!("{}/{}/{}", row.game_date, row.game_id, row.player_lookup),
-        duplicates,
-    );
-    let mut games_by_player: FxHashMap<String, PlayerGames> = FxHashMap::default();
-    for row in kept {
-        match games_by_player.get_mut(&row.player_lookup) {
-            Some(games) => games.push(row),
-            None => games_by_player.entry(row.player_lookup.clone()).or_default().push(row),
+    let mut rows_by_player: FxHashMap<String, Vec<PlayerGameSummaryRow>> = FxHashMap::default();
+    for row in rows {
+        match rows_by_player.get_mut(row.player_lookup.as_str()) {
+            Some(player_rows) => player_rows.push(row),
+            None => {
+                rows_by_player.insert(row.player_lookup.clone(), vec![row]);
+            }
         }
     }
+    let first_duplicate = duplicates.len();
+    let games_by_player = rows_by_player
+        .into_iter()
+        .map(|(player_lookup, mut rows)| {
+            // Stable: of rows with one key and one `processed_at`, the later read still wins.
+            rows.sort_by(|left, right| {
+                (left.game_date, &left.game_id).cmp(&(right.game_date, &right.game_id))
+            });
+            let kept = keep_latest_in_sorted_runs(
+                rows,
+                &PLAYER_GAME_SUMMARY,
+                |left, right| left.game_date == right.game_date && left.game_id == right.game_id,
+                |row| row.processed_at,
+                |row| format!("{}/{}/{}", row.game_date, row.game_id, row.player_lookup),
+                duplicates,
+            );
+            let mut games = PlayerGames::with_capacity(kept.len());
+            for row in kept {
+                games.push(row);
+            }
+            (player_lookup, games)
+        })
+        .collect();
+    // Players come out of the map in no particular order; the report must not depend on it.
+    duplicates[first_duplicate..].sort_unstable_by(|left, right| left.key.cmp(&right.key));
     games_by_player
 }
 
@@ -283,6 +302,23 @@ mod tests {
         assert_eq!(history.player_games("a").games()[0].points, Some(12));
         assert_eq!(duplicates.len(), 1);
         assert_eq!(duplicates[0].key, "2025-01-10/2025-01-10_X/a");
+    }
+
+    #[test]
+    fn duplicates_of_several_players_are_reported_in_key_order() {
+        let rows = HistoryRows {
+            player_game_summary: ["c", "a", "b", "c", "a", "b"]
+                .into_iter()
+                .map(|player| player_game(player, "2025-01-10", 10))
+                .collect(),
+            ..HistoryRows::default()
+        };
+        let (_, duplicates) = History::build(rows);
+        let keys: Vec<&str> = duplicates.iter().map(|duplicate| duplicate.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["2025-01-10/2025-01-10_X/a", "2025-01-10/2025-01-10_X/b", "2025-01-10/2025-01-10_X/c"]
+        );
     }
 
     #[test]
