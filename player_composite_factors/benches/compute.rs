@@ -107,7 +107,7 @@ fn games_history() -> GamesHistory {
             )
         })
         .collect();
-    GamesHistory::build(&appearances, &schedule)
+    GamesHistory::build(appearances, &schedule)
 }
 
 fn synthetic_date() -> DateInputs {

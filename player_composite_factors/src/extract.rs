@@ -140,12 +140,13 @@ pub async fn extract_dates(
         reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history),
     )?;
 
-    let appearances: Vec<Option<PlayerGameAppearanceRow>> =
-        appearances.into_rows().map(appearance_row).collect::<Result<_, _>>()?;
-    let games_history = GamesHistory::build(
-        &appearances.into_iter().flatten().collect::<Vec<_>>(),
-        &scheduled.iter().map(schedule_row).collect::<Result<Vec<_>, _>>()?,
-    );
+    let appearances: Vec<PlayerGameAppearanceRow> = appearances
+        .into_rows()
+        .map(appearance_row)
+        .filter_map(Result::transpose)
+        .collect::<Result<_, _>>()?;
+    let games_history =
+        GamesHistory::build(appearances, &scheduled.iter().map(schedule_row).collect::<Result<Vec<_>, _>>()?);
     let usage = [
         players.source_usage_by_date("game_date", EXPECTED_PLAYER_CONTEXT_ROWS),
         teams.source_usage_by_date("game_date", EXPECTED_TEAM_CONTEXT_ROWS),

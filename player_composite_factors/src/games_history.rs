@@ -7,9 +7,8 @@
 //! chunk with binary searches. Turning the counts into percentages and readiness flags belongs to
 //! `compute`.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap;
 
 /// The games window of the completeness check: the player's team's last 10 final games.
 pub const COMPLETENESS_LOOKBACK_GAMES: usize = 10;
@@ -53,16 +52,18 @@ pub struct GamesCompleteness {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GamesHistory {
     /// Per player: (game_date, team_abbr), sorted by date, one entry per date.
-    appearances_by_player: HashMap<String, Vec<(NaiveDate, String)>>,
+    appearances_by_player: FxHashMap<String, Vec<(NaiveDate, String)>>,
     /// Per team tricode: distinct dates of its final games, sorted.
-    final_game_dates_by_team: HashMap<String, Vec<NaiveDate>>,
+    final_game_dates_by_team: FxHashMap<String, Vec<NaiveDate>>,
 }
 
 impl GamesHistory {
     /// Indexes the bulk rows. Duplicate rows collapse: a player counts once per date (when two
     /// rows of one date disagree on the team, the alphabetically last team is kept, so the result
     /// does not depend on read order) and a team once per game date.
-    pub fn build(appearances: &[PlayerGameAppearanceRow], schedule: &[ScheduleGameRow]) -> GamesHistory {
+    /// The appearances are taken by value: a season of them is tens of thousands of rows, whose
+    /// team texts move into the index instead of being copied.
+    pub fn build(appearances: Vec<PlayerGameAppearanceRow>, schedule: &[ScheduleGameRow]) -> GamesHistory {
         GamesHistory {
             appearances_by_player: index_appearances(appearances),
             final_game_dates_by_team: index_final_games(schedule),
@@ -100,10 +101,15 @@ impl GamesHistory {
     }
 }
 
-fn index_appearances(rows: &[PlayerGameAppearanceRow]) -> HashMap<String, Vec<(NaiveDate, String)>> {
-    let mut by_player: HashMap<String, Vec<(NaiveDate, String)>> = HashMap::new();
+fn index_appearances(rows: Vec<PlayerGameAppearanceRow>) -> FxHashMap<String, Vec<(NaiveDate, String)>> {
+    let mut by_player: FxHashMap<String, Vec<(NaiveDate, String)>> = FxHashMap::default();
     for row in rows {
-        by_player.entry(row.player_lookup.clone()).or_default().push((row.game_date, row.team_abbr.clone()));
+        match by_player.get_mut(row.player_lookup.as_str()) {
+            Some(appearances) => appearances.push((row.game_date, row.team_abbr)),
+            None => {
+                by_player.insert(row.player_lookup, vec![(row.game_date, row.team_abbr)]);
+            }
+        }
     }
     for appearances in by_player.values_mut() {
         appearances.sort_unstable();
@@ -115,8 +121,8 @@ fn index_appearances(rows: &[PlayerGameAppearanceRow]) -> HashMap<String, Vec<(N
     by_player
 }
 
-fn index_final_games(rows: &[ScheduleGameRow]) -> HashMap<String, Vec<NaiveDate>> {
-    let mut by_team: HashMap<String, Vec<NaiveDate>> = HashMap::new();
+fn index_final_games(rows: &[ScheduleGameRow]) -> FxHashMap<String, Vec<NaiveDate>> {
+    let mut by_team: FxHashMap<String, Vec<NaiveDate>> = FxHashMap::default();
     for row in rows.iter().filter(|row| row.game_status == Some(FINAL_GAME_STATUS)) {
         for team in [&row.home_team_tricode, &row.away_team_tricode] {
             by_team.entry(team.clone()).or_default().push(row.game_date);
@@ -164,7 +170,7 @@ mod tests {
         schedule.push(ScheduleGameRow { game_status: Some(1), ..final_game("2025-11-19", "LAL", "BOS") });
         schedule.push(final_game("2025-11-20", "LAL", "BOS"));
         let appearances = [appearance("lebronjames", "2025-11-12", "LAL")];
-        let history = GamesHistory::build(&appearances, &schedule);
+        let history = GamesHistory::build(appearances.to_vec(), &schedule);
         let games = history.games_completeness("lebronjames", date("2025-11-20"), date("2025-10-21"));
         assert_eq!(games.expected_games_count, 10);
         let early = history.games_completeness("lebronjames", date("2025-11-04"), date("2025-10-21"));
@@ -185,14 +191,14 @@ mod tests {
             appearance("curry", "2025-11-03", "GSW"),
         ];
         let schedule = [final_game("2025-10-28", "GSW", "LAL"), final_game("2025-04-10", "GSW", "LAL")];
-        let history = GamesHistory::build(&appearances, &schedule);
+        let history = GamesHistory::build(appearances.to_vec(), &schedule);
         let games = history.games_completeness("curry", date("2025-11-01"), date("2025-10-21"));
         assert_eq!(games, GamesCompleteness { expected_games_count: 2, actual_games_count: 3 });
     }
 
     #[test]
     fn an_unknown_player_has_nothing_expected_and_nothing_actual() {
-        let history = GamesHistory::build(&[], &[]);
+        let history = GamesHistory::build(Vec::new(), &[]);
         let games = history.games_completeness("rookie", date("2025-11-01"), date("2025-10-21"));
         assert_eq!(games, GamesCompleteness::default());
     }

@@ -398,7 +398,7 @@ mod tests {
     }
 
     fn build(rows: DateRows) -> (DateInputs, Vec<DuplicateKey>) {
-        let history = GamesHistory::build(&[], &[]);
+        let history = GamesHistory::build(Vec::new(), &[]);
         DateInputs::build(date("2025-11-01"), date("2025-10-21"), rows, &history, SourceTracking::default())
     }
 

@@ -211,7 +211,7 @@ fn integration_defense_zones() -> Vec<TeamDefenseZoneAnalysisRow> {
 }
 
 fn date_inputs(rows: DateRows, sources: SourceTracking) -> DateInputs {
-    let history = GamesHistory::build(&[], &[]);
+    let history = GamesHistory::build(Vec::new(), &[]);
     DateInputs::build(date(ANALYSIS_DATE), date("2025-10-21"), rows, &history, sources).0
 }
 
@@ -924,7 +924,7 @@ fn live_rows_carry_completeness_readiness_and_bookkeeping() {
         }],
         ..Default::default()
     };
-    let history = GamesHistory::build(&appearances, &schedule);
+    let history = GamesHistory::build(appearances, &schedule);
     let (inputs, _) =
         DateInputs::build(date(ANALYSIS_DATE), date("2025-10-21"), rows, &history, SourceTracking::default());
     let row = process("lebronjames", &inputs);
@@ -1161,7 +1161,7 @@ fn any_history(player_lookup: String, analysis_date: NaiveDate) -> impl Strategy
                 game_status: status,
             })
             .collect();
-        GamesHistory::build(&appearances, &games)
+        GamesHistory::build(appearances, &games)
     })
 }
 
