@@ -46,6 +46,12 @@ struct RowColumns {
     positions: FxHashMap<String, usize>,
 }
 
+impl RowColumns {
+    fn missing(&self, column: &str) -> ExtractError {
+        ExtractError::MissingValue { table: self.table.clone(), column: column.to_owned() }
+    }
+}
+
 impl TableRows {
     fn new(table: &Table, result: ResultSet) -> Self {
         let positions =
@@ -151,19 +157,13 @@ impl<'a> RowView<'a> {
     /// # Errors
     /// The cell is NULL or not text.
     pub fn required_text(&self, column: &str) -> Result<String, ExtractError> {
-        self.text(column).ok_or_else(|| ExtractError::MissingValue {
-            table: self.columns.table.clone(),
-            column: column.to_owned(),
-        })
+        self.text(column).ok_or_else(|| self.columns.missing(column))
     }
 
     /// # Errors
     /// The cell is NULL or not a date.
     pub fn required_date(&self, column: &str) -> Result<NaiveDate, ExtractError> {
-        self.date(column).ok_or_else(|| ExtractError::MissingValue {
-            table: self.columns.table.clone(),
-            column: column.to_owned(),
-        })
+        self.date(column).ok_or_else(|| self.columns.missing(column))
     }
 }
 
@@ -192,10 +192,7 @@ impl OwnedRow {
     /// # Errors
     /// The cell is NULL or not text.
     pub fn take_required_text(&mut self, column: &str) -> Result<String, ExtractError> {
-        self.take_text(column).ok_or_else(|| ExtractError::MissingValue {
-            table: self.columns.table.clone(),
-            column: column.to_owned(),
-        })
+        self.take_text(column).ok_or_else(|| self.columns.missing(column))
     }
 
     /// The row's remaining cells, read as any [`RowView`].
