@@ -15,9 +15,9 @@
 //!   export. [`history`]: run history and failure rows. [`checkpoint`]: per-date status for resumable
 //!   backfills.
 //! - [`value`]: cells and typed output rows. [`rounding`], [`digest`], [`dates`], [`dedupe`],
-//!   [`completeness`]:
+//!   [`completeness`], [`grouping`]:
 //!   helpers every processor shares (Python rounding, hashes, seasons and the schedule,
-//!   duplicate upstream rows, own-data completeness).
+//!   duplicate upstream rows, own-data completeness, rows grouped by player or team).
 
 pub mod checkpoint;
 pub mod cli;
@@ -28,6 +28,7 @@ pub mod dedupe;
 pub mod digest;
 pub mod dispatch;
 pub mod fixtures;
+pub mod grouping;
 pub mod history;
 pub mod processor;
 pub mod progress;

@@ -8,6 +8,7 @@
 //! `compute`.
 
 use chrono::NaiveDate;
+use framework::grouping::group_by_text;
 use rustc_hash::FxHashMap;
 
 /// The games window of the completeness check: the player's team's last 10 final games.
@@ -102,15 +103,13 @@ impl GamesHistory {
 }
 
 fn index_appearances(rows: Vec<PlayerGameAppearanceRow>) -> FxHashMap<String, Vec<(NaiveDate, String)>> {
-    let mut by_player: FxHashMap<String, Vec<(NaiveDate, String)>> = FxHashMap::default();
-    for row in rows {
-        match by_player.get_mut(row.player_lookup.as_str()) {
-            Some(appearances) => appearances.push((row.game_date, row.team_abbr)),
-            None => {
-                by_player.insert(row.player_lookup, vec![(row.game_date, row.team_abbr)]);
-            }
-        }
-    }
+    let mut by_player: FxHashMap<String, Vec<(NaiveDate, String)>> =
+        group_by_text(rows, |row| &row.player_lookup)
+            .into_iter()
+            .map(|(player, rows)| {
+                (player, rows.into_iter().map(|row| (row.game_date, row.team_abbr)).collect())
+            })
+            .collect();
     for appearances in by_player.values_mut() {
         appearances.sort_unstable();
         // `dedup_by` keeps the first of equal-date entries; reversing keeps the last team.

@@ -9,6 +9,7 @@
 use rustc_hash::FxHashMap;
 
 use chrono::NaiveDate;
+use framework::grouping::group_by_text;
 use framework::schema::analytics::{PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY};
 use framework::schema::raw::NBAC_SCHEDULE;
 
@@ -146,17 +147,8 @@ fn group_player_games(
     rows: Vec<PlayerGameSummaryRow>,
     duplicates: &mut Vec<DuplicateKey>,
 ) -> FxHashMap<String, PlayerGames> {
-    let mut rows_by_player: FxHashMap<String, Vec<PlayerGameSummaryRow>> = FxHashMap::default();
-    for row in rows {
-        match rows_by_player.get_mut(row.player_lookup.as_str()) {
-            Some(player_rows) => player_rows.push(row),
-            None => {
-                rows_by_player.insert(row.player_lookup.clone(), vec![row]);
-            }
-        }
-    }
     let first_duplicate = duplicates.len();
-    let games_by_player = rows_by_player
+    let games_by_player = group_by_text(rows, |row| &row.player_lookup)
         .into_iter()
         .map(|(player_lookup, mut rows)| {
             // Stable: of rows with one key and one `processed_at`, the later read still wins.
