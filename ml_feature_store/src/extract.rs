@@ -168,9 +168,9 @@ pub async fn extract_dates(
     )?;
 
     let (history, history_duplicates) = History::build(HistoryRows {
-        player_game_summary: games.into_rows().map(game_summary_row).collect::<Result<_, _>>()?,
-        team_offense_game_summary: team_games.iter().map(team_offense_row).collect::<Result<_, _>>()?,
-        nbac_schedule: schedule.iter().map(schedule_row).collect::<Result<_, _>>()?,
+        player_game_summary: games.into_converted(game_summary_row)?,
+        team_offense_game_summary: team_games.convert(team_offense_row)?,
+        nbac_schedule: schedule.convert(schedule_row)?,
     });
     for duplicate in history_duplicates {
         warn!("history: several rows share the key {duplicate}; the latest processed_at wins");

@@ -140,13 +140,11 @@ pub async fn extract_dates(
         reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history),
     )?;
 
-    let appearances: Vec<PlayerGameAppearanceRow> = appearances
-        .into_rows()
-        .map(appearance_row)
-        .filter_map(Result::transpose)
-        .collect::<Result<_, _>>()?;
-    let games_history =
-        GamesHistory::build(appearances, &scheduled.iter().map(schedule_row).collect::<Result<Vec<_>, _>>()?);
+    let mut appearance_rows = Vec::with_capacity(appearances.len());
+    for row in appearances.into_rows() {
+        appearance_rows.extend(appearance_row(row)?);
+    }
+    let games_history = GamesHistory::build(appearance_rows, &scheduled.convert(schedule_row)?);
     let usage = [
         players.source_usage_by_date("game_date", EXPECTED_PLAYER_CONTEXT_ROWS),
         teams.source_usage_by_date("game_date", EXPECTED_TEAM_CONTEXT_ROWS),
@@ -154,11 +152,11 @@ pub async fn extract_dates(
         defenses.source_usage_by_date("analysis_date", EXPECTED_TEAM_DEFENSE_ROWS),
     ];
     let rows = DateRows {
-        player_contexts: players.iter().map(player_context_row).collect::<Result<_, _>>()?,
-        team_contexts: teams.iter().map(team_context_row).collect::<Result<_, _>>()?,
-        player_shot_zones: shots.iter().map(player_shot_row).collect::<Result<_, _>>()?,
-        team_defense_zones: defenses.iter().map(team_defense_row).collect::<Result<_, _>>()?,
-        reprocess_attempts: attempts.iter().map(reprocess_row).collect::<Result<_, _>>()?,
+        player_contexts: players.convert(player_context_row)?,
+        team_contexts: teams.convert(team_context_row)?,
+        player_shot_zones: shots.convert(player_shot_row)?,
+        team_defense_zones: defenses.convert(team_defense_row)?,
+        reprocess_attempts: attempts.convert(reprocess_row)?,
     };
     let mut rows_by_date = split_rows_by_date(rows);
     let mut inputs = BTreeMap::new();

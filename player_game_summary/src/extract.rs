@@ -133,7 +133,7 @@ pub async fn extract_dates(
         reader.read_whole(&NBA_PLAYERS_REGISTRY, REGISTRY_COLUMNS),
     )?;
 
-    let registry_rows: Vec<RegistryRow> = registry.iter().map(registry_row).collect::<Result<_, _>>()?;
+    let registry_rows: Vec<RegistryRow> = registry.convert(registry_row)?;
     let (registry, registry_duplicates) = index_registry(registry_rows);
     log_duplicates(None, &registry_duplicates);
     let registry = Arc::new(registry);

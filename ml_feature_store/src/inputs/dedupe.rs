@@ -76,6 +76,10 @@ pub fn keep_latest_in_sorted_runs<Row>(
     describe_key: impl Fn(&Row) -> String,
     duplicates: &mut Vec<DuplicateKey>,
 ) -> Vec<Row> {
+    // The usual case, checked without moving a row: no two neighbours share a key.
+    if !sorted_rows.windows(2).any(|pair| same_key(&pair[0], &pair[1])) {
+        return sorted_rows;
+    }
     let mut kept: Vec<Row> = Vec::with_capacity(sorted_rows.len());
     let mut last_reported: Option<String> = None;
     for row in sorted_rows {

@@ -151,10 +151,15 @@ fn group_player_games(
     let games_by_player = group_by_text(rows, |row| &row.player_lookup)
         .into_iter()
         .map(|(player_lookup, mut rows)| {
-            // Stable: of rows with one key and one `processed_at`, the later read still wins.
-            rows.sort_by(|left, right| {
+            let by_game = |left: &PlayerGameSummaryRow, right: &PlayerGameSummaryRow| {
                 (left.game_date, &left.game_id).cmp(&(right.game_date, &right.game_id))
-            });
+            };
+            // Rows usually arrive in date order; checking that is cheaper than a stable sort,
+            // which allocates its scratch space and moves rows even when they are in order.
+            if !rows.is_sorted_by(|left, right| by_game(left, right).is_le()) {
+                // Stable: of rows with one key and one `processed_at`, the later read still wins.
+                rows.sort_by(by_game);
+            }
             let kept = keep_latest_in_sorted_runs(
                 rows,
                 &PLAYER_GAME_SUMMARY,
