@@ -149,13 +149,9 @@ pub async fn extract_dates(
         before: last.checked_add_days(Days::new(1)).unwrap_or(last),
     };
     let players_of_chunk = OfEntities::players_playing_on(dates);
-    let (players, caches, composites, shot_zones, defenses, attempts, games, team_games, schedule) = tokio::try_join!(
-        reader.read(&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS, "game_date", on_dates()),
-        reader.read(&PLAYER_DAILY_CACHE, DAILY_CACHE_COLUMNS, "cache_date", on_dates()),
-        reader.read(&PLAYER_COMPOSITE_FACTORS, COMPOSITE_COLUMNS, "game_date", on_dates()),
-        reader.read(&PLAYER_SHOT_ZONE_ANALYSIS, SHOT_ZONE_COLUMNS, "analysis_date", on_dates()),
-        reader.read(&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS, "analysis_date", on_dates()),
-        reader.read(&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS, "analysis_date", on_dates()),
+    // The player history first: the largest read, and what the date waits for (the warehouse
+    // may run reads in the order they are issued).
+    let (games, players, caches, composites, shot_zones, defenses, attempts, team_games, schedule) = tokio::try_join!(
         reader.read_of(
             &PLAYER_GAME_SUMMARY,
             GAME_SUMMARY_COLUMNS,
@@ -163,6 +159,12 @@ pub async fn extract_dates(
             history_window.clone(),
             &players_of_chunk
         ),
+        reader.read(&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS, "game_date", on_dates()),
+        reader.read(&PLAYER_DAILY_CACHE, DAILY_CACHE_COLUMNS, "cache_date", on_dates()),
+        reader.read(&PLAYER_COMPOSITE_FACTORS, COMPOSITE_COLUMNS, "game_date", on_dates()),
+        reader.read(&PLAYER_SHOT_ZONE_ANALYSIS, SHOT_ZONE_COLUMNS, "analysis_date", on_dates()),
+        reader.read(&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS, "analysis_date", on_dates()),
+        reader.read(&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS, "analysis_date", on_dates()),
         reader.read(&TEAM_OFFENSE_GAME_SUMMARY, TEAM_OFFENSE_COLUMNS, "game_date", history_window.clone()),
         reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history_window.clone()),
     )?;

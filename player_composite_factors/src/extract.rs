@@ -124,12 +124,9 @@ pub async fn extract_dates(
         before: last.checked_add_days(Days::new(1)).unwrap_or(last),
     };
     let players_of_chunk = OfEntities::players_playing_on(dates);
-    let (players, teams, shots, defenses, attempts, appearances, scheduled) = tokio::try_join!(
-        reader.read(&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS, "game_date", on_dates()),
-        reader.read(&UPCOMING_TEAM_GAME_CONTEXT, TEAM_CONTEXT_COLUMNS, "game_date", on_dates()),
-        reader.read(&PLAYER_SHOT_ZONE_ANALYSIS, PLAYER_SHOT_COLUMNS, "analysis_date", on_dates()),
-        reader.read(&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS, "analysis_date", on_dates()),
-        reader.read(&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS, "analysis_date", on_dates()),
+    // The appearances first: the largest read, and what the date waits for (the warehouse may
+    // run reads in the order they are issued).
+    let (appearances, players, teams, shots, defenses, attempts, scheduled) = tokio::try_join!(
         reader.read_of(
             &PLAYER_GAME_SUMMARY,
             APPEARANCE_COLUMNS,
@@ -137,6 +134,11 @@ pub async fn extract_dates(
             history.clone(),
             &players_of_chunk
         ),
+        reader.read(&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS, "game_date", on_dates()),
+        reader.read(&UPCOMING_TEAM_GAME_CONTEXT, TEAM_CONTEXT_COLUMNS, "game_date", on_dates()),
+        reader.read(&PLAYER_SHOT_ZONE_ANALYSIS, PLAYER_SHOT_COLUMNS, "analysis_date", on_dates()),
+        reader.read(&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS, "analysis_date", on_dates()),
+        reader.read(&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS, "analysis_date", on_dates()),
         reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history),
     )?;
 

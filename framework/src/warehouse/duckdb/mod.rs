@@ -46,6 +46,12 @@ pub struct DuckDbWarehouse {
     /// the same database, and every write commits before it returns, so a read sees what any
     /// connection committed.
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// One permit per core: queries beyond that wait their turn instead of running together.
+    /// Each statement runs on its own thread, so a chunk's nine reads at once shared two cores
+    /// nine ways, and the history read a date waits for got a ninth of a core until the small
+    /// reads were done. Permits are granted in request order, so the read a processor issues
+    /// first starts at once on a core of its own while the others take turns on the rest.
+    running_queries: Arc<tokio::sync::Semaphore>,
     dataset_prefix: String,
 }
 
@@ -71,6 +77,9 @@ impl DuckDbWarehouse {
         Ok(DuckDbWarehouse {
             connection: Arc::new(Mutex::new(connection)),
             readers: Arc::new(Mutex::new(Vec::new())),
+            running_queries: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            )),
             dataset_prefix: dataset_prefix.to_owned(),
         })
     }
@@ -104,7 +113,12 @@ impl DuckDbWarehouse {
     {
         let connection = Arc::clone(&self.connection);
         let readers = Arc::clone(&self.readers);
+        let permit = Arc::clone(&self.running_queries)
+            .acquire_owned()
+            .await
+            .map_err(|error| WarehouseError::Query { sql: String::new(), message: error.to_string() })?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let idle = readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
             let reader = match idle {
                 Some(reader) => reader,
