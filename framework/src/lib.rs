@@ -14,19 +14,13 @@
 //!   with input digests. [`schema`]: every table's columns and keys. [`fixtures`]: CSV load and
 //!   export. [`history`]: run history and failure rows. [`checkpoint`]: per-date status for resumable
 //!   backfills.
+//! - [`allocator`]: the allocator of every binary and its one setting.
 //! - [`value`]: cells and typed output rows. [`rounding`], [`digest`], [`dates`], [`dedupe`],
 //!   [`completeness`], [`grouping`]:
 //!   helpers every processor shares (Python rounding, hashes, seasons and the schedule,
 //!   duplicate upstream rows, own-data completeness, rows grouped by player or team).
 
-/// Every binary linking the framework (the three processors, `xtask`, tests and benches)
-/// allocates through mimalloc. A date's reads build tens of thousands of rows on DuckDB's reader
-/// threads and drop them on the runtime's; glibc's malloc spent a fifth of MLFS's busiest-date
-/// run in its arenas (`malloc_consolidate`, `_int_free`), and mimalloc's thread-local heaps took
-/// that date from 44 to 39–43 ms (median of 15 runs, three alternating pairs of builds).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
+pub mod allocator;
 pub mod checkpoint;
 pub mod cli;
 pub mod completeness;

@@ -88,6 +88,7 @@ enum Task {
 }
 
 fn main() -> ExitCode {
+    framework::allocator::keep_freed_memory();
     let flags = match Flags::try_parse() {
         Ok(flags) => flags,
         Err(error) if !error.use_stderr() => {
