@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
+use framework::dedupe::log_duplicates;
 use framework::schema::Table;
 use framework::schema::analytics::{
     PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT,
@@ -20,7 +21,6 @@ use framework::schema::precompute::{
 };
 use framework::schema::raw::NBAC_SCHEDULE;
 use framework::{DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView};
-use tracing::warn;
 
 use crate::inputs::{
     DateInputs, DateRows, History, HistoryRows, NbacScheduleRow, PlayerCompositeFactorsRow,
@@ -174,9 +174,7 @@ pub async fn extract_dates(
         team_offense_game_summary: team_games.convert(team_offense_row)?,
         nbac_schedule: schedule.convert(schedule_row)?,
     });
-    for duplicate in history_duplicates {
-        warn!("history: several rows share the key {duplicate}; the latest processed_at wins");
-    }
+    log_duplicates(None, &history_duplicates);
     let history = Arc::new(history);
     let mut rows_by_date: BTreeMap<NaiveDate, DateRows> = BTreeMap::new();
     for row in players.iter().map(player_context_row) {
@@ -207,9 +205,7 @@ pub async fn extract_dates(
     for &date in dates {
         let rows = rows_by_date.remove(&date).unwrap_or_default();
         let (date_inputs, duplicates) = DateInputs::build(date, rows, Arc::clone(&history));
-        for duplicate in duplicates {
-            warn!("{date}: several rows share the key {duplicate}; the latest processed_at wins");
-        }
+        log_duplicates(Some(date), &duplicates);
         inputs.insert(date, date_inputs);
     }
     Ok(inputs)

@@ -6,7 +6,6 @@
 //! resolve duplicate keys (README §4 item 9b) and index rows by `player_lookup` or `team_abbr`;
 //! they return the duplicated keys so the caller logs each once. Formulas live in `compute`.
 
-mod dedupe;
 mod history;
 mod rows;
 
@@ -22,8 +21,8 @@ use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
 };
 
-pub use dedupe::DuplicateKey;
-use dedupe::keep_latest_per_key;
+pub use framework::dedupe::DuplicateKey;
+use framework::dedupe::keep_latest_by_key;
 pub use history::{History, HistoryRows, PlayerGame, PlayerGames};
 pub use rows::{
     NbacScheduleRow, PlayerCompositeFactorsRow, PlayerDailyCacheRow, PlayerGameSummaryRow,
@@ -128,28 +127,28 @@ impl DateInputs {
             date,
             season_year: season_year_of(date),
             players: latest_players(upcoming_player_game_context, date, &mut duplicates),
-            daily_cache: keep_latest_per_key(
+            daily_cache: keep_latest_by_key(
                 player_daily_cache,
                 &PLAYER_DAILY_CACHE,
                 |row| row.player_lookup.clone(),
                 |row| row.processed_at,
                 &mut duplicates,
             ),
-            composite_factors: keep_latest_per_key(
+            composite_factors: keep_latest_by_key(
                 player_composite_factors,
                 &PLAYER_COMPOSITE_FACTORS,
                 |row| row.player_lookup.clone(),
                 |row| row.processed_at,
                 &mut duplicates,
             ),
-            shot_zones: keep_latest_per_key(
+            shot_zones: keep_latest_by_key(
                 player_shot_zone_analysis,
                 &PLAYER_SHOT_ZONE_ANALYSIS,
                 |row| row.player_lookup.clone(),
                 |row| row.processed_at,
                 &mut duplicates,
             ),
-            team_defense: keep_latest_per_key(
+            team_defense: keep_latest_by_key(
                 team_defense_zone_analysis,
                 &TEAM_DEFENSE_ZONE_ANALYSIS,
                 |row| row.team_abbr.clone(),
@@ -179,7 +178,7 @@ fn latest_players(
     duplicates: &mut Vec<DuplicateKey>,
 ) -> Vec<UpcomingPlayerGameContextRow> {
     let rows = only_date(rows, date, |row| row.game_date);
-    let latest = keep_latest_per_key(
+    let latest = keep_latest_by_key(
         rows,
         &UPCOMING_PLAYER_GAME_CONTEXT,
         |row| row.player_lookup.clone(),
@@ -200,7 +199,7 @@ fn latest_reprocess_attempts(
     duplicates: &mut Vec<DuplicateKey>,
 ) -> FxHashMap<String, ReprocessAttemptRow> {
     let mut latest: FxHashMap<String, ReprocessAttemptRow> = FxHashMap::default();
-    let mut duplicated_keys: Vec<String> = Vec::new();
+    let mut extra_row_keys: Vec<String> = Vec::new();
     let own_rows = rows
         .into_iter()
         .filter(|row| row.processor_name == REPROCESS_PROCESSOR_NAME && row.analysis_date == date);
@@ -212,7 +211,7 @@ fn latest_reprocess_attempts(
             Entry::Occupied(mut slot) => {
                 let kept = slot.get();
                 if kept.attempt_number == row.attempt_number {
-                    duplicated_keys.push(format!(
+                    extra_row_keys.push(format!(
                         "{}/{}/{}/{}",
                         row.processor_name, row.entity_id, row.analysis_date, row.attempt_number
                     ));
@@ -223,10 +222,7 @@ fn latest_reprocess_attempts(
             }
         }
     }
-    duplicated_keys.sort_unstable();
-    duplicated_keys.dedup();
-    duplicates
-        .extend(duplicated_keys.into_iter().map(|key| DuplicateKey { table: &REPROCESS_ATTEMPTS, key }));
+    duplicates.extend(DuplicateKey::from_extra_rows(&REPROCESS_ATTEMPTS, extra_row_keys));
     latest
 }
 
@@ -318,7 +314,10 @@ mod tests {
             .collect();
         assert_eq!(players, [("amy", Some("available")), ("zed", Some("available"))]);
         assert_eq!(duplicates.len(), 1);
-        assert_eq!(duplicates[0].to_string(), "nba_analytics.upcoming_player_game_context key amy");
+        assert_eq!(
+            duplicates[0].to_string(),
+            "2 rows share the key amy in nba_analytics.upcoming_player_game_context"
+        );
         assert_eq!(inputs.season_year, 2024);
     }
 

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use framework::dates::{Schedule, season_year};
+use framework::dedupe::log_duplicates;
 use framework::schema::Table;
 use framework::schema::analytics::{
     PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT, UPCOMING_TEAM_GAME_CONTEXT,
@@ -17,7 +18,6 @@ use framework::schema::orchestration::REPROCESS_ATTEMPTS;
 use framework::schema::precompute::{PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS};
 use framework::schema::raw::NBAC_SCHEDULE;
 use framework::{DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, SourceUsage};
-use tracing::warn;
 
 use crate::games_history::{GamesHistory, PlayerGameAppearanceRow, ScheduleGameRow};
 use crate::inputs::{
@@ -174,12 +174,7 @@ pub async fn extract_dates(
         let date_rows = rows_by_date.remove(&date).unwrap_or_default();
         let (date_inputs, duplicates) =
             DateInputs::build(date, season_start, date_rows, &games_history, sources);
-        for duplicate in duplicates {
-            warn!(
-                "{date}: several rows share the key {} in {}; the latest processed_at wins",
-                duplicate.key, duplicate.table
-            );
-        }
+        log_duplicates(Some(date), &duplicates);
         inputs.insert(date, date_inputs);
     }
     Ok(inputs)

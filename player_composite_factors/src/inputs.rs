@@ -7,11 +7,12 @@
 //! so that `compute::process_entity` only looks values up. Games-based completeness history lives
 //! in [`crate::games_history`]; this module only stores its per-player answer.
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use framework::SourceUsage;
+pub use framework::dedupe::DuplicateKey;
+use framework::dedupe::keep_latest_by_key;
 use framework::schema::{Table, analytics, orchestration, precompute};
 use rustc_hash::FxHashMap;
 
@@ -128,31 +129,6 @@ pub struct DateRows {
     pub reprocess_attempts: Vec<ReprocessAttemptRow>,
 }
 
-/// An upstream key that occurred more than once; reported once per date so the caller can log it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DuplicateKey {
-    pub table: &'static Table,
-    /// The key's values joined with `/`, e.g. `2025-11-01/lebronjames`.
-    pub key: String,
-}
-
-impl Ord for DuplicateKey {
-    /// By table (dataset, then name), then key: the order the duplicates are reported in.
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.table.dataset, self.table.name, &self.key).cmp(&(
-            other.table.dataset,
-            other.table.name,
-            &other.key,
-        ))
-    }
-}
-
-impl PartialOrd for DuplicateKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 /// The most recent reprocess attempt of one player for the date (reference-pcf.md §2.9).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LatestReprocessAttempt {
@@ -197,7 +173,7 @@ impl DateInputs {
         games_history: &GamesHistory,
         sources: SourceTracking,
     ) -> (DateInputs, Vec<DuplicateKey>) {
-        let mut duplicates = BTreeSet::new();
+        let mut duplicates = Vec::new();
         let player_contexts = keep_latest(rows.player_contexts, analysis_date, &mut duplicates);
         let games_completeness = player_contexts
             .keys()
@@ -217,7 +193,8 @@ impl DateInputs {
             games_completeness,
             sources,
         };
-        (date_inputs, duplicates.into_iter().collect())
+        duplicates.sort();
+        (date_inputs, duplicates)
     }
 }
 
@@ -303,30 +280,16 @@ impl KeyedUpstreamRow for TeamDefenseZoneAnalysisRow {
     }
 }
 
-/// One row per key for `date`: the latest `processed_at` wins (README §4 item 9b). A NULL
-/// `processed_at` is older than any timestamp; on an exact tie the row read later wins, as in the
-/// reference, so extraction orders its reads by key to stay deterministic.
+/// One row per key for `date`: the latest `processed_at` wins (README §4 item 9b,
+/// [`keep_latest_by_key`]); on an exact tie the row read later wins, as in the reference, so
+/// extraction orders its reads by key to stay deterministic.
 fn keep_latest<R: KeyedUpstreamRow>(
     rows: Vec<R>,
     date: NaiveDate,
-    duplicates: &mut BTreeSet<DuplicateKey>,
+    duplicates: &mut Vec<DuplicateKey>,
 ) -> FxHashMap<String, R> {
-    let mut latest: FxHashMap<String, R> =
-        FxHashMap::with_capacity_and_hasher(rows.len(), Default::default());
-    for row in rows.into_iter().filter(|row| row.date() == date) {
-        match latest.entry(row.name().to_owned()) {
-            Entry::Vacant(slot) => {
-                slot.insert(row);
-            }
-            Entry::Occupied(mut slot) => {
-                duplicates.insert(DuplicateKey { table: R::TABLE, key: format!("{date}/{}", slot.key()) });
-                if row.processed_at() >= slot.get().processed_at() {
-                    slot.insert(row);
-                }
-            }
-        }
-    }
-    latest
+    let rows: Vec<R> = rows.into_iter().filter(|row| row.date() == date).collect();
+    keep_latest_by_key(rows, R::TABLE, |row| row.name().to_owned(), R::processed_at, duplicates)
 }
 
 /// The highest `attempt_number` per player among this processor's attempts for `date`
@@ -420,7 +383,8 @@ mod tests {
             duplicates,
             vec![DuplicateKey {
                 table: &analytics::UPCOMING_PLAYER_GAME_CONTEXT,
-                key: "2025-11-01/lebronjames".into()
+                key: "lebronjames".into(),
+                rows: 3
             }]
         );
     }

@@ -10,13 +10,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use framework::dedupe::DuplicateKey;
+use framework::dedupe::log_duplicates;
 use framework::schema::raw::{
     BDL_PLAYER_BOXSCORES, NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, ODDS_API_PLAYER_POINTS_PROPS,
 };
 use framework::schema::reference::NBA_PLAYERS_REGISTRY;
 use framework::{DateFilter, ExtractError, InputReader, RowView};
-use tracing::warn;
 
 use crate::inputs::{
     BdlBoxscoreRow, DateInputs, GamebookPlayerRow, PlayerPropRow, RawInputs, RegistryRow, ScheduleRow,
@@ -165,18 +164,6 @@ pub async fn extract_dates(
         inputs.insert(date, assembled.date_inputs);
     }
     Ok(inputs)
-}
-
-/// One warning per duplicated key, prefixed with the date whose rows held it (none for the
-/// registry, which has no date).
-fn log_duplicates(date: Option<NaiveDate>, duplicates: &[DuplicateKey]) {
-    let prefix = date.map(|date| format!("{date}: ")).unwrap_or_default();
-    for duplicate in duplicates {
-        warn!(
-            "{prefix}{} rows share the key {} in {}; the latest processed_at wins",
-            duplicate.rows, duplicate.key, duplicate.table
-        );
-    }
 }
 
 fn convert<T>(

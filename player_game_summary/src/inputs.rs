@@ -17,6 +17,7 @@ use crate::game::{self, FinalScore, GameTeams, ScheduleGame, TeamTotals};
 use crate::props::{self, PropLine, PropLines};
 use crate::registry::RegistryIndex;
 use framework::dedupe::{DuplicateKey, keep_latest};
+use framework::schema::raw::{BDL_PLAYER_BOXSCORES, NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE};
 
 /// `player_status` of the gamebook lines that are summarised (reference-pgs.md §2.3).
 pub const ACTIVE_STATUS: &str = "active";
@@ -338,7 +339,7 @@ fn gamebook_lines(
         reject_team_conflicts(keyed, |row| &row.game_id, |row| row.team_abbr.as_deref(), rejected_lines);
     let (kept, duplicates) = keep_latest(
         keyed,
-        "nba_raw.nbac_gamebook_player_stats",
+        &NBAC_GAMEBOOK_PLAYER_STATS,
         |(lookup, row)| format!("{}/{lookup}", row.game_id),
         |(_, row)| row.processed_at,
     );
@@ -401,7 +402,7 @@ fn bdl_lines(
     let keyed = reject_team_conflicts(keyed, |row| &row.game_id, |row| Some(&row.team_abbr), rejected_lines);
     let (kept, duplicates) = keep_latest(
         keyed,
-        "nba_raw.bdl_player_boxscores",
+        &BDL_PLAYER_BOXSCORES,
         |(lookup, row)| format!("{}/{lookup}", row.game_id),
         |(_, row)| row.processed_at,
     );
@@ -510,7 +511,7 @@ fn schedule_games(
 ) -> Vec<ScheduleGame> {
     let rows: Vec<ScheduleRow> = rows.into_iter().filter(|row| row.game_date == date).collect();
     let (kept, duplicates) =
-        keep_latest(rows, "nba_raw.nbac_schedule", |row| row.game_id.clone(), |row| row.processed_at);
+        keep_latest(rows, &NBAC_SCHEDULE, |row| row.game_id.clone(), |row| row.processed_at);
     duplicate_keys.extend(duplicates);
     let mut games: Vec<ScheduleGame> = kept.into_iter().map(ScheduleGame::from).collect();
     games.sort_by(|left, right| left.game_id.cmp(&right.game_id));

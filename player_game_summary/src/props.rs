@@ -11,11 +11,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use framework::dedupe::DuplicateKey;
+use framework::schema::raw::ODDS_API_PLAYER_POINTS_PROPS;
 
 use crate::inputs::PlayerPropRow;
-
-/// The table whose duplicated snapshots are reported.
-const PROPS_TABLE: &str = "nba_raw.odds_api_player_points_props";
 
 /// The line written to `points_line` / `points_line_source`.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,7 +93,7 @@ pub fn select_prop_lines<'a>(
             if snapshot_rows.len() > 1 {
                 let snapshot = kept.snapshot_timestamp.to_rfc3339();
                 duplicates.push(DuplicateKey {
-                    table: PROPS_TABLE,
+                    table: &ODDS_API_PLAYER_POINTS_PROPS,
                     key: format!("{game_id}/{lookup}/{}/{snapshot}", kept.bookmaker),
                     rows: snapshot_rows.len(),
                 });
@@ -184,7 +182,7 @@ mod tests {
         assert_eq!(
             duplicates,
             vec![DuplicateKey {
-                table: "nba_raw.odds_api_player_points_props",
+                table: &ODDS_API_PLAYER_POINTS_PROPS,
                 key: "20240115_OKC_LAL/lebronjames/draftkings/2024-01-15T18:00:00+00:00".into(),
                 rows: 3
             }]

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use framework::dedupe::{DuplicateKey, keep_latest};
+use framework::schema::reference::NBA_PLAYERS_REGISTRY;
 
 use crate::inputs::RegistryRow;
 
@@ -38,7 +39,7 @@ pub fn season_start_year(label: &str) -> Option<i64> {
 pub fn index_registry(rows: Vec<RegistryRow>) -> (RegistryIndex, Vec<DuplicateKey>) {
     let (rows, duplicates) = keep_latest(
         rows,
-        "nba_reference.nba_players_registry",
+        &NBA_PLAYERS_REGISTRY,
         |row| format!("{}/{}/{}", row.player_lookup, row.team_abbr, row.season),
         |row| row.processed_at,
     );
@@ -170,7 +171,7 @@ mod tests {
         assert_eq!(
             duplicates,
             vec![DuplicateKey {
-                table: "nba_reference.nba_players_registry",
+                table: &NBA_PLAYERS_REGISTRY,
                 key: "lebronjames/LAL/2023-24".into(),
                 rows: 3
             }]

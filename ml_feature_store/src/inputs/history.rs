@@ -13,8 +13,8 @@ use framework::grouping::group_by_text;
 use framework::schema::analytics::{PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY};
 use framework::schema::raw::NBAC_SCHEDULE;
 
-use super::dedupe::{DuplicateKey, keep_latest_in_sorted_runs, keep_latest_per_key};
 use super::rows::{NbacScheduleRow, PlayerGameSummaryRow, TeamOffenseGameSummaryRow};
+use framework::dedupe::{DuplicateKey, keep_latest_by_key, keep_latest_in_sorted_runs};
 
 /// `game_status` of a finished game in `nba_raw.nbac_schedule`.
 const FINAL_GAME_STATUS: i64 = 3;
@@ -201,7 +201,7 @@ fn group_final_game_dates(
     rows: Vec<NbacScheduleRow>,
     duplicates: &mut Vec<DuplicateKey>,
 ) -> FxHashMap<String, Vec<NaiveDate>> {
-    let games = keep_latest_per_key(
+    let games = keep_latest_by_key(
         rows,
         &NBAC_SCHEDULE,
         |row| row.game_id.clone(),

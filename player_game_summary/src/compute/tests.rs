@@ -695,7 +695,7 @@ fn duplicate_raw_rows_keep_the_latest_processed_and_are_reported() {
     assert_eq!(
         assembled.duplicate_keys,
         vec![DuplicateKey {
-            table: "nba_raw.nbac_gamebook_player_stats",
+            table: &framework::schema::raw::NBAC_GAMEBOOK_PLAYER_STATS,
             key: "20250115_LAL_GSW/lebronjames".into(),
             rows: 3
         }]
