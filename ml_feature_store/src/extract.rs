@@ -4,7 +4,7 @@
 //! reprocess attempts) are read once for the chunk, and the history (`player_game_summary` of the
 //! chunk's players, `team_offense_game_summary`, the schedule) once as rows dated up to the
 //! chunk's last date, so the reference's per-player queries (12.5 players/s) are gone (README §4
-//! item 19). The nine queries run side by side.
+//! item 19). The nine queries run side by side, the history read issued first.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -2,7 +2,8 @@
 //!
 //! UPGC and UTGC by `game_date`, PSZA, TDZA and reprocess attempts by `analysis_date`, each once
 //! for the chunk; `player_game_summary` (of the chunk's players) and the schedule once as history
-//! for the completeness counts. The seven queries run side by side. The rows are split by date and indexed by [`DateInputs::build`]; duplicate upstream
+//! for the completeness counts. The seven queries run side by side, the appearances issued
+//! first. The rows are split by date and indexed by [`DateInputs::build`]; duplicate upstream
 //! keys are logged here (README §4 item 9b).
 
 use std::collections::BTreeMap;
