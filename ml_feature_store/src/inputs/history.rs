@@ -193,7 +193,8 @@ fn group_team_games(
         |row| format!("{}/{}", row.game_date, row.team_abbr),
         duplicates,
     );
-    group_sorted_runs(kept, |row| &row.team_abbr)
+    // Each team's games keep the sorted order.
+    group_by_text(kept, |row| &row.team_abbr)
 }
 
 /// Each final game counts once for its home and once for its away team.
@@ -218,23 +219,6 @@ fn group_final_game_dates(
         dates.sort_unstable();
     }
     dates_by_team
-}
-
-/// Splits rows sorted by a group key into one vector per key, keeping their order.
-fn group_sorted_runs<Row>(rows: Vec<Row>, group_of: impl Fn(&Row) -> &String) -> FxHashMap<String, Vec<Row>> {
-    let mut groups: FxHashMap<String, Vec<Row>> = FxHashMap::default();
-    let mut current: Vec<Row> = Vec::new();
-    for row in rows {
-        if current.first().is_some_and(|first| group_of(first) != group_of(&row)) {
-            let finished = std::mem::take(&mut current);
-            groups.insert(group_of(&finished[0]).clone(), finished);
-        }
-        current.push(row);
-    }
-    if let Some(first) = current.first() {
-        groups.insert(group_of(first).clone(), current);
-    }
-    groups
 }
 
 #[cfg(test)]
@@ -316,6 +300,37 @@ mod tests {
             keys,
             ["2025-01-10/2025-01-10_X/a", "2025-01-10/2025-01-10_X/b", "2025-01-10/2025-01-10_X/c"]
         );
+    }
+
+    #[test]
+    fn team_games_are_grouped_by_team_in_date_order_and_deduplicated() {
+        let team_game = |team: &str, game_date: &str, win: bool| TeamOffenseGameSummaryRow {
+            team_abbr: team.to_owned(),
+            game_date: date(game_date),
+            season_year: Some(2024),
+            win_flag: Some(win),
+            processed_at: None,
+        };
+        let rows = HistoryRows {
+            team_offense_game_summary: vec![
+                team_game("LAL", "2025-01-12", false),
+                team_game("BOS", "2025-01-11", true),
+                team_game("LAL", "2025-01-10", true),
+                team_game("LAL", "2025-01-12", true),
+            ],
+            ..HistoryRows::default()
+        };
+        let (history, duplicates) = History::build(rows);
+        let lakers: Vec<(NaiveDate, Option<bool>)> = history
+            .team_games_before("LAL", date("2025-01-13"))
+            .iter()
+            .map(|game| (game.game_date, game.win_flag))
+            .collect();
+        assert_eq!(lakers, [(date("2025-01-10"), Some(true)), (date("2025-01-12"), Some(true))]);
+        assert_eq!(history.team_games_before("BOS", date("2025-01-11")).len(), 0);
+        assert_eq!(history.team_games_before("BOS", date("2025-01-12")).len(), 1);
+        assert_eq!(duplicates.len(), 1);
+        assert_eq!(duplicates[0].key, "2025-01-12/LAL");
     }
 
     #[test]
