@@ -247,6 +247,26 @@ async fn missing_critical_upstream_rows_fail_the_date_loudly() {
     assert_eq!(backfill.outcomes[0].status, DateStatus::Succeeded { rows: 1, failures: 0 });
 }
 
+/// The first chunk is read while preflight runs: when preflight turns one of its dates away,
+/// that read is dropped and the chunk's other dates are read again, so the refused date writes
+/// nothing, the other its rows, and the dropped read still counts as a round trip.
+#[tokio::test]
+async fn a_date_refused_by_preflight_sends_the_rest_of_its_chunk_to_a_second_read() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    let summary = scenario.run(&["2025-01-15", "2025-01-16"], |options| options.backfill = true).await;
+    assert_eq!(summary.failed_dates(), vec![date("2025-01-16")]);
+    assert_eq!(summary.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 1 });
+    // Schedule, preflight and checkpoints, then the dropped read of both dates and the re-read.
+    assert_eq!(summary.read_queries, 5);
+    let rows = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT game_date, team_abbr FROM {nba_analytics.team_offense_game_summary} ORDER BY team_abbr",
+    )
+    .await;
+    let on_the_15th = |team: &str| vec![Value::Date(date("2025-01-15")), text(team)];
+    assert_eq!(rows, vec![on_the_15th("GSW"), on_the_15th("LAL")]);
+}
+
 #[tokio::test]
 async fn a_dry_run_reports_upstream_rows_and_writes_nothing() {
     let scenario = Scenario::new(MID_SEASON).await;
