@@ -193,12 +193,13 @@ pub async fn run<P: Processor>(
     let preflight = !options.skip_preflight || options.dry_run;
     let read_checkpoints = !options.force && !options.dry_run;
     let chunk_dates = options.chunk_dates.max(1);
-    let setup_read = |seconds: &mut f64| *seconds = wall.elapsed().as_secs_f64();
-    let (mut schedule_seconds, mut counts_seconds, mut checkpoints_seconds) = (0.0, 0.0, 0.0);
-    let ((schedule, first_extraction), counts, previous) = tokio::try_join!(
+    // When each setup read was in, in seconds since the run started.
+    let since_start = || wall.elapsed().as_secs_f64();
+    let (mut schedule_in, mut counts_in, mut checkpoints_in) = (0.0, 0.0, 0.0);
+    let ((schedule, mut first_extraction), counts, previous) = tokio::try_join!(
         async {
             let schedule = Schedule::load(warehouse, first, last).await.map_err(RunError::Schedule)?;
-            setup_read(&mut schedule_seconds);
+            schedule_in = since_start();
             let first_chunk: Vec<NaiveDate> = options
                 .dates
                 .iter()
@@ -221,7 +222,7 @@ pub async fn run<P: Processor>(
             } else {
                 UpstreamCounts::new()
             };
-            setup_read(&mut counts_seconds);
+            counts_in = since_start();
             Ok(counts)
         },
         async {
@@ -230,13 +231,13 @@ pub async fn run<P: Processor>(
             } else {
                 HashMap::new()
             };
-            setup_read(&mut checkpoints_seconds);
+            checkpoints_in = since_start();
             Ok(previous)
         },
     )?;
     book.summary.read_queries +=
         1 + usize::from(preflight && !info.dependencies.is_empty()) + usize::from(read_checkpoints);
-    book.summary.phases.setup = schedule_seconds.max(counts_seconds).max(checkpoints_seconds);
+    book.summary.phases.setup = schedule_in.max(counts_in).max(checkpoints_in);
 
     let mut pending = Vec::new();
     for &date in &options.dates {
@@ -315,15 +316,13 @@ pub async fn run<P: Processor>(
         },
     };
     let chunks: Vec<&[NaiveDate]> = ready.chunks(chunk_dates).collect();
-    let mut first_extraction = first_extraction.filter(|extraction| {
-        let still_first = chunks.first().is_some_and(|chunk| *chunk == extraction.dates.as_slice());
-        if !still_first {
-            // Read for nothing: a date of the chunk failed preflight.
-            book.summary.phases.extract += extraction.seconds;
-            book.summary.read_queries += extraction.reader.queries();
-        }
-        still_first
-    });
+    if let Some(wasted) = first_extraction
+        .take_if(|extraction| chunks.first().is_none_or(|chunk| *chunk != extraction.dates.as_slice()))
+    {
+        // Read for nothing: preflight refused a date of the chunk.
+        book.summary.phases.extract += wasted.seconds;
+        book.summary.read_queries += wasted.reader.queries();
+    }
     let mut bookkeeping_written = false;
     for (index, chunk) in chunks.iter().copied().enumerate() {
         let extraction = match first_extraction.take() {
