@@ -167,6 +167,13 @@ pub struct ProcessorInfo {
     pub dependencies: &'static [Dependency],
 }
 
+impl ProcessorInfo {
+    /// Whether the processor skips `date` as too early in its season.
+    pub fn skips_as_early_season(&self, schedule: &crate::dates::Schedule, date: chrono::NaiveDate) -> bool {
+        self.skips_early_season && schedule.is_early_season(date)
+    }
+}
+
 /// Rows a processor writes besides its output, e.g. PGS's unresolved player names.
 #[derive(Debug)]
 pub struct SideWrite {

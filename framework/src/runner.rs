@@ -204,7 +204,7 @@ pub async fn run<P: Processor>(
                 .dates
                 .iter()
                 .copied()
-                .filter(|&date| !(info.skips_early_season && schedule.is_early_season(date)))
+                .filter(|&date| !info.skips_as_early_season(&schedule, date))
                 .take(chunk_dates)
                 .collect();
             let extraction = if options.dry_run || first_chunk.is_empty() {
@@ -241,7 +241,7 @@ pub async fn run<P: Processor>(
 
     let mut pending = Vec::new();
     for &date in &options.dates {
-        if info.skips_early_season && schedule.is_early_season(date) {
+        if info.skips_as_early_season(&schedule, date) {
             book.finish(
                 date,
                 DateStatus::Skipped { reason: skip_reason::EARLY_SEASON.to_owned() },
