@@ -25,6 +25,8 @@ use serde_json::json;
 use crate::demo::{self, DemoOptions};
 use crate::project_root;
 
+/// The demo season's warehouse, which a full bench generates and `bench --date` reuses.
+const BENCH_WAREHOUSE: &str = "target/bench/warehouse.duckdb";
 /// The regular season of the demo schedule (README §7).
 const SEASON_START: &str = "2024-10-22";
 const SEASON_END: &str = "2025-04-13";
@@ -46,24 +48,127 @@ const REFERENCE: [(&str, &str); 3] = [
 
 pub fn run() -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .current_dir(project_root())
-            .args(["run", "--quiet", "--release", "--package", "xtask", "--", "bench"])
-            .status()
-            .context("cannot start the release build of the benchmark")?;
-        if !status.success() {
-            bail!("the benchmark failed ({status})");
-        }
-        return Ok(());
+        return run_in_release(&["bench".to_owned()]);
     }
     crate::block_on(measure())
 }
 
+/// The processors `--processor` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Which {
+    Pgs,
+    Pcf,
+    Mlfs,
+}
+
+/// `bench --date`: each processor (or only `which`) on `date` alone, `runs` times, in the
+/// warehouse the last full bench left, every run from a checkpointed file. This is how one
+/// change is compared with the build before it (alternating builds in one period of the
+/// machine, whose timings drift): the full bench takes the median of only five runs.
+///
+/// # Errors
+/// No full bench has left a warehouse (exit code 2), or a run fails.
+pub fn run_focused(date: NaiveDate, which: Option<Which>, runs: u16) -> anyhow::Result<()> {
+    let database = project_root().join(BENCH_WAREHOUSE);
+    if !database.exists() {
+        return Err(crate::bad_input(format!(
+            "{} does not exist: run `cargo xtask bench` once first",
+            database.display()
+        )));
+    }
+    if cfg!(debug_assertions) {
+        let mut args = vec!["bench".to_owned(), "--date".to_owned(), date.to_string()];
+        args.extend(["--runs".to_owned(), runs.to_string()]);
+        if let Some(which) = which {
+            let name = clap::ValueEnum::to_possible_value(&which).expect("no variant is skipped");
+            args.extend(["--processor".to_owned(), name.get_name().to_owned()]);
+        }
+        return run_in_release(&args);
+    }
+    crate::block_on(measure_focused(&database, date, which, usize::from(runs)))
+}
+
+/// Timings are only meaningful in release builds: a debug build runs the task again in release.
+fn run_in_release(task: &[String]) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .current_dir(project_root())
+        .args(["run", "--quiet", "--release", "--package", "xtask", "--"])
+        .args(task)
+        .status()
+        .context("cannot start the release build of the benchmark")?;
+    if !status.success() {
+        bail!("the benchmark failed ({status})");
+    }
+    Ok(())
+}
+
+async fn measure_focused(
+    database: &Path,
+    date: NaiveDate,
+    which: Option<Which>,
+    runs: usize,
+) -> anyhow::Result<()> {
+    let mut settings = Settings::from_env().context("invalid environment")?;
+    framework::cli::init_tracing(&settings, "error");
+    settings.warehouse = WarehouseUrl::DuckDb { path: database.display().to_string() };
+    let warehouse = framework::warehouse::open(&settings).await?;
+    let warehouse = warehouse.as_ref();
+    let chosen = |candidate: Which| which.is_none_or(|which| which == candidate);
+    if chosen(Which::Pgs) {
+        time_one_date(&PlayerGameSummaryProcessor, warehouse, &settings, date, runs).await?;
+    }
+    if chosen(Which::Pcf) {
+        time_one_date(&PlayerCompositeFactorsProcessor, warehouse, &settings, date, runs).await?;
+    }
+    if chosen(Which::Mlfs) {
+        time_one_date(&MlFeatureStoreProcessor, warehouse, &settings, date, runs).await?;
+    }
+    Ok(())
+}
+
+/// Prints the stages of `runs` runs of `date` and their median and fastest wall time, after a
+/// first run that is printed but not counted: it pays for what the process has not touched yet
+/// (the database file's blocks, fresh memory), which varies with the machine's page cache.
+async fn time_one_date<P: Processor>(
+    processor: &P,
+    warehouse: &dyn Warehouse,
+    settings: &Settings,
+    date: NaiveDate,
+    runs: usize,
+) -> anyhow::Result<()> {
+    let dispatch =
+        DispatchMode::Parallel { workers: settings.workers_for(processor.info().workers_variable) };
+    let name = processor.info().name;
+    println!("{name} {date} (ms): wall, setup, extract, compute, save, bookkeeping");
+    let mut walls = Vec::with_capacity(runs + 1);
+    for run in 0..=runs {
+        checkpoint(warehouse).await?;
+        let summary = run_dates(processor, warehouse, settings, &[date], dispatch).await?;
+        let phases = &summary.phases;
+        let wall = summary.wall_seconds * 1000.0;
+        println!(
+            "{wall:8.2} {:8.2} {:8.2} {:8.2} {:8.2} {:8.2}   {} entities{}",
+            phases.setup * 1000.0,
+            phases.extract * 1000.0,
+            phases.compute * 1000.0,
+            phases.save * 1000.0,
+            phases.bookkeeping * 1000.0,
+            summary.entities(),
+            if run == 0 { ", first run of the process (not counted)" } else { "" }
+        );
+        walls.push(wall);
+    }
+    walls.remove(0);
+    walls.sort_by(f64::total_cmp);
+    println!("{name} {date}: median {:.2} ms, fastest {:.2} ms over {runs} runs", walls[runs / 2], walls[0]);
+    Ok(())
+}
+
 async fn measure() -> anyhow::Result<()> {
-    let folder = project_root().join("target/bench");
+    let database = project_root().join(BENCH_WAREHOUSE);
+    let folder = database.parent().expect("the warehouse path names its folder").to_path_buf();
     std::fs::create_dir_all(&folder).context("cannot create target/bench")?;
-    let database = folder.join("warehouse.duckdb");
     for stale in [database.clone(), database.with_extension("duckdb.wal")] {
         let _ = std::fs::remove_file(stale);
     }

@@ -78,7 +78,17 @@ enum Task {
         warehouse: Option<WarehouseUrl>,
     },
     /// Measure the processors on the demo season; writes target/bench/report.json.
-    Bench,
+    ///
+    /// With --date, times each processor (or --processor) on that date alone, --runs times, in
+    /// the warehouse a previous full bench left, and prints every run's stages.
+    Bench {
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        #[arg(long, value_enum, requires = "date")]
+        processor: Option<bench::Which>,
+        #[arg(long, default_value_t = 15, requires = "date", value_parser = clap::value_parser!(u16).range(1..))]
+        runs: u16,
+    },
     /// Run the test suite (`cargo test --workspace`), with what the tests need.
     Test {
         /// Arguments passed on to `cargo test`.
@@ -139,7 +149,8 @@ fn run(task: Task) -> anyhow::Result<()> {
             };
             block_on(run_pipeline_task(start_date, end_date, options, settings(warehouse)?))
         }
-        Task::Bench => bench::run(),
+        Task::Bench { date: None, .. } => bench::run(),
+        Task::Bench { date: Some(date), processor, runs } => bench::run_focused(date, processor, runs),
         Task::Test { cargo_args } => test::run(&cargo_args),
     }
 }
@@ -238,4 +249,26 @@ fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(future: F) -> a
 /// The workspace root, from this crate's manifest directory.
 fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace root").to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(args: &[&str]) -> Result<Task, clap::Error> {
+        Flags::try_parse_from(["cargo xtask"].iter().chain(args)).map(|flags| flags.task)
+    }
+
+    #[test]
+    fn bench_times_one_date_only_when_given_one() {
+        let Ok(Task::Bench { date, processor, runs }) =
+            task(&["bench", "--date", "2025-04-11", "--processor", "mlfs", "--runs", "3"])
+        else {
+            panic!("a focused bench parses")
+        };
+        assert_eq!((date, processor, runs), ("2025-04-11".parse().ok(), Some(bench::Which::Mlfs), 3));
+        assert!(matches!(task(&["bench"]), Ok(Task::Bench { date: None, processor: None, runs: 15 })));
+        assert!(task(&["bench", "--runs", "3"]).is_err(), "--runs needs --date");
+        assert!(task(&["bench", "--date", "2025-04-11", "--runs", "0"]).is_err(), "at least one run");
+    }
 }
