@@ -403,6 +403,8 @@ struct ChunkExtraction<'w, P: Processor> {
     seconds: f64,
 }
 
+/// Reads `dates` through a reader of their own, so that a dropped speculative read leaves no
+/// digests behind.
 async fn extract_chunk<'w, P: Processor>(
     processor: &P,
     warehouse: &'w dyn Warehouse,

@@ -3,8 +3,10 @@
 //! One run measures, per processor: compute throughput serial and parallel (entities per
 //! second of dispatch time), one date end to end (extract, compute, save), the full 2024-25
 //! regular season end to end, warehouse read queries per date, and the process's peak memory.
-//! The figures go to `target/bench/report.json` and a table beside the reference's. Timings are
-//! only meaningful in release builds, so a debug build re-runs itself with `--release`.
+//! The figures go to `target/bench/report.json` and a table beside the reference's. With
+//! `--date`, it times one date alone, many runs, in the warehouse the last full run left (see
+//! [`run_focused`]). Timings are only meaningful in release builds, so a debug build re-runs
+//! itself with `--release`.
 
 use std::path::Path;
 use std::process::Command;
