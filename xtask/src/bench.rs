@@ -143,14 +143,12 @@ async fn time_one_date<P: Processor>(
         DispatchMode::Parallel { workers: settings.workers_for(processor.info().workers_variable) };
     let name = processor.info().name;
     println!("{name} {date} (ms): wall, setup, extract, compute, save, bookkeeping");
-    let mut walls = Vec::with_capacity(runs + 1);
-    for run in 0..=runs {
-        checkpoint(warehouse).await?;
-        let summary = run_dates(processor, warehouse, settings, &[date], dispatch).await?;
+    let summaries = single_date_runs(processor, warehouse, settings, date, dispatch, runs + 1).await?;
+    for (run, summary) in summaries.iter().enumerate() {
         let phases = &summary.phases;
-        let wall = summary.wall_seconds * 1000.0;
         println!(
-            "{wall:8.2} {:8.2} {:8.2} {:8.2} {:8.2} {:8.2}   {} entities{}",
+            "{:8.2} {:8.2} {:8.2} {:8.2} {:8.2} {:8.2}   {} entities{}",
+            summary.wall_seconds * 1000.0,
             phases.setup * 1000.0,
             phases.extract * 1000.0,
             phases.compute * 1000.0,
@@ -159,9 +157,8 @@ async fn time_one_date<P: Processor>(
             summary.entities(),
             if run == 0 { ", first run of the process (not counted)" } else { "" }
         );
-        walls.push(wall);
     }
-    walls.remove(0);
+    let mut walls: Vec<f64> = summaries[1..].iter().map(|summary| summary.wall_seconds * 1000.0).collect();
     walls.sort_by(f64::total_cmp);
     println!("{name} {date}: median {:.2} ms, fastest {:.2} ms over {runs} runs", walls[runs / 2], walls[0]);
     Ok(())
@@ -357,8 +354,7 @@ impl DateRun {
     }
 }
 
-/// The median (by wall time) of [`SINGLE_DATE_RUNS`] runs of `date`, each starting from a
-/// checkpointed file as a job does.
+/// The median (by wall time) of [`SINGLE_DATE_RUNS`] runs of `date`.
 async fn median_single_date_run<P: Processor>(
     processor: &P,
     warehouse: &dyn Warehouse,
@@ -366,13 +362,27 @@ async fn median_single_date_run<P: Processor>(
     date: NaiveDate,
     dispatch: DispatchMode,
 ) -> anyhow::Result<RunSummary> {
-    let mut runs = Vec::with_capacity(SINGLE_DATE_RUNS);
-    for _ in 0..SINGLE_DATE_RUNS {
-        checkpoint(warehouse).await?;
-        runs.push(run_dates(processor, warehouse, settings, &[date], dispatch).await?);
-    }
+    let mut runs = single_date_runs(processor, warehouse, settings, date, dispatch, SINGLE_DATE_RUNS).await?;
     runs.sort_by(|a, b| a.wall_seconds.total_cmp(&b.wall_seconds));
     Ok(runs.swap_remove(SINGLE_DATE_RUNS / 2))
+}
+
+/// `runs` runs of `date` alone, in the order run, each starting from a checkpointed file as a
+/// job does.
+async fn single_date_runs<P: Processor>(
+    processor: &P,
+    warehouse: &dyn Warehouse,
+    settings: &Settings,
+    date: NaiveDate,
+    dispatch: DispatchMode,
+    runs: usize,
+) -> anyhow::Result<Vec<RunSummary>> {
+    let mut summaries = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        checkpoint(warehouse).await?;
+        summaries.push(run_dates(processor, warehouse, settings, &[date], dispatch).await?);
+    }
+    Ok(summaries)
 }
 
 /// Merges DuckDB's write-ahead log into the database file, outside the timed runs. A processor
