@@ -45,6 +45,8 @@ pub use processor::{
     Dependency, EntityFailure, FailureCategory, Phase, Processor, ProcessorInfo, RunContext, SideWrite,
     SourceUsage,
 };
-pub use reader::{DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, TableRows};
+pub use reader::{
+    CellPosition, DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, TableRows,
+};
 pub use value::{TableRow, ToValue, Value};
 pub use warehouse::{Query, ReplaceScope, Warehouse, WarehouseError};

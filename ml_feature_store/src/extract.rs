@@ -20,7 +20,9 @@ use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
 };
 use framework::schema::raw::NBAC_SCHEDULE;
-use framework::{DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView};
+use framework::{
+    CellPosition, DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, TableRows,
+};
 
 use crate::inputs::{
     DateInputs, DateRows, History, HistoryRows, NbacScheduleRow, PlayerCompositeFactorsRow,
@@ -170,7 +172,10 @@ pub async fn extract_dates(
     )?;
 
     let (history, history_duplicates) = History::build(HistoryRows {
-        player_game_summary: games.into_converted(game_summary_row)?,
+        player_game_summary: {
+            let at = GameSummaryPositions::of(&games);
+            games.into_converted(|row| game_summary_row(row, &at))?
+        },
         team_offense_game_summary: team_games.convert(team_offense_row)?,
         nbac_schedule: schedule.convert(schedule_row)?,
     });
@@ -300,21 +305,49 @@ fn reprocess_row(row: RowView<'_>) -> Result<ReprocessAttemptRow, ExtractError> 
     })
 }
 
-fn game_summary_row(mut row: OwnedRow) -> Result<PlayerGameSummaryRow, ExtractError> {
-    let player_lookup = row.take_required_text("player_lookup")?;
-    let game_id = row.take_required_text("game_id")?;
-    let team_abbr = row.take_text("team_abbr");
-    let row = row.view();
+/// Where each column of a history row sits: the history is tens of thousands of rows.
+struct GameSummaryPositions {
+    player_lookup: CellPosition,
+    game_id: CellPosition,
+    game_date: CellPosition,
+    team_abbr: CellPosition,
+    season_year: CellPosition,
+    points: CellPosition,
+    minutes_played: CellPosition,
+    ft_makes: CellPosition,
+    processed_at: CellPosition,
+}
+
+impl GameSummaryPositions {
+    fn of(rows: &TableRows) -> GameSummaryPositions {
+        GameSummaryPositions {
+            player_lookup: rows.position("player_lookup"),
+            game_id: rows.position("game_id"),
+            game_date: rows.position("game_date"),
+            team_abbr: rows.position("team_abbr"),
+            season_year: rows.position("season_year"),
+            points: rows.position("points"),
+            minutes_played: rows.position("minutes_played"),
+            ft_makes: rows.position("ft_makes"),
+            processed_at: rows.position("processed_at"),
+        }
+    }
+}
+
+fn game_summary_row(
+    mut row: OwnedRow<'_>,
+    at: &GameSummaryPositions,
+) -> Result<PlayerGameSummaryRow, ExtractError> {
     Ok(PlayerGameSummaryRow {
-        player_lookup,
-        game_id,
-        game_date: row.required_date("game_date")?,
-        team_abbr,
-        season_year: row.int("season_year"),
-        points: row.int("points"),
-        minutes_played: row.float("minutes_played"),
-        ft_makes: row.int("ft_makes"),
-        processed_at: row.timestamp("processed_at"),
+        player_lookup: row.take_required_text(at.player_lookup)?,
+        game_id: row.take_required_text(at.game_id)?,
+        game_date: row.required_date(at.game_date)?,
+        team_abbr: row.take_text(at.team_abbr),
+        season_year: row.cell(at.season_year).as_i64(),
+        points: row.cell(at.points).as_i64(),
+        minutes_played: row.cell(at.minutes_played).as_f64(),
+        ft_makes: row.cell(at.ft_makes).as_i64(),
+        processed_at: row.cell(at.processed_at).as_timestamp(),
     })
 }
 

@@ -18,7 +18,9 @@ use framework::schema::analytics::{
 use framework::schema::orchestration::REPROCESS_ATTEMPTS;
 use framework::schema::precompute::{PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS};
 use framework::schema::raw::NBAC_SCHEDULE;
-use framework::{DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, SourceUsage};
+use framework::{
+    CellPosition, DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, SourceUsage,
+};
 
 use crate::games_history::{GamesHistory, PlayerGameAppearanceRow, ScheduleGameRow};
 use crate::inputs::{
@@ -143,10 +145,13 @@ pub async fn extract_dates(
         reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history),
     )?;
 
-    let mut appearance_rows = Vec::with_capacity(appearances.len());
-    for row in appearances.into_rows() {
-        appearance_rows.extend(appearance_row(row)?);
-    }
+    let at = AppearancePositions {
+        player_lookup: appearances.position("player_lookup"),
+        game_date: appearances.position("game_date"),
+        team_abbr: appearances.position("team_abbr"),
+    };
+    let appearance_rows: Vec<PlayerGameAppearanceRow> =
+        appearances.into_converted(|row| appearance_row(row, &at))?.into_iter().flatten().collect();
     let games_history = GamesHistory::build(appearance_rows, &scheduled.convert(schedule_row)?);
     let usage = [
         players.source_usage_by_date("game_date", EXPECTED_PLAYER_CONTEXT_ROWS),
@@ -256,16 +261,25 @@ fn reprocess_row(row: RowView<'_>) -> Result<ReprocessAttemptRow, ExtractError> 
 /// `None` for a row without `team_abbr` (NOT NULL in the reference DDL, not enforced locally):
 /// it cannot say whose games the player was expected to play, so completeness leaves it out.
 /// Failing the read instead failed every date of the chunk over one history row.
-fn appearance_row(mut row: OwnedRow) -> Result<Option<PlayerGameAppearanceRow>, ExtractError> {
-    let Some(team_abbr) = row.take_text("team_abbr") else {
+fn appearance_row(
+    mut row: OwnedRow<'_>,
+    at: &AppearancePositions,
+) -> Result<Option<PlayerGameAppearanceRow>, ExtractError> {
+    let Some(team_abbr) = row.take_text(at.team_abbr) else {
         return Ok(None);
     };
-    let player_lookup = row.take_required_text("player_lookup")?;
     Ok(Some(PlayerGameAppearanceRow {
-        player_lookup,
-        game_date: row.view().required_date("game_date")?,
+        player_lookup: row.take_required_text(at.player_lookup)?,
+        game_date: row.required_date(at.game_date)?,
         team_abbr,
     }))
+}
+
+/// Where each column of an appearance row sits: the history is tens of thousands of rows.
+struct AppearancePositions {
+    player_lookup: CellPosition,
+    game_date: CellPosition,
+    team_abbr: CellPosition,
 }
 
 fn schedule_row(row: RowView<'_>) -> Result<ScheduleGameRow, ExtractError> {
