@@ -346,6 +346,14 @@ async fn the_three_processors_write_identical_rows_on_duckdb_and_the_emulator() 
     }
 }
 
+#[tokio::test]
+async fn an_unresolved_names_review_survives_a_rerun_on_the_emulator_too() {
+    let Some(host) = emulator_host() else { return };
+    let backend = Backend::emulator(&host).await;
+    crate::player_game_summary::load_real_date(backend.warehouse.as_ref(), "victorwembanyama").await;
+    crate::player_game_summary::review_and_rerun(backend.warehouse.as_ref(), &backend.settings).await;
+}
+
 fn two_dates_fixture() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/two_dates")
 }

@@ -4,15 +4,15 @@ use chrono::{TimeZone, Utc};
 use framework::dispatch::DispatchMode;
 use framework::runner::{DateStatus, RunOptions, run};
 use framework::schema::raw::BDL_PLAYER_BOXSCORES;
-use framework::schema::reference::NBA_PLAYERS_REGISTRY;
-use framework::{ReplaceScope, ToValue, Value, Warehouse};
+use framework::schema::reference::{NBA_PLAYERS_REGISTRY, UNRESOLVED_PLAYER_NAMES};
+use framework::{Query, ReplaceScope, ToValue, Value, Warehouse};
 use player_game_summary::PlayerGameSummaryProcessor;
 use player_game_summary::bdl_json::{bdl_rows_from_api_json, bdl_table_rows};
 
 use crate::util::{TempDir, date, open, query_rows, settings_in, shared_data};
 
 /// Loads the real box scores and a registry holding every player but `missing_player`.
-async fn load_real_date(warehouse: &dyn Warehouse, missing_player: &str) -> usize {
+pub(crate) async fn load_real_date(warehouse: &dyn Warehouse, missing_player: &str) -> usize {
     let path = shared_data().join("real/2024-01-15/bdl_box_scores_2024-01-15.json");
     let rows = bdl_rows_from_api_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let loaded_at = Utc.with_ymd_and_hms(2024, 1, 16, 6, 0, 0).unwrap();
@@ -114,4 +114,64 @@ async fn real_box_scores_become_summaries_with_hand_computed_values() {
     )
     .await;
     assert_eq!(keys[0][0], keys[0][1]);
+}
+
+#[tokio::test]
+async fn a_rerun_keeps_what_a_reviewer_wrote_about_an_unresolved_name_and_counts_its_date_once() {
+    let folder = TempDir::new("pgs-review");
+    let settings = settings_in(folder.path());
+    let warehouse = open(&settings).await;
+    load_real_date(warehouse.as_ref(), "victorwembanyama").await;
+    review_and_rerun(warehouse.as_ref(), &settings).await;
+}
+
+/// Runs 2024-01-15 (loaded by [`load_real_date`] without Victor Wembanyama), snoozes his
+/// unresolved name as a reviewer would, reruns the date and checks the review, the count and the
+/// first run's `created_at` survived.
+pub(crate) async fn review_and_rerun(warehouse: &dyn Warehouse, settings: &framework::config::Settings) {
+    let options = |force| RunOptions {
+        dates: vec![date("2024-01-15")],
+        backfill: true,
+        skip_preflight: false,
+        dry_run: false,
+        force,
+        dispatch: DispatchMode::Parallel { workers: 2 },
+        chunk_dates: 16,
+    };
+    run(&PlayerGameSummaryProcessor, warehouse, settings, &options(false)).await.unwrap();
+
+    let mut stored = warehouse
+        .query(&Query::new("SELECT * FROM {nba_reference.unresolved_player_names}"))
+        .await
+        .unwrap()
+        .rows;
+    assert_eq!(stored.len(), 1);
+    let cell = |column: &str| UNRESOLVED_PLAYER_NAMES.column_index(column).unwrap();
+    let created_at = stored[0][cell("created_at")].clone();
+    stored[0][cell("status")] = "snoozed".to_value();
+    stored[0][cell("notes")] = "rookie, registry catches up next week".to_value();
+    stored[0][cell("reviewed_by")] = "analyst@example.com".to_value();
+    warehouse.replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, stored, false).await.unwrap();
+
+    let rerun = run(&PlayerGameSummaryProcessor, warehouse, settings, &options(true)).await.unwrap();
+    assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
+    let after = query_rows(
+        warehouse,
+        "SELECT normalized_lookup, status, notes, reviewed_by, occurrences, first_seen_date, last_seen_date, \
+         created_at FROM {nba_reference.unresolved_player_names}",
+    )
+    .await;
+    assert_eq!(
+        after,
+        vec![vec![
+            "victorwembanyama".to_value(),
+            "snoozed".to_value(),
+            "rookie, registry catches up next week".to_value(),
+            "analyst@example.com".to_value(),
+            Value::Int(1),
+            Value::Date(date("2024-01-15")),
+            Value::Date(date("2024-01-15")),
+            created_at,
+        ]]
+    );
 }

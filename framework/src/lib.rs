@@ -42,8 +42,8 @@ pub mod value;
 pub mod warehouse;
 
 pub use processor::{
-    Dependency, EntityFailure, FailureCategory, Phase, Processor, ProcessorInfo, RunContext, SideWrite,
-    SourceUsage,
+    CombineRows, Dependency, EntityFailure, FailureCategory, Phase, Processor, ProcessorInfo, RunContext,
+    SideWrite, SourceUsage,
 };
 pub use reader::{
     CellPosition, DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, TableRows,

@@ -180,7 +180,16 @@ pub struct SideWrite {
     pub table: &'static crate::schema::Table,
     pub scope: crate::warehouse::ReplaceScope,
     pub rows: Vec<Vec<crate::value::Value>>,
+    /// For a `Keys` upsert: how the rows of one key combine, starting from the stored row, in
+    /// date order. Without it a date's row replaces the key's stored row.
+    pub combine: Option<CombineRows>,
 }
+
+/// The row written for a key from an `earlier` row (the stored one, or a combination so far)
+/// and a `later` date's row, all in the table's column order: for rows that gather what several
+/// runs saw, and hold fields people edit, which a replacing upsert would wipe.
+pub type CombineRows =
+    fn(earlier: Vec<crate::value::Value>, later: Vec<crate::value::Value>) -> Vec<crate::value::Value>;
 
 /// A processor: bulk extraction, a pure per-entity computation, and what it writes.
 ///

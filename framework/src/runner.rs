@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::dates::Schedule;
 use crate::dispatch::{DispatchMode, Dispatcher};
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
-use crate::processor::{Dependency, Processor, RunContext, SideWrite};
+use crate::processor::{CombineRows, Dependency, Processor, RunContext, SideWrite};
 use crate::progress::{Progress, completion_line, processing_start_line};
 use crate::reader::{ExtractError, InputReader};
 use crate::schema::Table;
@@ -539,6 +539,15 @@ struct ComputedDate {
     started: Instant,
 }
 
+/// What a chunk saves: its table writes (or why they could not be built: the read of the
+/// stored rows its side writes combine with failed), its dates waiting for the outcome, and the
+/// reads that took.
+struct ChunkWrites {
+    writes: Result<Vec<TableWrite>, WarehouseError>,
+    pending: Vec<PendingDate>,
+    stored_reads: usize,
+}
+
 /// A saved (or unsaved) date's bookkeeping, once its rows went into the chunk's writes.
 #[derive(Clone)]
 struct PendingDate {
@@ -621,10 +630,14 @@ impl<P: Processor> DateSession<'_, P> {
         if computed.is_empty() {
             return;
         }
-        let (writes, pending) = self.chunk_writes(computed);
         let save = Instant::now();
-        let saved =
-            self.warehouse.write_together(writes).await.map(|_| ()).map_err(|error| error.to_string());
+        let ChunkWrites { writes, pending, stored_reads } = self.chunk_writes(computed).await;
+        book.summary.read_queries += stored_reads;
+        let saved = match writes {
+            Ok(writes) => self.warehouse.write_together(writes).await.map(|_| ()),
+            Err(error) => Err(error),
+        }
+        .map_err(|error| error.to_string());
         book.summary.phases.save += save.elapsed().as_secs_f64();
         self.settle(pending, &saved, book);
     }
@@ -642,15 +655,21 @@ impl<P: Processor> DateSession<'_, P> {
         if computed.is_empty() {
             return false;
         }
-        let (mut writes, pending) = self.chunk_writes(computed);
+        let save = Instant::now();
+        let ChunkWrites { writes, pending, stored_reads } = self.chunk_writes(computed).await;
+        book.summary.read_queries += stored_reads;
         let mut saved_book = book.clone();
         saved_book.quiet = true;
         let stats_lines = self.settle(pending.clone(), &Ok(()), &mut saved_book);
         saved_book.summary.outcomes.sort_by_key(|outcome| outcome.date);
-        writes.extend(saved_book.bookkeeping_writes());
-        let save = Instant::now();
-        let saved =
-            self.warehouse.write_together(writes).await.map(|_| ()).map_err(|error| error.to_string());
+        let saved = match writes {
+            Ok(mut writes) => {
+                writes.extend(saved_book.bookkeeping_writes());
+                self.warehouse.write_together(writes).await.map(|_| ())
+            }
+            Err(error) => Err(error),
+        }
+        .map_err(|error| error.to_string());
         book.summary.phases.save += save.elapsed().as_secs_f64();
         if saved.is_ok() {
             let save_seconds = book.summary.phases.save;
@@ -668,8 +687,8 @@ impl<P: Processor> DateSession<'_, P> {
         false
     }
 
-    /// A chunk's table writes, and its dates waiting for the outcome.
-    fn chunk_writes(&self, computed: Vec<ComputedDate>) -> (Vec<TableWrite>, Vec<PendingDate>) {
+    /// A chunk's table writes and its dates waiting for the outcome.
+    async fn chunk_writes(&self, computed: Vec<ComputedDate>) -> ChunkWrites {
         let output = self.processor.info().output;
         let dates: Vec<NaiveDate> = computed.iter().map(|date_rows| date_rows.date).collect();
         let mut rows = Vec::with_capacity(computed.iter().map(|date_rows| date_rows.rows.len()).sum());
@@ -689,8 +708,18 @@ impl<P: Processor> DateSession<'_, P> {
             side_writes.append(&mut date_rows.side_writes);
         }
         let mut writes = vec![TableWrite::replace(output, ReplaceScope::Partitions(dates), rows, true)];
-        writes.extend(merge_upserts(side_writes));
-        (writes, pending)
+        let mut stored_reads = 0;
+        for (mut write, combine) in merge_upserts(side_writes) {
+            if let Some(combine) = combine.filter(|_| !write.rows.is_empty()) {
+                stored_reads += 1;
+                match stored_rows_of_keys(self.warehouse, write.table, &write.rows).await {
+                    Ok(stored) => write.rows = combine_per_key(write.table, stored, write.rows, combine),
+                    Err(error) => return ChunkWrites { writes: Err(error), pending, stored_reads },
+                }
+            }
+            writes.push(write);
+        }
+        ChunkWrites { writes: Ok(writes), pending, stored_reads }
     }
 
     /// Records each date of a chunk after its save; returns the stats lines of the saved dates
@@ -739,24 +768,27 @@ impl<P: Processor> DateSession<'_, P> {
     }
 }
 
-/// The side writes of a chunk's dates as table writes, one upsert per table: the dates'
-/// `Keys` writes to one table merge into one write keeping, per key, the row of the latest
-/// date — what applying them one by one would leave — so a chunk pays one write per side table
-/// instead of one per date. Other scopes stay as they are, in order.
-fn merge_upserts(side_writes: Vec<SideWrite>) -> Vec<TableWrite> {
-    let mut writes: Vec<TableWrite> = Vec::new();
-    for SideWrite { table, scope, rows } in side_writes {
+/// The side writes of a chunk's dates as table writes, one upsert per table: the dates' `Keys`
+/// writes to one table merge into one write, so a chunk pays one write per side table instead
+/// of one per date. Without a combination, each key keeps the row of the latest date — what
+/// applying them one by one would leave; with one, every row stays, in date order, for
+/// [`combine_per_key`]. Other scopes stay as they are, in order.
+fn merge_upserts(side_writes: Vec<SideWrite>) -> Vec<(TableWrite, Option<CombineRows>)> {
+    let mut writes: Vec<(TableWrite, Option<CombineRows>)> = Vec::new();
+    for SideWrite { table, scope, rows, combine } in side_writes {
         let upsert = scope == ReplaceScope::Keys;
-        let same_upsert = |write: &&mut TableWrite| {
+        let same_upsert = |(write, _): &&mut (TableWrite, Option<CombineRows>)| {
             upsert && write.scope == Some(ReplaceScope::Keys) && write.table == table
         };
         match writes.iter_mut().find(same_upsert) {
-            Some(merged) => merged.rows.extend(rows),
-            None => writes.push(TableWrite::replace(table, scope, rows, false)),
+            Some((merged, _)) => merged.rows.extend(rows),
+            None => writes.push((TableWrite::replace(table, scope, rows, false), combine)),
         }
     }
-    for write in writes.iter_mut().filter(|write| write.scope == Some(ReplaceScope::Keys)) {
-        keep_last_row_per_key(write.table, &mut write.rows);
+    for (write, combine) in &mut writes {
+        if write.scope == Some(ReplaceScope::Keys) && combine.is_none() {
+            keep_last_row_per_key(write.table, &mut write.rows);
+        }
     }
     writes
 }
@@ -768,6 +800,65 @@ fn keep_last_row_per_key(table: &Table, rows: &mut Vec<Vec<Value>>) {
         rows.drain(..).rev().filter(|row| seen.insert(table.key_text(row))).collect();
     kept.reverse();
     *rows = kept;
+}
+
+/// The stored rows of `table` with the keys of `rows`, every column in the table's order: one
+/// query, each key column matched against the distinct values of the new rows (a superset,
+/// narrowed to the exact keys by [`combine_per_key`]).
+///
+/// It runs just before the chunk's write transaction, not inside it: a person editing one of
+/// these rows in between loses that edit, a window of one save.
+async fn stored_rows_of_keys(
+    warehouse: &dyn Warehouse,
+    table: &'static Table,
+    rows: &[Vec<Value>],
+) -> Result<Vec<Vec<Value>>, WarehouseError> {
+    if rows.is_empty() || table.key.is_empty() {
+        return Ok(Vec::new());
+    }
+    let columns: Vec<String> = table.column_names().map(|name| format!("\"{name}\"")).collect();
+    let mut conditions = Vec::with_capacity(table.key.len());
+    let mut values_by_key = Vec::with_capacity(table.key.len());
+    for (position, key) in table.key.iter().enumerate() {
+        let Some(index) = table.column_index(key) else { continue };
+        let mut values: Vec<Value> = rows.iter().map(|row| row[index].clone()).collect();
+        values.sort_by(Value::total_cmp);
+        values.dedup();
+        conditions.push(format!("\"{key}\" IN (@key{position})"));
+        values_by_key.push((format!("key{position}"), values));
+    }
+    let sql = format!("SELECT {} FROM {{{table}}} WHERE {}", columns.join(", "), conditions.join(" AND "));
+    let query =
+        values_by_key.iter().fold(Query::new(sql), |query, (name, values)| query.bind_list(name, values));
+    Ok(warehouse.query(&query).await?.rows)
+}
+
+/// The row written per key of `rows`: the key's stored row (if any) combined with each of its
+/// new rows in turn, in date order. Stored rows of other keys are left alone.
+fn combine_per_key(
+    table: &Table,
+    stored: Vec<Vec<Value>>,
+    rows: Vec<Vec<Value>>,
+    combine: CombineRows,
+) -> Vec<Vec<Value>> {
+    let new_keys: HashSet<String> = rows.iter().map(|row| table.key_text(row)).collect();
+    let mut position_of_key: HashMap<String, usize> = HashMap::with_capacity(new_keys.len());
+    let mut combined: Vec<Vec<Value>> = Vec::with_capacity(new_keys.len());
+    let stored = stored.into_iter().filter(|row| new_keys.contains(&table.key_text(row)));
+    for row in stored.chain(rows) {
+        let key = table.key_text(&row);
+        match position_of_key.get(&key) {
+            Some(&position) => {
+                let earlier = std::mem::take(&mut combined[position]);
+                combined[position] = combine(earlier, row);
+            }
+            None => {
+                position_of_key.insert(key, combined.len());
+                combined.push(row);
+            }
+        }
+    }
+    combined
 }
 
 /// Cells of every row, sorted by the output key (README §4 item 2).
@@ -889,24 +980,76 @@ mod tests {
 
     #[test]
     fn a_chunks_upserts_merge_into_one_write_keeping_the_latest_row_per_key() {
-        let side_write =
-            |rows| SideWrite { table: &UNRESOLVED_PLAYER_NAMES, scope: ReplaceScope::Keys, rows };
+        let side_write = |rows| SideWrite {
+            table: &UNRESOLVED_PLAYER_NAMES,
+            scope: ReplaceScope::Keys,
+            rows,
+            combine: None,
+        };
         let writes = merge_upserts(vec![
             side_write(vec![unresolved("a", "2025-01-14"), unresolved("b", "2025-01-14")]),
             side_write(vec![unresolved("c", "2025-01-15"), unresolved("a", "2025-01-15")]),
         ]);
         assert_eq!(
             writes,
-            [TableWrite::replace(
-                &UNRESOLVED_PLAYER_NAMES,
-                ReplaceScope::Keys,
-                vec![
-                    unresolved("b", "2025-01-14"),
-                    unresolved("c", "2025-01-15"),
-                    unresolved("a", "2025-01-15")
-                ],
-                false,
+            [(
+                TableWrite::replace(
+                    &UNRESOLVED_PLAYER_NAMES,
+                    ReplaceScope::Keys,
+                    vec![
+                        unresolved("b", "2025-01-14"),
+                        unresolved("c", "2025-01-15"),
+                        unresolved("a", "2025-01-15")
+                    ],
+                    false,
+                ),
+                None
             )]
         );
+    }
+
+    /// Keeps the earlier row's `last_seen_date` and adds up the `occurrences` of both.
+    fn count_sightings(mut earlier: Vec<Value>, later: Vec<Value>) -> Vec<Value> {
+        let occurrences = UNRESOLVED_PLAYER_NAMES.column_index("occurrences").unwrap();
+        let total = earlier[occurrences].as_i64().unwrap_or(0) + later[occurrences].as_i64().unwrap_or(0);
+        earlier[occurrences] = Value::Int(total);
+        earlier
+    }
+
+    fn sighting(lookup: &str, last_seen: &str, occurrences: i64) -> Vec<Value> {
+        let mut row = unresolved(lookup, last_seen);
+        row[UNRESOLVED_PLAYER_NAMES.column_index("occurrences").unwrap()] = Value::Int(occurrences);
+        row
+    }
+
+    #[test]
+    fn combined_upserts_keep_every_dates_row_in_date_order() {
+        let side_write = |rows| SideWrite {
+            table: &UNRESOLVED_PLAYER_NAMES,
+            scope: ReplaceScope::Keys,
+            rows,
+            combine: Some(count_sightings as CombineRows),
+        };
+        let writes = merge_upserts(vec![
+            side_write(vec![sighting("a", "2025-01-14", 1)]),
+            side_write(vec![sighting("a", "2025-01-15", 2)]),
+        ]);
+        assert_eq!(writes.len(), 1);
+        assert_eq!(writes[0].0.rows, [sighting("a", "2025-01-14", 1), sighting("a", "2025-01-15", 2)]);
+        assert!(writes[0].1.is_some());
+    }
+
+    #[test]
+    fn each_key_combines_its_stored_row_with_its_new_rows_in_order() {
+        let stored = vec![sighting("a", "2025-01-10", 5), sighting("z", "2025-01-10", 9)];
+        let rows = vec![
+            sighting("a", "2025-01-14", 1),
+            sighting("b", "2025-01-14", 3),
+            sighting("a", "2025-01-15", 2),
+        ];
+        let combined = combine_per_key(&UNRESOLVED_PLAYER_NAMES, stored, rows, count_sightings);
+        // "a": stored 5 + 1 + 2, keeping the stored row's date; "b" has no stored row; "z" has no
+        // new row and is not rewritten.
+        assert_eq!(combined, [sighting("a", "2025-01-10", 8), sighting("b", "2025-01-14", 3)]);
     }
 }

@@ -135,14 +135,21 @@ impl Processor for PlayerGameSummaryProcessor {
     }
 
     /// Registry misses go to `nba_reference.unresolved_player_names`, one row per name, keyed
-    /// by (source, normalized_lookup): a rerun replaces the name's row (README §4 item 13).
+    /// by (source, normalized_lookup) (README §4 item 13). A date's sighting combines with the
+    /// name's stored row ([`unresolved::combine_sightings`]): reruns keep what reviewers wrote
+    /// and do not count a date twice.
     fn side_writes(&self, inputs: &DateInputs, context: &RunContext) -> Vec<SideWrite> {
         let rows: Vec<_> =
             unresolved::unresolved_player_names(inputs, context).iter().map(TableRow::values).collect();
         if rows.is_empty() {
             return Vec::new();
         }
-        vec![SideWrite { table: &UNRESOLVED_PLAYER_NAMES, scope: ReplaceScope::Keys, rows }]
+        vec![SideWrite {
+            table: &UNRESOLVED_PLAYER_NAMES,
+            scope: ReplaceScope::Keys,
+            rows,
+            combine: Some(unresolved::combine_sightings),
+        }]
     }
 
     /// The reference's `get_analytics_stats` fields (reference-framework.md §7.2).

@@ -1,13 +1,14 @@
 //! Players the registry could not resolve (README §4 item 13): the run's counts and the
 //! `nba_reference.unresolved_player_names` rows queued for a person to review.
 //!
-//! The lines themselves fail in `compute::process_entity` with `MISSING_DATA`; this module only
-//! summarises the misses per player. Saving (and merging occurrences across runs) is the
-//! caller's job.
+//! The lines themselves fail in `compute::process_entity` with `MISSING_DATA`; this module
+//! summarises the misses per player and date, and says how a name's row combines what several
+//! dates and runs saw ([`combine_sightings`]), which the runner applies when it saves.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use framework::RunContext;
+use framework::schema::reference::UNRESOLVED_PLAYER_NAMES;
+use framework::{RunContext, TableRow, Value};
 
 use crate::inputs::{DateInputs, GameInputs, PlayerLine};
 use crate::registry::season_label;
@@ -126,4 +127,211 @@ fn most_frequent_team(lines: &[(&GameInputs, &PlayerLine)]) -> Option<String> {
     }
     // `max_by_key` keeps the last maximum; iterating in reverse makes ties go alphabetical.
     counts.into_iter().rev().max_by_key(|(_, count)| *count).map(|(team_abbr, _)| team_abbr.to_owned())
+}
+
+/// One name's row from what it was (`earlier`: the stored row, or the dates combined so far) and
+/// a `later` date's sighting, both as cells of `unresolved_player_names` (README §4 item 13):
+///
+/// - what people edit while reviewing stays as they left it: `status`, `resolution_type`,
+///   `resolved_to_name`, `notes`, `snooze_until`, `reviewed_by`, `reviewed_at`, and the
+///   `original_name` and `created_at` of the first sighting;
+/// - the seen dates widen; `team_abbr` and `season` follow the latest sighting; example games
+///   are the first [`MAXIMUM_EXAMPLE_GAMES`] of both, sorted;
+/// - `occurrences` adds the later date's lines only when that date lies outside the seen span:
+///   a rerun of a date already counted (or of one inside the span) adds nothing, so reruns
+///   never inflate it. Dates run out of order can leave a date inside the span uncounted.
+///
+/// A row that does not read as a sighting (a required cell NULL) gives way to the later row.
+pub fn combine_sightings(earlier: Vec<Value>, later: Vec<Value>) -> Vec<Value> {
+    match (sighting_from_cells(&earlier), sighting_from_cells(&later)) {
+        (Some(earlier), Some(later)) => combined(earlier, later).values(),
+        _ => later,
+    }
+}
+
+fn combined(earlier: UnresolvedPlayerNameRow, later: UnresolvedPlayerNameRow) -> UnresolvedPlayerNameRow {
+    let unseen_date =
+        later.first_seen_date > earlier.last_seen_date || later.last_seen_date < earlier.first_seen_date;
+    let occurrences = if unseen_date { earlier.occurrences + later.occurrences } else { earlier.occurrences };
+    let later_is_latest = later.last_seen_date >= earlier.last_seen_date;
+    let (team_abbr, season) =
+        if later_is_latest { (later.team_abbr, later.season) } else { (earlier.team_abbr, earlier.season) };
+    let example_games = match (earlier.example_games, later.example_games) {
+        (None, None) => None,
+        (earlier_games, later_games) => {
+            let mut games: Vec<String> = earlier_games.into_iter().chain(later_games).flatten().collect();
+            games.sort();
+            games.dedup();
+            games.truncate(MAXIMUM_EXAMPLE_GAMES);
+            Some(games)
+        }
+    };
+    UnresolvedPlayerNameRow {
+        first_seen_date: earlier.first_seen_date.min(later.first_seen_date),
+        last_seen_date: earlier.last_seen_date.max(later.last_seen_date),
+        team_abbr,
+        season,
+        occurrences,
+        example_games,
+        processed_at: later.processed_at,
+        ..earlier
+    }
+}
+
+/// The cells of an `unresolved_player_names` row as the row, `None` when a required cell is NULL.
+fn sighting_from_cells(cells: &[Value]) -> Option<UnresolvedPlayerNameRow> {
+    let cell = |column: &str| {
+        UNRESOLVED_PLAYER_NAMES
+            .column_index(column)
+            .and_then(|index| cells.get(index))
+            .unwrap_or(&Value::Null)
+    };
+    let text = |column: &str| cell(column).as_str().map(str::to_owned);
+    Some(UnresolvedPlayerNameRow {
+        source: text("source")?,
+        original_name: text("original_name")?,
+        normalized_lookup: text("normalized_lookup")?,
+        first_seen_date: cell("first_seen_date").as_date()?,
+        last_seen_date: cell("last_seen_date").as_date()?,
+        team_abbr: text("team_abbr"),
+        season: text("season"),
+        occurrences: cell("occurrences").as_i64()?,
+        example_games: match cell("example_games") {
+            Value::StringArray(games) => Some(games.clone()),
+            _ => None,
+        },
+        status: text("status")?,
+        resolution_type: text("resolution_type"),
+        resolved_to_name: text("resolved_to_name"),
+        notes: text("notes"),
+        snooze_until: cell("snooze_until").as_date(),
+        reviewed_by: text("reviewed_by"),
+        reviewed_at: cell("reviewed_at").as_timestamp(),
+        created_at: cell("created_at").as_timestamp()?,
+        processed_at: cell("processed_at").as_timestamp()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    /// What one date's run writes for `lookup`: `lines` lines in `games`, as `unresolved_row` does.
+    fn sighting(date: &str, team_abbr: &str, lines: i64, games: &[&str]) -> UnresolvedPlayerNameRow {
+        let run_time = Utc.from_utc_datetime(&day(date).and_hms_opt(9, 0, 0).unwrap());
+        UnresolvedPlayerNameRow {
+            source: UNRESOLVED_SOURCE.to_owned(),
+            original_name: format!("Rookie ({date})"),
+            normalized_lookup: "rookie".to_owned(),
+            first_seen_date: day(date),
+            last_seen_date: day(date),
+            team_abbr: Some(team_abbr.to_owned()),
+            season: Some("2024-25".to_owned()),
+            occurrences: lines,
+            example_games: Some(games.iter().map(|game| (*game).to_owned()).collect()),
+            status: "pending".to_owned(),
+            resolution_type: None,
+            resolved_to_name: None,
+            notes: Some("no universal_player_id".to_owned()),
+            snooze_until: None,
+            reviewed_by: None,
+            reviewed_at: None,
+            created_at: run_time,
+            processed_at: run_time,
+        }
+    }
+
+    fn combine(
+        earlier: &UnresolvedPlayerNameRow,
+        later: &UnresolvedPlayerNameRow,
+    ) -> UnresolvedPlayerNameRow {
+        sighting_from_cells(&combine_sightings(earlier.values(), later.values())).unwrap()
+    }
+
+    #[test]
+    fn a_later_date_widens_the_span_adds_its_lines_and_moves_team_and_season() {
+        let first = sighting("2025-01-14", "LAL", 2, &["20250114_LAL_GSW"]);
+        let mut second = sighting("2025-01-16", "BOS", 1, &["20250116_BOS_NYK"]);
+        second.season = Some("2025-26".to_owned());
+        let row = combine(&first, &second);
+        assert_eq!((row.first_seen_date, row.last_seen_date), (day("2025-01-14"), day("2025-01-16")));
+        assert_eq!(row.occurrences, 3);
+        assert_eq!((row.team_abbr.as_deref(), row.season.as_deref()), (Some("BOS"), Some("2025-26")));
+        assert_eq!(
+            row.example_games,
+            Some(vec!["20250114_LAL_GSW".to_owned(), "20250116_BOS_NYK".to_owned()])
+        );
+        // First sighting's name and creation, the later run's processing time.
+        assert_eq!(row.original_name, "Rookie (2025-01-14)");
+        assert_eq!(row.created_at, first.created_at);
+        assert_eq!(row.processed_at, second.processed_at);
+    }
+
+    #[test]
+    fn an_earlier_date_backfilled_later_widens_the_span_back_and_keeps_the_latest_team() {
+        let stored = sighting("2025-01-16", "BOS", 1, &["20250116_BOS_NYK"]);
+        let backfilled = sighting("2025-01-10", "LAL", 4, &["20250110_LAL_DEN"]);
+        let row = combine(&stored, &backfilled);
+        assert_eq!((row.first_seen_date, row.last_seen_date), (day("2025-01-10"), day("2025-01-16")));
+        assert_eq!(row.occurrences, 5);
+        assert_eq!(row.team_abbr.as_deref(), Some("BOS"));
+    }
+
+    #[test]
+    fn a_rerun_of_a_counted_date_keeps_the_count_and_what_reviewers_wrote() {
+        let mut stored = combine(
+            &sighting("2025-01-14", "LAL", 2, &["20250114_LAL_GSW"]),
+            &sighting("2025-01-16", "LAL", 1, &["20250116_LAL_PHX"]),
+        );
+        stored.status = "snoozed".to_owned();
+        stored.resolution_type = Some("alias".to_owned());
+        stored.resolved_to_name = Some("rookiejr".to_owned());
+        stored.notes = Some("two-way contract, check next week".to_owned());
+        stored.snooze_until = Some(day("2025-01-30"));
+        stored.reviewed_by = Some("analyst@example.com".to_owned());
+        stored.reviewed_at = Some(Utc.with_ymd_and_hms(2025, 1, 17, 12, 0, 0).unwrap());
+        for rerun in ["2025-01-14", "2025-01-15", "2025-01-16"] {
+            let row = combine(&stored, &sighting(rerun, "LAL", 3, &[]));
+            assert_eq!(row.occurrences, 3, "{rerun} lies in the counted span");
+            assert_eq!(
+                (row.status.as_str(), row.resolution_type.as_deref(), row.resolved_to_name.as_deref()),
+                ("snoozed", Some("alias"), Some("rookiejr"))
+            );
+            assert_eq!(row.notes.as_deref(), Some("two-way contract, check next week"));
+            assert_eq!(
+                (row.snooze_until, row.reviewed_by.as_deref()),
+                (Some(day("2025-01-30")), Some("analyst@example.com"))
+            );
+            assert_eq!(row.reviewed_at, stored.reviewed_at);
+            assert_eq!((row.first_seen_date, row.last_seen_date), (day("2025-01-14"), day("2025-01-16")));
+        }
+    }
+
+    #[test]
+    fn example_games_keep_the_first_ten_of_both_sorted() {
+        let games = |days: std::ops::Range<u32>| -> Vec<String> {
+            days.map(|day| format!("202501{day:02}_LAL_GSW")).collect()
+        };
+        let mut earlier = sighting("2025-01-15", "LAL", 6, &[]);
+        earlier.example_games = Some(games(10..16));
+        let mut later = sighting("2025-01-20", "LAL", 6, &[]);
+        later.example_games = Some(games(3..9));
+        // 3–8 and 10–15 sorted, the first ten kept: 3–8 and 10–13.
+        let expected: Vec<String> = games(3..9).into_iter().chain(games(10..14)).collect();
+        assert_eq!(combine(&earlier, &later).example_games, Some(expected));
+    }
+
+    #[test]
+    fn a_stored_row_missing_a_required_cell_gives_way_to_the_new_sighting() {
+        let mut broken = sighting("2025-01-14", "LAL", 2, &[]).values();
+        broken[UNRESOLVED_PLAYER_NAMES.column_index("status").unwrap()] = Value::Null;
+        let later = sighting("2025-01-16", "LAL", 1, &[]);
+        assert_eq!(combine_sightings(broken, later.values()), later.values());
+    }
 }
