@@ -171,11 +171,9 @@ pub async fn extract_dates(
         reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history_window.clone()),
     )?;
 
+    let at = GameSummaryPositions::of(&games);
     let (history, history_duplicates) = History::build(HistoryRows {
-        player_game_summary: {
-            let at = GameSummaryPositions::of(&games);
-            games.into_converted(|row| game_summary_row(row, &at))?
-        },
+        player_game_summary: games.into_converted(|row| game_summary_row(row, &at))?,
         team_offense_game_summary: team_games.convert(team_offense_row)?,
         nbac_schedule: schedule.convert(schedule_row)?,
     });

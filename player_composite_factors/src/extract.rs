@@ -20,6 +20,7 @@ use framework::schema::precompute::{PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE
 use framework::schema::raw::NBAC_SCHEDULE;
 use framework::{
     CellPosition, DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, SourceUsage,
+    TableRows,
 };
 
 use crate::games_history::{GamesHistory, PlayerGameAppearanceRow, ScheduleGameRow};
@@ -145,11 +146,7 @@ pub async fn extract_dates(
         reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history),
     )?;
 
-    let at = AppearancePositions {
-        player_lookup: appearances.position("player_lookup"),
-        game_date: appearances.position("game_date"),
-        team_abbr: appearances.position("team_abbr"),
-    };
+    let at = AppearancePositions::of(&appearances);
     let appearance_rows: Vec<PlayerGameAppearanceRow> =
         appearances.into_converted(|row| appearance_row(row, &at))?.into_iter().flatten().collect();
     let games_history = GamesHistory::build(appearance_rows, &scheduled.convert(schedule_row)?);
@@ -258,6 +255,23 @@ fn reprocess_row(row: RowView<'_>) -> Result<ReprocessAttemptRow, ExtractError> 
     })
 }
 
+/// Where each column of an appearance row sits: the history is tens of thousands of rows.
+struct AppearancePositions {
+    player_lookup: CellPosition,
+    game_date: CellPosition,
+    team_abbr: CellPosition,
+}
+
+impl AppearancePositions {
+    fn of(rows: &TableRows) -> AppearancePositions {
+        AppearancePositions {
+            player_lookup: rows.position("player_lookup"),
+            game_date: rows.position("game_date"),
+            team_abbr: rows.position("team_abbr"),
+        }
+    }
+}
+
 /// `None` for a row without `team_abbr` (NOT NULL in the reference DDL, not enforced locally):
 /// it cannot say whose games the player was expected to play, so completeness leaves it out.
 /// Failing the read instead failed every date of the chunk over one history row.
@@ -273,13 +287,6 @@ fn appearance_row(
         game_date: row.required_date(at.game_date)?,
         team_abbr,
     }))
-}
-
-/// Where each column of an appearance row sits: the history is tens of thousands of rows.
-struct AppearancePositions {
-    player_lookup: CellPosition,
-    game_date: CellPosition,
-    team_abbr: CellPosition,
 }
 
 fn schedule_row(row: RowView<'_>) -> Result<ScheduleGameRow, ExtractError> {

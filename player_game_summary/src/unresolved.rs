@@ -222,7 +222,7 @@ mod tests {
         text.parse().unwrap()
     }
 
-    /// What one date's run writes for `lookup`: `lines` lines in `games`, as `unresolved_row` does.
+    /// What one date's run writes for the rookie: `lines` lines in `games`, as `unresolved_row` does.
     fn sighting(date: &str, team_abbr: &str, lines: i64, games: &[&str]) -> UnresolvedPlayerNameRow {
         let run_time = Utc.from_utc_datetime(&day(date).and_hms_opt(9, 0, 0).unwrap());
         UnresolvedPlayerNameRow {
