@@ -841,11 +841,11 @@ fn combine_per_key(
     rows: Vec<Vec<Value>>,
     combine: CombineRows,
 ) -> Vec<Vec<Value>> {
-    let new_keys: HashSet<String> = rows.iter().map(|row| table.key_text(row)).collect();
-    let mut position_of_key: HashMap<String, usize> = HashMap::with_capacity(new_keys.len());
-    let mut combined: Vec<Vec<Value>> = Vec::with_capacity(new_keys.len());
-    let stored = stored.into_iter().filter(|row| new_keys.contains(&table.key_text(row)));
-    for row in stored.chain(rows) {
+    let mut stored_by_key: HashMap<String, Vec<Value>> =
+        stored.into_iter().map(|row| (table.key_text(&row), row)).collect();
+    let mut position_of_key: HashMap<String, usize> = HashMap::new();
+    let mut combined: Vec<Vec<Value>> = Vec::new();
+    for row in rows {
         let key = table.key_text(&row);
         match position_of_key.get(&key) {
             Some(&position) => {
@@ -853,8 +853,12 @@ fn combine_per_key(
                 combined[position] = combine(earlier, row);
             }
             None => {
+                let first = match stored_by_key.remove(&key) {
+                    Some(stored) => combine(stored, row),
+                    None => row,
+                };
                 position_of_key.insert(key, combined.len());
-                combined.push(row);
+                combined.push(first);
             }
         }
     }
