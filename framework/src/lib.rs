@@ -11,7 +11,7 @@
 //!   reference's log lines and a terminal progress bar.
 //! - [`config`]: environment → validated settings.
 //! - [`warehouse`]: the backend seam and the embedded DuckDB backend. [`reader`]: bulk reads
-//!   with input digests. [`schema`]: every table's columns and keys. [`fixtures`]: CSV load and
+//!   with input digests, as rows or as [`columns`]. [`schema`]: every table's columns and keys. [`fixtures`]: CSV load and
 //!   export. [`history`]: run history and failure rows. [`checkpoint`]: per-date status for resumable
 //!   backfills.
 //! - [`allocator`]: the allocator of every binary and its one setting.
@@ -23,6 +23,7 @@
 pub mod allocator;
 pub mod checkpoint;
 pub mod cli;
+pub mod columns;
 pub mod completeness;
 pub mod config;
 pub mod dates;
@@ -46,7 +47,8 @@ pub use processor::{
     SideWrite, SourceUsage,
 };
 pub use reader::{
-    CellPosition, DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, TableRows,
+    CellPosition, ColumnRow, DateFilter, ExtractError, InputReader, OfEntities, RowView, TableColumns,
+    TableRows,
 };
-pub use value::{TableRow, ToValue, Value};
+pub use value::{CellRef, TableRow, ToValue, Value};
 pub use warehouse::{Query, ReplaceScope, Warehouse, WarehouseError};

@@ -7,16 +7,17 @@
 //! towards every later date of the chunk.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
 
+use crate::columns::ColumnSet;
 use crate::digest::InputDigest;
 use crate::processor::SourceUsage;
 use crate::schema::Table;
-use crate::value::Value;
+use crate::value::{CellRef, Value};
 use crate::warehouse::{Query, ResultSet, Warehouse, WarehouseError};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +48,16 @@ struct RowColumns {
 }
 
 impl RowColumns {
+    fn new(table: &Table, names: &[String]) -> Self {
+        let positions = names.iter().enumerate().map(|(index, name)| (name.clone(), index)).collect();
+        RowColumns { table: table.to_string(), positions }
+    }
+
+    /// Where `column` sits; `None` when the query did not select it.
+    fn position(&self, column: &'static str) -> CellPosition {
+        CellPosition { index: self.positions.get(column).copied(), column }
+    }
+
     fn missing(&self, column: &str) -> ExtractError {
         ExtractError::MissingValue { table: self.table.clone(), column: column.to_owned() }
     }
@@ -54,9 +65,7 @@ impl RowColumns {
 
 impl TableRows {
     fn new(table: &Table, result: ResultSet) -> Self {
-        let positions =
-            result.columns.iter().enumerate().map(|(index, name)| (name.clone(), index)).collect();
-        TableRows { columns: RowColumns { table: table.to_string(), positions }, rows: result.rows }
+        TableRows { columns: RowColumns::new(table, &result.columns), rows: result.rows }
     }
 
     pub fn len(&self) -> usize {
@@ -81,31 +90,6 @@ impl TableRows {
         let mut converted = Vec::with_capacity(self.len());
         for row in self.iter() {
             converted.push(convert(row)?);
-        }
-        Ok(converted)
-    }
-
-    /// Where `column` sits in every row, for conversions by value ([`TableRows::into_converted`]).
-    /// A column the query did not select reads as NULL, as by name.
-    pub fn position(&self, column: &'static str) -> CellPosition {
-        CellPosition { index: self.columns.positions.get(column).copied(), column }
-    }
-
-    /// Every row converted by `convert`, or its first error, the rows by value: conversions move
-    /// texts out of the cells instead of copying them (a history read brings tens of thousands of
-    /// rows, and copying their keys cost more than the rest of the conversion). The vector is
-    /// allocated once, as in [`TableRows::convert`].
-    ///
-    /// # Errors
-    /// The first error of `convert`.
-    pub fn into_converted<T, E>(
-        self,
-        mut convert: impl FnMut(OwnedRow<'_>) -> Result<T, E>,
-    ) -> Result<Vec<T>, E> {
-        let TableRows { columns, rows } = self;
-        let mut converted = Vec::with_capacity(rows.len());
-        for cells in rows {
-            converted.push(convert(OwnedRow { columns: &columns, cells })?);
         }
         Ok(converted)
     }
@@ -198,9 +182,9 @@ impl<'a> RowView<'a> {
     }
 }
 
-/// Where one column sits in every row of a read ([`TableRows::position`]), found once per read:
-/// converting MLFS's busiest date's 25,516 history rows took 2.9–3.0 ms looking each cell's
-/// column up by name, 1.8 ms by position.
+/// Where one column sits in every row of a read ([`TableColumns::position`]), found once per
+/// read: converting MLFS's busiest date's 25,516 history rows took 2.9–3.0 ms looking each
+/// cell's column up by name, 1.8 ms by position.
 #[derive(Clone, Copy, Debug)]
 pub struct CellPosition {
     /// `None` when the query did not select the column.
@@ -208,45 +192,81 @@ pub struct CellPosition {
     column: &'static str,
 }
 
-/// One row taken out of [`TableRows`] by [`TableRows::into_converted`], read by
-/// [`CellPosition`]: texts move out with [`OwnedRow::take_text`], the other cells are read in
-/// place with the NULL/NaN-as-missing rules of [`Value`]'s accessors.
-pub struct OwnedRow<'a> {
-    columns: &'a RowColumns,
-    cells: Vec<Value>,
+/// A read kept column by column ([`crate::columns`]), for large reads whose rows a processor
+/// groups and compares by text: read by [`CellPosition`] and row index, texts borrowed.
+#[derive(Debug, Default)]
+pub struct TableColumns {
+    columns: RowColumns,
+    /// Shared with the thread that digests the read ([`InputReader::read_columns_of`]).
+    cells: Arc<ColumnSet>,
 }
 
-impl OwnedRow<'_> {
-    /// The cell at `at`; NULL when the query did not select its column.
-    pub fn cell(&self, at: CellPosition) -> &Value {
-        const NULL: &Value = &Value::Null;
-        at.index.map_or(NULL, |index| &self.cells[index])
+impl TableColumns {
+    fn new(table: &Table, cells: ColumnSet) -> Self {
+        TableColumns { columns: RowColumns::new(table, &cells.names), cells: Arc::new(cells) }
     }
 
-    /// The text at `at`, moved out (the cell becomes NULL); `None` when NULL or not text.
-    pub fn take_text(&mut self, at: CellPosition) -> Option<String> {
-        let cell = &mut self.cells[at.index?];
-        match std::mem::replace(cell, Value::Null) {
-            Value::String(text) => Some(text),
-            other => {
-                *cell = other;
-                None
-            }
+    pub fn len(&self) -> usize {
+        self.cells.rows
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cells.rows == 0
+    }
+
+    /// Where `column` sits; a column the query did not select reads as NULL.
+    pub fn position(&self, column: &'static str) -> CellPosition {
+        self.columns.position(column)
+    }
+
+    /// Every row converted by `convert`, or its first error; the vector is allocated once, as
+    /// in [`TableRows::convert`].
+    ///
+    /// # Errors
+    /// The first error of `convert`.
+    pub fn convert<'a, T, E>(
+        &'a self,
+        mut convert: impl FnMut(ColumnRow<'a>) -> Result<T, E>,
+    ) -> Result<Vec<T>, E> {
+        let mut converted = Vec::with_capacity(self.len());
+        for row in 0..self.len() {
+            converted.push(convert(ColumnRow { table: self, row })?);
         }
+        Ok(converted)
+    }
+}
+
+/// One row of [`TableColumns`], read by [`CellPosition`] with the rules of [`CellRef`]'s
+/// accessors; texts are borrowed from the read.
+#[derive(Clone, Copy)]
+pub struct ColumnRow<'a> {
+    table: &'a TableColumns,
+    row: usize,
+}
+
+impl<'a> ColumnRow<'a> {
+    /// The cell at `at`; NULL when the query did not select its column.
+    pub fn cell(&self, at: CellPosition) -> CellRef<'a> {
+        at.index.map_or(CellRef::Null, |index| self.table.cells.columns[index].cell(self.row))
     }
 
-    /// A text column the row cannot do without (a key column), moved out.
+    /// The text at `at`; `None` when NULL or not text.
+    pub fn text(&self, at: CellPosition) -> Option<&'a str> {
+        self.cell(at).as_str()
+    }
+
+    /// A text column the row cannot do without (a key column).
     ///
     /// # Errors
     /// The cell is NULL or not text.
-    pub fn take_required_text(&mut self, at: CellPosition) -> Result<String, ExtractError> {
-        self.take_text(at).ok_or_else(|| self.columns.missing(at.column))
+    pub fn required_text(&self, at: CellPosition) -> Result<&'a str, ExtractError> {
+        self.text(at).ok_or_else(|| self.table.columns.missing(at.column))
     }
 
     /// # Errors
     /// The cell is NULL or not a date.
     pub fn required_date(&self, at: CellPosition) -> Result<NaiveDate, ExtractError> {
-        self.cell(at).as_date().ok_or_else(|| self.columns.missing(at.column))
+        self.cell(at).as_date().ok_or_else(|| self.table.columns.missing(at.column))
     }
 }
 
@@ -290,6 +310,71 @@ impl OfEntities {
     }
 }
 
+/// The per-date digests `digest_rows` computes of a read's rows, each row under the date of its
+/// date column; every date a `DateFilter::On` read asked for has one, rows or not ("empty" is an
+/// input state too).
+fn digests_by_date(
+    filter: &DateFilter,
+    digest_rows: impl FnOnce(&mut BTreeMap<NaiveDate, InputDigest>),
+) -> BTreeMap<NaiveDate, InputDigest> {
+    let mut by_date: BTreeMap<NaiveDate, InputDigest> = BTreeMap::new();
+    if let DateFilter::On(dates) = filter {
+        by_date.extend(dates.iter().map(|date| (*date, InputDigest::default())));
+    }
+    digest_rows(&mut by_date);
+    by_date
+}
+
+/// A lock of the reader's maps; a panic elsewhere while holding one leaves a usable map.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The `SELECT` of `columns` (and `date_column`) of `table` for the rows `filter` and `of`
+/// select.
+///
+/// # Errors
+/// A column is not in the schema.
+fn select_query(
+    table: &'static Table,
+    columns: &[&str],
+    date_column: &str,
+    filter: &DateFilter,
+    of: Option<&OfEntities>,
+) -> Result<Query, ExtractError> {
+    check_columns(table, columns)?;
+    if let Some(of) = of {
+        check_columns(table, &[of.column])?;
+        check_columns(of.entities, &[of.entity_column, of.entity_date_column])?;
+    }
+    let mut selected: Vec<&str> = columns.to_vec();
+    if !selected.contains(&date_column) {
+        selected.push(date_column);
+    }
+    let column_list: Vec<String> = selected.iter().map(|column| format!("\"{column}\"")).collect();
+    let base = format!("SELECT {} FROM {{{table}}} WHERE \"{date_column}\"", column_list.join(", "));
+    let restriction = of.map_or_else(String::new, |of| {
+        let OfEntities { column, entities, entity_column, entity_date_column, .. } = of;
+        format!(
+            " AND \"{column}\" IN (SELECT \"{entity_column}\" FROM {{{entities}}} WHERE \"{entity_date_column}\" IN (@entity_dates))"
+        )
+    });
+    let mut query = match filter {
+        DateFilter::On(dates) => {
+            Query::new(format!("{base} IN (@dates){restriction}")).bind_list("dates", dates)
+        }
+        DateFilter::Before { since, before } => {
+            Query::new(format!("{base} >= @since AND \"{date_column}\" < @before{restriction}"))
+                .bind("since", *since)
+                .bind("before", *before)
+        }
+    };
+    if let Some(of) = of {
+        query = query.bind_list("entity_dates", &of.dates);
+    }
+    Ok(query)
+}
+
 /// Every column a read names exists in the schema: a typo fails with the column's name before
 /// any SQL runs, on both backends alike.
 fn check_columns(table: &Table, columns: &[&str]) -> Result<(), ExtractError> {
@@ -311,6 +396,15 @@ pub struct InputReader<'a> {
     history: Mutex<BTreeMap<(String, NaiveDate), InputDigest>>,
     /// table → digest, for whole-table reads (reference tables without a date): every date sees them.
     whole: Mutex<BTreeMap<String, InputDigest>>,
+    /// Digests of columnar reads still being computed beside the processor's conversion.
+    pending: Mutex<Vec<PendingDigests>>,
+}
+
+/// The per-date digests of one read, computed on a thread of their own.
+struct PendingDigests {
+    table: String,
+    filter: DateFilter,
+    by_date: std::thread::JoinHandle<BTreeMap<NaiveDate, InputDigest>>,
 }
 
 impl<'a> InputReader<'a> {
@@ -321,6 +415,7 @@ impl<'a> InputReader<'a> {
             exact: Mutex::new(BTreeMap::new()),
             history: Mutex::new(BTreeMap::new()),
             whole: Mutex::new(BTreeMap::new()),
+            pending: Mutex::new(Vec::new()),
         }
     }
 
@@ -341,7 +436,7 @@ impl<'a> InputReader<'a> {
         for row in &rows.rows {
             digest.add_row(row);
         }
-        self.whole.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(table.to_string(), digest);
+        lock(&self.whole).insert(table.to_string(), digest);
         Ok(rows)
     }
 
@@ -374,6 +469,48 @@ impl<'a> InputReader<'a> {
         self.read_rows(table, columns, date_column, filter, Some(of)).await
     }
 
+    /// As [`InputReader::read_of`], the result kept column by column ([`TableColumns`]): for
+    /// history reads of tens of thousands of rows. Digested as [`InputReader::read_of`] digests
+    /// the same rows.
+    ///
+    /// # Errors
+    /// The query fails.
+    pub async fn read_columns_of(
+        &self,
+        table: &'static Table,
+        columns: &[&str],
+        date_column: &str,
+        filter: DateFilter,
+        of: &OfEntities,
+    ) -> Result<TableColumns, ExtractError> {
+        let query = select_query(table, columns, date_column, &filter, Some(of))?;
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        let read = TableColumns::new(table, self.warehouse.query_columns(&query).await?);
+        let Some(&date_index) = read.columns.positions.get(date_column) else { return Ok(read) };
+        let cells = Arc::clone(&read.cells);
+        let digest_filter = filter.clone();
+        let digest = move || {
+            digests_by_date(&digest_filter, |by_date| {
+                let mut scratch = Vec::new();
+                for row in 0..cells.rows {
+                    if let Some(date) = cells.columns[date_index].cell(row).as_date() {
+                        let row_cells = cells.columns.iter().map(|column| column.cell(row));
+                        by_date.entry(date).or_default().add_cells(row_cells, &mut scratch);
+                    }
+                }
+            })
+        };
+        // Digesting tens of thousands of rows took 2–2.5 ms that the processor's conversion of
+        // the same read can overlap on the other core; `digests_for` waits for it.
+        match std::thread::Builder::new().name("read-digest".into()).spawn(digest.clone()) {
+            Ok(by_date) => {
+                lock(&self.pending).push(PendingDigests { table: table.to_string(), filter, by_date })
+            }
+            Err(_) => self.keep_digests(&table.to_string(), &filter, digest()),
+        }
+        Ok(read)
+    }
+
     async fn read_rows(
         &self,
         table: &'static Table,
@@ -382,39 +519,18 @@ impl<'a> InputReader<'a> {
         filter: DateFilter,
         of: Option<&OfEntities>,
     ) -> Result<TableRows, ExtractError> {
-        check_columns(table, columns)?;
-        if let Some(of) = of {
-            check_columns(table, &[of.column])?;
-            check_columns(of.entities, &[of.entity_column, of.entity_date_column])?;
-        }
-        let mut selected: Vec<&str> = columns.to_vec();
-        if !selected.contains(&date_column) {
-            selected.push(date_column);
-        }
-        let column_list: Vec<String> = selected.iter().map(|column| format!("\"{column}\"")).collect();
-        let base = format!("SELECT {} FROM {{{table}}} WHERE \"{date_column}\"", column_list.join(", "));
-        let restriction = of.map_or_else(String::new, |of| {
-            let OfEntities { column, entities, entity_column, entity_date_column, .. } = of;
-            format!(
-                " AND \"{column}\" IN (SELECT \"{entity_column}\" FROM {{{entities}}} WHERE \"{entity_date_column}\" IN (@entity_dates))"
-            )
+        let query = select_query(table, columns, date_column, &filter, of)?;
+        let rows = TableRows::new(table, self.query(&query).await?);
+        let Some(&date_index) = rows.columns.positions.get(date_column) else { return Ok(rows) };
+        let by_date = digests_by_date(&filter, |by_date| {
+            let mut scratch = Vec::new();
+            for row in &rows.rows {
+                if let Some(date) = row[date_index].as_date() {
+                    by_date.entry(date).or_default().add_cells(row.iter().map(Value::cell), &mut scratch);
+                }
+            }
         });
-        let mut query = match &filter {
-            DateFilter::On(dates) => {
-                Query::new(format!("{base} IN (@dates){restriction}")).bind_list("dates", dates)
-            }
-            DateFilter::Before { since, before } => {
-                Query::new(format!("{base} >= @since AND \"{date_column}\" < @before{restriction}"))
-                    .bind("since", *since)
-                    .bind("before", *before)
-            }
-        };
-        if let Some(of) = of {
-            query = query.bind_list("entity_dates", &of.dates);
-        }
-        let result = self.query(&query).await?;
-        let rows = TableRows::new(table, result);
-        self.record_digests(table, date_column, &filter, &rows);
+        self.keep_digests(&table.to_string(), &filter, by_date);
         Ok(rows)
     }
 
@@ -427,27 +543,28 @@ impl<'a> InputReader<'a> {
         self.warehouse.query(query).await
     }
 
-    fn record_digests(&self, table: &Table, date_column: &str, filter: &DateFilter, rows: &TableRows) {
-        let Some(&date_index) = rows.columns.positions.get(date_column) else { return };
+    /// Adds a read's per-date digests to what the reader keeps.
+    fn keep_digests(&self, table: &str, filter: &DateFilter, by_date: BTreeMap<NaiveDate, InputDigest>) {
         let target = match filter {
             DateFilter::On(_) => &self.exact,
             DateFilter::Before { .. } => &self.history,
         };
-        // Rows are digested per date here, then merged under the lock once per date: the
-        // shared map's key owns the table name, which per row would be an allocation.
-        let mut by_date: BTreeMap<NaiveDate, InputDigest> = BTreeMap::new();
-        if let DateFilter::On(dates) = filter {
-            // A date that returned no row still gets a digest: "empty" is an input state too.
-            by_date.extend(dates.iter().map(|date| (*date, InputDigest::default())));
-        }
-        for row in &rows.rows {
-            if let Some(date) = row[date_index].as_date() {
-                by_date.entry(date).or_default().add_row(row);
-            }
-        }
-        let mut digests = target.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Merged under the lock once per date: the shared map's key owns the table name, which
+        // per row would be an allocation.
+        let mut digests = lock(target);
         for (date, digest) in by_date {
-            digests.entry((table.to_string(), date)).or_default().merge(digest);
+            digests.entry((table.to_owned(), date)).or_default().merge(digest);
+        }
+    }
+
+    /// Waits for the digests still being computed and keeps them.
+    fn keep_pending_digests(&self) {
+        let pending = std::mem::take(&mut *lock(&self.pending));
+        for PendingDigests { table, filter, by_date } in pending {
+            match by_date.join() {
+                Ok(by_date) => self.keep_digests(&table, &filter, by_date),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         }
     }
 
@@ -459,18 +576,19 @@ impl<'a> InputReader<'a> {
     /// The digest of every input `date` read, by table: its own rows, plus all history rows
     /// dated before it.
     pub fn digests_for(&self, date: NaiveDate) -> BTreeMap<String, String> {
+        self.keep_pending_digests();
         let mut digests: BTreeMap<String, InputDigest> = BTreeMap::new();
-        let exact = self.exact.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let exact = lock(&self.exact);
         for ((table, _), digest) in exact.iter().filter(|((_, day), _)| *day == date) {
             digests.entry(table.clone()).or_default().merge(*digest);
         }
-        let history = self.history.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let history = lock(&self.history);
         for ((table, day), digest) in history.iter() {
             if *day <= date {
                 digests.entry(format!("{table} (history)")).or_default().merge(*digest);
             }
         }
-        let whole = self.whole.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let whole = lock(&self.whole);
         for (table, digest) in whole.iter() {
             digests.insert(table.clone(), *digest);
         }
@@ -493,7 +611,7 @@ mod tests {
     }
 
     #[test]
-    fn owned_rows_move_their_texts_out_and_read_the_rest_in_place() {
+    fn column_rows_read_cells_by_position() {
         let result = ResultSet {
             columns: vec!["player_lookup".into(), "team_abbr".into(), "points".into(), "game_date".into()],
             rows: vec![
@@ -501,49 +619,38 @@ mod tests {
                 vec![Value::Null, Value::Int(7), Value::Float(f64::NAN), text("2025-01-15")],
             ],
         };
-        let rows = TableRows::new(&PLAYER_GAME_SUMMARY, result);
+        let read = TableColumns::new(&PLAYER_GAME_SUMMARY, ColumnSet::from_rows(result));
         let [player_lookup, team_abbr, points, game_date, minutes] =
             ["player_lookup", "team_abbr", "points", "game_date", "minutes_played"]
-                .map(|column| rows.position(column));
-        let mut seen = Vec::new();
-        rows.into_converted(|mut row| {
-            seen.push((
-                row.take_required_text(player_lookup).map_err(|error| error.to_string()),
-                row.take_text(player_lookup),
-                row.take_text(team_abbr),
-                row.cell(team_abbr).as_i64(),
-                row.cell(points).as_f64(),
-                row.required_date(game_date).map_err(|error| error.to_string()),
-                row.cell(minutes).clone(),
-            ));
-            Ok::<_, ExtractError>(())
-        })
-        .unwrap();
+                .map(|column| read.position(column));
+        let seen = read
+            .convert(|row| {
+                Ok::<_, ExtractError>((
+                    row.required_text(player_lookup).map_err(|error| error.to_string()),
+                    row.text(team_abbr),
+                    row.cell(team_abbr).as_i64(),
+                    row.cell(points).as_f64(),
+                    row.required_date(game_date).map_err(|error| error.to_string()),
+                    row.cell(minutes),
+                ))
+            })
+            .unwrap();
         let missing = |column: &str| {
             format!("nba_analytics.player_game_summary: column {column} is missing in a row that needs it")
         };
         assert_eq!(
             seen,
             [
-                // A moved text leaves NULL behind; a column the query did not select reads NULL.
-                (
-                    Ok("a".to_owned()),
-                    None,
-                    Some("GSW".to_owned()),
-                    None,
-                    Some(30.0),
-                    Ok(date("2025-01-15")),
-                    Value::Null
-                ),
-                // A number is not text and stays in its cell; NaN reads as missing.
+                // A column the query did not select reads NULL.
+                (Ok("a"), Some("GSW"), None, Some(30.0), Ok(date("2025-01-15")), CellRef::Null),
+                // A number is not text; NaN reads as missing; a text is not a date.
                 (
                     Err(missing("player_lookup")),
-                    None,
                     None,
                     Some(7),
                     None,
                     Err(missing("game_date")),
-                    Value::Null
+                    CellRef::Null
                 ),
             ]
         );
@@ -572,16 +679,15 @@ mod tests {
             .unwrap_err();
         assert_eq!(converted, 3, "the fourth row is never converted");
         assert!(error.to_string().contains("column player_lookup is missing"), "{error}");
-        let rows = TableRows::new(&PLAYER_GAME_SUMMARY, result());
-        let player_lookup = rows.position("player_lookup");
-        let players =
-            rows.into_converted(|mut row| Ok::<_, ExtractError>(row.take_text(player_lookup))).unwrap();
-        assert_eq!(players, [Some("a".to_owned()), Some("b".to_owned()), None, None]);
+        let read = TableColumns::new(&PLAYER_GAME_SUMMARY, ColumnSet::from_rows(result()));
+        let player_lookup = read.position("player_lookup");
+        let players = read.convert(|row| Ok::<_, ExtractError>(row.text(player_lookup))).unwrap();
+        assert_eq!(players, [Some("a"), Some("b"), None, None]);
         let mut converted = 0;
-        let error = TableRows::new(&PLAYER_GAME_SUMMARY, result())
-            .into_converted(|mut row| {
+        let error = read
+            .convert(|row| {
                 converted += 1;
-                row.take_required_text(player_lookup)
+                row.required_text(player_lookup)
             })
             .unwrap_err();
         assert_eq!(converted, 3, "the fourth row is never converted");
@@ -640,11 +746,31 @@ mod tests {
                 [("amy".to_owned(), date("2025-01-10")), ("amy".to_owned(), date("2025-01-12"))]
             );
             assert_eq!(reader.queries(), 1);
-            assert!(
-                reader
-                    .digests_for(date("2025-01-15"))
-                    .contains_key("nba_analytics.player_game_summary (history)")
-            );
+            let digests = reader.digests_for(date("2025-01-15"));
+            assert_eq!(digests["nba_analytics.player_game_summary (history)"].split(':').next(), Some("2"));
+
+            // The same read column by column: the same rows, the same digests.
+            let column_reader = InputReader::new(&warehouse);
+            let window = DateFilter::Before { since: date("2024-12-01"), before: date("2025-01-16") };
+            let read_columns = column_reader
+                .read_columns_of(&PLAYER_GAME_SUMMARY, &columns, "game_date", window, &players_on_the_15th)
+                .await
+                .unwrap();
+            let (player_lookup, game_date) =
+                (read_columns.position("player_lookup"), read_columns.position("game_date"));
+            let mut read_by_column = read_columns
+                .convert(|row| {
+                    Ok::<_, ExtractError>((
+                        row.required_text(player_lookup)?.to_owned(),
+                        row.required_date(game_date)?,
+                    ))
+                })
+                .unwrap();
+            read_by_column.sort();
+            assert_eq!(read_by_column, read);
+            assert_eq!(column_reader.queries(), 1);
+            assert_eq!(column_reader.digests_for(date("2025-01-15")), digests);
+            assert_eq!(column_reader.digests_for(date("2025-01-11")), reader.digests_for(date("2025-01-11")));
 
             let misspelt = OfEntities { entity_column: "player", ..players_on_the_15th };
             let window = DateFilter::Before { since: date("2024-12-01"), before: date("2025-01-16") };

@@ -30,48 +30,43 @@ impl Value {
     }
 
     pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Value::String(text) => Some(text),
-            _ => None,
-        }
+        self.cell().as_str()
     }
 
     /// Integers; a float column holding an integral value also answers.
     pub fn as_i64(&self) -> Option<i64> {
-        match *self {
-            Value::Int(number) => Some(number),
-            Value::Float(number) if number.is_finite() && number.fract() == 0.0 => Some(number as i64),
-            _ => None,
-        }
+        self.cell().as_i64()
     }
 
     /// Floats and integers; NaN and infinities count as missing (README §4 item 9).
     pub fn as_f64(&self) -> Option<f64> {
-        match *self {
-            Value::Float(number) if number.is_finite() => Some(number),
-            Value::Int(number) => Some(number as f64),
-            _ => None,
-        }
+        self.cell().as_f64()
     }
 
     pub fn as_bool(&self) -> Option<bool> {
-        match *self {
-            Value::Bool(flag) => Some(flag),
-            _ => None,
-        }
+        self.cell().as_bool()
     }
 
     pub fn as_date(&self) -> Option<NaiveDate> {
-        match *self {
-            Value::Date(date) => Some(date),
-            _ => None,
-        }
+        self.cell().as_date()
     }
 
     pub fn as_timestamp(&self) -> Option<DateTime<Utc>> {
-        match *self {
-            Value::Timestamp(timestamp) => Some(timestamp),
-            _ => None,
+        self.cell().as_timestamp()
+    }
+
+    /// The cell borrowed, as a column of a read holds it.
+    #[inline]
+    pub fn cell(&self) -> CellRef<'_> {
+        match self {
+            Value::Null => CellRef::Null,
+            Value::Bool(flag) => CellRef::Bool(*flag),
+            Value::Int(number) => CellRef::Int(*number),
+            Value::Float(number) => CellRef::Float(*number),
+            Value::String(text) => CellRef::Text(text),
+            Value::Date(date) => CellRef::Date(*date),
+            Value::Timestamp(timestamp) => CellRef::Timestamp(*timestamp),
+            Value::FloatArray(_) | Value::StringArray(_) => CellRef::List(self),
         }
     }
 
@@ -105,6 +100,83 @@ impl Value {
                 .unwrap_or_else(|| left.len().cmp(&right.len())),
             (Value::StringArray(left), Value::StringArray(right)) => left.cmp(right),
             _ => rank(self).cmp(&rank(other)),
+        }
+    }
+}
+
+/// A cell borrowed from a row ([`Value::cell`]) or from a column of a columnar read
+/// (`crate::columns`), read with the same rules whichever holds it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CellRef<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(&'a str),
+    Date(NaiveDate),
+    Timestamp(DateTime<Utc>),
+    /// A `FloatArray` or `StringArray` cell.
+    List(&'a Value),
+}
+
+impl<'a> CellRef<'a> {
+    pub fn as_str(&self) -> Option<&'a str> {
+        match *self {
+            CellRef::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Integers; a float column holding an integral value also answers.
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            CellRef::Int(number) => Some(number),
+            CellRef::Float(number) if number.is_finite() && number.fract() == 0.0 => Some(number as i64),
+            _ => None,
+        }
+    }
+
+    /// Floats and integers; NaN and infinities count as missing (README §4 item 9).
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            CellRef::Float(number) if number.is_finite() => Some(number),
+            CellRef::Int(number) => Some(number as f64),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match *self {
+            CellRef::Bool(flag) => Some(flag),
+            _ => None,
+        }
+    }
+
+    pub fn as_date(&self) -> Option<NaiveDate> {
+        match *self {
+            CellRef::Date(date) => Some(date),
+            _ => None,
+        }
+    }
+
+    pub fn as_timestamp(&self) -> Option<DateTime<Utc>> {
+        match *self {
+            CellRef::Timestamp(timestamp) => Some(timestamp),
+            _ => None,
+        }
+    }
+
+    /// The cell as an owned [`Value`].
+    pub fn to_value(&self) -> Value {
+        match *self {
+            CellRef::Null => Value::Null,
+            CellRef::Bool(flag) => Value::Bool(flag),
+            CellRef::Int(number) => Value::Int(number),
+            CellRef::Float(number) => Value::Float(number),
+            CellRef::Text(text) => Value::String(text.to_owned()),
+            CellRef::Date(date) => Value::Date(date),
+            CellRef::Timestamp(timestamp) => Value::Timestamp(timestamp),
+            CellRef::List(list) => list.clone(),
         }
     }
 }

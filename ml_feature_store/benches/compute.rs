@@ -32,17 +32,17 @@ fn varied(seed: usize, modulus: usize) -> usize {
     seed.wrapping_mul(2_654_435_761) % modulus
 }
 
-fn history_rows() -> HistoryRows {
+fn history_rows() -> HistoryRows<'static> {
     let mut rows = HistoryRows::default();
     for player in 0..PLAYERS {
         let team = team_abbr(player % TEAMS);
         for game in 1..=HISTORY_GAMES {
             let played = game_date() - Days::new(game * 2);
             rows.player_game_summary.push(PlayerGameSummaryRow {
-                player_lookup: format!("player{player:03}"),
-                game_id: format!("{}_{team}", played.format("%Y%m%d")),
+                player_lookup: format!("player{player:03}").into(),
+                game_id: format!("{}_{team}", played.format("%Y%m%d")).into(),
                 game_date: played,
-                team_abbr: Some(team.clone()),
+                team_abbr: Some(team.clone().into()),
                 season_year: Some(season_year_of(played)),
                 points: Some(varied(player * 1000 + game as usize, 40) as i64),
                 minutes_played: Some(varied(player + game as usize, 40) as f64 + 0.5),

@@ -6,6 +6,7 @@
 //! chunk's last date, so the reference's per-player queries (12.5 players/s) are gone (README §4
 //! item 19). The nine queries run side by side, the history read issued first.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use framework::schema::precompute::{
 };
 use framework::schema::raw::NBAC_SCHEDULE;
 use framework::{
-    CellPosition, DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, TableRows,
+    CellPosition, ColumnRow, DateFilter, ExtractError, InputReader, OfEntities, RowView, TableColumns,
 };
 
 use crate::inputs::{
@@ -154,7 +155,7 @@ pub async fn extract_dates(
     // The player history first: the largest read, and what the date waits for (the warehouse
     // may run reads in the order they are issued).
     let (games, players, caches, composites, shot_zones, defenses, attempts, team_games, schedule) = tokio::try_join!(
-        reader.read_of(
+        reader.read_columns_of(
             &PLAYER_GAME_SUMMARY,
             GAME_SUMMARY_COLUMNS,
             "game_date",
@@ -173,7 +174,7 @@ pub async fn extract_dates(
 
     let at = GameSummaryPositions::of(&games);
     let (history, history_duplicates) = History::build(HistoryRows {
-        player_game_summary: games.into_converted(|row| game_summary_row(row, &at))?,
+        player_game_summary: games.convert(|row| game_summary_row(row, &at))?,
         team_offense_game_summary: team_games.convert(team_offense_row)?,
         nbac_schedule: schedule.convert(schedule_row)?,
     });
@@ -317,7 +318,7 @@ struct GameSummaryPositions {
 }
 
 impl GameSummaryPositions {
-    fn of(rows: &TableRows) -> GameSummaryPositions {
+    fn of(rows: &TableColumns) -> GameSummaryPositions {
         GameSummaryPositions {
             player_lookup: rows.position("player_lookup"),
             game_id: rows.position("game_id"),
@@ -332,15 +333,15 @@ impl GameSummaryPositions {
     }
 }
 
-fn game_summary_row(
-    mut row: OwnedRow<'_>,
+fn game_summary_row<'a>(
+    row: ColumnRow<'a>,
     at: &GameSummaryPositions,
-) -> Result<PlayerGameSummaryRow, ExtractError> {
+) -> Result<PlayerGameSummaryRow<'a>, ExtractError> {
     Ok(PlayerGameSummaryRow {
-        player_lookup: row.take_required_text(at.player_lookup)?,
-        game_id: row.take_required_text(at.game_id)?,
+        player_lookup: row.required_text(at.player_lookup)?.into(),
+        game_id: row.required_text(at.game_id)?.into(),
         game_date: row.required_date(at.game_date)?,
-        team_abbr: row.take_text(at.team_abbr),
+        team_abbr: row.text(at.team_abbr).map(Cow::Borrowed),
         season_year: row.cell(at.season_year).as_i64(),
         points: row.cell(at.points).as_i64(),
         minutes_played: row.cell(at.minutes_played).as_f64(),

@@ -100,9 +100,9 @@ fn games_history() -> GamesHistory {
         .flat_map(|index| {
             days().filter(move |game_date| (game_date.ordinal() as usize + index) % 7 != 0).map(
                 move |game_date| PlayerGameAppearanceRow {
-                    player_lookup: format!("player{index:03}"),
+                    player_lookup: format!("player{index:03}").into(),
                     game_date,
-                    team_abbr: team(index),
+                    team_abbr: team(index).into(),
                 },
             )
         })

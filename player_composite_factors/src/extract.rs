@@ -19,8 +19,8 @@ use framework::schema::orchestration::REPROCESS_ATTEMPTS;
 use framework::schema::precompute::{PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS};
 use framework::schema::raw::NBAC_SCHEDULE;
 use framework::{
-    CellPosition, DateFilter, ExtractError, InputReader, OfEntities, OwnedRow, RowView, SourceUsage,
-    TableRows,
+    CellPosition, ColumnRow, DateFilter, ExtractError, InputReader, OfEntities, RowView, SourceUsage,
+    TableColumns,
 };
 
 use crate::games_history::{GamesHistory, PlayerGameAppearanceRow, ScheduleGameRow};
@@ -131,7 +131,7 @@ pub async fn extract_dates(
     // The appearances first: the largest read, and what the date waits for (the warehouse may
     // run reads in the order they are issued).
     let (appearances, players, teams, shots, defenses, attempts, scheduled) = tokio::try_join!(
-        reader.read_of(
+        reader.read_columns_of(
             &PLAYER_GAME_SUMMARY,
             APPEARANCE_COLUMNS,
             "game_date",
@@ -147,8 +147,8 @@ pub async fn extract_dates(
     )?;
 
     let at = AppearancePositions::of(&appearances);
-    let appearance_rows: Vec<PlayerGameAppearanceRow> =
-        appearances.into_converted(|row| appearance_row(row, &at))?.into_iter().flatten().collect();
+    let appearance_rows: Vec<PlayerGameAppearanceRow<'_>> =
+        appearances.convert(|row| appearance_row(row, &at))?.into_iter().flatten().collect();
     let games_history = GamesHistory::build(appearance_rows, &scheduled.convert(schedule_row)?);
     let usage = [
         players.source_usage_by_date("game_date", EXPECTED_PLAYER_CONTEXT_ROWS),
@@ -263,7 +263,7 @@ struct AppearancePositions {
 }
 
 impl AppearancePositions {
-    fn of(rows: &TableRows) -> AppearancePositions {
+    fn of(rows: &TableColumns) -> AppearancePositions {
         AppearancePositions {
             player_lookup: rows.position("player_lookup"),
             game_date: rows.position("game_date"),
@@ -275,17 +275,17 @@ impl AppearancePositions {
 /// `None` for a row without `team_abbr` (NOT NULL in the reference DDL, not enforced locally):
 /// it cannot say whose games the player was expected to play, so completeness leaves it out.
 /// Failing the read instead failed every date of the chunk over one history row.
-fn appearance_row(
-    mut row: OwnedRow<'_>,
+fn appearance_row<'a>(
+    row: ColumnRow<'a>,
     at: &AppearancePositions,
-) -> Result<Option<PlayerGameAppearanceRow>, ExtractError> {
-    let Some(team_abbr) = row.take_text(at.team_abbr) else {
+) -> Result<Option<PlayerGameAppearanceRow<'a>>, ExtractError> {
+    let Some(team_abbr) = row.text(at.team_abbr) else {
         return Ok(None);
     };
     Ok(Some(PlayerGameAppearanceRow {
-        player_lookup: row.take_required_text(at.player_lookup)?,
+        player_lookup: row.required_text(at.player_lookup)?.into(),
         game_date: row.required_date(at.game_date)?,
-        team_abbr,
+        team_abbr: team_abbr.into(),
     }))
 }
 

@@ -7,6 +7,8 @@
 //! chunk with binary searches. Turning the counts into percentages and readiness flags belongs to
 //! `compute`.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use framework::grouping::group_by_text;
 use rustc_hash::FxHashMap;
@@ -20,11 +22,13 @@ pub const FINAL_GAME_STATUS: i64 = 3;
 /// The three `nba_analytics.player_game_summary` columns completeness needs. Extraction reads
 /// every row with `game_date <= ` the chunk's last date: the expected-games window is bounded
 /// neither by season nor by calendar (the player's latest team may date from last season).
+///
+/// Texts borrow from the read where they can (`Cow`): the history is tens of thousands of rows.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct PlayerGameAppearanceRow {
-    pub player_lookup: String,
+pub struct PlayerGameAppearanceRow<'a> {
+    pub player_lookup: Cow<'a, str>,
     pub game_date: NaiveDate,
-    pub team_abbr: String,
+    pub team_abbr: Cow<'a, str>,
 }
 
 /// The `nba_raw.nbac_schedule` columns completeness needs; every game with `game_date < ` the
@@ -64,7 +68,10 @@ impl GamesHistory {
     /// does not depend on read order) and a team once per game date.
     /// The appearances are taken by value: a season of them is tens of thousands of rows, whose
     /// team texts move into the index instead of being copied.
-    pub fn build(appearances: Vec<PlayerGameAppearanceRow>, schedule: &[ScheduleGameRow]) -> GamesHistory {
+    pub fn build(
+        appearances: Vec<PlayerGameAppearanceRow<'_>>,
+        schedule: &[ScheduleGameRow],
+    ) -> GamesHistory {
         GamesHistory {
             appearances_by_player: index_appearances(appearances),
             final_game_dates_by_team: index_final_games(schedule),
@@ -102,12 +109,12 @@ impl GamesHistory {
     }
 }
 
-fn index_appearances(rows: Vec<PlayerGameAppearanceRow>) -> FxHashMap<String, Vec<(NaiveDate, String)>> {
+fn index_appearances(rows: Vec<PlayerGameAppearanceRow<'_>>) -> FxHashMap<String, Vec<(NaiveDate, String)>> {
     let mut by_player: FxHashMap<String, Vec<(NaiveDate, String)>> =
-        group_by_text(rows, |row| &row.player_lookup)
+        group_by_text(rows, |row| &*row.player_lookup)
             .into_iter()
             .map(|(player, rows)| {
-                (player, rows.into_iter().map(|row| (row.game_date, row.team_abbr)).collect())
+                (player, rows.into_iter().map(|row| (row.game_date, row.team_abbr.into_owned())).collect())
             })
             .collect();
     for appearances in by_player.values_mut() {
@@ -142,11 +149,11 @@ mod tests {
         text.parse().expect("test dates are valid")
     }
 
-    fn appearance(player_lookup: &str, game_date: &str, team_abbr: &str) -> PlayerGameAppearanceRow {
+    fn appearance(player_lookup: &str, game_date: &str, team_abbr: &str) -> PlayerGameAppearanceRow<'static> {
         PlayerGameAppearanceRow {
-            player_lookup: player_lookup.into(),
+            player_lookup: player_lookup.to_owned().into(),
             game_date: date(game_date),
-            team_abbr: team_abbr.into(),
+            team_abbr: team_abbr.to_owned().into(),
         }
     }
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
+use crate::columns::ColumnSet;
 use crate::config::{Settings, WarehouseUrl};
 use crate::schema::Table;
 use crate::value::{ToValue, Value};
@@ -159,6 +160,12 @@ pub trait Warehouse: Send + Sync {
     async fn ensure_tables(&self, tables: &[&'static Table]) -> Result<(), WarehouseError>;
 
     async fn query(&self, query: &Query) -> Result<ResultSet, WarehouseError>;
+
+    /// [`Warehouse::query`] with the result column by column, for large reads
+    /// ([`crate::columns`]). Backends that decode rows turn them into columns.
+    async fn query_columns(&self, query: &Query) -> Result<ColumnSet, WarehouseError> {
+        Ok(ColumnSet::from_rows(self.query(query).await?))
+    }
 
     /// Replaces the rows in `scope` by `rows` (cells in the table's column order) atomically:
     /// readers see the old rows or the new ones, never a mix, and a failure leaves the old rows.

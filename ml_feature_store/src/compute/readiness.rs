@@ -156,9 +156,9 @@ mod tests {
     fn own_completeness_counts_team_schedule_and_player_dates() {
         let game = |game_date: &str, team: &str| PlayerGameSummaryRow {
             player_lookup: "amy".into(),
-            game_id: format!("{game_date}_{team}"),
+            game_id: format!("{game_date}_{team}").into(),
             game_date: date(game_date),
-            team_abbr: Some(team.into()),
+            team_abbr: Some(team.to_owned().into()),
             ..PlayerGameSummaryRow::default()
         };
         let scheduled = |game_id: &str, game_date: &str| NbacScheduleRow {

@@ -74,10 +74,10 @@ fn player_game(
     points: Option<i64>,
     minutes: f64,
     ft_makes: i64,
-) -> PlayerGameSummaryRow {
+) -> PlayerGameSummaryRow<'static> {
     PlayerGameSummaryRow {
         player_lookup: PLAYER.into(),
-        game_id: format!("{}_{TEAM}", game_date.format("%Y%m%d")),
+        game_id: format!("{}_{TEAM}", game_date.format("%Y%m%d")).into(),
         game_date,
         team_abbr: Some(TEAM.into()),
         season_year: Some(season_year),
@@ -89,7 +89,7 @@ fn player_game(
 }
 
 /// Games of `points` (newest first) on consecutive earlier days before `D`.
-fn games_newest_first(points: &[Option<i64>]) -> Vec<PlayerGameSummaryRow> {
+fn games_newest_first(points: &[Option<i64>]) -> Vec<PlayerGameSummaryRow<'static>> {
     points
         .iter()
         .enumerate()
@@ -103,7 +103,7 @@ fn games_newest_first(points: &[Option<i64>]) -> Vec<PlayerGameSummaryRow> {
 /// newest first) and 5 older games of the season, chosen so that the season averages are the
 /// fixture's 19.8 points (297 / 15) and 31.5 minutes (472.5 / 15). A game on `D` itself must
 /// not count.
-fn example_player_games() -> Vec<PlayerGameSummaryRow> {
+fn example_player_games() -> Vec<PlayerGameSummaryRow<'static>> {
     let last_ten_points = [22, 19, 24, 18, 21, 20, 23, 17, 25, 19];
     let last_ten_free_throws = [6, 4, 7, 5, 6, 5, 8, 4, 9, 5];
     let last_ten_minutes = [33.0, 32.0, 34.0, 31.0, 33.0, 32.0, 33.0, 31.0, 32.0, 33.0];
@@ -844,7 +844,7 @@ fn any_history() -> BoxedStrategy<Arc<History>> {
                 .into_iter()
                 .map(|(days_before, points, minutes_played, ft_makes, season_year)| PlayerGameSummaryRow {
                     player_lookup: PLAYER.into(),
-                    game_id: format!("g{days_before}"),
+                    game_id: format!("g{days_before}").into(),
                     game_date: game_date() - chrono::Days::new(days_before),
                     team_abbr: Some(TEAM.into()),
                     season_year: Some(season_year),

@@ -21,8 +21,8 @@ const FINAL_GAME_STATUS: i64 = 3;
 
 /// The history tables as read, in any order, duplicates included.
 #[derive(Clone, Debug, Default)]
-pub struct HistoryRows {
-    pub player_game_summary: Vec<PlayerGameSummaryRow>,
+pub struct HistoryRows<'a> {
+    pub player_game_summary: Vec<PlayerGameSummaryRow<'a>>,
     pub team_offense_game_summary: Vec<TeamOffenseGameSummaryRow>,
     pub nbac_schedule: Vec<NbacScheduleRow>,
 }
@@ -86,7 +86,7 @@ impl PlayerGames {
         }
     }
 
-    fn push(&mut self, row: PlayerGameSummaryRow) {
+    fn push(&mut self, row: &PlayerGameSummaryRow<'_>) {
         self.game_dates.push(row.game_date);
         self.games.push(PlayerGame {
             season_year: row.season_year,
@@ -94,7 +94,7 @@ impl PlayerGames {
             minutes_played: row.minutes_played,
             ft_makes: row.ft_makes,
         });
-        self.team_abbrs.push(row.team_abbr);
+        self.team_abbrs.push(row.team_abbr.as_deref().map(str::to_owned));
     }
 }
 
@@ -112,7 +112,7 @@ pub struct History {
 impl History {
     /// Groups, sorts and deduplicates the history rows (README §4 item 9b), returning the keys
     /// that had duplicates so the caller can log them once.
-    pub fn build(rows: HistoryRows) -> (History, Vec<DuplicateKey>) {
+    pub fn build(rows: HistoryRows<'_>) -> (History, Vec<DuplicateKey>) {
         let mut duplicates = Vec::new();
         let history = History {
             player_games: group_player_games(rows.player_game_summary, &mut duplicates),
@@ -142,39 +142,41 @@ impl History {
 
 /// Groups rows by player first, then sorts each player's few dozen games by (date, game id):
 /// sorting the whole history by player name compared strings at every step and cost more than
-/// everything else the history build does.
+/// everything else the history build does. Grouping, sorting and deduplicating move references
+/// to the rows, not the rows.
 fn group_player_games(
-    rows: Vec<PlayerGameSummaryRow>,
+    rows: Vec<PlayerGameSummaryRow<'_>>,
     duplicates: &mut Vec<DuplicateKey>,
 ) -> FxHashMap<String, PlayerGames> {
     let first_duplicate = duplicates.len();
-    let games_by_player = group_by_text(rows, |row| &row.player_lookup)
-        .into_iter()
-        .map(|(player_lookup, mut rows)| {
-            let by_game = |left: &PlayerGameSummaryRow, right: &PlayerGameSummaryRow| {
-                (left.game_date, &left.game_id).cmp(&(right.game_date, &right.game_id))
-            };
-            // Rows usually arrive in date order; checking that is cheaper than a stable sort,
-            // which allocates its scratch space and moves rows even when they are in order.
-            if !rows.is_sorted_by(|left, right| by_game(left, right).is_le()) {
-                // Stable: of rows with one key and one `processed_at`, the later read still wins.
-                rows.sort_by(by_game);
-            }
-            let kept = keep_latest_in_sorted_runs(
-                rows,
-                &PLAYER_GAME_SUMMARY,
-                |left, right| left.game_date == right.game_date && left.game_id == right.game_id,
-                |row| row.processed_at,
-                |row| format!("{}/{}/{}", row.game_date, row.game_id, row.player_lookup),
-                duplicates,
-            );
-            let mut games = PlayerGames::with_capacity(kept.len());
-            for row in kept {
-                games.push(row);
-            }
-            (player_lookup, games)
-        })
-        .collect();
+    let games_by_player =
+        group_by_text(rows.iter().collect(), |row: &&PlayerGameSummaryRow<'_>| &*row.player_lookup)
+            .into_iter()
+            .map(|(player_lookup, mut rows)| {
+                let by_game = |left: &&PlayerGameSummaryRow<'_>, right: &&PlayerGameSummaryRow<'_>| {
+                    (left.game_date, &left.game_id).cmp(&(right.game_date, &right.game_id))
+                };
+                // Rows usually arrive in date order; checking that is cheaper than a stable sort,
+                // which allocates its scratch space and moves rows even when they are in order.
+                if !rows.is_sorted_by(|left, right| by_game(left, right).is_le()) {
+                    // Stable: of rows with one key and one `processed_at`, the later read still wins.
+                    rows.sort_by(by_game);
+                }
+                let kept = keep_latest_in_sorted_runs(
+                    rows,
+                    &PLAYER_GAME_SUMMARY,
+                    |left, right| left.game_date == right.game_date && left.game_id == right.game_id,
+                    |row| row.processed_at,
+                    |row| format!("{}/{}/{}", row.game_date, row.game_id, row.player_lookup),
+                    duplicates,
+                );
+                let mut games = PlayerGames::with_capacity(kept.len());
+                for row in kept {
+                    games.push(row);
+                }
+                (player_lookup, games)
+            })
+            .collect();
     // Players come out of the map in no particular order; the report must not depend on it.
     duplicates[first_duplicate..].sort_unstable_by(|left, right| left.key.cmp(&right.key));
     games_by_player
@@ -229,10 +231,10 @@ mod tests {
         text.parse().unwrap()
     }
 
-    fn player_game(player_lookup: &str, game_date: &str, points: i64) -> PlayerGameSummaryRow {
+    fn player_game(player_lookup: &str, game_date: &str, points: i64) -> PlayerGameSummaryRow<'static> {
         PlayerGameSummaryRow {
-            player_lookup: player_lookup.to_owned(),
-            game_id: format!("{game_date}_X"),
+            player_lookup: player_lookup.to_owned().into(),
+            game_id: format!("{game_date}_X").into(),
             game_date: date(game_date),
             points: Some(points),
             ..PlayerGameSummaryRow::default()

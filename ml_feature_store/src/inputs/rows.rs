@@ -7,6 +7,8 @@
 //! feature. Only the columns MLFS uses are carried (reference-mlfs.md §2.4 lists what the
 //! reference selected; unused ones such as `player_age` are left out).
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// `nba_analytics.upcoming_player_game_context` for the processed date: who gets a row, and the
@@ -100,13 +102,16 @@ pub struct TeamDefenseZoneAnalysisRow {
 /// `nba_analytics.player_game_summary`, one player's game: the history behind the last-10 and
 /// season fallbacks and the own-data completeness (README §4 item 17, reference-mlfs.md §2.6).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct PlayerGameSummaryRow {
-    pub player_lookup: String,
-    pub game_id: String,
+///
+/// Texts borrow from the read where they can (`Cow`): the history is tens of thousands of rows,
+/// and the history keeps only each game's team.
+pub struct PlayerGameSummaryRow<'a> {
+    pub player_lookup: Cow<'a, str>,
+    pub game_id: Cow<'a, str>,
     pub game_date: NaiveDate,
     /// The player's team in that game; the latest one before D picks the schedule whose games
     /// the completeness check expects.
-    pub team_abbr: Option<String>,
+    pub team_abbr: Option<Cow<'a, str>>,
     pub season_year: Option<i64>,
     pub points: Option<i64>,
     pub minutes_played: Option<f64>,

@@ -1145,9 +1145,9 @@ fn any_history(player_lookup: String, analysis_date: NaiveDate) -> impl Strategy
         let appearances: Vec<_> = appearances
             .into_iter()
             .map(|(offset, team_abbr)| PlayerGameAppearanceRow {
-                player_lookup: player_lookup.clone(),
+                player_lookup: player_lookup.clone().into(),
                 game_date: day(offset),
-                team_abbr,
+                team_abbr: team_abbr.into(),
             })
             .collect();
         let games: Vec<_> = games

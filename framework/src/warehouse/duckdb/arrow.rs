@@ -1,5 +1,5 @@
-//! The Arrow boundary of the embedded warehouse: query results decode column by column into
-//! [`Value`] rows, and rows to write encode into one Arrow record batch for DuckDB's appender.
+//! The Arrow boundary of the embedded warehouse: query results decode into typed columns
+//! ([`Cells`]), and rows to write encode into one Arrow record batch for DuckDB's appender.
 //!
 //! Both directions work a column at a time: one type dispatch per column and batch instead of
 //! one per cell. Per-cell appends cost about a microsecond each through the C API, which made a
@@ -21,6 +21,7 @@ use duckdb::arrow::datatypes::{
 };
 use duckdb::arrow::record_batch::RecordBatch;
 
+use crate::columns::{Cells, Texts};
 use crate::schema::{Column, ColumnType};
 use crate::value::Value;
 
@@ -188,103 +189,139 @@ impl ColumnBuilder {
     }
 }
 
-/// Appends the cell of `array` at each row's index to that row.
-pub(super) fn decode_column(array: &ArrayRef, rows: &mut [Vec<Value>]) -> Result<(), String> {
-    fn fill(rows: &mut [Vec<Value>], array: &ArrayRef, cell: impl Fn(usize) -> Value) {
-        let nulls = Nulls::of(array);
-        for (index, row) in rows.iter_mut().enumerate() {
-            row.push(if nulls.at(index) { Value::Null } else { cell(index) });
+/// An empty column of the kind DuckDB returns as `data_type`, with room for `rows` cells.
+///
+/// # Errors
+/// A type no table of ours holds.
+pub(super) fn empty_cells(data_type: &DataType, rows: usize) -> Result<Cells, String> {
+    Ok(match data_type {
+        DataType::Boolean => Cells::Flags(Vec::with_capacity(rows)),
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32 => Cells::Ints(Vec::with_capacity(rows)),
+        DataType::Float32 | DataType::Float64 | DataType::Decimal128(..) => {
+            Cells::Floats(Vec::with_capacity(rows))
         }
-    }
-    match array.data_type() {
-        DataType::Null => fill(rows, array, |_| Value::Null),
-        DataType::Boolean => {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            Cells::Texts(Texts::with_capacity(rows, rows * 16))
+        }
+        DataType::Date32 => Cells::Dates(Vec::with_capacity(rows)),
+        DataType::Timestamp(..) => Cells::Timestamps(Vec::with_capacity(rows)),
+        DataType::Null | DataType::List(_) => Cells::Values(Vec::with_capacity(rows)),
+        other => return Err(format!("unsupported DuckDB result type {other}")),
+    })
+}
+
+/// Appends the cells of `array` to `column`, made by [`empty_cells`] for the array's type: one
+/// type dispatch per column and batch instead of one per cell.
+///
+/// # Errors
+/// A date or timestamp out of chrono's range, or an array of another type than the column's.
+pub(super) fn decode_column(array: &ArrayRef, column: &mut Cells) -> Result<(), String> {
+    let nulls = Nulls::of(array);
+    let rows = 0..array.len();
+    match (array.data_type(), column) {
+        (DataType::Boolean, Cells::Flags(flags)) => {
             let values = array.as_boolean();
-            fill(rows, array, |index| Value::Bool(values.value(index)));
+            flags.extend(rows.map(|index| (!nulls.at(index)).then(|| values.value(index))));
         }
-        DataType::Int8 => fill_integers(rows, array, array.as_primitive::<Int8Type>()),
-        DataType::Int16 => fill_integers(rows, array, array.as_primitive::<Int16Type>()),
-        DataType::Int32 => fill_integers(rows, array, array.as_primitive::<Int32Type>()),
-        DataType::Int64 => fill_integers(rows, array, array.as_primitive::<Int64Type>()),
-        DataType::UInt8 => fill_integers(rows, array, array.as_primitive::<UInt8Type>()),
-        DataType::UInt16 => fill_integers(rows, array, array.as_primitive::<UInt16Type>()),
-        DataType::UInt32 => fill_integers(rows, array, array.as_primitive::<UInt32Type>()),
-        DataType::Float32 => {
+        (DataType::Int8, Cells::Ints(numbers)) => {
+            extend_integers(numbers, array.as_primitive::<Int8Type>(), &nulls)
+        }
+        (DataType::Int16, Cells::Ints(numbers)) => {
+            extend_integers(numbers, array.as_primitive::<Int16Type>(), &nulls)
+        }
+        (DataType::Int32, Cells::Ints(numbers)) => {
+            extend_integers(numbers, array.as_primitive::<Int32Type>(), &nulls)
+        }
+        (DataType::Int64, Cells::Ints(numbers)) => {
+            extend_integers(numbers, array.as_primitive::<Int64Type>(), &nulls)
+        }
+        (DataType::UInt8, Cells::Ints(numbers)) => {
+            extend_integers(numbers, array.as_primitive::<UInt8Type>(), &nulls)
+        }
+        (DataType::UInt16, Cells::Ints(numbers)) => {
+            extend_integers(numbers, array.as_primitive::<UInt16Type>(), &nulls)
+        }
+        (DataType::UInt32, Cells::Ints(numbers)) => {
+            extend_integers(numbers, array.as_primitive::<UInt32Type>(), &nulls)
+        }
+        (DataType::Float32, Cells::Floats(numbers)) => {
             let values = array.as_primitive::<Float32Type>();
-            fill(rows, array, |index| Value::Float(values.value(index).into()));
+            numbers.extend(rows.map(|index| (!nulls.at(index)).then(|| values.value(index).into())));
         }
-        DataType::Float64 => {
+        (DataType::Float64, Cells::Floats(numbers)) => {
             let values = array.as_primitive::<Float64Type>();
-            fill(rows, array, |index| Value::Float(values.value(index)));
+            numbers.extend(rows.map(|index| (!nulls.at(index)).then(|| values.value(index))));
         }
         // The scaled integer divided by an exact power of ten: IEEE division rounds correctly,
         // so the double is the nearest to the decimal.
-        DataType::Decimal128(_, scale) => {
+        (DataType::Decimal128(_, scale), Cells::Floats(numbers)) => {
             let values = array.as_primitive::<Decimal128Type>();
             let divisor = 10f64.powi(i32::from(*scale));
-            fill(rows, array, |index| Value::Float(values.value(index) as f64 / divisor));
+            numbers
+                .extend(rows.map(|index| (!nulls.at(index)).then(|| values.value(index) as f64 / divisor)));
         }
-        DataType::Utf8 => {
+        (DataType::Utf8, Cells::Texts(texts)) => {
             let values = array.as_string::<i32>();
-            fill(rows, array, |index| Value::String(values.value(index).to_owned()));
+            rows.for_each(|index| texts.push((!nulls.at(index)).then(|| values.value(index))));
         }
-        DataType::LargeUtf8 => {
+        (DataType::LargeUtf8, Cells::Texts(texts)) => {
             let values = array.as_string::<i64>();
-            fill(rows, array, |index| Value::String(values.value(index).to_owned()));
+            rows.for_each(|index| texts.push((!nulls.at(index)).then(|| values.value(index))));
         }
-        DataType::Utf8View => {
+        (DataType::Utf8View, Cells::Texts(texts)) => {
             let values = array.as_string_view();
-            fill(rows, array, |index| Value::String(values.value(index).to_owned()));
+            rows.for_each(|index| texts.push((!nulls.at(index)).then(|| values.value(index))));
         }
-        DataType::Date32 => {
+        (DataType::Date32, Cells::Dates(dates)) => {
             let values = array.as_primitive::<Date32Type>();
-            let nulls = Nulls::of(array);
-            for (index, row) in rows.iter_mut().enumerate() {
-                row.push(if nulls.at(index) { Value::Null } else { date_from_days(values.value(index))? });
+            for index in rows {
+                dates.push(if nulls.at(index) { None } else { Some(date_from_days(values.value(index))?) });
             }
         }
-        DataType::Timestamp(unit, _) => {
+        (DataType::Timestamp(unit, _), Cells::Timestamps(timestamps)) => {
             let to_micros = match unit {
                 TimeUnit::Second => 1_000_000,
                 TimeUnit::Millisecond => 1_000,
                 TimeUnit::Microsecond => 1,
                 TimeUnit::Nanosecond => 0,
             };
-            let nulls = Nulls::of(array);
-            for (index, row) in rows.iter_mut().enumerate() {
-                row.push(if nulls.at(index) {
-                    Value::Null
+            for index in rows {
+                timestamps.push(if nulls.at(index) {
+                    None
                 } else {
                     let raw = timestamp_raw(array, unit, index);
                     let micros = if to_micros == 0 { raw / 1_000 } else { raw * to_micros };
-                    Value::Timestamp(
+                    Some(
                         DateTime::<Utc>::from_timestamp_micros(micros)
                             .ok_or_else(|| format!("timestamp {raw} out of range"))?,
                     )
                 });
             }
         }
-        DataType::List(_) => {
+        (DataType::Null, Cells::Values(values)) => values.extend(rows.map(|_| Value::Null)),
+        (DataType::List(_), Cells::Values(values)) => {
             let lists = array.as_list::<i32>();
-            let nulls = Nulls::of(array);
-            for (index, row) in rows.iter_mut().enumerate() {
-                row.push(if nulls.at(index) { Value::Null } else { decode_list(&lists.value(index))? });
+            for index in rows {
+                values.push(if nulls.at(index) { Value::Null } else { decode_list(&lists.value(index))? });
             }
         }
-        other => return Err(format!("unsupported DuckDB result type {other}")),
+        (data_type, _) => return Err(format!("a column's type changed to {data_type} between batches")),
     }
     Ok(())
 }
 
-fn fill_integers<T>(rows: &mut [Vec<Value>], array: &ArrayRef, values: &PrimitiveArray<T>)
+fn extend_integers<T>(numbers: &mut Vec<Option<i64>>, values: &PrimitiveArray<T>, nulls: &Nulls<'_>)
 where
     T: ArrowPrimitiveType,
     T::Native: Into<i64>,
 {
-    let nulls = Nulls::of(array);
-    for (index, row) in rows.iter_mut().enumerate() {
-        row.push(if nulls.at(index) { Value::Null } else { Value::Int(values.value(index).into()) });
-    }
+    numbers.extend((0..values.len()).map(|index| (!nulls.at(index)).then(|| values.value(index).into())));
 }
 
 /// The validity of a column's cells, fetched once: `Array::is_null` on an `ArrayRef` is a
@@ -310,28 +347,25 @@ fn timestamp_raw(array: &ArrayRef, unit: &TimeUnit, index: usize) -> i64 {
     }
 }
 
-fn date_from_days(days: i32) -> Result<Value, String> {
+fn date_from_days(days: i32) -> Result<NaiveDate, String> {
     NaiveDate::from_num_days_from_ce_opt(days + DAYS_FROM_CE_TO_UNIX_EPOCH)
-        .map(Value::Date)
         .ok_or_else(|| format!("date {days} out of range"))
 }
 
 /// A list cell: strings become a string array, numbers a float array.
 fn decode_list(items: &ArrayRef) -> Result<Value, String> {
-    let mut cells: Vec<Vec<Value>> = (0..items.len()).map(|_| Vec::with_capacity(1)).collect();
+    let mut cells = empty_cells(items.data_type(), items.len())?;
     decode_column(items, &mut cells)?;
-    let cells: Vec<Value> = cells.into_iter().filter_map(|mut cell| cell.pop()).collect();
-    if matches!(items.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) {
+    if let Cells::Texts(texts) = &cells {
         return Ok(Value::StringArray(
-            cells
-                .into_iter()
-                .map(|cell| if let Value::String(text) = cell { text } else { String::new() })
-                .collect(),
+            (0..texts.len()).map(|index| texts.get(index).unwrap_or_default().to_owned()).collect(),
         ));
     }
-    cells
-        .into_iter()
-        .map(|cell| cell.as_f64().ok_or_else(|| format!("unsupported list element {cell:?}")))
+    (0..cells.len())
+        .map(|index| {
+            let cell = cells.cell(index);
+            cell.as_f64().ok_or_else(|| format!("unsupported list element {cell:?}"))
+        })
         .collect::<Result<Vec<f64>, String>>()
         .map(Value::FloatArray)
 }

@@ -16,8 +16,9 @@ use chrono::Datelike as _;
 use duckdb::types::{TimeUnit as DuckTimeUnit, ToSqlOutput, Value as DuckValue, ValueRef};
 use duckdb::{Connection, ToSql};
 
-use self::arrow::{DAYS_FROM_CE_TO_UNIX_EPOCH, decode_column, record_batch};
+use self::arrow::{DAYS_FROM_CE_TO_UNIX_EPOCH, decode_column, empty_cells, record_batch};
 use super::{Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport, render_sql};
+use crate::columns::ColumnSet;
 use crate::fixtures::format_cell;
 use crate::schema::{Column, ColumnType, Table};
 use crate::value::Value;
@@ -188,6 +189,10 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     async fn query(&self, query: &Query) -> Result<ResultSet, WarehouseError> {
+        Ok(self.query_columns(query).await?.into_result_set())
+    }
+
+    async fn query_columns(&self, query: &Query) -> Result<ColumnSet, WarehouseError> {
         let mut bound = Vec::new();
         let sql = render_sql(
             &query.sql,
@@ -457,7 +462,7 @@ fn check_unique_keys(
         "SELECT {keys}, count(*) FROM {rows_table} t {filter} GROUP BY {keys} HAVING count(*) > 1 LIMIT 1",
         keys = keys.join(", "),
     );
-    let duplicates = run_query(connection, &sql, &[])?;
+    let duplicates = run_query(connection, &sql, &[])?.into_result_set();
     if let Some(row) = duplicates.rows.first() {
         let key: Vec<String> = row[..table.key.len()].iter().map(format_cell).collect();
         return Err(WarehouseError::DuplicateKey { table: table.to_string(), key: key.join("/") });
@@ -478,33 +483,34 @@ fn execute(
     Ok(changed as u64)
 }
 
-/// Runs a query and decodes its Arrow batches column by column, [`DECODED_BLOCK_ROWS`] rows at a
-/// time: one type dispatch per column and block instead of one per cell, which made reads of
-/// season-long history several times faster than the row-by-row API.
-fn run_query(connection: &Connection, sql: &str, parameters: &[Value]) -> Result<ResultSet, WarehouseError> {
+/// Runs a query and decodes its Arrow batches column by column: one type dispatch per column
+/// and batch instead of one per cell, which made reads of season-long history several times
+/// faster than the row-by-row API.
+fn run_query(connection: &Connection, sql: &str, parameters: &[Value]) -> Result<ColumnSet, WarehouseError> {
     let query_error = |message: String| WarehouseError::Query { sql: sql.to_owned(), message };
     let mut statement = connection.prepare(sql).map_err(|error| query_error(error.to_string()))?;
     let batches = statement
         .query_arrow(duckdb::params_from_iter(parameters.iter().map(Cell)))
         .map_err(|error| query_error(error.to_string()))?;
-    let columns = batches.get_schema().fields().iter().map(|field| field.name().clone()).collect();
-    let mut result = ResultSet { columns, rows: Vec::new() };
+    let schema = batches.get_schema();
+    let mut result = ColumnSet {
+        names: schema.fields().iter().map(|field| field.name().clone()).collect(),
+        columns: schema
+            .fields()
+            .iter()
+            .map(|field| empty_cells(field.data_type(), 0))
+            .collect::<Result<_, _>>()
+            .map_err(query_error)?,
+        rows: 0,
+    };
     for batch in batches {
-        let first = result.rows.len();
-        result.rows.extend((0..batch.num_rows()).map(|_| Vec::with_capacity(batch.num_columns())));
-        for (block, rows) in result.rows[first..].chunks_mut(DECODED_BLOCK_ROWS).enumerate() {
-            for column in batch.columns() {
-                let cells = column.slice(block * DECODED_BLOCK_ROWS, rows.len());
-                decode_column(&cells, rows).map_err(query_error)?;
-            }
+        for (array, column) in batch.columns().iter().zip(&mut result.columns) {
+            decode_column(array, column).map_err(query_error)?;
         }
+        result.rows += batch.num_rows();
     }
     Ok(result)
 }
-
-/// Rows decoded together, column by column: a block's rows stay in cache while each of their
-/// cells is appended (decoding whole batches column by column walked every row once per column).
-const DECODED_BLOCK_ROWS: usize = 128;
 
 /// A [`Value`] bound as a DuckDB parameter or appended as a cell.
 struct Cell<'a>(&'a Value);
@@ -544,7 +550,9 @@ mod tests {
     use super::*;
     use chrono::{DateTime, NaiveDate, Utc};
 
+    use crate::columns::Cells;
     use crate::schema::{analytics, predictions, processing, raw};
+    use crate::value::CellRef;
 
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
@@ -877,7 +885,7 @@ mod tests {
     }
 
     #[test]
-    fn results_longer_than_a_decoded_block_keep_every_cell_in_its_row() {
+    fn results_longer_than_a_batch_keep_every_cell_in_its_row_and_column() {
         runtime().block_on(async {
             let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
             let query = Query::new(
@@ -896,6 +904,19 @@ mod tests {
                     vec![Value::Int(n), Value::String(format!("p{n}")), half, pair]
                 );
             }
+            // Column by column, each column typed by its DuckDB type; the rows are these columns.
+            let columns = warehouse.query_columns(&query).await.unwrap();
+            assert_eq!(columns.rows, 3000);
+            assert!(
+                matches!(
+                    columns.columns[..],
+                    [Cells::Ints(_), Cells::Texts(_), Cells::Floats(_), Cells::Values(_)]
+                ),
+                "{:?}",
+                columns.columns.iter().map(|column| column.cell(0)).collect::<Vec<_>>()
+            );
+            assert_eq!(columns.columns[1].cell(2999), CellRef::Text("p2999"));
+            assert_eq!(columns.into_result_set(), result);
         });
     }
 
