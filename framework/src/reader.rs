@@ -451,27 +451,24 @@ impl<'a> InputReader<'a> {
         date_column: &str,
         filter: DateFilter,
     ) -> Result<TableRows, ExtractError> {
-        self.read_rows(table, columns, date_column, filter, None).await
+        let query = select_query(table, columns, date_column, &filter, None)?;
+        let rows = TableRows::new(table, self.query(&query).await?);
+        let Some(&date_index) = rows.columns.positions.get(date_column) else { return Ok(rows) };
+        let by_date = digests_by_date(&filter, |by_date| {
+            let mut scratch = Vec::new();
+            for row in &rows.rows {
+                if let Some(date) = row[date_index].as_date() {
+                    by_date.entry(date).or_default().add_cells(row.iter().map(Value::cell), &mut scratch);
+                }
+            }
+        });
+        self.keep_digests(&table.to_string(), &filter, by_date);
+        Ok(rows)
     }
 
-    /// As [`InputReader::read`], keeping only the rows of the chunk's entities (one query).
-    ///
-    /// # Errors
-    /// The query fails.
-    pub async fn read_of(
-        &self,
-        table: &'static Table,
-        columns: &[&str],
-        date_column: &str,
-        filter: DateFilter,
-        of: &OfEntities,
-    ) -> Result<TableRows, ExtractError> {
-        self.read_rows(table, columns, date_column, filter, Some(of)).await
-    }
-
-    /// As [`InputReader::read_of`], the result kept column by column ([`TableColumns`]): for
-    /// history reads of tens of thousands of rows. Digested as [`InputReader::read_of`] digests
-    /// the same rows.
+    /// As [`InputReader::read`], keeping only the rows of the chunk's entities (one query), the
+    /// result kept column by column ([`TableColumns`]): the history reads of tens of thousands of
+    /// rows. Its digests are those of the same rows read by [`InputReader::read`].
     ///
     /// # Errors
     /// The query fails.
@@ -509,29 +506,6 @@ impl<'a> InputReader<'a> {
             Err(_) => self.keep_digests(&table.to_string(), &filter, digest()),
         }
         Ok(read)
-    }
-
-    async fn read_rows(
-        &self,
-        table: &'static Table,
-        columns: &[&str],
-        date_column: &str,
-        filter: DateFilter,
-        of: Option<&OfEntities>,
-    ) -> Result<TableRows, ExtractError> {
-        let query = select_query(table, columns, date_column, &filter, of)?;
-        let rows = TableRows::new(table, self.query(&query).await?);
-        let Some(&date_index) = rows.columns.positions.get(date_column) else { return Ok(rows) };
-        let by_date = digests_by_date(&filter, |by_date| {
-            let mut scratch = Vec::new();
-            for row in &rows.rows {
-                if let Some(date) = row[date_index].as_date() {
-                    by_date.entry(date).or_default().add_cells(row.iter().map(Value::cell), &mut scratch);
-                }
-            }
-        });
-        self.keep_digests(&table.to_string(), &filter, by_date);
-        Ok(rows)
     }
 
     /// Any other query (aggregates, lookups); counted, not digested.
@@ -732,49 +706,45 @@ mod tests {
             let window = DateFilter::Before { since: date("2024-12-01"), before: date("2025-01-16") };
             let players_on_the_15th = OfEntities::players_playing_on(&[date("2025-01-15")]);
             let columns = ["player_lookup", "game_date"];
-            let rows = reader
-                .read_of(&PLAYER_GAME_SUMMARY, &columns, "game_date", window, &players_on_the_15th)
-                .await
-                .unwrap();
-            let mut read: Vec<(String, NaiveDate)> = rows
-                .iter()
-                .map(|row| (row.text("player_lookup").unwrap(), row.date("game_date").unwrap()))
-                .collect();
-            read.sort();
-            assert_eq!(
-                read,
-                [("amy".to_owned(), date("2025-01-10")), ("amy".to_owned(), date("2025-01-12"))]
-            );
-            assert_eq!(reader.queries(), 1);
-            let digests = reader.digests_for(date("2025-01-15"));
-            assert_eq!(digests["nba_analytics.player_game_summary (history)"].split(':').next(), Some("2"));
-
-            // The same read column by column: the same rows, the same digests.
-            let column_reader = InputReader::new(&warehouse);
-            let window = DateFilter::Before { since: date("2024-12-01"), before: date("2025-01-16") };
-            let read_columns = column_reader
+            let history = reader
                 .read_columns_of(&PLAYER_GAME_SUMMARY, &columns, "game_date", window, &players_on_the_15th)
                 .await
                 .unwrap();
             let (player_lookup, game_date) =
-                (read_columns.position("player_lookup"), read_columns.position("game_date"));
-            let mut read_by_column = read_columns
+                (history.position("player_lookup"), history.position("game_date"));
+            let mut read = history
                 .convert(|row| {
-                    Ok::<_, ExtractError>((
-                        row.required_text(player_lookup)?.to_owned(),
-                        row.required_date(game_date)?,
-                    ))
+                    Ok::<_, ExtractError>((row.required_text(player_lookup)?, row.required_date(game_date)?))
                 })
                 .unwrap();
-            read_by_column.sort();
-            assert_eq!(read_by_column, read);
-            assert_eq!(column_reader.queries(), 1);
-            assert_eq!(column_reader.digests_for(date("2025-01-15")), digests);
-            assert_eq!(column_reader.digests_for(date("2025-01-11")), reader.digests_for(date("2025-01-11")));
+            read.sort();
+            assert_eq!(read, [("amy", date("2025-01-10")), ("amy", date("2025-01-12"))]);
+            assert_eq!(reader.queries(), 1);
+
+            // The digests are those of the same rows read as rows: a date sees the rows before it.
+            let amys_games = warehouse
+                .query(&Query::new(
+                    "SELECT player_lookup, game_date FROM {nba_analytics.player_game_summary} \
+                     WHERE player_lookup = 'amy' ORDER BY game_date",
+                ))
+                .await
+                .unwrap();
+            let digest_of = |rows: &[Vec<Value>]| {
+                let mut digest = InputDigest::default();
+                rows.iter().for_each(|row| digest.add_row(row));
+                digest.to_text()
+            };
+            let history_digest = |day: &str| {
+                reader.digests_for(date(day)).get("nba_analytics.player_game_summary (history)").cloned()
+            };
+            assert_eq!(history_digest("2025-01-15"), Some(digest_of(&amys_games.rows)));
+            assert_eq!(history_digest("2025-01-11"), Some(digest_of(&amys_games.rows[..1])));
+            assert_eq!(history_digest("2025-01-09"), None);
 
             let misspelt = OfEntities { entity_column: "player", ..players_on_the_15th };
             let window = DateFilter::Before { since: date("2024-12-01"), before: date("2025-01-16") };
-            let error = reader.read_of(&PLAYER_GAME_SUMMARY, &columns, "game_date", window, &misspelt).await;
+            let error =
+                reader.read_columns_of(&PLAYER_GAME_SUMMARY, &columns, "game_date", window, &misspelt).await;
             assert!(
                 matches!(&error, Err(ExtractError::UnknownColumn { column, .. }) if column == "player"),
                 "{:?}",
