@@ -943,6 +943,28 @@ mod tests {
     }
 
     #[test]
+    fn a_query_failing_in_its_last_row_is_an_error_not_a_panic() {
+        runtime().block_on(async {
+            let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
+            // The cast fails on the last row only, beyond the first batch of 2048 rows.
+            let query = Query::new(
+                "SELECT CAST(CASE WHEN range < 4999 THEN '1' ELSE 'x' END AS INTEGER) AS n FROM range(5000)",
+            );
+            let error = warehouse.query_columns(&query).await.unwrap_err();
+            // Reported with its SQL, as DuckDB's error: a panic in the query's thread would come
+            // back without it.
+            assert!(
+                matches!(&error, WarehouseError::Query { sql, message }
+                    if sql.contains("range(5000)") && message.contains("Conversion Error")),
+                "{error}"
+            );
+            // The connection goes back to the pool in working order.
+            let one = warehouse.query(&Query::new("SELECT 1 AS one")).await.unwrap();
+            assert_eq!(one.rows, vec![vec![Value::Int(1)]]);
+        });
+    }
+
+    #[test]
     fn queries_side_by_side_all_see_every_committed_write() {
         runtime().block_on(async {
             let file = TempDatabase::new("side-by-side");
