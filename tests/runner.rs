@@ -401,6 +401,25 @@ async fn a_refused_last_save_is_recorded_as_failed_and_keeps_the_previous_rows()
     assert_eq!(progress, vec![vec![text("failed"), Value::Int(0)]]);
 }
 
+/// The first chunk is read before the schedule is in: when the schedule finds an early-season
+/// date among its dates, that read is dropped and the chunk's other dates are read again.
+#[tokio::test]
+async fn an_early_season_date_sends_the_rest_of_its_chunk_to_a_second_read() {
+    let early = "LAL,20241025_LAL_PHX,2024-10-25,2024,PHX,220.0,2024-10-25T10:00:00Z\n";
+    let scenario = Scenario::new(&format!("{early}{MID_SEASON}")).await;
+    let summary = scenario.run(&["2024-10-25", "2025-01-15"], |options| options.backfill = true).await;
+    assert_eq!(summary.outcomes[0].status, DateStatus::Skipped { reason: "early_season".into() });
+    assert_eq!(summary.outcomes[1].status, DateStatus::Succeeded { rows: 2, failures: 1 });
+    // Schedule, preflight and checkpoints, then the dropped read of both dates and the re-read.
+    assert_eq!(summary.read_queries, 5);
+    let rows = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT game_date, count(*) FROM {nba_analytics.team_offense_game_summary} GROUP BY game_date",
+    )
+    .await;
+    assert_eq!(rows, vec![vec![Value::Date(date("2025-01-15")), Value::Int(2)]]);
+}
+
 /// Schedule, preflight (one query for every dependency), the checkpoint lookup and the toy's
 /// one extraction read: four round trips for one date or for a range.
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use framework::dates::Schedule;
+use framework::dates::RunSchedule;
 use framework::schema::analytics::{TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_TEAM_GAME_CONTEXT};
 use framework::{
     DateFilter, Dependency, EntityFailure, ExtractError, FailureCategory, InputReader, Phase, Processor,
@@ -60,7 +60,7 @@ impl Processor for ToyProcessor {
         &self,
         reader: &InputReader<'_>,
         dates: &[NaiveDate],
-        _schedule: &Schedule,
+        _schedule: &RunSchedule,
     ) -> Result<BTreeMap<NaiveDate, ToyInputs>, ExtractError> {
         let rows = reader
             .read(

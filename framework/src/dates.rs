@@ -149,6 +149,43 @@ impl Schedule {
     }
 }
 
+/// The run's schedule as a chunk's extraction sees it: the runner starts the first chunk's reads
+/// beside the schedule's own read (a one-date job then waits for one round of reads, not the
+/// schedule's first), and a processor that needs the schedule (PCF's season starts) waits for it
+/// after its reads are in.
+#[derive(Debug, Default)]
+pub struct RunSchedule {
+    schedule: tokio::sync::OnceCell<Schedule>,
+    loaded: tokio::sync::Notify,
+}
+
+impl RunSchedule {
+    /// A schedule already read.
+    pub fn loaded(schedule: Schedule) -> RunSchedule {
+        let run_schedule = RunSchedule::default();
+        run_schedule.set(schedule);
+        run_schedule
+    }
+
+    /// Hands the schedule to everyone waiting for it; a second schedule is ignored.
+    pub fn set(&self, schedule: Schedule) {
+        let _ = self.schedule.set(schedule);
+        self.loaded.notify_waiters();
+    }
+
+    /// The schedule, once it is read.
+    pub async fn get(&self) -> &Schedule {
+        loop {
+            // Registered before the check: a `set` between the check and the wait still wakes it.
+            let loaded = self.loaded.notified();
+            if let Some(schedule) = self.schedule.get() {
+                return schedule;
+            }
+            loaded.await;
+        }
+    }
+}
+
 /// `season_boundary_detected` of PCF and MLFS rows: October, November or April, the
 /// completeness checker's season-boundary months (reference-framework.md §3.5); informational.
 pub fn is_season_boundary(date: NaiveDate) -> bool {
@@ -171,6 +208,27 @@ pub fn calendar_dates(start: NaiveDate, end: NaiveDate) -> Vec<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_extraction_waiting_for_the_schedule_gets_it_once_it_is_read() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let run_schedule = RunSchedule::default();
+            let game = ScheduledGame {
+                game_id: "0022400061".into(),
+                game_date: date("2024-10-22"),
+                season_year: 2024,
+                game_type: GameType::RegularSeason,
+            };
+            let (seen, ()) = tokio::join!(async { run_schedule.get().await.season_start(2024) }, async {
+                tokio::task::yield_now().await;
+                run_schedule.set(Schedule::new(vec![game.clone()]));
+            });
+            assert_eq!(seen, date("2024-10-22"));
+            let read_before = RunSchedule::loaded(Schedule::new(vec![game]));
+            assert_eq!(read_before.get().await.season_start(2024), date("2024-10-22"));
+        });
+    }
 
     fn date(text: &str) -> NaiveDate {
         text.parse().unwrap()

@@ -206,7 +206,8 @@ pub trait Processor: Send + Sync + 'static {
     fn info(&self) -> &'static ProcessorInfo;
 
     /// Reads the inputs of every date of `dates` in a constant number of queries. The schedule
-    /// (read once per run) gives season starts and scheduled games.
+    /// (read once per run) gives season starts and scheduled games; for the first chunk it is
+    /// still being read while the extraction starts, so wait for it only where it is needed.
     ///
     /// # Errors
     /// A query fails or returns rows the processor cannot use at all.
@@ -214,7 +215,7 @@ pub trait Processor: Send + Sync + 'static {
         &self,
         reader: &crate::reader::InputReader<'_>,
         dates: &[chrono::NaiveDate],
-        schedule: &crate::dates::Schedule,
+        schedule: &crate::dates::RunSchedule,
     ) -> Result<std::collections::BTreeMap<chrono::NaiveDate, Self::DateInputs>, crate::reader::ExtractError>;
 
     fn entities(&self, inputs: &Self::DateInputs) -> Vec<Self::Entity>;

@@ -16,7 +16,7 @@ use tracing::{info, warn};
 
 use crate::checkpoint::{Checkpoint, CheckpointBuffer, checkpoints_by_date, combined_digest};
 use crate::config::Settings;
-use crate::dates::Schedule;
+use crate::dates::{RunSchedule, Schedule};
 use crate::dispatch::{DispatchMode, Dispatcher};
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
 use crate::processor::{CombineRows, Dependency, Processor, RunContext, SideWrite};
@@ -99,7 +99,7 @@ pub struct PhaseSeconds {
     /// the three reads is in.
     pub setup: f64,
     /// Bulk reads and typed-input building, per chunk. The first chunk's extraction overlaps
-    /// setup (it starts once the schedule is in), so the stages can add up to more than the
+    /// setup (it starts with the schedule's read), so the stages can add up to more than the
     /// run's wall time.
     pub extract: f64,
     /// Dispatch of the entities: the pure computation.
@@ -186,33 +186,33 @@ pub async fn run<P: Processor>(
     };
     // The schedule, the preflight counts and the last checkpoints are independent reads: issued
     // together, their round trips overlap. Preflight and checkpoints cover every requested date;
-    // the dates skipped below leave theirs unused. The first chunk's extraction starts as soon
-    // as the schedule has told the early-season dates apart, beside preflight and the checkpoint
-    // lookup, so a one-date job (the daily case) waits for one round of reads instead of two;
-    // should preflight turn one of its dates away, that read is dropped and the chunk read again.
+    // the dates skipped below leave theirs unused. The first chunk's extraction starts with
+    // them, before the schedule has told the early-season dates apart, so a one-date job (the
+    // daily case) waits for one round of reads instead of two; should the schedule or preflight
+    // turn one of its dates away, that read is dropped and the chunk read again.
     let preflight = !options.skip_preflight || options.dry_run;
     let read_checkpoints = !options.force && !options.dry_run;
     let chunk_dates = options.chunk_dates.max(1);
+    let run_schedule = RunSchedule::default();
+    let first_chunk: Vec<NaiveDate> =
+        if options.dry_run { Vec::new() } else { options.dates.iter().copied().take(chunk_dates).collect() };
     // When each setup read was in, in seconds since the run started.
     let since_start = || wall.elapsed().as_secs_f64();
     let (mut schedule_in, mut counts_in, mut checkpoints_in) = (0.0, 0.0, 0.0);
-    let ((schedule, mut first_extraction), counts, previous) = tokio::try_join!(
+    let ((), mut first_extraction, counts, previous) = tokio::try_join!(
         async {
             let schedule = Schedule::load(warehouse, first, last).await.map_err(RunError::Schedule)?;
             schedule_in = since_start();
-            let first_chunk: Vec<NaiveDate> = options
-                .dates
-                .iter()
-                .copied()
-                .filter(|&date| !info.skips_as_early_season(&schedule, date))
-                .take(chunk_dates)
-                .collect();
-            let extraction = if options.dry_run || first_chunk.is_empty() {
+            run_schedule.set(schedule);
+            Ok(())
+        },
+        async {
+            let extraction = if first_chunk.is_empty() {
                 None
             } else {
-                Some(extract_chunk(processor, warehouse, first_chunk, &schedule).await)
+                Some(extract_chunk(processor, warehouse, first_chunk, &run_schedule).await)
             };
-            Ok((schedule, extraction))
+            Ok(extraction)
         },
         async {
             let counts = if preflight {
@@ -238,10 +238,11 @@ pub async fn run<P: Processor>(
     book.summary.read_queries +=
         1 + usize::from(preflight && !info.dependencies.is_empty()) + usize::from(read_checkpoints);
     book.summary.phases.setup = schedule_in.max(counts_in).max(checkpoints_in);
+    let schedule = run_schedule.get().await;
 
     let mut pending = Vec::new();
     for &date in &options.dates {
-        if info.skips_as_early_season(&schedule, date) {
+        if info.skips_as_early_season(schedule, date) {
             book.finish(
                 date,
                 DateStatus::Skipped { reason: skip_reason::EARLY_SEASON.to_owned() },
@@ -327,7 +328,7 @@ pub async fn run<P: Processor>(
     for (index, chunk) in chunks.iter().copied().enumerate() {
         let extraction = match first_extraction.take() {
             Some(extraction) => extraction,
-            None => extract_chunk(processor, warehouse, chunk.to_vec(), &schedule).await,
+            None => extract_chunk(processor, warehouse, chunk.to_vec(), &run_schedule).await,
         };
         book.summary.phases.extract += extraction.seconds;
         book.summary.read_queries += extraction.reader.queries();
@@ -409,7 +410,7 @@ async fn extract_chunk<'w, P: Processor>(
     processor: &P,
     warehouse: &'w dyn Warehouse,
     dates: Vec<NaiveDate>,
-    schedule: &Schedule,
+    schedule: &RunSchedule,
 ) -> ChunkExtraction<'w, P> {
     let reader = InputReader::new(warehouse);
     let started = Instant::now();

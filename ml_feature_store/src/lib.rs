@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use framework::dates::Schedule;
+use framework::dates::RunSchedule;
 use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
 };
@@ -101,7 +101,7 @@ impl Processor for MlFeatureStoreProcessor {
         &self,
         reader: &InputReader<'_>,
         dates: &[NaiveDate],
-        _schedule: &Schedule,
+        _schedule: &RunSchedule,
     ) -> Result<BTreeMap<NaiveDate, DateInputs>, ExtractError> {
         extract::extract_dates(reader, dates).await
     }

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
-use framework::dates::{Schedule, season_year};
+use framework::dates::{RunSchedule, season_year};
 use framework::dedupe::log_duplicates;
 use framework::schema::Table;
 use framework::schema::analytics::{
@@ -117,7 +117,7 @@ pub const COLUMNS_READ: [(&Table, &[&str]); 7] = [
 pub async fn extract_dates(
     reader: &InputReader<'_>,
     dates: &[NaiveDate],
-    schedule: &Schedule,
+    schedule: &RunSchedule,
 ) -> Result<BTreeMap<NaiveDate, DateInputs>, ExtractError> {
     let (Some(&first), Some(&last)) = (dates.iter().min(), dates.iter().max()) else {
         return Ok(BTreeMap::new());
@@ -164,6 +164,7 @@ pub async fn extract_dates(
         reprocess_attempts: attempts.convert(reprocess_row)?,
     };
     let mut rows_by_date = split_rows_by_date(rows);
+    let schedule = schedule.get().await;
     let mut inputs = BTreeMap::new();
     for &date in dates {
         let usage_of = |source: usize| usage[source].get(&date).cloned().unwrap_or_else(SourceUsage::default);

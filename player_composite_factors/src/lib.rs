@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use framework::dates::Schedule;
+use framework::dates::RunSchedule;
 use framework::schema::analytics::{UPCOMING_PLAYER_GAME_CONTEXT, UPCOMING_TEAM_GAME_CONTEXT};
 use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
@@ -99,7 +99,7 @@ impl Processor for PlayerCompositeFactorsProcessor {
         &self,
         reader: &InputReader<'_>,
         dates: &[NaiveDate],
-        schedule: &Schedule,
+        schedule: &RunSchedule,
     ) -> Result<BTreeMap<NaiveDate, DateInputs>, ExtractError> {
         extract::extract_dates(reader, dates, schedule).await
     }

@@ -37,7 +37,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use framework::dates::Schedule;
+use framework::dates::RunSchedule;
 use framework::schema::analytics::PLAYER_GAME_SUMMARY;
 use framework::schema::raw::{
     BDL_PLAYER_BOXSCORES, NBAC_GAMEBOOK_PLAYER_STATS, ODDS_API_PLAYER_POINTS_PROPS,
@@ -108,7 +108,7 @@ impl Processor for PlayerGameSummaryProcessor {
         &self,
         reader: &InputReader<'_>,
         dates: &[NaiveDate],
-        _schedule: &Schedule,
+        _schedule: &RunSchedule,
     ) -> Result<BTreeMap<NaiveDate, DateInputs>, ExtractError> {
         extract::extract_dates(reader, dates).await
     }
