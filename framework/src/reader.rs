@@ -433,8 +433,9 @@ impl<'a> InputReader<'a> {
         let query = Query::new(format!("SELECT {} FROM {{{table}}}", column_list.join(", ")));
         let rows = TableRows::new(table, self.query(&query).await?);
         let mut digest = InputDigest::default();
+        let mut scratch = Vec::new();
         for row in &rows.rows {
-            digest.add_row(row);
+            digest.add_cells(row.iter().map(Value::cell), &mut scratch);
         }
         lock(&self.whole).insert(table.to_string(), digest);
         Ok(rows)
@@ -731,7 +732,7 @@ mod tests {
                 .unwrap();
             let digest_of = |rows: &[Vec<Value>]| {
                 let mut digest = InputDigest::default();
-                rows.iter().for_each(|row| digest.add_row(row));
+                rows.iter().for_each(|row| digest.add_cells(row.iter().map(Value::cell), &mut Vec::new()));
                 digest.to_text()
             };
             let history_digest = |day: &str| {
