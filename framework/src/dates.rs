@@ -160,15 +160,8 @@ pub struct RunSchedule {
 }
 
 impl RunSchedule {
-    /// A schedule already read.
-    pub fn loaded(schedule: Schedule) -> RunSchedule {
-        let run_schedule = RunSchedule::default();
-        run_schedule.set(schedule);
-        run_schedule
-    }
-
     /// Hands the schedule to everyone waiting for it; a second schedule is ignored.
-    pub fn set(&self, schedule: Schedule) {
+    pub(crate) fn set(&self, schedule: Schedule) {
         let _ = self.schedule.set(schedule);
         self.loaded.notify_waiters();
     }
@@ -225,7 +218,10 @@ mod tests {
                 run_schedule.set(Schedule::new(vec![game.clone()]));
             });
             assert_eq!(seen, date("2024-10-22"));
-            let read_before = RunSchedule::loaded(Schedule::new(vec![game]));
+            // Set before anyone asks, and set again: the first schedule stays.
+            let read_before = RunSchedule::default();
+            read_before.set(Schedule::new(vec![game]));
+            read_before.set(Schedule::default());
             assert_eq!(read_before.get().await.season_start(2024), date("2024-10-22"));
         });
     }
