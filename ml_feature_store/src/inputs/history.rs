@@ -6,6 +6,8 @@
 //! is decided here by slicing (`game_date < D`, README §4 items 15 and 17); what the slice
 //! means (last-10 means, season averages, win share) is decided in `compute`.
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap;
 
 use chrono::NaiveDate;
@@ -86,7 +88,7 @@ impl PlayerGames {
         }
     }
 
-    fn push(&mut self, row: &PlayerGameSummaryRow<'_>) {
+    fn push(&mut self, row: PlayerGameSummaryRow<'_>) {
         self.game_dates.push(row.game_date);
         self.games.push(PlayerGame {
             season_year: row.season_year,
@@ -94,7 +96,7 @@ impl PlayerGames {
             minutes_played: row.minutes_played,
             ft_makes: row.ft_makes,
         });
-        self.team_abbrs.push(row.team_abbr.as_deref().map(str::to_owned));
+        self.team_abbrs.push(row.team_abbr.map(Cow::into_owned));
     }
 }
 
@@ -142,41 +144,39 @@ impl History {
 
 /// Groups rows by player first, then sorts each player's few dozen games by (date, game id):
 /// sorting the whole history by player name compared strings at every step and cost more than
-/// everything else the history build does. Grouping, sorting and deduplicating move references
-/// to the rows, not the rows.
+/// everything else the history build does.
 fn group_player_games(
     rows: Vec<PlayerGameSummaryRow<'_>>,
     duplicates: &mut Vec<DuplicateKey>,
 ) -> FxHashMap<String, PlayerGames> {
     let first_duplicate = duplicates.len();
-    let games_by_player =
-        group_by_text(rows.iter().collect(), |row: &&PlayerGameSummaryRow<'_>| &*row.player_lookup)
-            .into_iter()
-            .map(|(player_lookup, mut rows)| {
-                let by_game = |left: &&PlayerGameSummaryRow<'_>, right: &&PlayerGameSummaryRow<'_>| {
-                    (left.game_date, &left.game_id).cmp(&(right.game_date, &right.game_id))
-                };
-                // Rows usually arrive in date order; checking that is cheaper than a stable sort,
-                // which allocates its scratch space and moves rows even when they are in order.
-                if !rows.is_sorted_by(|left, right| by_game(left, right).is_le()) {
-                    // Stable: of rows with one key and one `processed_at`, the later read still wins.
-                    rows.sort_by(by_game);
-                }
-                let kept = keep_latest_in_sorted_runs(
-                    rows,
-                    &PLAYER_GAME_SUMMARY,
-                    |left, right| left.game_date == right.game_date && left.game_id == right.game_id,
-                    |row| row.processed_at,
-                    |row| format!("{}/{}/{}", row.game_date, row.game_id, row.player_lookup),
-                    duplicates,
-                );
-                let mut games = PlayerGames::with_capacity(kept.len());
-                for row in kept {
-                    games.push(row);
-                }
-                (player_lookup, games)
-            })
-            .collect();
+    let games_by_player = group_by_text(rows, |row| &row.player_lookup)
+        .into_iter()
+        .map(|(player_lookup, mut rows)| {
+            let by_game = |left: &PlayerGameSummaryRow<'_>, right: &PlayerGameSummaryRow<'_>| {
+                (left.game_date, &left.game_id).cmp(&(right.game_date, &right.game_id))
+            };
+            // Rows usually arrive in date order; checking that is cheaper than a stable sort,
+            // which allocates its scratch space and moves rows even when they are in order.
+            if !rows.is_sorted_by(|left, right| by_game(left, right).is_le()) {
+                // Stable: of rows with one key and one `processed_at`, the later read still wins.
+                rows.sort_by(by_game);
+            }
+            let kept = keep_latest_in_sorted_runs(
+                rows,
+                &PLAYER_GAME_SUMMARY,
+                |left, right| left.game_date == right.game_date && left.game_id == right.game_id,
+                |row| row.processed_at,
+                |row| format!("{}/{}/{}", row.game_date, row.game_id, row.player_lookup),
+                duplicates,
+            );
+            let mut games = PlayerGames::with_capacity(kept.len());
+            for row in kept {
+                games.push(row);
+            }
+            (player_lookup, games)
+        })
+        .collect();
     // Players come out of the map in no particular order; the report must not depend on it.
     duplicates[first_duplicate..].sort_unstable_by(|left, right| left.key.cmp(&right.key));
     games_by_player
