@@ -4,7 +4,8 @@
 //! [`InputReader`] (README §6: no per-player query). The reader counts round trips and keeps, per
 //! table and date, an order-independent digest of every row read (README §4 item 7), so the
 //! runner can skip a date whose inputs did not change. Rows read "before D" (history) count
-//! towards every later date of the chunk.
+//! towards every later date of the chunk. Reads come back as rows ([`TableRows`]) or, for the
+//! history reads of tens of thousands of rows, column by column ([`TableColumns`]).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
