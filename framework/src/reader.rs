@@ -311,18 +311,27 @@ impl OfEntities {
     }
 }
 
-/// The per-date digests `digest_rows` computes of a read's rows, each row under the date of its
-/// date column; every date a `DateFilter::On` read asked for has one, rows or not ("empty" is an
-/// input state too).
-fn digests_by_date(
+/// The per-date digests of a read's rows, given as (date of the row, its cells): each row counts
+/// under its date (rows without one are left out), and every date a `DateFilter::On` read asked
+/// for has a digest, rows or not ("empty" is an input state too). One encoding buffer serves
+/// every row.
+fn digests_by_date<'a, Cells>(
     filter: &DateFilter,
-    digest_rows: impl FnOnce(&mut BTreeMap<NaiveDate, InputDigest>),
-) -> BTreeMap<NaiveDate, InputDigest> {
+    rows: impl Iterator<Item = (Option<NaiveDate>, Cells)>,
+) -> BTreeMap<NaiveDate, InputDigest>
+where
+    Cells: IntoIterator<Item = CellRef<'a>>,
+{
     let mut by_date: BTreeMap<NaiveDate, InputDigest> = BTreeMap::new();
     if let DateFilter::On(dates) = filter {
         by_date.extend(dates.iter().map(|date| (*date, InputDigest::default())));
     }
-    digest_rows(&mut by_date);
+    let mut scratch = Vec::new();
+    for (date, cells) in rows {
+        if let Some(date) = date {
+            by_date.entry(date).or_default().add_cells(cells, &mut scratch);
+        }
+    }
     by_date
 }
 
@@ -456,14 +465,8 @@ impl<'a> InputReader<'a> {
         let query = select_query(table, columns, date_column, &filter, None)?;
         let rows = TableRows::new(table, self.query(&query).await?);
         let Some(&date_index) = rows.columns.positions.get(date_column) else { return Ok(rows) };
-        let by_date = digests_by_date(&filter, |by_date| {
-            let mut scratch = Vec::new();
-            for row in &rows.rows {
-                if let Some(date) = row[date_index].as_date() {
-                    by_date.entry(date).or_default().add_cells(row.iter().map(Value::cell), &mut scratch);
-                }
-            }
-        });
+        let dated_rows = rows.rows.iter().map(|row| (row[date_index].as_date(), row.iter().map(Value::cell)));
+        let by_date = digests_by_date(&filter, dated_rows);
         self.keep_digests(&table.to_string(), &filter, by_date);
         Ok(rows)
     }
@@ -489,15 +492,11 @@ impl<'a> InputReader<'a> {
         let cells = Arc::clone(&read.cells);
         let digest_filter = filter.clone();
         let digest = move || {
-            digests_by_date(&digest_filter, |by_date| {
-                let mut scratch = Vec::new();
-                for row in 0..cells.rows {
-                    if let Some(date) = cells.columns[date_index].cell(row).as_date() {
-                        let row_cells = cells.columns.iter().map(|column| column.cell(row));
-                        by_date.entry(date).or_default().add_cells(row_cells, &mut scratch);
-                    }
-                }
-            })
+            let dated_rows = (0..cells.rows).map(|row| {
+                let date = cells.columns[date_index].cell(row).as_date();
+                (date, cells.columns.iter().map(move |column| column.cell(row)))
+            });
+            digests_by_date(&digest_filter, dated_rows)
         };
         // Digesting tens of thousands of rows took 2–2.5 ms that the processor's conversion of
         // the same read can overlap on the other core; `digests_for` waits for it.
