@@ -634,13 +634,21 @@ impl<P: Processor> DateSession<'_, P> {
         let save = Instant::now();
         let ChunkWrites { writes, pending, stored_reads } = self.chunk_writes(computed).await;
         book.summary.read_queries += stored_reads;
-        let saved = match writes {
-            Ok(writes) => self.warehouse.write_together(writes).await.map(|_| ()),
-            Err(error) => Err(error),
-        }
-        .map_err(|error| error.to_string());
+        let saved = self.commit(writes, Vec::new()).await;
         book.summary.phases.save += save.elapsed().as_secs_f64();
         self.settle(pending, &saved, book);
+    }
+
+    /// Commits a chunk's writes and `more` (its run's bookkeeping, if any) in one transaction;
+    /// writes that could not be built fail the save as a failed commit would.
+    async fn commit(
+        &self,
+        writes: Result<Vec<TableWrite>, WarehouseError>,
+        more: Vec<TableWrite>,
+    ) -> Result<(), String> {
+        let mut writes = writes.map_err(|error| error.to_string())?;
+        writes.extend(more);
+        self.warehouse.write_together(writes).await.map(|_| ()).map_err(|error| error.to_string())
     }
 
     /// The last chunk of a run commits together with the run's bookkeeping (run history,
@@ -663,14 +671,7 @@ impl<P: Processor> DateSession<'_, P> {
         saved_book.quiet = true;
         let stats_lines = self.settle(pending.clone(), &Ok(()), &mut saved_book);
         saved_book.summary.outcomes.sort_by_key(|outcome| outcome.date);
-        let saved = match writes {
-            Ok(mut writes) => {
-                writes.extend(saved_book.bookkeeping_writes());
-                self.warehouse.write_together(writes).await.map(|_| ())
-            }
-            Err(error) => Err(error),
-        }
-        .map_err(|error| error.to_string());
+        let saved = self.commit(writes, saved_book.bookkeeping_writes()).await;
         book.summary.phases.save += save.elapsed().as_secs_f64();
         if saved.is_ok() {
             let save_seconds = book.summary.phases.save;
