@@ -1,8 +1,9 @@
 //! The backend-neutral cell value, and the typed output rows built on it.
 //!
 //! Warehouse backends decode their native cells into [`Value`] and encode [`Value`]s back; the
-//! processors see nothing else. Output rows are plain structs declared with [`table_row!`], whose
-//! fields carry the table's column names in schema order (a test per row type checks it).
+//! processors see nothing else. Output rows are plain structs declared with
+//! [`table_row!`](crate::table_row), whose fields carry the table's column names in schema order
+//! (a test per row type checks it).
 
 use std::cmp::Ordering;
 

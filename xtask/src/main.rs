@@ -27,7 +27,7 @@ struct Flags {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Load every <dataset>.<table>.csv of DIR into the warehouse.
+    /// Load every DATASET.TABLE.csv of DIR into the warehouse.
     Load {
         directory: PathBuf,
         /// duckdb:PATH or bigquery:PROJECT (default: WAREHOUSE, else duckdb:warehouse.duckdb).
