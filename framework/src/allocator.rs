@@ -5,6 +5,11 @@
 //! the runtime's. glibc's malloc spent a fifth of MLFS's busiest-date run in its arenas
 //! (`malloc_consolidate`, `_int_free`); mimalloc's thread-local heaps took that date from 44 to
 //! 39–43 ms (median of 15 runs, three alternating pairs of builds).
+//!
+//! mimalloc's arena asks for transparent huge pages, and they stay on: within a long process
+//! they made the bench's season 5–20 % faster than `MIMALLOC_ALLOW_THP=0`, though a fresh
+//! process on the 2-core VM sometimes stalls 100+ ms on a first touch of one (README, "Where the
+//! time goes"); the variable is left to the job that prefers steadier fresh processes.
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
