@@ -135,7 +135,7 @@ pub fn shard_dates(dates: &[NaiveDate], task_index: usize, task_count: usize) ->
 
 /// The `main` of a processor binary.
 pub fn main<P: Processor>(processor: P) -> ExitCode {
-    crate::allocator::keep_freed_memory();
+    crate::allocator::configure();
     let args = match ProcessorArgs::try_parse() {
         Ok(args) => args,
         Err(error) if !error.use_stderr() => {

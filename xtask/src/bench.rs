@@ -5,11 +5,12 @@
 //! regular season end to end, warehouse read queries per date, and the process's peak memory.
 //! The figures go to `target/bench/report.json` and a table beside the reference's. With
 //! `--date`, it times one date alone, many runs, in the warehouse the last full run left (see
-//! [`run_focused`]). Timings are only meaningful in release builds, so a debug build re-runs
-//! itself with `--release`.
+//! [`run_focused`]), in this process or, with `--fresh`, each in a new one as a job runs.
+//! Timings are only meaningful in release builds, so a debug build re-runs itself with
+//! `--release`.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
@@ -63,14 +64,77 @@ pub enum Which {
     Mlfs,
 }
 
+impl Which {
+    const ALL: [Which; 3] = [Which::Pgs, Which::Pcf, Which::Mlfs];
+
+    /// The flag value, `pgs`.
+    fn flag(self) -> &'static str {
+        match self {
+            Which::Pgs => "pgs",
+            Which::Pcf => "pcf",
+            Which::Mlfs => "mlfs",
+        }
+    }
+
+    /// `which`, or every processor in run order when none is named.
+    fn chosen(which: Option<Which>) -> impl Iterator<Item = Which> {
+        Which::ALL.into_iter().filter(move |candidate| which.is_none_or(|which| which == *candidate))
+    }
+}
+
 /// `bench --date`: each processor (or only `which`) on `date` alone, `runs` times, in the
 /// warehouse the last full bench left, every run from a checkpointed file. This is how one
 /// change is compared with the build before it (alternating builds in one period of the
 /// machine, whose timings drift): the full bench takes the median of only five runs.
 ///
+/// With `fresh`, every run is a new process, as a processor job is: the first reads of the
+/// file, the first touch of memory and thread start-up are in every run, and the process's
+/// own time (opening the file, and closing it, which checkpoints) is reported beside it.
+///
 /// # Errors
 /// No full bench has left a warehouse (exit code 2), or a run fails.
-pub fn run_focused(date: NaiveDate, which: Option<Which>, runs: u16) -> anyhow::Result<()> {
+pub fn run_focused(date: NaiveDate, which: Option<Which>, runs: u16, fresh: bool) -> anyhow::Result<()> {
+    let database = bench_warehouse()?;
+    if cfg!(debug_assertions) {
+        let mut args = vec!["bench".to_owned(), "--date".to_owned(), date.to_string()];
+        args.extend(["--runs".to_owned(), runs.to_string()]);
+        if let Some(which) = which {
+            args.extend(["--processor".to_owned(), which.flag().to_owned()]);
+        }
+        if fresh {
+            args.push("--fresh".to_owned());
+        }
+        return run_in_release(&args);
+    }
+    if fresh {
+        return measure_fresh(date, which, usize::from(runs));
+    }
+    crate::block_on(measure_focused(&database, date, which, usize::from(runs)))
+}
+
+/// One run of `date` by `which` in this process, from the file as it is; prints the run's
+/// figures as one JSON line on stdout. The process `bench --date --fresh` starts for each run.
+///
+/// # Errors
+/// No full bench has left a warehouse (exit code 2), or the run fails.
+pub fn run_one_fresh(date: NaiveDate, which: Which) -> anyhow::Result<()> {
+    let database = bench_warehouse()?;
+    crate::block_on(async move {
+        let settings = bench_settings(&database)?;
+        let warehouse = framework::warehouse::open(&settings).await?;
+        let warehouse = warehouse.as_ref();
+        let summary = match which {
+            Which::Pgs => run_once(&PlayerGameSummaryProcessor, warehouse, &settings, date).await?,
+            Which::Pcf => run_once(&PlayerCompositeFactorsProcessor, warehouse, &settings, date).await?,
+            Which::Mlfs => run_once(&MlFeatureStoreProcessor, warehouse, &settings, date).await?,
+        };
+        println!("{}", RunFigures::of(&summary).to_json());
+        Ok(())
+    })
+}
+
+/// The warehouse of the last full bench.
+fn bench_warehouse() -> anyhow::Result<std::path::PathBuf> {
     let database = project_root().join(BENCH_WAREHOUSE);
     if !database.exists() {
         return Err(crate::bad_input(format!(
@@ -78,16 +142,56 @@ pub fn run_focused(date: NaiveDate, which: Option<Which>, runs: u16) -> anyhow::
             database.display()
         )));
     }
-    if cfg!(debug_assertions) {
-        let mut args = vec!["bench".to_owned(), "--date".to_owned(), date.to_string()];
-        args.extend(["--runs".to_owned(), runs.to_string()]);
-        if let Some(which) = which {
-            let name = clap::ValueEnum::to_possible_value(&which).expect("no variant is skipped");
-            args.extend(["--processor".to_owned(), name.get_name().to_owned()]);
+    Ok(database)
+}
+
+/// The environment's settings on the bench warehouse, logging only errors.
+fn bench_settings(database: &Path) -> anyhow::Result<Settings> {
+    let mut settings = Settings::from_env().context("invalid environment")?;
+    framework::cli::init_tracing(&settings, "error");
+    settings.warehouse = WarehouseUrl::DuckDb { path: database.display().to_string() };
+    Ok(settings)
+}
+
+/// One parallel run of `date` alone, as a processor job runs it.
+async fn run_once<P: Processor>(
+    processor: &P,
+    warehouse: &dyn Warehouse,
+    settings: &Settings,
+    date: NaiveDate,
+) -> anyhow::Result<RunSummary> {
+    let dispatch =
+        DispatchMode::Parallel { workers: settings.workers_for(processor.info().workers_variable) };
+    run_dates(processor, warehouse, settings, &[date], dispatch).await
+}
+
+/// `bench --date --fresh`: `runs` new processes per processor, each running the date once.
+fn measure_fresh(date: NaiveDate, which: Option<Which>, runs: usize) -> anyhow::Result<()> {
+    let program = std::env::current_exe().context("cannot find this program to start it again")?;
+    for which in Which::chosen(which) {
+        println!("{} {date}, each run in a new process (ms): process, {STAGES}", which.flag());
+        let mut walls = Vec::with_capacity(runs);
+        let mut processes = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let started = Instant::now();
+            let output = Command::new(&program)
+                .args(["bench-one-run", "--date", &date.to_string(), "--processor", which.flag()])
+                .stderr(Stdio::inherit())
+                .output()
+                .context("cannot start a run's process")?;
+            let process_ms = started.elapsed().as_secs_f64() * 1000.0;
+            if !output.status.success() {
+                bail!("a run's process failed ({})", output.status);
+            }
+            let figures = RunFigures::from_json(&output.stdout)?;
+            println!("{process_ms:8.2} {}", figures.line());
+            walls.push(figures.wall_ms);
+            processes.push(process_ms);
         }
-        return run_in_release(&args);
+        println!("{} {date}: run {}", which.flag(), Spread::of(&walls));
+        println!("{} {date}: process {}", which.flag(), Spread::of(&processes));
     }
-    crate::block_on(measure_focused(&database, date, which, usize::from(runs)))
+    Ok(())
 }
 
 /// Timings are only meaningful in release builds: a debug build runs the task again in release.
@@ -111,25 +215,24 @@ async fn measure_focused(
     which: Option<Which>,
     runs: usize,
 ) -> anyhow::Result<()> {
-    let mut settings = Settings::from_env().context("invalid environment")?;
-    framework::cli::init_tracing(&settings, "error");
-    settings.warehouse = WarehouseUrl::DuckDb { path: database.display().to_string() };
+    let settings = bench_settings(database)?;
     let warehouse = framework::warehouse::open(&settings).await?;
     let warehouse = warehouse.as_ref();
-    let chosen = |candidate: Which| which.is_none_or(|which| which == candidate);
-    if chosen(Which::Pgs) {
-        time_one_date(&PlayerGameSummaryProcessor, warehouse, &settings, date, runs).await?;
-    }
-    if chosen(Which::Pcf) {
-        time_one_date(&PlayerCompositeFactorsProcessor, warehouse, &settings, date, runs).await?;
-    }
-    if chosen(Which::Mlfs) {
-        time_one_date(&MlFeatureStoreProcessor, warehouse, &settings, date, runs).await?;
+    for which in Which::chosen(which) {
+        match which {
+            Which::Pgs => {
+                time_one_date(&PlayerGameSummaryProcessor, warehouse, &settings, date, runs).await?
+            }
+            Which::Pcf => {
+                time_one_date(&PlayerCompositeFactorsProcessor, warehouse, &settings, date, runs).await?
+            }
+            Which::Mlfs => time_one_date(&MlFeatureStoreProcessor, warehouse, &settings, date, runs).await?,
+        }
     }
     Ok(())
 }
 
-/// Prints the stages of `runs` runs of `date` and their median and fastest wall time, after a
+/// Prints the stages of `runs` runs of `date` and the spread of their wall times, after a
 /// first run that is printed but not counted: it pays for what the process has not touched yet
 /// (the database file's blocks, fresh memory), which varies with the machine's page cache.
 async fn time_one_date<P: Processor>(
@@ -142,26 +245,107 @@ async fn time_one_date<P: Processor>(
     let dispatch =
         DispatchMode::Parallel { workers: settings.workers_for(processor.info().workers_variable) };
     let name = processor.info().name;
-    println!("{name} {date} (ms): wall, setup, extract, compute, save, bookkeeping");
+    println!("{name} {date} (ms): {STAGES}");
     let summaries = single_date_runs(processor, warehouse, settings, date, dispatch, runs + 1).await?;
     for (run, summary) in summaries.iter().enumerate() {
-        let phases = &summary.phases;
-        println!(
-            "{:8.2} {:8.2} {:8.2} {:8.2} {:8.2} {:8.2}   {} entities{}",
-            summary.wall_seconds * 1000.0,
-            phases.setup * 1000.0,
-            phases.extract * 1000.0,
-            phases.compute * 1000.0,
-            phases.save * 1000.0,
-            phases.bookkeeping * 1000.0,
-            summary.entities(),
-            if run == 0 { ", first run of the process (not counted)" } else { "" }
-        );
+        let first = if run == 0 { ", first run of the process (not counted)" } else { "" };
+        println!("{}{first}", RunFigures::of(summary).line());
     }
-    let mut walls: Vec<f64> = summaries[1..].iter().map(|summary| summary.wall_seconds * 1000.0).collect();
-    walls.sort_by(f64::total_cmp);
-    println!("{name} {date}: median {:.2} ms, fastest {:.2} ms over {runs} runs", walls[runs / 2], walls[0]);
+    let walls: Vec<f64> = summaries[1..].iter().map(|summary| summary.wall_seconds * 1000.0).collect();
+    println!("{name} {date}: {}", Spread::of(&walls));
     Ok(())
+}
+
+/// The columns of [`RunFigures::line`].
+const STAGES: &str = "wall, setup, extract, compute, save, bookkeeping";
+
+/// What a focused run prints: its wall time and stages in ms, and its entities.
+#[derive(Debug, PartialEq)]
+struct RunFigures {
+    wall_ms: f64,
+    /// setup, extract, compute, save, bookkeeping.
+    stages_ms: [f64; 5],
+    entities: u64,
+}
+
+impl RunFigures {
+    fn of(summary: &RunSummary) -> RunFigures {
+        let phases = &summary.phases;
+        RunFigures {
+            wall_ms: summary.wall_seconds * 1000.0,
+            stages_ms: [phases.setup, phases.extract, phases.compute, phases.save, phases.bookkeeping]
+                .map(|seconds| seconds * 1000.0),
+            entities: summary.entities() as u64,
+        }
+    }
+
+    fn line(&self) -> String {
+        let stages: Vec<String> = self.stages_ms.iter().map(|ms| format!("{ms:8.2}")).collect();
+        format!("{:8.2} {}   {} entities", self.wall_ms, stages.join(" "), self.entities)
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        json!({ "wall_ms": self.wall_ms, "stages_ms": self.stages_ms, "entities": self.entities })
+    }
+
+    /// The figures a run's process printed with [`RunFigures::to_json`].
+    fn from_json(text: &[u8]) -> anyhow::Result<RunFigures> {
+        let value: serde_json::Value =
+            serde_json::from_slice(text).context("a run's process printed no figures")?;
+        let number = |value: &serde_json::Value| value.as_f64().context("a run's figure is not a number");
+        let stages: Vec<f64> = value["stages_ms"]
+            .as_array()
+            .context("a run's process printed no stages")?
+            .iter()
+            .map(number)
+            .collect::<Result<_, _>>()?;
+        Ok(RunFigures {
+            wall_ms: number(&value["wall_ms"])?,
+            stages_ms: stages.try_into().map_err(|_| anyhow::anyhow!("a run has five stages"))?,
+            entities: value["entities"].as_u64().context("a run's entities are not a count")?,
+        })
+    }
+}
+
+/// How a set of timings spread: the median and the mean, the 90th percentile (nearest rank),
+/// the fastest and the slowest. A fresh process's stalls show in the mean and the tail, not in
+/// the median.
+#[derive(Debug, PartialEq)]
+struct Spread {
+    median: f64,
+    mean: f64,
+    percentile_90: f64,
+    fastest: f64,
+    slowest: f64,
+    runs: usize,
+}
+
+impl Spread {
+    /// # Panics
+    /// `timings` is empty (`--runs` is at least 1).
+    fn of(timings: &[f64]) -> Spread {
+        let mut sorted = timings.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let runs = sorted.len();
+        Spread {
+            median: sorted[runs / 2],
+            mean: sorted.iter().sum::<f64>() / runs as f64,
+            percentile_90: sorted[(runs * 9).div_ceil(10) - 1],
+            fastest: sorted[0],
+            slowest: sorted[runs - 1],
+            runs,
+        }
+    }
+}
+
+impl std::fmt::Display for Spread {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "median {:.2} ms, mean {:.2}, 90th percentile {:.2}, fastest {:.2}, slowest {:.2} over {} runs",
+            self.median, self.mean, self.percentile_90, self.fastest, self.slowest, self.runs
+        )
+    }
 }
 
 async fn measure() -> anyhow::Result<()> {
@@ -496,4 +680,56 @@ fn render_table(
         peak_memory_mib.map_or_else(|| "?".to_owned(), |mib| format!("{mib:.0}"))
     ));
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spread_shows_the_tail_the_median_hides() {
+        // Ten runs, one stalled: the median stays with the nine, the mean and the slowest do not.
+        let timings = [52.0, 50.0, 51.0, 390.0, 49.0, 53.0, 48.0, 55.0, 50.5, 54.0];
+        let spread = Spread::of(&timings);
+        assert_eq!(
+            spread,
+            Spread {
+                median: 52.0,
+                mean: 85.25,
+                percentile_90: 55.0,
+                fastest: 48.0,
+                slowest: 390.0,
+                runs: 10
+            }
+        );
+        assert_eq!(
+            spread.to_string(),
+            "median 52.00 ms, mean 85.25, 90th percentile 55.00, fastest 48.00, slowest 390.00 over 10 runs"
+        );
+        // Nearest rank: of 15 runs the 90th percentile is the 14th fastest; one run is all of it.
+        let fifteen: Vec<f64> = (1..=15).map(f64::from).collect();
+        assert_eq!(Spread::of(&fifteen).percentile_90, 14.0);
+        assert_eq!(
+            Spread::of(&[7.5]),
+            Spread { median: 7.5, mean: 7.5, percentile_90: 7.5, fastest: 7.5, slowest: 7.5, runs: 1 }
+        );
+    }
+
+    #[test]
+    fn the_flag_a_fresh_run_is_started_with_is_the_one_clap_parses() {
+        for which in Which::ALL {
+            let value = clap::ValueEnum::to_possible_value(&which).expect("no variant is skipped");
+            assert_eq!(value.get_name(), which.flag());
+        }
+    }
+
+    #[test]
+    fn a_runs_figures_cross_from_its_process_as_json() {
+        let figures = RunFigures { wall_ms: 35.5, stages_ms: [14.0, 20.25, 1.0, 13.5, 0.0], entities: 421 };
+        let printed = figures.to_json().to_string();
+        assert_eq!(RunFigures::from_json(printed.as_bytes()).unwrap(), figures);
+        assert_eq!(figures.line(), "   35.50    14.00    20.25     1.00    13.50     0.00   421 entities");
+        assert!(RunFigures::from_json(b"").is_err());
+        assert!(RunFigures::from_json(br#"{"wall_ms": 1.0, "stages_ms": [1.0], "entities": 3}"#).is_err());
+    }
 }

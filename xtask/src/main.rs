@@ -88,6 +88,17 @@ enum Task {
         processor: Option<bench::Which>,
         #[arg(long, default_value_t = 15, requires = "date", value_parser = clap::value_parser!(u16).range(1..))]
         runs: u16,
+        /// Each run in a new process, as a processor job runs.
+        #[arg(long, requires = "date")]
+        fresh: bool,
+    },
+    /// One run of `bench --date --fresh`: the date once in this process, its figures as JSON.
+    #[command(hide = true)]
+    BenchOneRun {
+        #[arg(long)]
+        date: NaiveDate,
+        #[arg(long, value_enum)]
+        processor: bench::Which,
     },
     /// Run the test suite (`cargo test --workspace`), with what the tests need.
     Test {
@@ -98,7 +109,7 @@ enum Task {
 }
 
 fn main() -> ExitCode {
-    framework::allocator::keep_freed_memory();
+    framework::allocator::configure();
     let flags = match Flags::try_parse() {
         Ok(flags) => flags,
         Err(error) if !error.use_stderr() => {
@@ -150,7 +161,10 @@ fn run(task: Task) -> anyhow::Result<()> {
             block_on(run_pipeline_task(start_date, end_date, options, settings(warehouse)?))
         }
         Task::Bench { date: None, .. } => bench::run(),
-        Task::Bench { date: Some(date), processor, runs } => bench::run_focused(date, processor, runs),
+        Task::Bench { date: Some(date), processor, runs, fresh } => {
+            bench::run_focused(date, processor, runs, fresh)
+        }
+        Task::BenchOneRun { date, processor } => bench::run_one_fresh(date, processor),
         Task::Test { cargo_args } => test::run(&cargo_args),
     }
 }
@@ -261,13 +275,26 @@ mod tests {
 
     #[test]
     fn bench_times_one_date_only_when_given_one() {
-        let Ok(Task::Bench { date, processor, runs }) =
-            task(&["bench", "--date", "2025-04-11", "--processor", "mlfs", "--runs", "3"])
+        let Ok(Task::Bench { date, processor, runs, fresh }) =
+            task(&["bench", "--date", "2025-04-11", "--processor", "mlfs", "--runs", "3", "--fresh"])
         else {
             panic!("a focused bench parses")
         };
-        assert_eq!((date, processor, runs), ("2025-04-11".parse().ok(), Some(bench::Which::Mlfs), 3));
-        assert!(matches!(task(&["bench"]), Ok(Task::Bench { date: None, processor: None, runs: 15 })));
+        assert_eq!(
+            (date, processor, runs, fresh),
+            ("2025-04-11".parse().ok(), Some(bench::Which::Mlfs), 3, true)
+        );
+        assert!(matches!(
+            task(&["bench"]),
+            Ok(Task::Bench { date: None, processor: None, runs: 15, fresh: false })
+        ));
+        assert!(task(&["bench", "--fresh"]).is_err(), "--fresh needs --date");
+        let Ok(Task::BenchOneRun { date, processor }) =
+            task(&["bench-one-run", "--date", "2025-04-11", "--processor", "pcf"])
+        else {
+            panic!("a fresh run's process parses its task")
+        };
+        assert_eq!((date, processor), ("2025-04-11".parse().unwrap(), bench::Which::Pcf));
         assert!(task(&["bench", "--runs", "3"]).is_err(), "--runs needs --date");
         assert!(task(&["bench", "--date", "2025-04-11", "--runs", "0"]).is_err(), "at least one run");
     }
