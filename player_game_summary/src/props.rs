@@ -66,10 +66,11 @@ pub type PropLines = HashMap<String, HashMap<String, PropLine>>;
 /// snapshot read more than once.
 ///
 /// Duplicates are resolved first: of the rows sharing (game, player, bookmaker, snapshot) only
-/// the latest `processed_at` counts (on a tie the row read later). Then the most preferred snapshot whose row is usable wins. Rows
-/// without a `player_lookup` or with an implausible line (non-finite, not positive, 100 or more)
-/// cannot be matched or used and are skipped, so one bad feed row never fails the date's save; a
-/// snapshot whose latest row is such a row is skipped too, not replaced by its older version.
+/// the latest `processed_at` counts (on a tie the row read later). Then the most preferred
+/// snapshot whose row is usable wins. Rows without a `player_lookup` or with an implausible line
+/// (non-finite, not positive, 100 or more) cannot be matched or used and are skipped, so one bad
+/// feed row never fails the date's save; a snapshot whose latest row is such a row is skipped
+/// too, not replaced by its older version.
 ///
 /// The rows are grouped per player and each group sorted by preference: a player has a few
 /// bookmakers and snapshots, while a date has about a thousand rows.

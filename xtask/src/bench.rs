@@ -153,16 +153,19 @@ fn bench_settings(database: &Path) -> anyhow::Result<Settings> {
     Ok(settings)
 }
 
-/// One parallel run of `date` alone, as a processor job runs it.
+/// One run of `date` alone, as a processor job runs it.
 async fn run_once<P: Processor>(
     processor: &P,
     warehouse: &dyn Warehouse,
     settings: &Settings,
     date: NaiveDate,
 ) -> anyhow::Result<RunSummary> {
-    let dispatch =
-        DispatchMode::Parallel { workers: settings.workers_for(processor.info().workers_variable) };
-    run_dates(processor, warehouse, settings, &[date], dispatch).await
+    run_dates(processor, warehouse, settings, &[date], job_dispatch(processor, settings)).await
+}
+
+/// A job's dispatch: parallel, with the workers the environment gives the processor.
+fn job_dispatch<P: Processor>(processor: &P, settings: &Settings) -> DispatchMode {
+    DispatchMode::Parallel { workers: settings.workers_for(processor.info().workers_variable) }
 }
 
 /// `bench --date --fresh`: `runs` new processes per processor, each running the date once.
@@ -242,10 +245,9 @@ async fn time_one_date<P: Processor>(
     date: NaiveDate,
     runs: usize,
 ) -> anyhow::Result<()> {
-    let dispatch =
-        DispatchMode::Parallel { workers: settings.workers_for(processor.info().workers_variable) };
     let name = processor.info().name;
     println!("{name} {date} (ms): {STAGES}");
+    let dispatch = job_dispatch(processor, settings);
     let summaries = single_date_runs(processor, warehouse, settings, date, dispatch, runs + 1).await?;
     for (run, summary) in summaries.iter().enumerate() {
         let first = if run == 0 { ", first run of the process (not counted)" } else { "" };
