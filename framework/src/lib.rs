@@ -14,7 +14,7 @@
 //!   with input digests, as rows or as [`columns`]. [`schema`]: every table's columns and keys. [`fixtures`]: CSV load and
 //!   export. [`history`]: run history and failure rows. [`checkpoint`]: per-date status for resumable
 //!   backfills.
-//! - [`allocator`]: the allocator of every binary and its one setting.
+//! - [`allocator`]: the allocator of every binary and the process's memory settings.
 //! - [`value`]: cells and typed output rows. [`rounding`], [`digest`], [`dates`], [`dedupe`],
 //!   [`completeness`], [`grouping`]:
 //!   helpers every processor shares (Python rounding, hashes, seasons and the schedule,
