@@ -40,7 +40,9 @@ fn keep_freed_memory() {
 /// date, fifteen each, MLFS's run in a mean of 90–125 ms (90th percentile 231–375) against
 /// 53–55 ms (56–58) without huge pages, medians alike; PGS's season run in a fresh process
 /// 1.85–2.10 s against 0.84–0.86 s. The kernel checks the flag at each fault, so mappings made
-/// before `main` follow it too; a kernel that refuses it keeps its default.
+/// before `main` follow it too; a kernel that refuses it keeps its default. Child processes
+/// inherit it: what `xtask` starts (`bench --fresh` runs, `cargo test` under `xtask test`) runs
+/// without huge pages as well.
 fn avoid_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: PR_SET_THP_DISABLE takes plain integers and sets a flag of the calling process;
