@@ -5,6 +5,16 @@
 //! the runtime's. glibc's malloc spent a fifth of MLFS's busiest-date run in its arenas
 //! (`malloc_consolidate`, `_int_free`); mimalloc's thread-local heaps took that date from 44 to
 //! 39–43 ms (median of 15 runs, three alternating pairs of builds).
+//!
+//! mimalloc also replaces `malloc` and its family for the whole process (the `override` feature
+//! of `libmimalloc-sys`): the binary exports them, so DuckDB's C++ allocations (`operator new`,
+//! `malloc` in `libduckdb.so`) bind to mimalloc instead of glibc, whose arenas were still ~8 % of
+//! MLFS's runs through DuckDB. This is glibc's documented way of replacing its allocator (symbol
+//! interposition; mimalloc provides every function glibc lists). Busiest date, medians of 15
+//! runs, three alternating pairs within a process: PGS 21.6–22.6 ms against 22.8–23.1, PCF
+//! 25.1–27.9 against 27.3–28.1, MLFS 36.0–38.9 against 37.8–39.6; as fresh processes (two
+//! pairs) exec to exit PGS 128 ms against 139–144, PCF 135–137 against 142–145, MLFS 147–153
+//! against 156–158.
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -70,6 +80,19 @@ mod tests {
         }
         configure();
         assert_eq!(purge_delay(), -1);
+    }
+
+    #[test]
+    fn duckdb_allocates_from_mimalloc() {
+        // `duckdb_malloc` is `malloc` called inside libduckdb.so: it reaches mimalloc only if
+        // the override binds the shared library's calls to this binary's allocator.
+        // SAFETY: a 64-byte allocation, checked and then freed by DuckDB's matching `free`.
+        unsafe {
+            let pointer = duckdb::ffi::duckdb_malloc(64);
+            assert!(!pointer.is_null());
+            assert!(libmimalloc_sys::mi_is_in_heap_region(pointer));
+            duckdb::ffi::duckdb_free(pointer);
+        }
     }
 
     #[cfg(target_os = "linux")]
