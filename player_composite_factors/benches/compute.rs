@@ -125,12 +125,14 @@ fn synthetic_date() -> DateInputs {
         team_defense_zones: (0..TEAMS).map(defense_zone).collect(),
         reprocess_attempts: Vec::new(),
     };
-    let usage = SourceUsage::found(450, 100, Some(Utc.with_ymd_and_hms(2025, 1, 15, 8, 0, 0).unwrap()), None);
+    // UPGC and UTGC have no `data_hash` column; the zone tables' newest hash is tracked.
+    let updated = Some(Utc.with_ymd_and_hms(2025, 1, 15, 8, 0, 0).unwrap());
+    let usage = |rows, hash: Option<&str>| SourceUsage::found(rows, 100, updated, hash.map(str::to_owned));
     let sources = SourceTracking {
-        player_context: usage.clone(),
-        team_context: usage.clone(),
-        player_shot: usage.clone(),
-        team_defense: usage,
+        player_context: usage(450, None),
+        team_context: usage(30, None),
+        player_shot: usage(405, Some("5f0c2a9e41d7b3c8")),
+        team_defense: usage(30, Some("c81e728d9d4c2f63")),
     };
     let season_start = NaiveDate::from_ymd_opt(2024, 10, 22).expect("valid date");
     DateInputs::build(analysis_date(), season_start, rows, &games_history(), sources).0
