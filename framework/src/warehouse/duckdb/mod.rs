@@ -9,6 +9,7 @@
 
 mod arrow;
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -166,24 +167,42 @@ pub(super) fn column_sql_type(column_type: ColumnType) -> String {
 
 #[async_trait]
 impl Warehouse for DuckDbWarehouse {
+    /// Lists the tables that exist and creates only the missing ones, as the BigQuery backend
+    /// does. Every process opens the warehouse this way: `CREATE TABLE IF NOT EXISTS` of all
+    /// 25 tables still parsed their 1,001 column definitions, 8–10 ms of each job's start,
+    /// where the list takes 3.6–4.4 ms (release build, fresh processes).
     async fn ensure_tables(&self, tables: &[&'static Table]) -> Result<(), WarehouseError> {
-        let mut statements = Vec::new();
-        let mut schemas: Vec<String> = tables
+        let wanted: Vec<(String, &'static str, String)> = tables
             .iter()
-            .map(|table| format!("{}{}", self.dataset_prefix, table.dataset.base_name()))
-            .collect();
-        schemas.sort();
-        schemas.dedup();
-        for schema in schemas {
-            statements.push(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""));
-        }
-        statements.extend(tables.iter().map(|table| self.create_table_sql(table)));
-        let sql = statements.join(";\n");
-        self.with_connection(move |connection| {
-            connection.execute_batch(&sql).map_err(|error| WarehouseError::Query {
-                sql: "CREATE TABLE …".to_owned(),
-                message: error.to_string(),
+            .map(|table| {
+                let schema = format!("{}{}", self.dataset_prefix, table.dataset.base_name());
+                (schema, table.name, self.create_table_sql(table))
             })
+            .collect();
+        self.with_connection(move |connection| {
+            let ddl_error = |sql: &str, error: duckdb::Error| WarehouseError::Query {
+                sql: sql.to_owned(),
+                message: error.to_string(),
+            };
+            let existing =
+                existing_tables(connection).map_err(|error| ddl_error(EXISTING_TABLES_SQL, error))?;
+            let mut statements: Vec<String> = Vec::new();
+            let mut schemas_created: Vec<&str> = Vec::new();
+            for (schema, name, create) in &wanted {
+                if existing.contains(&(schema.clone(), (*name).to_owned())) {
+                    continue;
+                }
+                if !schemas_created.contains(&schema.as_str()) {
+                    statements.push(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""));
+                    schemas_created.push(schema);
+                }
+                statements.push(create.clone());
+            }
+            if statements.is_empty() {
+                return Ok(());
+            }
+            let sql = statements.join(";\n");
+            connection.execute_batch(&sql).map_err(|error| ddl_error("CREATE TABLE …", error))
         })
         .await
     }
@@ -481,6 +500,16 @@ fn check_unique_keys(
     Ok(())
 }
 
+/// The `(schema, table)` pairs of the database's own tables.
+const EXISTING_TABLES_SQL: &str =
+    "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()";
+
+fn existing_tables(connection: &Connection) -> Result<HashSet<(String, String)>, duckdb::Error> {
+    let mut statement = connection.prepare(EXISTING_TABLES_SQL)?;
+    let pairs = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+    pairs.collect()
+}
+
 fn execute(
     connection: &Connection,
     table: &Table,
@@ -673,6 +702,39 @@ mod tests {
             let count =
                 warehouse.query(&Query::new("SELECT count(*) FROM {nba_raw.nbac_schedule}")).await.unwrap();
             assert_eq!(count.rows, vec![vec![Value::Int(1)]]);
+        });
+    }
+
+    #[test]
+    fn only_missing_tables_are_created_and_existing_rows_stay() {
+        runtime().block_on(async {
+            let warehouse = DuckDbWarehouse::open(":memory:", "t_").unwrap();
+            let schedule = &raw::NBAC_SCHEDULE;
+            let progress = &processing::BACKFILL_PROGRESS;
+            warehouse.ensure_tables(&[schedule]).await.unwrap();
+            let game = schedule.row(vec![
+                ("game_id", Value::String("0022400001".into())),
+                ("game_date", Value::Date(date("2024-10-22"))),
+            ]);
+            warehouse.replace(schedule, ReplaceScope::WholeTable, vec![game], false).await.unwrap();
+            // The existing table again, and one of a dataset whose schema does not exist yet.
+            warehouse.ensure_tables(&[schedule, progress]).await.unwrap();
+            let rows = |sql: &'static str| {
+                let warehouse = &warehouse;
+                async move { warehouse.query(&Query::new(sql)).await.unwrap().rows }
+            };
+            assert_eq!(rows("SELECT count(*) FROM {nba_raw.nbac_schedule}").await, [[Value::Int(1)]]);
+            assert_eq!(
+                rows("SELECT count(*) FROM {nba_processing.backfill_progress}").await,
+                [[Value::Int(0)]]
+            );
+            let tables =
+                rows("SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1").await;
+            let names = |name: &str| vec![Value::String(name.into())];
+            assert_eq!(
+                tables,
+                [names("t_nba_processing.backfill_progress"), names("t_nba_raw.nbac_schedule")]
+            );
         });
     }
 
