@@ -16,12 +16,14 @@
 //!   backfills.
 //! - [`allocator`]: the allocator of every binary and the process's memory settings.
 //! - [`value`]: cells and typed output rows. [`rounding`], [`digest`], [`dates`], [`dedupe`],
-//!   [`completeness`], [`grouping`]:
+//!   [`completeness`], [`circuit_breaker`], [`grouping`]:
 //!   helpers every processor shares (Python rounding, hashes, seasons and the schedule,
-//!   duplicate upstream rows, own-data completeness, rows grouped by player or team).
+//!   duplicate upstream rows, own-data completeness, the phase-4 per-player circuit breaker,
+//!   rows grouped by player or team).
 
 pub mod allocator;
 pub mod checkpoint;
+pub mod circuit_breaker;
 pub mod cli;
 pub mod columns;
 pub mod completeness;

@@ -4,8 +4,8 @@
 //! `process_entity` reads only its arguments: no warehouse, clock, environment or logging. The
 //! run's timestamp arrives in [`RunContext`] and stands for "now" (the circuit breaker's
 //! expiry, `created_at`). The formulas live in the submodules: [`features`] (the vector),
-//! [`quality`] (score, data source, tier) and [`readiness`] (completeness, upstream readiness,
-//! circuit breaker).
+//! [`quality`] (score, data source, tier) and [`readiness`] (completeness, upstream readiness);
+//! the circuit breaker is `framework::circuit_breaker`, shared with PCF.
 
 pub mod features;
 pub mod quality;
@@ -14,6 +14,7 @@ pub mod readiness;
 #[cfg(test)]
 mod tests;
 
+use framework::circuit_breaker::CircuitBreaker;
 use framework::{EntityFailure, FailureCategory, RunContext, SourceUsage};
 
 use crate::inputs::{
@@ -26,9 +27,7 @@ use features::{
     TeamSeasonRecord, compute_features, merge_phase4,
 };
 use quality::{feature_quality_score, primary_data_source, quality_tier};
-use readiness::{
-    CircuitBreaker, OwnCompleteness, UpstreamReadiness, is_bootstrap, is_season_boundary, python_datetime_str,
-};
+use readiness::{OwnCompleteness, UpstreamReadiness, is_bootstrap, is_season_boundary};
 
 /// `processing_decision_reason` of every written row.
 const PROCESSED_SUCCESSFULLY: &str = "processed_successfully";
@@ -67,11 +66,9 @@ pub fn process_entity(
                 "No game_id in upcoming_player_game_context",
             )
         })?;
-    let circuit_breaker = CircuitBreaker::from_latest_attempt(
-        date_inputs.latest_reprocess_attempts.get(player_lookup),
-        context.processed_at,
-    );
-    check_circuit_breaker(player_lookup, &circuit_breaker)?;
+    let reprocess_attempt_count =
+        CircuitBreaker::at(date_inputs.latest_reprocess_attempts.get(player_lookup), context.processed_at)
+            .attempts_or_skip(player_lookup)?;
 
     let player_games = date_inputs.history.player_games(player_lookup);
     let own_completeness = readiness::own_completeness_of_player(
@@ -89,19 +86,8 @@ pub fn process_entity(
 
     let features = features_of(player, &phase4_rows, player_games, date_inputs);
     check_features_finite(player_lookup, &features)?;
-    let assessment = Assessment { own_completeness, upstream, circuit_breaker };
+    let assessment = Assessment { own_completeness, upstream, reprocess_attempt_count };
     Ok(build_row(player, game_id, &features, &assessment, date_inputs, context))
-}
-
-fn check_circuit_breaker(player_lookup: &str, circuit_breaker: &CircuitBreaker) -> Result<(), EntityFailure> {
-    match circuit_breaker.until.filter(|_| circuit_breaker.active) {
-        Some(until) => Err(EntityFailure::new(
-            player_lookup,
-            FailureCategory::CircuitBreakerActive,
-            format!("Circuit breaker active until {}", python_datetime_str(until)),
-        )),
-        None => Ok(()),
-    }
 }
 
 /// The live-mode gates of reference-mlfs.md §6.1 steps 3–4, with the reference's reasons.
@@ -215,7 +201,8 @@ fn features_of(
 struct Assessment {
     own_completeness: OwnCompleteness,
     upstream: UpstreamReadiness,
-    circuit_breaker: CircuitBreaker,
+    /// The latest attempt number of a closed circuit breaker (open ones fail the player).
+    reprocess_attempt_count: i64,
 }
 
 /// The `source_<prefix>_*` columns of one source, in column order.
@@ -284,7 +271,7 @@ fn build_row(
         is_production_ready: Some(own.is_production_ready && assessment.upstream.all_ready()),
         data_quality_issues: assessment.upstream.data_quality_issues(),
         last_reprocess_attempt_at: None,
-        reprocess_attempt_count: Some(assessment.circuit_breaker.attempts),
+        reprocess_attempt_count: Some(assessment.reprocess_attempt_count),
         circuit_breaker_active: Some(false),
         circuit_breaker_until: None,
         manual_override_required: Some(false),

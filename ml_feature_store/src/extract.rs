@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
+use framework::circuit_breaker::{REPROCESS_ATTEMPT_COLUMNS, ReprocessAttemptRow};
 use framework::dedupe::log_duplicates;
 use framework::schema::Table;
 use framework::schema::analytics::{
@@ -27,8 +28,8 @@ use framework::{
 
 use crate::inputs::{
     DateInputs, DateRows, History, HistoryRows, NbacScheduleRow, PlayerCompositeFactorsRow,
-    PlayerDailyCacheRow, PlayerGameSummaryRow, PlayerShotZoneAnalysisRow, ReprocessAttemptRow,
-    TeamDefenseZoneAnalysisRow, TeamOffenseGameSummaryRow, UpcomingPlayerGameContextRow,
+    PlayerDailyCacheRow, PlayerGameSummaryRow, PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow,
+    TeamOffenseGameSummaryRow, UpcomingPlayerGameContextRow,
 };
 
 /// History read per chunk: the last-10 window may reach into the previous season (README §4
@@ -97,15 +98,6 @@ const TEAM_DEFENSE_COLUMNS: &[&str] = &[
     "data_hash",
     "processed_at",
 ];
-const REPROCESS_COLUMNS: &[&str] = &[
-    "processor_name",
-    "entity_id",
-    "analysis_date",
-    "attempt_number",
-    "attempted_at",
-    "circuit_breaker_tripped",
-    "circuit_breaker_until",
-];
 const GAME_SUMMARY_COLUMNS: &[&str] = &[
     "player_lookup",
     "game_id",
@@ -129,7 +121,7 @@ pub const COLUMNS_READ: [(&Table, &[&str]); 9] = [
     (&PLAYER_COMPOSITE_FACTORS, COMPOSITE_COLUMNS),
     (&PLAYER_SHOT_ZONE_ANALYSIS, SHOT_ZONE_COLUMNS),
     (&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS),
-    (&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS),
+    (&REPROCESS_ATTEMPTS, REPROCESS_ATTEMPT_COLUMNS),
     (&PLAYER_GAME_SUMMARY, GAME_SUMMARY_COLUMNS),
     (&TEAM_OFFENSE_GAME_SUMMARY, TEAM_OFFENSE_COLUMNS),
     (&NBAC_SCHEDULE, SCHEDULE_COLUMNS),
@@ -167,7 +159,7 @@ pub async fn extract_dates(
         reader.read(&PLAYER_COMPOSITE_FACTORS, COMPOSITE_COLUMNS, "game_date", on_dates()),
         reader.read(&PLAYER_SHOT_ZONE_ANALYSIS, SHOT_ZONE_COLUMNS, "analysis_date", on_dates()),
         reader.read(&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS, "analysis_date", on_dates()),
-        reader.read(&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS, "analysis_date", on_dates()),
+        reader.read(&REPROCESS_ATTEMPTS, REPROCESS_ATTEMPT_COLUMNS, "analysis_date", on_dates()),
         reader.read(&TEAM_OFFENSE_GAME_SUMMARY, TEAM_OFFENSE_COLUMNS, "game_date", history_window.clone()),
         reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history_window.clone()),
     )?;
@@ -201,7 +193,7 @@ pub async fn extract_dates(
         let row = row?;
         rows_by_date.entry(row.analysis_date).or_default().team_defense_zone_analysis.push(row);
     }
-    for row in attempts.iter().map(reprocess_row) {
+    for row in attempts.iter().map(ReprocessAttemptRow::from_row) {
         let row = row?;
         rows_by_date.entry(row.analysis_date).or_default().reprocess_attempts.push(row);
     }
@@ -289,18 +281,6 @@ fn team_defense_row(row: RowView<'_>) -> Result<TeamDefenseZoneAnalysisRow, Extr
         is_production_ready: row.flag("is_production_ready"),
         data_hash: row.text("data_hash"),
         processed_at: row.timestamp("processed_at"),
-    })
-}
-
-fn reprocess_row(row: RowView<'_>) -> Result<ReprocessAttemptRow, ExtractError> {
-    Ok(ReprocessAttemptRow {
-        processor_name: row.required_text("processor_name")?,
-        entity_id: row.required_text("entity_id")?,
-        analysis_date: row.required_date("analysis_date")?,
-        attempt_number: row.int("attempt_number").unwrap_or_default(),
-        attempted_at: row.timestamp("attempted_at"),
-        circuit_breaker_tripped: row.flag("circuit_breaker_tripped"),
-        circuit_breaker_until: row.timestamp("circuit_breaker_until"),
     })
 }
 

@@ -10,23 +10,23 @@ mod history;
 mod rows;
 
 use rustc_hash::FxHashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use framework::SourceUsage;
 use framework::schema::analytics::UPCOMING_PLAYER_GAME_CONTEXT;
-use framework::schema::orchestration::REPROCESS_ATTEMPTS;
 use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
 };
 
+use framework::circuit_breaker::latest_attempts;
+pub use framework::circuit_breaker::{LatestAttempt, ReprocessAttemptRow};
 pub use framework::dedupe::DuplicateKey;
 use framework::dedupe::keep_latest_by_key;
 pub use history::{History, HistoryRows, PlayerGame, PlayerGames};
 pub use rows::{
     NbacScheduleRow, PlayerCompositeFactorsRow, PlayerDailyCacheRow, PlayerGameSummaryRow,
-    PlayerShotZoneAnalysisRow, ReprocessAttemptRow, TeamDefenseZoneAnalysisRow, TeamOffenseGameSummaryRow,
+    PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow, TeamOffenseGameSummaryRow,
     UpcomingPlayerGameContextRow,
 };
 
@@ -78,7 +78,7 @@ pub struct DateInputs {
     /// Keyed by `team_abbr`; a player reads the row of its opponent.
     pub team_defense: FxHashMap<String, TeamDefenseZoneAnalysisRow>,
     /// The latest reprocess attempt of each `entity_id` (= `player_lookup`) for `D`.
-    pub latest_reprocess_attempts: FxHashMap<String, ReprocessAttemptRow>,
+    pub latest_reprocess_attempts: FxHashMap<String, LatestAttempt>,
     /// History shared by the dates of a range; each date slices it at `D`.
     pub history: Arc<History>,
     /// The `source_<prefix>_*` columns of the four Phase 4 sources (reference-mlfs.md §2.2–2.3).
@@ -155,7 +155,12 @@ impl DateInputs {
                 |row| row.processed_at,
                 &mut duplicates,
             ),
-            latest_reprocess_attempts: latest_reprocess_attempts(reprocess_attempts, date, &mut duplicates),
+            latest_reprocess_attempts: latest_attempts(
+                reprocess_attempts,
+                REPROCESS_PROCESSOR_NAME,
+                date,
+                &mut duplicates,
+            ),
             history,
             source_daily_cache,
             source_composite,
@@ -188,42 +193,6 @@ fn latest_players(
     let mut players: Vec<UpcomingPlayerGameContextRow> = latest.into_values().collect();
     players.sort_unstable_by(|left, right| left.player_lookup.cmp(&right.player_lookup));
     players
-}
-
-/// The attempt with the highest `attempt_number` per player, as the reference's
-/// `ORDER BY attempt_number DESC LIMIT 1` (reference-mlfs.md §2.8). Two rows with the same
-/// attempt number are a duplicate key; the later `attempted_at` wins.
-fn latest_reprocess_attempts(
-    rows: Vec<ReprocessAttemptRow>,
-    date: NaiveDate,
-    duplicates: &mut Vec<DuplicateKey>,
-) -> FxHashMap<String, ReprocessAttemptRow> {
-    let mut latest: FxHashMap<String, ReprocessAttemptRow> = FxHashMap::default();
-    let mut extra_row_keys: Vec<String> = Vec::new();
-    let own_rows = rows
-        .into_iter()
-        .filter(|row| row.processor_name == REPROCESS_PROCESSOR_NAME && row.analysis_date == date);
-    for row in own_rows {
-        match latest.entry(row.entity_id.clone()) {
-            Entry::Vacant(slot) => {
-                slot.insert(row);
-            }
-            Entry::Occupied(mut slot) => {
-                let kept = slot.get();
-                if kept.attempt_number == row.attempt_number {
-                    extra_row_keys.push(format!(
-                        "{}/{}/{}/{}",
-                        row.processor_name, row.entity_id, row.analysis_date, row.attempt_number
-                    ));
-                }
-                if (row.attempt_number, row.attempted_at) >= (kept.attempt_number, kept.attempted_at) {
-                    slot.insert(row);
-                }
-            }
-        }
-    }
-    duplicates.extend(DuplicateKey::from_extra_rows(&REPROCESS_ATTEMPTS, extra_row_keys));
-    latest
 }
 
 /// A source's `source_<prefix>_*` values from the rows read for the date (reference-mlfs.md

@@ -3,14 +3,15 @@
 //!
 //! Nothing here reads the warehouse, the clock or the environment, and nothing logs: the date,
 //! the run time and the backfill flag arrive in [`RunContext`], the inputs in [`DateInputs`].
-//! Formulas live in [`factors`], the context JSON text in [`context_json`], readiness and
-//! circuit-breaker columns in [`quality`]; this module looks
+//! Formulas live in [`factors`], the context JSON text in [`context_json`], the readiness
+//! columns in [`quality`], the circuit breaker in `framework::circuit_breaker`; this module looks
 //! rows up, assembles the row and hashes it.
 
 pub mod context_json;
 pub mod factors;
 pub mod quality;
 
+use framework::circuit_breaker::CircuitBreaker;
 use framework::digest::RecipeHasher;
 use framework::rounding::round_half_even;
 use framework::{EntityFailure, FailureCategory, RunContext};
@@ -21,10 +22,7 @@ use self::context_json::{
 use self::factors::{
     CALCULATION_VERSION, CompositeFactors, DEFERRED_FACTOR_SCORE, data_completeness, warnings,
 };
-use self::quality::{
-    CircuitBreaker, OwnCompleteness, SeasonFlags, UpstreamReadiness, circuit_breaker, data_quality_issues,
-    python_datetime_str, season_flags,
-};
+use self::quality::{OwnCompleteness, SeasonFlags, UpstreamReadiness, data_quality_issues, season_flags};
 use crate::inputs::{
     DateInputs, PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow, UpcomingPlayerGameContextRow,
     UpcomingTeamGameContextRow,
@@ -69,13 +67,8 @@ pub fn process_entity(
             )
         })?;
     let reprocess_attempt_count =
-        match circuit_breaker(date_inputs.reprocess_attempts.get(player_lookup), context.processed_at) {
-            CircuitBreaker::Open { until } => {
-                let reason = format!("Circuit breaker active until {}", python_datetime_str(until));
-                return Err(EntityFailure::new(player_lookup, FailureCategory::CircuitBreakerActive, reason));
-            }
-            CircuitBreaker::Closed { attempts } => attempts,
-        };
+        CircuitBreaker::at(date_inputs.reprocess_attempts.get(player_lookup), context.processed_at)
+            .attempts_or_skip(player_lookup)?;
     let lookups = PlayerLookups::find(player_context, date_inputs);
     let quality = RowQuality::assess(&lookups, date_inputs, context);
     let mut row = assemble_row(&lookups, game_id, &quality, date_inputs, context, reprocess_attempt_count);

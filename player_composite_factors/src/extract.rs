@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
+use framework::circuit_breaker::{REPROCESS_ATTEMPT_COLUMNS, ReprocessAttemptRow};
 use framework::dates::{RunSchedule, season_year};
 use framework::dedupe::log_duplicates;
 use framework::schema::Table;
@@ -25,8 +26,8 @@ use framework::{
 
 use crate::games_history::{GamesHistory, PlayerGameAppearanceRow, ScheduleGameRow};
 use crate::inputs::{
-    DateInputs, DateRows, PlayerShotZoneAnalysisRow, ReprocessAttemptRow, SourceTracking,
-    TeamDefenseZoneAnalysisRow, UpcomingPlayerGameContextRow, UpcomingTeamGameContextRow, split_rows_by_date,
+    DateInputs, DateRows, PlayerShotZoneAnalysisRow, SourceTracking, TeamDefenseZoneAnalysisRow,
+    UpcomingPlayerGameContextRow, UpcomingTeamGameContextRow, split_rows_by_date,
 };
 
 /// Rows each source is expected to hold for a date (the reference's `expected_count_min`).
@@ -84,15 +85,6 @@ const TEAM_DEFENSE_COLUMNS: &[&str] = &[
     "processed_at",
     "data_hash",
 ];
-const REPROCESS_COLUMNS: &[&str] = &[
-    "processor_name",
-    "entity_id",
-    "analysis_date",
-    "attempt_number",
-    "circuit_breaker_tripped",
-    "circuit_breaker_until",
-    "created_at",
-];
 /// Who played for which team on which date (completeness history).
 const APPEARANCE_COLUMNS: &[&str] = &["player_lookup", "game_date", "team_abbr"];
 const SCHEDULE_COLUMNS: &[&str] =
@@ -105,7 +97,7 @@ pub const COLUMNS_READ: [(&Table, &[&str]); 7] = [
     (&UPCOMING_TEAM_GAME_CONTEXT, TEAM_CONTEXT_COLUMNS),
     (&PLAYER_SHOT_ZONE_ANALYSIS, PLAYER_SHOT_COLUMNS),
     (&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS),
-    (&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS),
+    (&REPROCESS_ATTEMPTS, REPROCESS_ATTEMPT_COLUMNS),
     (&PLAYER_GAME_SUMMARY, APPEARANCE_COLUMNS),
     (&NBAC_SCHEDULE, SCHEDULE_COLUMNS),
 ];
@@ -142,7 +134,7 @@ pub async fn extract_dates(
         reader.read(&UPCOMING_TEAM_GAME_CONTEXT, TEAM_CONTEXT_COLUMNS, "game_date", on_dates()),
         reader.read(&PLAYER_SHOT_ZONE_ANALYSIS, PLAYER_SHOT_COLUMNS, "analysis_date", on_dates()),
         reader.read(&TEAM_DEFENSE_ZONE_ANALYSIS, TEAM_DEFENSE_COLUMNS, "analysis_date", on_dates()),
-        reader.read(&REPROCESS_ATTEMPTS, REPROCESS_COLUMNS, "analysis_date", on_dates()),
+        reader.read(&REPROCESS_ATTEMPTS, REPROCESS_ATTEMPT_COLUMNS, "analysis_date", on_dates()),
         reader.read(&NBAC_SCHEDULE, SCHEDULE_COLUMNS, "game_date", history),
     )?;
 
@@ -161,7 +153,7 @@ pub async fn extract_dates(
         team_contexts: teams.convert(team_context_row)?,
         player_shot_zones: shots.convert(player_shot_row)?,
         team_defense_zones: defenses.convert(team_defense_row)?,
-        reprocess_attempts: attempts.convert(reprocess_row)?,
+        reprocess_attempts: attempts.convert(ReprocessAttemptRow::from_row)?,
     };
     let mut rows_by_date = split_rows_by_date(rows);
     let schedule = schedule.get().await;
@@ -241,18 +233,6 @@ fn team_defense_row(row: RowView<'_>) -> Result<TeamDefenseZoneAnalysisRow, Extr
         weakest_zone: row.text("weakest_zone"),
         is_production_ready: row.flag("is_production_ready"),
         processed_at: row.timestamp("processed_at"),
-    })
-}
-
-fn reprocess_row(row: RowView<'_>) -> Result<ReprocessAttemptRow, ExtractError> {
-    Ok(ReprocessAttemptRow {
-        processor_name: row.required_text("processor_name")?,
-        entity_id: row.required_text("entity_id")?,
-        analysis_date: row.required_date("analysis_date")?,
-        attempt_number: row.int("attempt_number").unwrap_or_default(),
-        circuit_breaker_tripped: row.flag("circuit_breaker_tripped"),
-        circuit_breaker_until: row.timestamp("circuit_breaker_until"),
-        created_at: row.timestamp("created_at"),
     })
 }
 

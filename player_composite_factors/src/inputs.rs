@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use framework::SourceUsage;
+use framework::circuit_breaker::latest_attempts;
+pub use framework::circuit_breaker::{LatestAttempt, ReprocessAttemptRow};
 pub use framework::dedupe::DuplicateKey;
 use framework::dedupe::keep_latest_by_key;
 use framework::schema::{Table, analytics, orchestration, precompute};
@@ -96,19 +98,6 @@ pub struct TeamDefenseZoneAnalysisRow {
     pub processed_at: Option<DateTime<Utc>>,
 }
 
-/// One `nba_orchestration.reprocess_attempts` row of this processor, filtered on
-/// `processor_name = 'player_composite_factors'` and `analysis_date` (README §4 item 19).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ReprocessAttemptRow {
-    pub processor_name: String,
-    pub entity_id: String,
-    pub analysis_date: NaiveDate,
-    pub attempt_number: i64,
-    pub circuit_breaker_tripped: Option<bool>,
-    pub circuit_breaker_until: Option<DateTime<Utc>>,
-    pub created_at: Option<DateTime<Utc>>,
-}
-
 /// The `source_<prefix>_*` columns of the four dependencies (reference-pcf.md §4.3), identical
 /// on every row of a date; filled by extraction from its dependency check.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -127,14 +116,6 @@ pub struct DateRows {
     pub player_shot_zones: Vec<PlayerShotZoneAnalysisRow>,
     pub team_defense_zones: Vec<TeamDefenseZoneAnalysisRow>,
     pub reprocess_attempts: Vec<ReprocessAttemptRow>,
-}
-
-/// The most recent reprocess attempt of one player for the date (reference-pcf.md §2.9).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LatestReprocessAttempt {
-    pub attempt_number: i64,
-    pub circuit_breaker_tripped: bool,
-    pub circuit_breaker_until: Option<DateTime<Utc>>,
 }
 
 /// Everything one date needs, indexed for lookups: plain data, shared read-only by all workers.
@@ -157,15 +138,15 @@ pub struct DateInputs {
     pub team_defense_zones: FxHashMap<String, TeamDefenseZoneAnalysisRow>,
     /// Expected and actual games of every UPGC player (reference-pcf.md §2.7).
     pub games_completeness: FxHashMap<String, GamesCompleteness>,
-    /// Latest reprocess attempt by `entity_id` (= `player_lookup`).
-    pub reprocess_attempts: FxHashMap<String, LatestReprocessAttempt>,
+    /// Latest reprocess attempt of this processor by `entity_id` (= `player_lookup`).
+    pub reprocess_attempts: FxHashMap<String, LatestAttempt>,
     pub sources: SourceTracking,
 }
 
 impl DateInputs {
     /// Indexes one date's rows. Rows of other dates and reprocess attempts of other processors
-    /// are ignored; duplicate keys keep the latest `processed_at` and are returned, once each,
-    /// sorted by table and key.
+    /// are ignored; duplicate keys keep the latest `processed_at` (of reprocess attempts, the
+    /// latest `attempted_at`) and are returned, once each, sorted by table and key.
     pub fn build(
         analysis_date: NaiveDate,
         season_start_date: NaiveDate,
@@ -188,7 +169,12 @@ impl DateInputs {
             team_contexts: keep_latest(rows.team_contexts, analysis_date, &mut duplicates),
             player_shot_zones: keep_latest(rows.player_shot_zones, analysis_date, &mut duplicates),
             team_defense_zones: keep_latest(rows.team_defense_zones, analysis_date, &mut duplicates),
-            reprocess_attempts: latest_reprocess_attempts(rows.reprocess_attempts, analysis_date),
+            reprocess_attempts: latest_attempts(
+                rows.reprocess_attempts,
+                REPROCESS_PROCESSOR_NAME,
+                analysis_date,
+                &mut duplicates,
+            ),
             player_contexts,
             games_completeness,
             sources,
@@ -290,38 +276,6 @@ fn keep_latest<R: KeyedUpstreamRow>(
 ) -> FxHashMap<String, R> {
     let rows: Vec<R> = rows.into_iter().filter(|row| row.date() == date).collect();
     keep_latest_by_key(rows, R::TABLE, |row| row.name().to_owned(), R::processed_at, duplicates)
-}
-
-/// The highest `attempt_number` per player among this processor's attempts for `date`
-/// (reference-pcf.md §2.9); equal attempt numbers resolve by the latest `created_at`.
-fn latest_reprocess_attempts(
-    rows: Vec<ReprocessAttemptRow>,
-    date: NaiveDate,
-) -> FxHashMap<String, LatestReprocessAttempt> {
-    let mut latest: FxHashMap<String, ReprocessAttemptRow> = FxHashMap::default();
-    let relevant = rows
-        .into_iter()
-        .filter(|row| row.analysis_date == date && row.processor_name == REPROCESS_PROCESSOR_NAME);
-    for row in relevant {
-        let newer = |kept: &ReprocessAttemptRow| {
-            (row.attempt_number, row.created_at) >= (kept.attempt_number, kept.created_at)
-        };
-        match latest.get(&row.entity_id) {
-            Some(kept) if !newer(kept) => {}
-            _ => {
-                latest.insert(row.entity_id.clone(), row);
-            }
-        }
-    }
-    latest.into_iter().map(|(entity_id, row)| (entity_id, summarize_attempt(row))).collect()
-}
-
-fn summarize_attempt(row: ReprocessAttemptRow) -> LatestReprocessAttempt {
-    LatestReprocessAttempt {
-        attempt_number: row.attempt_number,
-        circuit_breaker_tripped: row.circuit_breaker_tripped.unwrap_or(false),
-        circuit_breaker_until: row.circuit_breaker_until,
-    }
 }
 
 /// The tables [`DateRows`] comes from, for extraction and its logs.

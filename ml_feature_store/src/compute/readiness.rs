@@ -1,13 +1,13 @@
 //! Whether a player may be processed and how complete its data is: own-data completeness
-//! (reference-mlfs.md §2.6), upstream readiness (§2.7), the circuit breaker (§2.8) and the
-//! season flags that relax the gates.
+//! (reference-mlfs.md §2.6), upstream readiness (§2.7) and the season flags that relax the
+//! gates. The circuit breaker (§2.8) is the framework's, shared with PCF.
 //!
 //! These decide and describe; turning a "not ready" into a per-entity failure, and writing
 //! reprocess attempts, happen elsewhere (`compute` and the runner).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
-use crate::inputs::{History, PlayerGames, ReprocessAttemptRow};
+use crate::inputs::{History, PlayerGames};
 
 /// Most recent team games the completeness check expects (`lookback_window = 10`).
 const EXPECTED_GAMES_WINDOW: usize = 10;
@@ -18,7 +18,7 @@ const BOOTSTRAP_DAYS: i64 = 30;
 /// The own-data completeness columns of one player (reference-mlfs.md §2.6): the arithmetic is
 /// the framework's; the counts below are MLFS's.
 pub use framework::completeness::OwnCompleteness;
-pub use framework::dates::{is_season_boundary, python_datetime_str};
+pub use framework::dates::is_season_boundary;
 
 /// The reference's counts, kept with their asymmetry (reference-mlfs.md §8 item 14):
 /// expected = the last ≤ 10 final games before `D` of the player's most recent team (across
@@ -90,42 +90,10 @@ impl UpstreamReadiness {
     }
 }
 
-/// The per-player circuit breaker of the date (reference-mlfs.md §2.8).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CircuitBreaker {
-    /// Tripped and not yet expired at the run's timestamp.
-    pub active: bool,
-    /// The latest `attempt_number`, 0 without attempts: `reprocess_attempt_count`.
-    pub attempts: i64,
-    pub until: Option<DateTime<Utc>>,
-}
-
-impl CircuitBreaker {
-    /// The breaker given the player's latest attempt. `now` is the run's timestamp
-    /// (`RunContext::processed_at`), so the decision is the same for every player of a run.
-    pub fn from_latest_attempt(
-        latest_attempt: Option<&ReprocessAttemptRow>,
-        now: DateTime<Utc>,
-    ) -> CircuitBreaker {
-        let Some(attempt) = latest_attempt else {
-            return CircuitBreaker::default();
-        };
-        let active_until = attempt
-            .circuit_breaker_until
-            .filter(|until| attempt.circuit_breaker_tripped == Some(true) && *until > now);
-        CircuitBreaker {
-            active: active_until.is_some(),
-            attempts: attempt.attempt_number,
-            until: active_until,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::inputs::{HistoryRows, NbacScheduleRow, PlayerGameSummaryRow};
-    use chrono::TimeZone;
 
     fn date(text: &str) -> NaiveDate {
         text.parse().unwrap()
@@ -220,26 +188,5 @@ mod tests {
             UpstreamReadiness { daily_cache: true, composite: true, shot_zone: true, team_defense: true };
         assert!(ready.all_ready());
         assert!(ready.data_quality_issues().is_empty());
-    }
-
-    #[test]
-    fn circuit_breaker_is_active_only_while_tripped_and_unexpired() {
-        let now = Utc.with_ymd_and_hms(2025, 1, 15, 12, 0, 0).unwrap();
-        let later = Utc.with_ymd_and_hms(2025, 1, 22, 10, 0, 0).unwrap();
-        let attempt = |tripped: bool, until| ReprocessAttemptRow {
-            attempt_number: 3,
-            circuit_breaker_tripped: Some(tripped),
-            circuit_breaker_until: Some(until),
-            ..ReprocessAttemptRow::default()
-        };
-        assert_eq!(CircuitBreaker::from_latest_attempt(None, now), CircuitBreaker::default());
-        assert_eq!(
-            CircuitBreaker::from_latest_attempt(Some(&attempt(true, later)), now),
-            CircuitBreaker { active: true, attempts: 3, until: Some(later) }
-        );
-        let expired = CircuitBreaker::from_latest_attempt(Some(&attempt(true, now)), now);
-        assert_eq!(expired, CircuitBreaker { active: false, attempts: 3, until: None });
-        assert!(!CircuitBreaker::from_latest_attempt(Some(&attempt(false, later)), now).active);
-        assert_eq!(python_datetime_str(later), "2025-01-22 10:00:00+00:00");
     }
 }

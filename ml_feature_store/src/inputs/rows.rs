@@ -141,16 +141,3 @@ pub struct NbacScheduleRow {
     pub away_team_tricode: Option<String>,
     pub processed_at: Option<DateTime<Utc>>,
 }
-
-/// `nba_orchestration.reprocess_attempts` of this processor for the processed date: the
-/// per-player circuit breaker (reference-mlfs.md §2.8, README §4 item 19).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ReprocessAttemptRow {
-    pub processor_name: String,
-    pub entity_id: String,
-    pub analysis_date: NaiveDate,
-    pub attempt_number: i64,
-    pub attempted_at: Option<DateTime<Utc>>,
-    pub circuit_breaker_tripped: Option<bool>,
-    pub circuit_breaker_until: Option<DateTime<Utc>>,
-}

@@ -1,19 +1,17 @@
 //! The production-readiness columns of a row: own-data completeness, upstream readiness, data
-//! quality issues, season flags and the per-player circuit breaker (reference-pcf.md §2.7–§2.9,
-//! §4.2 columns 43–61).
+//! quality issues and season flags (reference-pcf.md §2.7–§2.8, §4.2 columns 43–61); the
+//! per-player circuit breaker (§2.9) is the framework's, shared with MLFS.
 //!
 //! Live runs follow the reference commit. Backfill runs follow the later reference variant
 //! (`86b20749`/`d0b41663`, `6cc84744`, reference-pcf.md §2.11): history is taken as complete and
 //! every upstream as ready, so that a season rebuilt after the fact is not flagged as partial
 //! because of how it was replayed. Quality never skips a player: it only sets flags (§5.1).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 pub use framework::completeness::OwnCompleteness;
 use framework::dates::is_season_boundary;
-pub use framework::dates::python_datetime_str;
 
 use crate::games_history::GamesCompleteness;
-use crate::inputs::LatestReprocessAttempt;
 
 /// The completeness checker's own bootstrap window, in days from the season start (not the
 /// 14-day early-season skip of the runner).
@@ -89,35 +87,9 @@ pub fn season_flags(analysis_date: NaiveDate, season_start_date: NaiveDate, back
     }
 }
 
-/// A player's circuit breaker at the run's time (reference-pcf.md §2.9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CircuitBreaker {
-    /// Tripped and not yet expired: the player is skipped.
-    Open { until: DateTime<Utc> },
-    /// Processed; `attempts` is the latest attempt number (0 without any attempt).
-    Closed { attempts: i64 },
-}
-
-/// Open only when the latest attempt tripped the breaker and `now` is before its end. A tripped
-/// attempt without an end time cannot be compared (the reference would fail the whole batch
-/// check and keep defaults), so it counts as closed.
-pub fn circuit_breaker(
-    latest_attempt: Option<&LatestReprocessAttempt>,
-    now: DateTime<Utc>,
-) -> CircuitBreaker {
-    let Some(attempt) = latest_attempt else {
-        return CircuitBreaker::Closed { attempts: 0 };
-    };
-    match attempt.circuit_breaker_until {
-        Some(until) if attempt.circuit_breaker_tripped && now < until => CircuitBreaker::Open { until },
-        _ => CircuitBreaker::Closed { attempts: attempt.attempt_number },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     fn date(text: &str) -> NaiveDate {
         text.parse().expect("test dates are valid")
@@ -183,22 +155,5 @@ mod tests {
             season_flags(date("2025-11-19"), start, true),
             SeasonFlags { season_boundary_detected: false, backfill_bootstrap_mode: false }
         );
-    }
-
-    #[test]
-    fn circuit_breaker_is_open_only_while_tripped_and_unexpired() {
-        let now = Utc.with_ymd_and_hms(2025, 11, 1, 12, 0, 0).unwrap();
-        let until = Utc.with_ymd_and_hms(2025, 11, 8, 12, 0, 0).unwrap();
-        let tripped = LatestReprocessAttempt {
-            attempt_number: 3,
-            circuit_breaker_tripped: true,
-            circuit_breaker_until: Some(until),
-        };
-        assert_eq!(circuit_breaker(Some(&tripped), now), CircuitBreaker::Open { until });
-        assert_eq!(circuit_breaker(Some(&tripped), until), CircuitBreaker::Closed { attempts: 3 });
-        let untripped = LatestReprocessAttempt { circuit_breaker_tripped: false, ..tripped.clone() };
-        assert_eq!(circuit_breaker(Some(&untripped), now), CircuitBreaker::Closed { attempts: 3 });
-        assert_eq!(circuit_breaker(None, now), CircuitBreaker::Closed { attempts: 0 });
-        assert_eq!(python_datetime_str(until), "2025-11-08 12:00:00+00:00");
     }
 }

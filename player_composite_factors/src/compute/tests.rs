@@ -12,7 +12,7 @@ use super::context_json::*;
 use super::factors::*;
 use super::*;
 use crate::games_history::{GamesHistory, PlayerGameAppearanceRow, ScheduleGameRow};
-use crate::inputs::{DateRows, LatestReprocessAttempt, ReprocessAttemptRow, SourceTracking};
+use crate::inputs::{DateRows, LatestAttempt, ReprocessAttemptRow, SourceTracking};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures (reference-pcf.md §6.2 and §6.3)
@@ -765,7 +765,7 @@ fn integration_single_player_failure_continues_processing() {
     let until = timestamp("2025-11-08T12:00:00Z");
     inputs.reprocess_attempts.insert(
         "stephencurry".into(),
-        LatestReprocessAttempt {
+        LatestAttempt {
             attempt_number: 3,
             circuit_breaker_tripped: true,
             circuit_breaker_until: Some(until),
@@ -963,7 +963,7 @@ fn an_expired_breaker_processes_the_player_and_counts_attempts() {
     let mut inputs = integration_inputs(true);
     inputs.reprocess_attempts.insert(
         "lebronjames".into(),
-        LatestReprocessAttempt {
+        LatestAttempt {
             attempt_number: 3,
             circuit_breaker_tripped: true,
             circuit_breaker_until: Some(Utc.with_ymd_and_hms(2025, 11, 1, 0, 0, 0).unwrap()),
@@ -1175,9 +1175,9 @@ fn any_attempt(
         entity_id: player_lookup.clone(),
         analysis_date,
         attempt_number,
+        attempted_at: None,
         circuit_breaker_tripped: tripped,
         circuit_breaker_until: until,
-        created_at: None,
     }))
 }
 
