@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::Datelike as _;
+use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::types::{TimeUnit as DuckTimeUnit, ToSqlOutput, Value as DuckValue, ValueRef};
 use duckdb::{Connection, ToSql};
 
@@ -535,12 +536,19 @@ fn run_query(connection: &Connection, sql: &str, parameters: &[Value]) -> Result
         .query_arrow(duckdb::params_from_iter(parameters.iter().map(Cell)))
         .map_err(|error| query_error(error.to_string()))?;
     let schema = batches.get_schema();
+    // The whole result is taken before decoding (DuckDB has materialised it already), so that
+    // each column is allocated once at its final size instead of growing batch by batch: in a
+    // fresh process every page a growing column moves to faults in anew. MLFS's busiest-date
+    // history (25,516 rows) decoded in ~2 ms instead of 4–6, and its fresh runs took medians of
+    // 41.9–42.1 ms against 42.3–44.9 (four alternating pairs of fifteen).
+    let batches: Vec<RecordBatch> = batches.collect();
+    let rows = batches.iter().map(RecordBatch::num_rows).sum();
     let mut result = ColumnSet {
         names: schema.fields().iter().map(|field| field.name().clone()).collect(),
         columns: schema
             .fields()
             .iter()
-            .map(|field| empty_cells(field.data_type(), 0))
+            .map(|field| empty_cells(field.data_type(), rows))
             .collect::<Result<_, _>>()
             .map_err(query_error)?,
         rows: 0,
