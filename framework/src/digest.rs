@@ -205,6 +205,18 @@ impl<'n> RecipeHasher<'n> {
     /// Appends `name:value`, after a `|` unless it is the first field.
     #[inline(always)]
     pub fn field<'v>(&mut self, name: &'n str, value: impl Into<HashValue<'v>>) -> &mut RecipeHasher<'n> {
+        self.name(name);
+        value.into().write_normalized(&mut self.text);
+        if self.text.len() >= Self::FLUSH_AT {
+            self.hasher.update(self.text.as_bytes());
+            self.text.clear();
+        }
+        self
+    }
+
+    /// `name:`, after a `|` unless it is the first field.
+    #[inline(always)]
+    fn name(&mut self, name: &'n str) {
         debug_assert!(
             self.previous_name.is_none_or(|previous| recipe_order(previous, name).is_le()),
             "data_hash fields are not in recipe order: {name} after {:?}",
@@ -216,12 +228,6 @@ impl<'n> RecipeHasher<'n> {
         self.previous_name = Some(name);
         self.text.push_str(name);
         self.text.push(':');
-        value.into().write_normalized(&mut self.text);
-        if self.text.len() >= Self::FLUSH_AT {
-            self.hasher.update(self.text.as_bytes());
-            self.text.clear();
-        }
-        self
     }
 
     /// The first 16 lowercase hex characters of the SHA-256 digest.
@@ -234,6 +240,38 @@ impl<'n> RecipeHasher<'n> {
             hex.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
         }
         hex
+    }
+}
+
+/// The leading fields every row of a set shares and the name of the field after them, hashed
+/// once: each row's [`RecipeHasher`] resumes from a copy of the digest state with that field's
+/// value. PCF's rows of a date all start with the same `analysis_date`, `calculation_version`
+/// and `|data_completeness_pct:`, 79 bytes: the first of their nine SHA-256 blocks.
+#[derive(Clone)]
+pub struct RecipePrefix<'n> {
+    hasher: Sha256,
+    next_name: &'n str,
+}
+
+impl<'n> RecipeHasher<'n> {
+    /// The fields given so far and `next_name`, the field every row goes on with, as a prefix
+    /// rows resume from.
+    pub fn into_prefix(mut self, next_name: &'n str) -> RecipePrefix<'n> {
+        self.name(next_name);
+        self.hasher.update(self.text.as_bytes());
+        RecipePrefix { hasher: self.hasher, next_name }
+    }
+
+    /// A hasher that goes on after `prefix` with `next_value`, the value of the prefix's next
+    /// field; the fields after it follow in [`recipe_order`].
+    pub fn resume<'v>(prefix: &RecipePrefix<'n>, next_value: impl Into<HashValue<'v>>) -> RecipeHasher<'n> {
+        let mut hasher = RecipeHasher {
+            hasher: prefix.hasher.clone(),
+            text: String::with_capacity(Self::FLUSH_AT + 128),
+            previous_name: Some(prefix.next_name),
+        };
+        next_value.into().write_normalized(&mut hasher.text);
+        hasher
     }
 }
 
@@ -393,6 +431,48 @@ mod tests {
             ("warning_details", HashValue::Null),
         ];
         assert_eq!(data_hash(&fields), "9f4f882968dd5bdb");
+    }
+
+    #[test]
+    fn rows_resumed_from_a_prefix_hash_as_whole_rows() {
+        // The LeBron check vector (reference-pcf.md §4.4), its first two fields as a prefix.
+        let mut prefix = RecipeHasher::new();
+        prefix.field("analysis_date", date("2025-11-01")).field("calculation_version", "v1_4factors");
+        let prefix = prefix.into_prefix("data_completeness_pct");
+        let rest_of_row = |hasher: &mut RecipeHasher<'_>, total: f64| {
+            hasher
+                .field("early_season_flag", false)
+                .field("fatigue_score", 100i64)
+                .field("game_date", date("2025-11-01"))
+                .field("game_id", "20251101LAL_GSW")
+                .field("has_warnings", false)
+                .field("insufficient_data_reason", None::<&str>)
+                .field("look_ahead_pressure_score", 0.0)
+                .field("missing_data_fields", None::<&str>)
+                .field("opponent_strength_score", 0.0)
+                .field("pace_score", 1.8)
+                .field("player_lookup", "lebronjames")
+                .field("referee_favorability_score", 0.0)
+                .field("shot_zone_mismatch_score", 4.3)
+                .field("total_composite_adjustment", total)
+                .field("travel_impact_score", 0.0)
+                .field("universal_player_id", "lebron_001")
+                .field("usage_spike_score", 0.3)
+                .field("warning_details", None::<&str>);
+        };
+        let mut first = RecipeHasher::resume(&prefix, 100.0);
+        rest_of_row(&mut first, 6.35);
+        assert_eq!(first.finish(), "9f4f882968dd5bdb");
+        // The prefix is reusable: a second row resumes from the same state.
+        let mut second = RecipeHasher::resume(&prefix, 80.0);
+        rest_of_row(&mut second, 6.4);
+        let mut whole = RecipeHasher::new();
+        whole
+            .field("analysis_date", date("2025-11-01"))
+            .field("calculation_version", "v1_4factors")
+            .field("data_completeness_pct", 80.0);
+        rest_of_row(&mut whole, 6.4);
+        assert_eq!(second.finish(), whole.finish());
     }
 
     #[test]

@@ -115,12 +115,16 @@ pub fn python_float_str(value: f64) -> String {
 ///   Schubfach formatter `serde_json` already links (`zmij`), which, like `repr` and Rust's
 ///   `{:?}`, prints the shortest round-trip digits in plain decimal with `.0` on integral values,
 ///   several times faster than `{:?}` (a property test compares them).
+///
+/// The short-decimal path is all that runs for almost every value, so the rest stays out of
+/// line: inlined, its registers and stack made every call save and restore a dozen registers.
 pub fn write_python_float(out: &mut String, value: f64) {
     if !write_short_decimal(out, value) {
         write_general_float(out, value);
     }
 }
 
+#[inline(never)]
 fn write_general_float(out: &mut String, value: f64) {
     use std::fmt::Write as _;
     if value.is_nan() {
@@ -156,9 +160,32 @@ fn write_shortest_fixed(out: &mut String, value: f64) {
         .write_f64(&mut unwritten, value)
         .expect("a finite double's text fits 32 bytes");
     let written = FIXED_TEXT_CAPACITY - unwritten.len();
-    out.push_str(std::str::from_utf8(&bytes[..written]).expect("formatted floats are ASCII"));
+    debug_assert!(bytes.is_ascii(), "formatted floats are ASCII");
+    append_ascii_prefix(out, &bytes, written);
 }
 
+/// Appends the first `length` bytes of `chunk` to `out` by copying the whole chunk into the
+/// spare capacity: one fixed-size vector move, where a UTF-8 check and a `memcpy` call of
+/// unknown length, or a push per byte, cost several times more (numbers are half of PCF's row
+/// text). Every byte of `chunk` must be ASCII, which the callers' buffers are by construction
+/// (digits, '.', '-', 'e' and zero fill).
+#[inline(always)]
+fn append_ascii_prefix<const N: usize>(out: &mut String, chunk: &[u8; N], length: usize) {
+    debug_assert!(chunk.is_ascii() && length <= N);
+    let length = length.min(N);
+    out.reserve(N);
+    // SAFETY: `reserve` made room for the whole chunk after the string's end; the chunk is
+    // ASCII, so the kept prefix leaves the string valid UTF-8, and the bytes copied beyond it
+    // stay unused capacity.
+    unsafe {
+        let bytes = out.as_mut_vec();
+        let end = bytes.len();
+        std::ptr::copy_nonoverlapping(chunk.as_ptr(), bytes.as_mut_ptr().add(end), N);
+        bytes.set_len(end + length);
+    }
+}
+
+#[inline(always)]
 fn write_short_decimal(out: &mut String, value: f64) -> bool {
     const MAX_DECIMALS: usize = 4;
     let scale = POWERS_OF_TEN[MAX_DECIMALS];
@@ -208,15 +235,20 @@ const DIGIT_PAIRS: [[u8; 2]; 100] = {
     pairs
 };
 
-/// ASCII text built right to left on the stack, so that a number costs one `push_str`.
+/// Where a [`DigitBuffer`]'s text ends: the longest text it holds (20 digits of a `u64`, or a
+/// sign, 11 integer digits, a point and 4 decimals) fits before it, and the zeros after it let
+/// [`DigitBuffer::append_to`] copy a whole `TEXT_END`-byte chunk from wherever the text starts.
+const TEXT_END: usize = 32;
+
+/// ASCII text built right to left on the stack, so that a number costs one fixed-size copy.
 struct DigitBuffer {
-    bytes: [u8; 48],
+    bytes: [u8; 2 * TEXT_END],
     start: usize,
 }
 
 impl DigitBuffer {
     fn new() -> DigitBuffer {
-        DigitBuffer { bytes: [0; 48], start: 48 }
+        DigitBuffer { bytes: [0; 2 * TEXT_END], start: TEXT_END }
     }
 
     fn push_byte(&mut self, byte: u8) {
@@ -226,6 +258,7 @@ impl DigitBuffer {
 
     /// Prepends `number`'s digits (at least one, so zero is "0"), zero-padded to `width`.
     /// Two digits per division halve the chain of dependent divisions of the usual numbers.
+    #[inline(always)]
     fn push_digits(&mut self, mut number: u64, width: usize) {
         let end = self.start;
         while number >= 100 {
@@ -267,12 +300,10 @@ impl DigitBuffer {
         self.push_byte(tenths);
     }
 
-    /// Byte by byte: for a handful of ASCII bytes that is cheaper than a UTF-8 check and a
-    /// `memcpy` call.
     fn append_to(&self, out: &mut String) {
-        let text = &self.bytes[self.start..];
-        out.reserve(text.len());
-        out.extend(text.iter().map(|&byte| char::from(byte)));
+        let chunk: &[u8; TEXT_END] =
+            self.bytes[self.start..self.start + TEXT_END].try_into().expect("the chunk is TEXT_END bytes");
+        append_ascii_prefix(out, chunk, TEXT_END - self.start);
     }
 }
 

@@ -5,14 +5,14 @@
 //! the run time and the backfill flag arrive in [`RunContext`], the inputs in [`DateInputs`].
 //! Formulas live in [`factors`], the context JSON text in [`context_json`], the readiness
 //! columns in [`quality`], the circuit breaker in `framework::circuit_breaker`; this module looks
-//! rows up, assembles the row and hashes it.
+//! rows up and assembles the row; [`row_hash`] hashes it.
 
 pub mod context_json;
 pub mod factors;
 pub mod quality;
+pub mod row_hash;
 
 use framework::circuit_breaker::CircuitBreaker;
-use framework::digest::RecipeHasher;
 use framework::rounding::round_half_even;
 use framework::{EntityFailure, FailureCategory, RunContext};
 
@@ -23,6 +23,7 @@ use self::factors::{
     CALCULATION_VERSION, CompositeFactors, DEFERRED_FACTOR_SCORE, data_completeness, warnings,
 };
 use self::quality::{OwnCompleteness, SeasonFlags, UpstreamReadiness, data_quality_issues, season_flags};
+use self::row_hash::row_data_hash;
 use crate::inputs::{
     DateInputs, PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow, UpcomingPlayerGameContextRow,
     UpcomingTeamGameContextRow,
@@ -72,7 +73,7 @@ pub fn process_entity(
     let lookups = PlayerLookups::find(player_context, date_inputs);
     let quality = RowQuality::assess(&lookups, date_inputs, context);
     let mut row = assemble_row(&lookups, game_id, &quality, date_inputs, context, reprocess_attempt_count);
-    row.data_hash = row_data_hash(&row);
+    row.data_hash = row_data_hash(&row, &date_inputs.row_hash_prefix);
     Ok(row)
 }
 
@@ -216,37 +217,6 @@ fn assemble_row(
         created_at: context.processed_at,
         processed_at: context.processed_at,
     }
-}
-
-/// The row's `data_hash` over the reference's 21 hash fields (reference-pcf.md §4.4).
-///
-/// The fields are listed in the order the recipe sorts them (`framework::digest::recipe_order`),
-/// so they stream into the digest as they come, checked only in debug builds.
-pub fn row_data_hash(row: &PlayerCompositeFactorsRow) -> String {
-    let mut hasher = RecipeHasher::new();
-    hasher
-        .field("analysis_date", row.analysis_date)
-        .field("calculation_version", row.calculation_version)
-        .field("data_completeness_pct", row.data_completeness_pct)
-        .field("early_season_flag", row.early_season_flag)
-        .field("fatigue_score", row.fatigue_score)
-        .field("game_date", row.game_date)
-        .field("game_id", &row.game_id)
-        .field("has_warnings", row.has_warnings)
-        .field("insufficient_data_reason", row.insufficient_data_reason.as_deref())
-        .field("look_ahead_pressure_score", row.look_ahead_pressure_score)
-        .field("missing_data_fields", row.missing_data_fields.as_deref())
-        .field("opponent_strength_score", row.opponent_strength_score)
-        .field("pace_score", row.pace_score)
-        .field("player_lookup", &row.player_lookup)
-        .field("referee_favorability_score", row.referee_favorability_score)
-        .field("shot_zone_mismatch_score", row.shot_zone_mismatch_score)
-        .field("total_composite_adjustment", row.total_composite_adjustment)
-        .field("travel_impact_score", row.travel_impact_score)
-        .field("universal_player_id", row.universal_player_id.as_deref())
-        .field("usage_spike_score", row.usage_spike_score)
-        .field("warning_details", row.warning_details.as_deref());
-    hasher.finish()
 }
 
 #[cfg(test)]

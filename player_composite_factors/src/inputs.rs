@@ -18,6 +18,7 @@ use framework::dedupe::keep_latest_by_key;
 use framework::schema::{Table, analytics, orchestration, precompute};
 use rustc_hash::FxHashMap;
 
+use crate::compute::row_hash::DateHashPrefix;
 use crate::games_history::{GamesCompleteness, GamesHistory};
 
 /// The processor name under which `nba_orchestration.reprocess_attempts` records this
@@ -141,6 +142,8 @@ pub struct DateInputs {
     /// Latest reprocess attempt of this processor by `entity_id` (= `player_lookup`).
     pub reprocess_attempts: FxHashMap<String, LatestAttempt>,
     pub sources: SourceTracking,
+    /// The `data_hash` fields every row of the date shares, hashed once.
+    pub row_hash_prefix: DateHashPrefix,
 }
 
 impl DateInputs {
@@ -178,6 +181,7 @@ impl DateInputs {
             player_contexts,
             games_completeness,
             sources,
+            row_hash_prefix: DateHashPrefix::new(analysis_date),
         };
         duplicates.sort();
         (date_inputs, duplicates)

@@ -679,6 +679,9 @@ fn worked_example_lebron_type_with_data_hash_check_vector() {
     assert_eq!(summary(&row), (100, 4.3, 1.8, 0.3, 6.35, 100.0, None, None));
     assert!(!row.has_warnings);
     assert_eq!(row.data_hash, "9f4f882968dd5bdb");
+    // A row of another date than the prefix's is hashed from its own fields.
+    let other_date = row_hash::DateHashPrefix::new(date(ANALYSIS_DATE) - chrono::Days::new(1));
+    assert_eq!(row_data_hash(&row, &other_date), "9f4f882968dd5bdb");
     assert_eq!(
         (
             row.referee_favorability_score,

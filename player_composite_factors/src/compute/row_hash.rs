@@ -1,0 +1,91 @@
+//! The row's `data_hash` (reference-pcf.md §4.4), with the fields every row of a date shares
+//! hashed once per date.
+
+use chrono::NaiveDate;
+use framework::digest::{RecipeHasher, RecipePrefix};
+
+use super::factors::CALCULATION_VERSION;
+use crate::row::PlayerCompositeFactorsRow;
+
+/// The first hash field after the date's own.
+const FIRST_ROW_FIELD: &str = "data_completeness_pct";
+
+/// The recipe's first two fields, `analysis_date` and `calculation_version`, the same on every
+/// row of a date, and the third field's name: hashed once, they fill each row's first SHA-256
+/// block, which rows then resume from instead of formatting and compressing it again.
+#[derive(Clone)]
+pub struct DateHashPrefix {
+    analysis_date: NaiveDate,
+    prefix: RecipePrefix<'static>,
+}
+
+impl DateHashPrefix {
+    pub fn new(analysis_date: NaiveDate) -> DateHashPrefix {
+        let prefix = leading_fields(analysis_date, CALCULATION_VERSION).into_prefix(FIRST_ROW_FIELD);
+        DateHashPrefix { analysis_date, prefix }
+    }
+}
+
+/// The digest state is a function of the date, so the date alone stands for it.
+impl PartialEq for DateHashPrefix {
+    fn eq(&self, other: &DateHashPrefix) -> bool {
+        self.analysis_date == other.analysis_date
+    }
+}
+
+impl std::fmt::Debug for DateHashPrefix {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("DateHashPrefix")
+            .field("analysis_date", &self.analysis_date)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for DateHashPrefix {
+    fn default() -> DateHashPrefix {
+        DateHashPrefix::new(NaiveDate::default())
+    }
+}
+
+/// The row's `data_hash` over the reference's 21 hash fields (reference-pcf.md §4.4).
+///
+/// The fields are listed in the order the recipe sorts them (`framework::digest::recipe_order`),
+/// so they stream into the digest as they come, checked only in debug builds. A row of another
+/// date or version than `prefix`'s is hashed from its own fields.
+pub fn row_data_hash(row: &PlayerCompositeFactorsRow, prefix: &DateHashPrefix) -> String {
+    let mut hasher =
+        if row.analysis_date == prefix.analysis_date && row.calculation_version == CALCULATION_VERSION {
+            RecipeHasher::resume(&prefix.prefix, row.data_completeness_pct)
+        } else {
+            let mut hasher = leading_fields(row.analysis_date, row.calculation_version);
+            hasher.field(FIRST_ROW_FIELD, row.data_completeness_pct);
+            hasher
+        };
+    hasher
+        .field("early_season_flag", row.early_season_flag)
+        .field("fatigue_score", row.fatigue_score)
+        .field("game_date", row.game_date)
+        .field("game_id", &row.game_id)
+        .field("has_warnings", row.has_warnings)
+        .field("insufficient_data_reason", row.insufficient_data_reason.as_deref())
+        .field("look_ahead_pressure_score", row.look_ahead_pressure_score)
+        .field("missing_data_fields", row.missing_data_fields.as_deref())
+        .field("opponent_strength_score", row.opponent_strength_score)
+        .field("pace_score", row.pace_score)
+        .field("player_lookup", &row.player_lookup)
+        .field("referee_favorability_score", row.referee_favorability_score)
+        .field("shot_zone_mismatch_score", row.shot_zone_mismatch_score)
+        .field("total_composite_adjustment", row.total_composite_adjustment)
+        .field("travel_impact_score", row.travel_impact_score)
+        .field("universal_player_id", row.universal_player_id.as_deref())
+        .field("usage_spike_score", row.usage_spike_score)
+        .field("warning_details", row.warning_details.as_deref());
+    hasher.finish()
+}
+
+fn leading_fields(analysis_date: NaiveDate, calculation_version: &'static str) -> RecipeHasher<'static> {
+    let mut hasher = RecipeHasher::new();
+    hasher.field("analysis_date", analysis_date).field("calculation_version", calculation_version);
+    hasher
+}
