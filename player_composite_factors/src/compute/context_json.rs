@@ -35,8 +35,8 @@ pub fn fatigue_context_json(context: &UpcomingPlayerGameContextRow, fatigue_scor
         .float("avg_minutes_pg_last_7", inputs.avg_minutes_last_7)
         .int("back_to_backs_last_14", inputs.back_to_backs_last_14)
         .int("player_age", inputs.player_age)
-        .strings("penalties_applied", applied(&penalties))
-        .strings("bonuses_applied", applied(&bonuses))
+        .labels("penalties_applied", applied(&penalties))
+        .labels("bonuses_applied", applied(&bonuses))
         .int("final_score", fatigue_score)
         .finish()
 }
@@ -62,7 +62,7 @@ pub fn shot_zone_context_json(
         .float("primary_zone_frequency", zone.usage_rate(shot).unwrap_or(0.0))
         .string("opponent_weak_zone", defense.weakest_zone.as_deref().unwrap_or("unknown"))
         .float("opponent_defense_vs_league", zone.defense_vs_league(defense).unwrap_or(0.0))
-        .string(
+        .label(
             "mismatch_type",
             label_by_threshold(shot_zone_mismatch, ["favorable", "unfavorable", "neutral"]),
         )
@@ -78,7 +78,7 @@ pub fn pace_context_json(context: &UpcomingPlayerGameContextRow, pace: f64) -> S
         .float("pace_differential", pace_differential)
         .float("opponent_pace_last_10", present(context.opponent_pace_last_10).unwrap_or(100.0))
         .float("league_avg_pace", LEAGUE_AVERAGE_PACE)
-        .string("pace_environment", label_by_threshold(pace_differential, ["fast", "slow", "normal"]))
+        .label("pace_environment", label_by_threshold(pace_differential, ["fast", "slow", "normal"]))
         .float("final_score", pace)
         .finish()
 }
@@ -94,7 +94,7 @@ pub fn usage_context_json(context: &UpcomingPlayerGameContextRow, usage_spike: f
         .float("avg_usage_last_7", baseline)
         .float("usage_differential", usage_differential)
         .int("star_teammates_out", context.star_teammates_out.unwrap_or(0))
-        .string("usage_trend", label_by_threshold(usage_differential, ["spike", "drop", "stable"]))
+        .label("usage_trend", label_by_threshold(usage_differential, ["spike", "drop", "stable"]))
         .float("final_score", usage_spike)
         .finish()
 }
@@ -167,19 +167,29 @@ impl PythonJsonObject {
         self
     }
 
+    /// One of this module's own labels, which need no escaping: the check per byte that
+    /// [`string`](Self::string) makes for upstream texts is skipped.
     #[inline(always)]
-    fn strings<'t>(
+    fn label(mut self, key: &'static str, label: &'static str) -> PythonJsonObject {
+        self.key(key);
+        push_label(&mut self.text, label);
+        self
+    }
+
+    /// A list of this module's own labels (see [`label`](Self::label)).
+    #[inline(always)]
+    fn labels(
         mut self,
         key: &'static str,
-        values: impl IntoIterator<Item = &'t str>,
+        labels: impl IntoIterator<Item = &'static str>,
     ) -> PythonJsonObject {
         self.key(key);
         self.text.push('[');
-        for (position, value) in values.into_iter().enumerate() {
+        for (position, label) in labels.into_iter().enumerate() {
             if position > 0 {
                 self.text.push_str(", ");
             }
-            write_python_json_string(&mut self.text, value);
+            push_label(&mut self.text, label);
         }
         self.text.push(']');
         self
@@ -191,12 +201,25 @@ impl PythonJsonObject {
     }
 }
 
+/// A label of this module as a JSON string: printable ASCII without quotes or backslashes.
+fn push_label(out: &mut String, label: &'static str) {
+    debug_assert!(!needs_escaping(label), "label {label:?} needs escaping");
+    out.push('"');
+    out.push_str(label);
+    out.push('"');
+}
+
+/// Whether `text` has anything besides printable ASCII other than '"' and '\\'.
+fn needs_escaping(text: &str) -> bool {
+    !text.bytes().all(|byte| matches!(byte, b' '..=b'~') && byte != b'"' && byte != b'\\')
+}
+
 /// A JSON string literal with Python's `ensure_ascii` escaping: the two-character escapes Python
 /// uses, `\u00XX` for other control characters and lowercase `\uXXXX` (surrogate pairs above
 /// the BMP) for every non-ASCII character. Plain printable ASCII, the usual case, is copied whole.
 fn write_python_json_string(out: &mut String, text: &str) {
     out.push('"');
-    if text.bytes().all(|byte| matches!(byte, b' '..=b'~') && byte != b'"' && byte != b'\\') {
+    if !needs_escaping(text) {
         out.push_str(text);
         out.push('"');
         return;
@@ -241,7 +264,7 @@ mod tests {
 
     #[test]
     fn empty_lists_and_labels_use_python_separators() {
-        let text = PythonJsonObject::new().strings("a", []).strings("b", ["x", "y"]).int("c", -3).finish();
+        let text = PythonJsonObject::new().labels("a", []).labels("b", ["x", "y"]).int("c", -3).finish();
         assert_eq!(text, r#"{"a": [], "b": ["x", "y"], "c": -3}"#);
     }
 
