@@ -2,7 +2,7 @@
 //! hashed once per date.
 
 use chrono::NaiveDate;
-use framework::digest::{RecipeHasher, RecipePrefix};
+use framework::digest::{HashValue, RecipeHasher, RecipePrefix};
 
 use super::factors::CALCULATION_VERSION;
 use crate::row::PlayerCompositeFactorsRow;
@@ -13,16 +13,20 @@ const FIRST_ROW_FIELD: &str = "data_completeness_pct";
 /// The recipe's first two fields, `analysis_date` and `calculation_version`, the same on every
 /// row of a date, and the third field's name: hashed once, they fill each row's first SHA-256
 /// block, which rows then resume from instead of formatting and compressing it again.
+///
+/// It also keeps the date's text, which rows whose `game_date` is the analysis date (all of a
+/// live run's) hash instead of formatting the date again.
 #[derive(Clone)]
 pub struct DateHashPrefix {
     analysis_date: NaiveDate,
+    analysis_date_text: String,
     prefix: RecipePrefix<'static>,
 }
 
 impl DateHashPrefix {
     pub fn new(analysis_date: NaiveDate) -> DateHashPrefix {
         let prefix = leading_fields(analysis_date, CALCULATION_VERSION).into_prefix(FIRST_ROW_FIELD);
-        DateHashPrefix { analysis_date, prefix }
+        DateHashPrefix { analysis_date, analysis_date_text: analysis_date.to_string(), prefix }
     }
 }
 
@@ -54,6 +58,11 @@ impl Default for DateHashPrefix {
 /// so they stream into the digest as they come, checked only in debug builds. A row of another
 /// date or version than `prefix`'s is hashed from its own fields.
 pub fn row_data_hash(row: &PlayerCompositeFactorsRow, prefix: &DateHashPrefix) -> String {
+    let game_date = if row.game_date == prefix.analysis_date {
+        HashValue::Str(&prefix.analysis_date_text)
+    } else {
+        HashValue::Date(row.game_date)
+    };
     let mut hasher =
         if row.analysis_date == prefix.analysis_date && row.calculation_version == CALCULATION_VERSION {
             RecipeHasher::resume(&prefix.prefix, row.data_completeness_pct)
@@ -65,7 +74,7 @@ pub fn row_data_hash(row: &PlayerCompositeFactorsRow, prefix: &DateHashPrefix) -
     hasher
         .field("early_season_flag", row.early_season_flag)
         .field("fatigue_score", row.fatigue_score)
-        .field("game_date", row.game_date)
+        .field("game_date", game_date)
         .field("game_id", &row.game_id)
         .field("has_warnings", row.has_warnings)
         .field("insufficient_data_reason", row.insufficient_data_reason.as_deref())
