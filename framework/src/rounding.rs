@@ -160,23 +160,27 @@ fn write_shortest_fixed(out: &mut String, value: f64) {
         .write_f64(&mut unwritten, value)
         .expect("a finite double's text fits 32 bytes");
     let written = FIXED_TEXT_CAPACITY - unwritten.len();
-    debug_assert!(bytes.is_ascii(), "formatted floats are ASCII");
-    append_ascii_prefix(out, &bytes, written);
+    // Another crate's output: checked, not assumed (32 bytes, a few word compares).
+    assert!(bytes.is_ascii(), "formatted floats are ASCII");
+    // SAFETY: checked just above.
+    unsafe { append_ascii_prefix(out, &bytes, written) };
 }
 
 /// Appends the first `length` bytes of `chunk` to `out` by copying the whole chunk into the
 /// spare capacity: one fixed-size vector move, where a UTF-8 check and a `memcpy` call of
 /// unknown length, or a push per byte, cost several times more (numbers are half of PCF's row
-/// text). Every byte of `chunk` must be ASCII, which the callers' buffers are by construction
-/// (digits, '.', '-', 'e' and zero fill).
+/// text).
+///
+/// # Safety
+/// Every byte of `chunk` must be ASCII, so that any prefix of it is valid UTF-8.
 #[inline(always)]
-fn append_ascii_prefix<const N: usize>(out: &mut String, chunk: &[u8; N], length: usize) {
-    debug_assert!(chunk.is_ascii() && length <= N);
+unsafe fn append_ascii_prefix<const N: usize>(out: &mut String, chunk: &[u8; N], length: usize) {
+    debug_assert!(chunk.is_ascii());
     let length = length.min(N);
     out.reserve(N);
     // SAFETY: `reserve` made room for the whole chunk after the string's end; the chunk is
-    // ASCII, so the kept prefix leaves the string valid UTF-8, and the bytes copied beyond it
-    // stay unused capacity.
+    // ASCII (the caller's promise), so the kept prefix leaves the string valid UTF-8, and the
+    // bytes copied beyond it stay unused capacity.
     unsafe {
         let bytes = out.as_mut_vec();
         let end = bytes.len();
@@ -303,7 +307,9 @@ impl DigitBuffer {
     fn append_to(&self, out: &mut String) {
         let chunk: &[u8; TEXT_END] =
             self.bytes[self.start..self.start + TEXT_END].try_into().expect("the chunk is TEXT_END bytes");
-        append_ascii_prefix(out, chunk, TEXT_END - self.start);
+        // SAFETY: the buffer starts as zeros and the methods above only write ASCII digits,
+        // '.' and '-'.
+        unsafe { append_ascii_prefix(out, chunk, TEXT_END - self.start) };
     }
 }
 
