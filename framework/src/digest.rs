@@ -195,11 +195,12 @@ impl<'n> RecipeHasher<'n> {
     const FLUSH_AT: usize = 512;
 
     pub fn new() -> RecipeHasher<'n> {
-        RecipeHasher {
-            hasher: Sha256::new(),
-            text: String::with_capacity(Self::FLUSH_AT + 128),
-            previous_name: None,
-        }
+        RecipeHasher::continuing(Sha256::new(), None)
+    }
+
+    /// A hasher whose digest state is `hasher`, after a field named `previous_name` if any.
+    fn continuing(hasher: Sha256, previous_name: Option<&'n str>) -> RecipeHasher<'n> {
+        RecipeHasher { hasher, text: String::with_capacity(Self::FLUSH_AT + 128), previous_name }
     }
 
     /// Appends `name:value`, after a `|` unless it is the first field.
@@ -265,11 +266,7 @@ impl<'n> RecipeHasher<'n> {
     /// A hasher that goes on after `prefix` with `next_value`, the value of the prefix's next
     /// field; the fields after it follow in [`recipe_order`].
     pub fn resume<'v>(prefix: &RecipePrefix<'n>, next_value: impl Into<HashValue<'v>>) -> RecipeHasher<'n> {
-        let mut hasher = RecipeHasher {
-            hasher: prefix.hasher.clone(),
-            text: String::with_capacity(Self::FLUSH_AT + 128),
-            previous_name: Some(prefix.next_name),
-        };
+        let mut hasher = RecipeHasher::continuing(prefix.hasher.clone(), Some(prefix.next_name));
         next_value.into().write_normalized(&mut hasher.text);
         hasher
     }
