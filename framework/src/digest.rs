@@ -32,7 +32,9 @@ impl HashValue<'_> {
     fn write_normalized(&self, out: &mut String) {
         match self {
             HashValue::Null => out.push_str("NULL"),
-            HashValue::Bool(flag) => out.push_str(if *flag { "True" } else { "False" }),
+            // One push per branch keeps each copy inline (see `rounding`'s zeros).
+            HashValue::Bool(true) => out.push_str("True"),
+            HashValue::Bool(false) => out.push_str("False"),
             HashValue::Int(number) => {
                 if *number < 0 {
                     out.push('-');
@@ -40,7 +42,7 @@ impl HashValue<'_> {
                 push_decimal_digits(out, number.unsigned_abs(), 1);
             }
             HashValue::Float(number) => write_python_float(out, *number),
-            HashValue::Str(text) => out.push_str(text.trim()),
+            HashValue::Str(text) => out.push_str(stripped(text)),
             HashValue::Date(date) => {
                 push_decimal_digits(out, date.year().unsigned_abs().into(), 4);
                 out.push('-');
@@ -72,6 +74,15 @@ impl HashValue<'_> {
             }
         }
     }
+}
+
+/// The reference's `str(value).strip()`. Keys and ids seldom have whitespace around them, so a
+/// text that starts and ends with printable ASCII is taken whole, without decoding its ends to
+/// look for Unicode whitespace (a few such texts per row).
+fn stripped(text: &str) -> &str {
+    let printable_ascii = |byte: Option<&u8>| matches!(byte, Some(b'!'..=b'~'));
+    let bytes = text.as_bytes();
+    if printable_ascii(bytes.first()) && printable_ascii(bytes.last()) { text } else { text.trim() }
 }
 
 impl<'a, T> From<Option<T>> for HashValue<'a>
@@ -482,6 +493,22 @@ mod tests {
         HashValue::FloatList(&[20.5, 97.0, 1e-5]).write_normalized(&mut normalized);
         assert_eq!(normalized, "[20.5, 97.0, 1e-05]");
         assert_eq!(data_hash(&[("x", " a ".into())]), data_hash(&[("x", "a".into())]));
+    }
+
+    #[test]
+    fn texts_are_stripped_at_either_end_of_any_whitespace() {
+        for (text, expected) in [
+            ("abc", "abc"),
+            ("a b", "a b"),
+            ("a\n", "a"),
+            ("\ta", "a"),
+            ("\u{3000}é\u{a0}", "é"),
+            ("é", "é"),
+            ("  ", ""),
+            ("", ""),
+        ] {
+            assert_eq!(stripped(text), expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -199,8 +199,13 @@ fn write_short_decimal(out: &mut String, value: f64) -> bool {
         return false;
     }
     if magnitude == 0.0 {
-        // Deferred factors and defaults: many zeros per row, and no digits to find.
-        out.push_str(if value.is_sign_negative() { "-0.0" } else { "0.0" });
+        // Deferred factors and defaults: many zeros per row, and no digits to find. One push per
+        // branch: pushing a chosen text would copy with a `memcpy` call of unknown length.
+        if value.is_sign_negative() {
+            out.push_str("-0.0");
+        } else {
+            out.push_str("0.0");
+        }
         return true;
     }
     // |x| × 10^4 < 1e15: adding one half is exact, so truncation rounds half up (`i64`, not
@@ -209,7 +214,8 @@ fn write_short_decimal(out: &mut String, value: f64) -> bool {
     if scaled as f64 / scale != magnitude {
         return false;
     }
-    let mut text = DigitBuffer::new();
+    let mut bytes = [0; 2 * TEXT_END];
+    let mut text = DigitBuffer::new(&mut bytes);
     let unit = POWERS_OF_TEN_INT[MAX_DECIMALS] as i64;
     text.push_decimals((scaled % unit) as usize);
     text.push_byte(b'.');
@@ -222,8 +228,27 @@ fn write_short_decimal(out: &mut String, value: f64) -> bool {
 }
 
 /// Appends `number` in decimal, zero-padded to at least `width` digits (at most 20).
+///
+/// Most numbers written are below 100 (rest days, ages, counts, a date's month and day), so
+/// those are one table lookup and a two-byte copy, inlined into the caller, and only longer
+/// numbers go through a digit buffer.
+#[inline]
 pub fn push_decimal_digits(out: &mut String, number: u64, width: usize) {
-    let mut text = DigitBuffer::new();
+    if number < 100 && width <= 2 {
+        let [tens, units] = DIGIT_PAIRS[number as usize];
+        let (chunk, length) =
+            if number >= 10 || width == 2 { ([tens, units], 2) } else { ([units, tens], 1) };
+        // SAFETY: `DIGIT_PAIRS` holds ASCII digits only.
+        unsafe { append_ascii_prefix(out, &chunk, length) };
+    } else {
+        push_long_decimal_digits(out, number, width);
+    }
+}
+
+#[inline(never)]
+fn push_long_decimal_digits(out: &mut String, number: u64, width: usize) {
+    let mut bytes = [0; 2 * TEXT_END];
+    let mut text = DigitBuffer::new(&mut bytes);
     text.push_digits(number, width);
     text.append_to(out);
 }
@@ -245,16 +270,24 @@ const DIGIT_PAIRS: [[u8; 2]; 100] = {
 const TEXT_END: usize = 32;
 
 /// ASCII text built right to left on the stack, so that a number costs one fixed-size copy.
-struct DigitBuffer {
-    bytes: [u8; 2 * TEXT_END],
+///
+/// The bytes live in the caller's array, not in this struct: with both in one struct, the
+/// compiler could not tell a byte written at a computed index from the position, and kept the
+/// position in memory, reloading and storing it around every byte.
+struct DigitBuffer<'b> {
+    bytes: &'b mut [u8; 2 * TEXT_END],
     start: usize,
 }
 
-impl DigitBuffer {
-    fn new() -> DigitBuffer {
-        DigitBuffer { bytes: [0; 2 * TEXT_END], start: TEXT_END }
+impl DigitBuffer<'_> {
+    /// An empty buffer over `bytes`, which it zeroes (see [`TEXT_END`]; the compiler drops the
+    /// zeroing when the caller's array is already zeros).
+    fn new(bytes: &mut [u8; 2 * TEXT_END]) -> DigitBuffer<'_> {
+        bytes.fill(0);
+        DigitBuffer { bytes, start: TEXT_END }
     }
 
+    #[inline(always)]
     fn push_byte(&mut self, byte: u8) {
         self.start -= 1;
         self.bytes[self.start] = byte;
@@ -280,6 +313,7 @@ impl DigitBuffer {
     }
 
     /// Prepends the two digits of `pair` (below 100), a leading zero included.
+    #[inline(always)]
     fn push_pair(&mut self, pair: usize) {
         let [tens, units] = DIGIT_PAIRS[pair];
         self.push_byte(units);
@@ -288,6 +322,7 @@ impl DigitBuffer {
 
     /// Prepends the four decimals of `ten_thousandths` (below 10^4) without their trailing
     /// zeros, keeping at least one ("5" for 5000, "0" for 0), as Python's shortest text does.
+    #[inline(always)]
     fn push_decimals(&mut self, ten_thousandths: usize) {
         let (hundredths, rest) = (ten_thousandths / 100, ten_thousandths % 100);
         let [tenths, hundredths_digit] = DIGIT_PAIRS[hundredths];
@@ -517,6 +552,16 @@ mod tests {
         push_decimal_digits(&mut text, 2025, 4);
         push_decimal_digits(&mut text, u64::MAX, 1);
         assert_eq!(text, "007202518446744073709551615");
+        let short = |number, width| {
+            let mut text = String::new();
+            push_decimal_digits(&mut text, number, width);
+            text
+        };
+        assert_eq!([short(5, 0), short(5, 1), short(5, 2), short(5, 3)], ["5", "5", "05", "005"]);
+        assert_eq!(
+            [short(0, 2), short(10, 1), short(99, 2), short(100, 1), short(42, 4)],
+            ["00", "10", "99", "100", "0042"]
+        );
     }
 
     proptest::proptest! {
@@ -534,6 +579,19 @@ mod tests {
             for number in [value, from_bits, decimal, product, four_decimals, four_decimals * 1e-3] {
                 assert_python_text(&python_float_str(number), number);
                 assert_python_text(&general_text(number), number);
+            }
+        }
+
+        #[test]
+        fn decimal_digits_agree_with_the_standard_formatting(
+            small in 0u64..1_000,
+            any in proptest::num::u64::ANY,
+            width in 0usize..22,
+        ) {
+            for number in [small, any] {
+                let mut text = String::new();
+                push_decimal_digits(&mut text, number, width);
+                proptest::prop_assert_eq!(text, format!("{number:0width$}"));
             }
         }
     }

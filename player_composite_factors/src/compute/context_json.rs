@@ -12,6 +12,15 @@ use super::factors::{FatigueInputs, LEAGUE_AVERAGE_PACE, MappedZone, present};
 use crate::inputs::{PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow, UpcomingPlayerGameContextRow};
 use framework::rounding::{push_decimal_digits, write_python_float};
 
+/// An object key as the two texts that can introduce it, each one literal made at compile time:
+/// `{"key": ` opening the object and `, "key": ` after another entry. Keys are this module's own
+/// snake_case literals, which need no escaping.
+macro_rules! key {
+    ($name:literal) => {
+        JsonKey { opening: concat!("{\"", $name, "\": "), following: concat!(", \"", $name, "\": ") }
+    };
+}
+
 /// The shot-zone context when the shot or the defence row is missing.
 pub const MISSING_SHOT_ZONE_CONTEXT: &str = r#"{"missing_data": true}"#;
 
@@ -28,16 +37,16 @@ pub fn fatigue_context_json(context: &UpcomingPlayerGameContextRow, fatigue_scor
     ];
     let bonuses = [(inputs.days_rest >= 3, "extra_rest: +5")];
     PythonJsonObject::new()
-        .int("days_rest", inputs.days_rest)
-        .boolean("back_to_back", inputs.back_to_back)
-        .int("games_last_7", inputs.games_last_7)
-        .float("minutes_last_7", inputs.minutes_last_7)
-        .float("avg_minutes_pg_last_7", inputs.avg_minutes_last_7)
-        .int("back_to_backs_last_14", inputs.back_to_backs_last_14)
-        .int("player_age", inputs.player_age)
-        .labels("penalties_applied", applied(&penalties))
-        .labels("bonuses_applied", applied(&bonuses))
-        .int("final_score", fatigue_score)
+        .int(key!("days_rest"), inputs.days_rest)
+        .boolean(key!("back_to_back"), inputs.back_to_back)
+        .int(key!("games_last_7"), inputs.games_last_7)
+        .float(key!("minutes_last_7"), inputs.minutes_last_7)
+        .float(key!("avg_minutes_pg_last_7"), inputs.avg_minutes_last_7)
+        .int(key!("back_to_backs_last_14"), inputs.back_to_backs_last_14)
+        .int(key!("player_age"), inputs.player_age)
+        .labels(key!("penalties_applied"), applied(&penalties))
+        .labels(key!("bonuses_applied"), applied(&bonuses))
+        .int(key!("final_score"), fatigue_score)
         .finish()
 }
 
@@ -58,15 +67,15 @@ pub fn shot_zone_context_json(
     };
     let zone = MappedZone::of(shot.primary_scoring_zone.as_deref());
     PythonJsonObject::new()
-        .string("player_primary_zone", shot.primary_scoring_zone.as_deref().unwrap_or("unknown"))
-        .float("primary_zone_frequency", zone.usage_rate(shot).unwrap_or(0.0))
-        .string("opponent_weak_zone", defense.weakest_zone.as_deref().unwrap_or("unknown"))
-        .float("opponent_defense_vs_league", zone.defense_vs_league(defense).unwrap_or(0.0))
+        .string(key!("player_primary_zone"), shot.primary_scoring_zone.as_deref().unwrap_or("unknown"))
+        .float(key!("primary_zone_frequency"), zone.usage_rate(shot).unwrap_or(0.0))
+        .string(key!("opponent_weak_zone"), defense.weakest_zone.as_deref().unwrap_or("unknown"))
+        .float(key!("opponent_defense_vs_league"), zone.defense_vs_league(defense).unwrap_or(0.0))
         .label(
-            "mismatch_type",
+            key!("mismatch_type"),
             label_by_threshold(shot_zone_mismatch, ["favorable", "unfavorable", "neutral"]),
         )
-        .float("final_score", shot_zone_mismatch)
+        .float(key!("final_score"), shot_zone_mismatch)
         .finish()
 }
 
@@ -75,11 +84,11 @@ pub fn shot_zone_context_json(
 pub fn pace_context_json(context: &UpcomingPlayerGameContextRow, pace: f64) -> String {
     let pace_differential = present(context.pace_differential).unwrap_or(0.0);
     PythonJsonObject::new()
-        .float("pace_differential", pace_differential)
-        .float("opponent_pace_last_10", present(context.opponent_pace_last_10).unwrap_or(100.0))
-        .float("league_avg_pace", LEAGUE_AVERAGE_PACE)
-        .label("pace_environment", label_by_threshold(pace_differential, ["fast", "slow", "normal"]))
-        .float("final_score", pace)
+        .float(key!("pace_differential"), pace_differential)
+        .float(key!("opponent_pace_last_10"), present(context.opponent_pace_last_10).unwrap_or(100.0))
+        .float(key!("league_avg_pace"), LEAGUE_AVERAGE_PACE)
+        .label(key!("pace_environment"), label_by_threshold(pace_differential, ["fast", "slow", "normal"]))
+        .float(key!("final_score"), pace)
         .finish()
 }
 
@@ -90,12 +99,12 @@ pub fn usage_context_json(context: &UpcomingPlayerGameContextRow, usage_spike: f
     let baseline = present(context.avg_usage_rate_last_7_games).unwrap_or(0.0);
     let usage_differential = projected - baseline;
     PythonJsonObject::new()
-        .float("projected_usage_rate", projected)
-        .float("avg_usage_last_7", baseline)
-        .float("usage_differential", usage_differential)
-        .int("star_teammates_out", context.star_teammates_out.unwrap_or(0))
-        .label("usage_trend", label_by_threshold(usage_differential, ["spike", "drop", "stable"]))
-        .float("final_score", usage_spike)
+        .float(key!("projected_usage_rate"), projected)
+        .float(key!("avg_usage_last_7"), baseline)
+        .float(key!("usage_differential"), usage_differential)
+        .int(key!("star_teammates_out"), context.star_teammates_out.unwrap_or(0))
+        .label(key!("usage_trend"), label_by_threshold(usage_differential, ["spike", "drop", "stable"]))
+        .float(key!("final_score"), usage_spike)
         .finish()
 }
 
@@ -110,34 +119,40 @@ fn label_by_threshold(value: f64, [above, below, between]: [&'static str; 3]) ->
     }
 }
 
+/// See [`key!`].
+#[derive(Clone, Copy)]
+struct JsonKey {
+    opening: &'static str,
+    following: &'static str,
+}
+
 /// A JSON object written the way Python's `json.dumps` writes a dict with default options.
 ///
-/// The methods are always inlined into the four context builders, so that each literal key is
-/// copied with fixed-size moves instead of a `memcpy` call of unknown length.
+/// The methods are always inlined into the four context builders, so that each key, with the
+/// brace or separator before it, is one literal copied with fixed-size moves: four pushes per
+/// key had cost about twenty instructions more.
 struct PythonJsonObject {
     text: String,
 }
 
 impl PythonJsonObject {
     fn new() -> PythonJsonObject {
-        let mut text = String::with_capacity(256);
-        text.push('{');
-        PythonJsonObject { text }
+        PythonJsonObject { text: String::with_capacity(256) }
     }
 
-    /// Keys are this module's own snake_case literals, which need no escaping.
     #[inline(always)]
-    fn key(&mut self, key: &'static str) {
-        if self.text.len() > 1 {
-            self.text.push_str(", ");
+    fn key(&mut self, key: JsonKey) {
+        // Two pushes, not one of a chosen text: a length known in each branch is what keeps
+        // the copy inline.
+        if self.text.is_empty() {
+            self.text.push_str(key.opening);
+        } else {
+            self.text.push_str(key.following);
         }
-        self.text.push('"');
-        self.text.push_str(key);
-        self.text.push_str("\": ");
     }
 
     #[inline(always)]
-    fn int(mut self, key: &'static str, value: i64) -> PythonJsonObject {
+    fn int(mut self, key: JsonKey, value: i64) -> PythonJsonObject {
         self.key(key);
         if value < 0 {
             self.text.push('-');
@@ -147,21 +162,26 @@ impl PythonJsonObject {
     }
 
     #[inline(always)]
-    fn float(mut self, key: &'static str, value: f64) -> PythonJsonObject {
+    fn float(mut self, key: JsonKey, value: f64) -> PythonJsonObject {
         self.key(key);
         write_python_float(&mut self.text, value);
         self
     }
 
     #[inline(always)]
-    fn boolean(mut self, key: &'static str, value: bool) -> PythonJsonObject {
+    fn boolean(mut self, key: JsonKey, value: bool) -> PythonJsonObject {
         self.key(key);
-        self.text.push_str(if value { "true" } else { "false" });
+        // One push per branch keeps each copy inline (see `key`).
+        if value {
+            self.text.push_str("true");
+        } else {
+            self.text.push_str("false");
+        }
         self
     }
 
     #[inline(always)]
-    fn string(mut self, key: &'static str, value: &str) -> PythonJsonObject {
+    fn string(mut self, key: JsonKey, value: &str) -> PythonJsonObject {
         self.key(key);
         write_python_json_string(&mut self.text, value);
         self
@@ -170,7 +190,7 @@ impl PythonJsonObject {
     /// One of this module's own labels, which need no escaping: the check per byte that
     /// [`string`](Self::string) makes for upstream texts is skipped.
     #[inline(always)]
-    fn label(mut self, key: &'static str, label: &'static str) -> PythonJsonObject {
+    fn label(mut self, key: JsonKey, label: &'static str) -> PythonJsonObject {
         self.key(key);
         push_label(&mut self.text, label);
         self
@@ -178,11 +198,7 @@ impl PythonJsonObject {
 
     /// A list of this module's own labels (see [`label`](Self::label)).
     #[inline(always)]
-    fn labels(
-        mut self,
-        key: &'static str,
-        labels: impl IntoIterator<Item = &'static str>,
-    ) -> PythonJsonObject {
+    fn labels(mut self, key: JsonKey, labels: impl IntoIterator<Item = &'static str>) -> PythonJsonObject {
         self.key(key);
         self.text.push('[');
         for (position, label) in labels.into_iter().enumerate() {
@@ -196,6 +212,9 @@ impl PythonJsonObject {
     }
 
     fn finish(mut self) -> String {
+        if self.text.is_empty() {
+            self.text.push('{');
+        }
         self.text.push('}');
         self.text
     }
@@ -264,8 +283,13 @@ mod tests {
 
     #[test]
     fn empty_lists_and_labels_use_python_separators() {
-        let text = PythonJsonObject::new().labels("a", []).labels("b", ["x", "y"]).int("c", -3).finish();
+        let text = PythonJsonObject::new()
+            .labels(key!("a"), [])
+            .labels(key!("b"), ["x", "y"])
+            .int(key!("c"), -3)
+            .finish();
         assert_eq!(text, r#"{"a": [], "b": ["x", "y"], "c": -3}"#);
+        assert_eq!(PythonJsonObject::new().finish(), "{}");
     }
 
     #[test]
