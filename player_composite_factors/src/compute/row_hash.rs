@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use framework::digest::{HashValue, RecipeHasher, RecipePrefix};
+use framework::recipe_field;
 
 use super::factors::CALCULATION_VERSION;
 use crate::row::PlayerCompositeFactorsRow;
@@ -72,24 +73,24 @@ pub fn row_data_hash(row: &PlayerCompositeFactorsRow, prefix: &DateHashPrefix) -
             hasher
         };
     hasher
-        .field("early_season_flag", row.early_season_flag)
-        .field("fatigue_score", row.fatigue_score)
-        .field("game_date", game_date)
-        .field("game_id", &row.game_id)
-        .field("has_warnings", row.has_warnings)
-        .field("insufficient_data_reason", row.insufficient_data_reason.as_deref())
-        .field("look_ahead_pressure_score", row.look_ahead_pressure_score)
-        .field("missing_data_fields", row.missing_data_fields.as_deref())
-        .field("opponent_strength_score", row.opponent_strength_score)
-        .field("pace_score", row.pace_score)
-        .field("player_lookup", &row.player_lookup)
-        .field("referee_favorability_score", row.referee_favorability_score)
-        .field("shot_zone_mismatch_score", row.shot_zone_mismatch_score)
-        .field("total_composite_adjustment", row.total_composite_adjustment)
-        .field("travel_impact_score", row.travel_impact_score)
-        .field("universal_player_id", row.universal_player_id.as_deref())
-        .field("usage_spike_score", row.usage_spike_score)
-        .field("warning_details", row.warning_details.as_deref());
+        .field(recipe_field!("early_season_flag"), row.early_season_flag)
+        .field(recipe_field!("fatigue_score"), row.fatigue_score)
+        .field(recipe_field!("game_date"), game_date)
+        .field(recipe_field!("game_id"), &row.game_id)
+        .field(recipe_field!("has_warnings"), row.has_warnings)
+        .field(recipe_field!("insufficient_data_reason"), row.insufficient_data_reason.as_deref())
+        .field(recipe_field!("look_ahead_pressure_score"), row.look_ahead_pressure_score)
+        .field(recipe_field!("missing_data_fields"), row.missing_data_fields.as_deref())
+        .field(recipe_field!("opponent_strength_score"), row.opponent_strength_score)
+        .field(recipe_field!("pace_score"), row.pace_score)
+        .field(recipe_field!("player_lookup"), &row.player_lookup)
+        .field(recipe_field!("referee_favorability_score"), row.referee_favorability_score)
+        .field(recipe_field!("shot_zone_mismatch_score"), row.shot_zone_mismatch_score)
+        .field(recipe_field!("total_composite_adjustment"), row.total_composite_adjustment)
+        .field(recipe_field!("travel_impact_score"), row.travel_impact_score)
+        .field(recipe_field!("universal_player_id"), row.universal_player_id.as_deref())
+        .field(recipe_field!("usage_spike_score"), row.usage_spike_score)
+        .field(recipe_field!("warning_details"), row.warning_details.as_deref());
     hasher.finish()
 }
 
