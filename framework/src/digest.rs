@@ -224,9 +224,9 @@ macro_rules! recipe_field {
 ///
 /// Each [`field`](RecipeHasher::field) call is inlined into the caller, so a name from
 /// [`recipe_field!`](crate::recipe_field) is copied, separators included, with fixed-size moves
-/// and the value's variant is known at compile time; the
-/// `field:value` text goes into one buffer that reaches SHA-256 in large pieces. Debug builds,
-/// and so the tests, check that the names come in recipe order.
+/// and the value's variant is known at compile time; the `field:value` text goes into one buffer
+/// that reaches SHA-256 in large pieces. Debug builds, and so the tests, check that the names
+/// come in recipe order.
 pub struct RecipeHasher<'n> {
     hasher: Sha256,
     text: String,
