@@ -194,7 +194,12 @@ fn hash_in_order<'a, 'v: 'a>(fields: impl Iterator<Item = &'a (&'v str, HashValu
 #[derive(Clone, Copy, Debug)]
 pub enum FieldName<'n> {
     Text(&'n str),
-    Literal { name: &'n str, separated: &'n str },
+    /// The name, and `|name:` made from it. The name is kept beside its separated text, not
+    /// sliced out of it: slicing it out per field cost some 350 more instructions per PCF row.
+    Literal {
+        name: &'n str,
+        separated: &'n str,
+    },
 }
 
 impl<'n> FieldName<'n> {

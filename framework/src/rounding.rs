@@ -236,6 +236,8 @@ fn write_short_decimal(out: &mut String, value: f64) -> bool {
 pub fn push_decimal_digits(out: &mut String, number: u64, width: usize) {
     if number < 100 && width <= 2 {
         let [tens, units] = DIGIT_PAIRS[number as usize];
+        // A fixed two-byte chunk either way: one digit is the units, the tens byte after it
+        // lands in spare capacity.
         let (chunk, length) =
             if number >= 10 || width == 2 { ([tens, units], 2) } else { ([units, tens], 1) };
         // SAFETY: `DIGIT_PAIRS` holds ASCII digits only.
