@@ -9,6 +9,7 @@
 
 use chrono::{Datelike as _, NaiveDate};
 use sha2::{Digest as _, Sha256};
+use smol_str::SmolStr;
 
 use crate::rounding::{push_decimal_digits, write_python_float};
 use crate::value::{CellRef, Value};
@@ -148,7 +149,7 @@ impl<'a> From<&'a [&'a str]> for HashValue<'a> {
 /// order of the `field:` prefixes ([`recipe_order`]), so the fields are put in that order and
 /// streamed into the hash without building the strings. Fields already in that order are
 /// confirmed by a linear check instead of being sorted.
-pub fn data_hash(fields: &[(&str, HashValue<'_>)]) -> String {
+pub fn data_hash(fields: &[(&str, HashValue<'_>)]) -> SmolStr {
     if fields.is_sorted_by(|left, right| recipe_order(left.0, right.0).is_le()) {
         return hash_in_order(fields.iter());
     }
@@ -159,7 +160,7 @@ pub fn data_hash(fields: &[(&str, HashValue<'_>)]) -> String {
 
 /// [`data_hash`] of fields the caller lists in [`recipe_order`]: no order check in release
 /// builds (debug builds, and so the tests, still check it).
-pub fn data_hash_in_recipe_order(fields: &[(&str, HashValue<'_>)]) -> String {
+pub fn data_hash_in_recipe_order(fields: &[(&str, HashValue<'_>)]) -> SmolStr {
     hash_in_order(fields.iter())
 }
 
@@ -180,7 +181,7 @@ pub fn recipe_order(left: &str, right: &str) -> std::cmp::Ordering {
 }
 
 /// SHA-256 of the `field:value` strings of `fields`, in the order given, joined with `|`.
-fn hash_in_order<'a, 'v: 'a>(fields: impl Iterator<Item = &'a (&'v str, HashValue<'v>)>) -> String {
+fn hash_in_order<'a, 'v: 'a>(fields: impl Iterator<Item = &'a (&'v str, HashValue<'v>)>) -> SmolStr {
     let mut hasher = RecipeHasher::new();
     for (name, value) in fields {
         hasher.field(*name, *value);
@@ -292,16 +293,17 @@ impl<'n> RecipeHasher<'n> {
         }
     }
 
-    /// The first 16 lowercase hex characters of the SHA-256 digest.
-    pub fn finish(mut self) -> String {
+    /// The first 16 lowercase hex characters of the SHA-256 digest, held inline (no allocation:
+    /// every output row has one).
+    pub fn finish(mut self) -> SmolStr {
         self.hasher.update(self.text.as_bytes());
         let digest = self.hasher.finalize();
-        let mut hex = String::with_capacity(16);
-        for byte in &digest[..8] {
-            hex.push(char::from(HEX_DIGITS[usize::from(byte >> 4)]));
-            hex.push(char::from(HEX_DIGITS[usize::from(byte & 0x0f)]));
+        let mut hex = [0u8; 16];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(&digest[..8]) {
+            pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
+            pair[1] = HEX_DIGITS[usize::from(byte & 0x0f)];
         }
-        hex
+        SmolStr::new_inline(std::str::from_utf8(&hex).expect("hex digits are ASCII"))
     }
 }
 

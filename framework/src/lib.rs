@@ -52,5 +52,8 @@ pub use reader::{
     CellPosition, ColumnRow, DateFilter, ExtractError, InputReader, OfEntities, RowView, TableColumns,
     TableRows,
 };
+/// Short texts copied into every row of a date (hash texts: 16 hex characters) are held inline
+/// in a [`SmolStr`], so that a row takes its copy without allocating; longer texts are shared.
+pub use smol_str::SmolStr;
 pub use value::{CellRef, TableRow, ToValue, Value};
 pub use warehouse::{Query, ReplaceScope, Warehouse, WarehouseError};

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use smol_str::SmolStr;
+
 /// Why one entity produced no row (README §4 item 3). The names are the reference's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FailureCategory {
@@ -70,8 +72,9 @@ pub struct SourceUsage {
     pub rows_found: Option<i64>,
     /// `min(rows / expected × 100, 100)`, rounded to 2 decimals.
     pub completeness_pct: Option<f64>,
-    /// The `data_hash` of the most recently processed upstream row of the date.
-    pub hash: Option<String>,
+    /// The `data_hash` of the most recently processed upstream row of the date, which every
+    /// output row of the date copies.
+    pub hash: Option<SmolStr>,
 }
 
 impl SourceUsage {
@@ -81,7 +84,7 @@ impl SourceUsage {
         rows_found: i64,
         expected_rows: i64,
         last_updated: Option<chrono::DateTime<chrono::Utc>>,
-        hash: Option<String>,
+        hash: Option<SmolStr>,
     ) -> Self {
         if rows_found <= 0 {
             return SourceUsage::default();

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
+use smol_str::SmolStr;
 
 use crate::columns::ColumnSet;
 use crate::digest::InputDigest;
@@ -122,7 +123,7 @@ impl TableRows {
                     rows.len() as i64,
                     expected_rows,
                     newest.and_then(|row| row.timestamp("processed_at")),
-                    newest.and_then(|row| row.text("data_hash")),
+                    newest.and_then(|row| row.get("data_hash").as_str()).map(SmolStr::new),
                 );
                 (date, usage)
             })

@@ -8,6 +8,7 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use smol_str::SmolStr;
 
 use crate::schema::Table;
 
@@ -191,6 +192,12 @@ pub trait ToValue {
 impl ToValue for String {
     fn to_value(&self) -> Value {
         Value::String(self.clone())
+    }
+}
+
+impl ToValue for SmolStr {
+    fn to_value(&self) -> Value {
+        Value::String(self.to_string())
     }
 }
 

@@ -206,7 +206,8 @@ struct Assessment {
 }
 
 /// The `source_<prefix>_*` columns of one source, in column order.
-type SourceColumns = (Option<chrono::DateTime<chrono::Utc>>, Option<i64>, Option<f64>, Option<String>);
+type SourceColumns =
+    (Option<chrono::DateTime<chrono::Utc>>, Option<i64>, Option<f64>, Option<framework::SmolStr>);
 
 fn source_columns(usage: &SourceUsage) -> SourceColumns {
     (usage.last_updated, usage.rows_found, usage.completeness_pct, usage.hash.clone())

@@ -214,7 +214,7 @@ pub fn source_usage_of<Row>(
             hash.map(|hash| (processed_at, hash))
         })
         .max_by_key(|(processed_at, _)| *processed_at)
-        .map(|(_, hash)| hash.to_owned());
+        .map(|(_, hash)| framework::SmolStr::new(hash));
     let rows_found = i64::try_from(rows.len()).unwrap_or(i64::MAX);
     SourceUsage::found(rows_found, expected_rows, last_updated, latest_hash)
 }

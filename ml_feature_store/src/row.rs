@@ -26,19 +26,19 @@ framework::table_row! {
         source_daily_cache_last_updated: Option<DateTime<Utc>>,
         source_daily_cache_rows_found: Option<i64>,
         source_daily_cache_completeness_pct: Option<f64>,
-        source_daily_cache_hash: Option<String>,
+        source_daily_cache_hash: Option<framework::SmolStr>,
         source_composite_last_updated: Option<DateTime<Utc>>,
         source_composite_rows_found: Option<i64>,
         source_composite_completeness_pct: Option<f64>,
-        source_composite_hash: Option<String>,
+        source_composite_hash: Option<framework::SmolStr>,
         source_shot_zones_last_updated: Option<DateTime<Utc>>,
         source_shot_zones_rows_found: Option<i64>,
         source_shot_zones_completeness_pct: Option<f64>,
-        source_shot_zones_hash: Option<String>,
+        source_shot_zones_hash: Option<framework::SmolStr>,
         source_team_defense_last_updated: Option<DateTime<Utc>>,
         source_team_defense_rows_found: Option<i64>,
         source_team_defense_completeness_pct: Option<f64>,
-        source_team_defense_hash: Option<String>,
+        source_team_defense_hash: Option<framework::SmolStr>,
         /// NULL on normal rows, not FALSE, as the reference wrote it (reference-mlfs.md §8 item 12).
         early_season_flag: Option<bool>,
         insufficient_data_reason: Option<String>,
@@ -57,7 +57,7 @@ framework::table_row! {
         backfill_bootstrap_mode: Option<bool>,
         processing_decision_reason: Option<&'static str>,
         quality_tier: Option<&'static str>,
-        data_hash: Option<String>,
+        data_hash: Option<framework::SmolStr>,
         created_at: DateTime<Utc>,
         updated_at: Option<DateTime<Utc>>,
     }
@@ -66,7 +66,7 @@ framework::table_row! {
 impl MlFeatureStoreRow {
     /// The reference's `data_hash` over its `HASH_FIELDS` (reference-mlfs.md §5.3): 16 hex
     /// characters that change whenever one of those fields does.
-    pub fn compute_data_hash(&self) -> String {
+    pub fn compute_data_hash(&self) -> framework::SmolStr {
         // Listed in the recipe's sorted order (`framework::digest::recipe_order`), so that the
         // digest neither sorts nor checks them in release builds.
         data_hash_in_recipe_order(&[

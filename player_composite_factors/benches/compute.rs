@@ -127,7 +127,8 @@ fn synthetic_date() -> DateInputs {
     };
     // UPGC and UTGC have no `data_hash` column; the zone tables' newest hash is tracked.
     let updated = Some(Utc.with_ymd_and_hms(2025, 1, 15, 8, 0, 0).unwrap());
-    let usage = |rows, hash: Option<&str>| SourceUsage::found(rows, 100, updated, hash.map(str::to_owned));
+    let usage =
+        |rows, hash: Option<&str>| SourceUsage::found(rows, 100, updated, hash.map(framework::SmolStr::new));
     let sources = SourceTracking {
         player_context: usage(450, None),
         team_context: usage(30, None),

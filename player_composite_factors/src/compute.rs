@@ -14,7 +14,7 @@ pub mod row_hash;
 
 use framework::circuit_breaker::CircuitBreaker;
 use framework::rounding::round_half_even;
-use framework::{EntityFailure, FailureCategory, RunContext};
+use framework::{EntityFailure, FailureCategory, RunContext, SmolStr};
 
 use self::context_json::{
     fatigue_context_json, pace_context_json, shot_zone_context_json, usage_context_json,
@@ -192,7 +192,7 @@ fn assemble_row(
         source_team_context_hash: sources.team_context.hash.clone(),
         source_player_shot_hash: sources.player_shot.hash.clone(),
         source_team_defense_hash: sources.team_defense.hash.clone(),
-        data_hash: String::new(),
+        data_hash: SmolStr::default(),
         early_season_flag: false,
         insufficient_data_reason: None,
         expected_games_count: quality.own.expected_games_count,

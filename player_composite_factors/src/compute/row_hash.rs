@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use framework::digest::{HashValue, RecipeHasher, RecipePrefix};
-use framework::recipe_field;
+use framework::{SmolStr, recipe_field};
 
 use super::factors::CALCULATION_VERSION;
 use crate::row::PlayerCompositeFactorsRow;
@@ -58,7 +58,7 @@ impl Default for DateHashPrefix {
 /// The fields are listed in the order the recipe sorts them (`framework::digest::recipe_order`),
 /// so they stream into the digest as they come, checked only in debug builds. A row of another
 /// date or version than `prefix`'s is hashed from its own fields.
-pub fn row_data_hash(row: &PlayerCompositeFactorsRow, prefix: &DateHashPrefix) -> String {
+pub fn row_data_hash(row: &PlayerCompositeFactorsRow, prefix: &DateHashPrefix) -> SmolStr {
     let game_date = if row.game_date == prefix.analysis_date {
         HashValue::Str(&prefix.analysis_date_text)
     } else {

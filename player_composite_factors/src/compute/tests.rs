@@ -1061,7 +1061,7 @@ fn any_defense() -> impl Strategy<Value = Option<TeamDefenseZoneAnalysisRow>> {
 
 /// The hash through the recipe's own float and date normalisation, in the spec's field order,
 /// to check that [`row_data_hash`]'s preformatted texts change nothing.
-fn hash_with_typed_values(row: &PlayerCompositeFactorsRow) -> String {
+fn hash_with_typed_values(row: &PlayerCompositeFactorsRow) -> framework::SmolStr {
     use framework::digest::HashValue;
     framework::digest::data_hash(&[
         ("player_lookup", HashValue::from(&row.player_lookup)),
