@@ -125,6 +125,12 @@ impl<'a> From<&'a String> for HashValue<'a> {
     }
 }
 
+impl<'a> From<&'a SmolStr> for HashValue<'a> {
+    fn from(text: &'a SmolStr) -> Self {
+        HashValue::Str(text)
+    }
+}
+
 impl From<NaiveDate> for HashValue<'_> {
     fn from(date: NaiveDate) -> Self {
         HashValue::Date(date)

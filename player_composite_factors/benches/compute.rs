@@ -34,9 +34,9 @@ fn spread(seed: usize, low: f64, high: f64) -> f64 {
 
 fn player_context(index: usize) -> UpcomingPlayerGameContextRow {
     UpcomingPlayerGameContextRow {
-        player_lookup: format!("player{index:03}"),
-        universal_player_id: Some(format!("player{index:03}_001")),
-        game_id: Some(format!("20250115_{}_{}", team(index), team(index + 1))),
+        player_lookup: format!("player{index:03}").into(),
+        universal_player_id: Some(format!("player{index:03}_001").into()),
+        game_id: Some(format!("20250115_{}_{}", team(index), team(index + 1)).into()),
         game_date: analysis_date(),
         opponent_team_abbr: Some(team(index + 1)),
         days_rest: Some((index % 4) as i64),

@@ -60,7 +60,7 @@ pub fn process_entity(
         EntityFailure::new(player_lookup, FailureCategory::MissingData, "Player not found in context data")
     })?;
     let game_id =
-        player_context.game_id.as_deref().filter(|game_id| !game_id.trim().is_empty()).ok_or_else(|| {
+        player_context.game_id.as_ref().filter(|game_id| !game_id.trim().is_empty()).ok_or_else(|| {
             EntityFailure::new(
                 player_lookup,
                 FailureCategory::MissingData,
@@ -91,7 +91,7 @@ impl<'a> PlayerLookups<'a> {
         let opponent = context.opponent_team_abbr.as_deref();
         PlayerLookups {
             context,
-            shot: date_inputs.player_shot_zones.get(&context.player_lookup),
+            shot: date_inputs.player_shot_zones.get(context.player_lookup.as_str()),
             defense: opponent.and_then(|team| date_inputs.team_defense_zones.get(team)),
             opponent_context: opponent.and_then(|team| date_inputs.team_contexts.get(team)),
         }
@@ -115,8 +115,11 @@ impl RowQuality {
                 season,
             };
         }
-        let games =
-            date_inputs.games_completeness.get(&lookups.context.player_lookup).copied().unwrap_or_default();
+        let games = date_inputs
+            .games_completeness
+            .get(lookups.context.player_lookup.as_str())
+            .copied()
+            .unwrap_or_default();
         let upstream = UpstreamReadiness::from_flags([
             lookups.shot.map(|row| row.is_production_ready),
             lookups.defense.map(|row| row.is_production_ready),
@@ -134,7 +137,7 @@ impl RowQuality {
 /// Every column but `data_hash`, which hashes the others (reference-pcf.md §4.2).
 fn assemble_row(
     lookups: &PlayerLookups<'_>,
-    game_id: &str,
+    game_id: &SmolStr,
     quality: &RowQuality,
     date_inputs: &DateInputs,
     context: &RunContext,
@@ -152,7 +155,7 @@ fn assemble_row(
         player_lookup: player_context.player_lookup.clone(),
         universal_player_id: player_context.universal_player_id.clone(),
         game_date: player_context.game_date,
-        game_id: game_id.to_owned(),
+        game_id: game_id.clone(),
         analysis_date: context.date,
         fatigue_score: factors.fatigue_score,
         shot_zone_mismatch_score: round_half_even(factors.shot_zone_mismatch, 1),

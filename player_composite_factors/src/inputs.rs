@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use framework::SourceUsage;
 use framework::circuit_breaker::latest_attempts;
 pub use framework::circuit_breaker::{LatestAttempt, ReprocessAttemptRow};
 pub use framework::dedupe::DuplicateKey;
 use framework::dedupe::keep_latest_by_key;
 use framework::schema::{Table, analytics, orchestration, precompute};
+use framework::{SmolStr, SourceUsage};
 use rustc_hash::FxHashMap;
 
 use crate::compute::row_hash::DateHashPrefix;
@@ -33,12 +33,14 @@ pub const REPROCESS_PROCESSOR_NAME: &str = "player_composite_factors";
 /// reference's `safe_float` does, so that its context JSON prints `175.0`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpcomingPlayerGameContextRow {
-    pub player_lookup: String,
-    pub universal_player_id: Option<String>,
+    /// The ids are copied into the player's output row: held inline, they copy without
+    /// allocating.
+    pub player_lookup: SmolStr,
+    pub universal_player_id: Option<SmolStr>,
     /// NOT NULL in the reference DDL, but the local warehouse enforces only key columns: a NULL
     /// (or blank) id fails this player as `MISSING_DATA` in `process_entity`, where a required
     /// read used to fail the whole date's extraction.
-    pub game_id: Option<String>,
+    pub game_id: Option<SmolStr>,
     pub game_date: NaiveDate,
     pub opponent_team_abbr: Option<String>,
     pub days_rest: Option<i64>,
@@ -311,7 +313,7 @@ mod tests {
     ) -> UpcomingPlayerGameContextRow {
         UpcomingPlayerGameContextRow {
             player_lookup: player_lookup.into(),
-            game_id: Some(format!("game_{processed_hour}")),
+            game_id: Some(format!("game_{processed_hour}").into()),
             game_date: date(game_date),
             processed_at: at_hour(processed_hour),
             ..Default::default()

@@ -3,16 +3,17 @@
 //! fixes the columns, their order and their types.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use framework::SmolStr;
 
 framework::table_row! {
     /// One player's composite factors for one game date. NUMERIC columns hold values already
     /// rounded the Python way (`round(x, 1)`, the total `round(x, 2)`); columns the processor
     /// always fills are plain types even where the DDL allows NULL.
     pub struct PlayerCompositeFactorsRow for framework::schema::precompute::PLAYER_COMPOSITE_FACTORS {
-        player_lookup: String,
-        universal_player_id: Option<String>,
+        player_lookup: SmolStr,
+        universal_player_id: Option<SmolStr>,
         game_date: NaiveDate,
-        game_id: String,
+        game_id: SmolStr,
         analysis_date: NaiveDate,
         fatigue_score: i64,
         shot_zone_mismatch_score: f64,
@@ -44,11 +45,11 @@ framework::table_row! {
         source_team_defense_last_updated: Option<DateTime<Utc>>,
         source_team_defense_rows_found: Option<i64>,
         source_team_defense_completeness_pct: Option<f64>,
-        source_player_context_hash: Option<framework::SmolStr>,
-        source_team_context_hash: Option<framework::SmolStr>,
-        source_player_shot_hash: Option<framework::SmolStr>,
-        source_team_defense_hash: Option<framework::SmolStr>,
-        data_hash: framework::SmolStr,
+        source_player_context_hash: Option<SmolStr>,
+        source_team_context_hash: Option<SmolStr>,
+        source_player_shot_hash: Option<SmolStr>,
+        source_team_defense_hash: Option<SmolStr>,
+        data_hash: SmolStr,
         /// False on every written row: the runner skips early-season dates (README §4 item 6).
         early_season_flag: bool,
         insufficient_data_reason: Option<String>,

@@ -1208,8 +1208,8 @@ fn any_player_date() -> impl Strategy<Value = (String, DateInputs, RunContext)> 
             )
                 .prop_map(move |(context, game_id, shot, defense, history, attempt)| {
                     let context = UpcomingPlayerGameContextRow {
-                        player_lookup: player_lookup.clone(),
-                        game_id,
+                        player_lookup: player_lookup.as_str().into(),
+                        game_id: game_id.map(Into::into),
                         game_date: analysis_date,
                         ..context
                     };
