@@ -359,6 +359,10 @@ mod tests {
         assert_eq!(vec!["a", "b c"].to_value(), owned.to_value());
         assert_eq!((&["a", "b c"][..]).to_value(), owned.to_value());
         assert_eq!(Some("x").to_value(), Some("x".to_owned()).to_value());
+        // Inline (up to 23 bytes) and shared texts alike.
+        assert_eq!(SmolStr::new("0123456789abcdef").to_value(), Value::String("0123456789abcdef".into()));
+        let long = "a_text_longer_than_twenty_three_bytes";
+        assert_eq!(Some(SmolStr::new(long)).to_value(), Value::String(long.into()));
     }
 
     #[test]
