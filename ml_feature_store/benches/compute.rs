@@ -80,12 +80,12 @@ fn date_rows() -> DateRows {
         let player_lookup = format!("player{player:03}");
         let number = |salt: usize, modulus: usize| varied(player * 13 + salt, modulus) as f64;
         rows.upcoming_player_game_context.push(UpcomingPlayerGameContextRow {
-            player_lookup: player_lookup.clone(),
-            universal_player_id: Some(format!("{player_lookup}_001")),
-            game_id: Some(format!("20250115_{}", team_abbr(player % TEAMS))),
+            player_lookup: player_lookup.as_str().into(),
+            universal_player_id: Some(format!("{player_lookup}_001").into()),
+            game_id: Some(format!("20250115_{}", team_abbr(player % TEAMS)).into()),
             game_date: game_date(),
             team_abbr: Some(team_abbr(player % TEAMS)),
-            opponent_team_abbr: Some(team_abbr((player + 1) % TEAMS)),
+            opponent_team_abbr: Some(team_abbr((player + 1) % TEAMS).into()),
             home_game: Some(player % 2 == 0),
             back_to_back: Some(player % 5 == 0),
             season_phase: Some("regular".into()),

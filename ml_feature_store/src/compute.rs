@@ -15,7 +15,7 @@ pub mod readiness;
 mod tests;
 
 use framework::circuit_breaker::CircuitBreaker;
-use framework::{EntityFailure, FailureCategory, RunContext, SourceUsage};
+use framework::{EntityFailure, FailureCategory, RunContext, SmolStr, SourceUsage};
 
 use crate::inputs::{
     DateInputs, PlayerCompositeFactorsRow, PlayerDailyCacheRow, PlayerGames, PlayerShotZoneAnalysisRow,
@@ -58,14 +58,13 @@ pub fn process_entity(
     context: &RunContext,
 ) -> Result<MlFeatureStoreRow, EntityFailure> {
     let player_lookup = player.player_lookup.as_str();
-    let game_id =
-        player.game_id.as_deref().filter(|game_id| !game_id.trim().is_empty()).ok_or_else(|| {
-            EntityFailure::new(
-                player_lookup,
-                FailureCategory::MissingData,
-                "No game_id in upcoming_player_game_context",
-            )
-        })?;
+    let game_id = player.game_id.as_ref().filter(|game_id| !game_id.trim().is_empty()).ok_or_else(|| {
+        EntityFailure::new(
+            player_lookup,
+            FailureCategory::MissingData,
+            "No game_id in upcoming_player_game_context",
+        )
+    })?;
     let reprocess_attempt_count =
         CircuitBreaker::at(date_inputs.latest_reprocess_attempts.get(player_lookup), context.processed_at)
             .attempts_or_skip(player_lookup)?;
@@ -206,8 +205,7 @@ struct Assessment {
 }
 
 /// The `source_<prefix>_*` columns of one source, in column order.
-type SourceColumns =
-    (Option<chrono::DateTime<chrono::Utc>>, Option<i64>, Option<f64>, Option<framework::SmolStr>);
+type SourceColumns = (Option<chrono::DateTime<chrono::Utc>>, Option<i64>, Option<f64>, Option<SmolStr>);
 
 fn source_columns(usage: &SourceUsage) -> SourceColumns {
     (usage.last_updated, usage.rows_found, usage.completeness_pct, usage.hash.clone())
@@ -216,7 +214,7 @@ fn source_columns(usage: &SourceUsage) -> SourceColumns {
 /// Assembles the output row (reference-mlfs.md §5.1) and stamps its `data_hash`.
 fn build_row(
     player: &UpcomingPlayerGameContextRow,
-    game_id: &str,
+    game_id: &SmolStr,
     features: &FeatureVector,
     assessment: &Assessment,
     date_inputs: &DateInputs,
@@ -236,7 +234,7 @@ fn build_row(
         player_lookup: player.player_lookup.clone(),
         universal_player_id: player.universal_player_id.clone(),
         game_date: date_inputs.date,
-        game_id: game_id.to_owned(),
+        game_id: game_id.clone(),
         features: features.values.to_vec(),
         feature_names: &FEATURE_NAMES,
         feature_count: FEATURE_COUNT as i64,

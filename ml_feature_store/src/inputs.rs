@@ -239,7 +239,7 @@ mod tests {
         hour: u32,
     ) -> UpcomingPlayerGameContextRow {
         UpcomingPlayerGameContextRow {
-            player_lookup: player_lookup.to_owned(),
+            player_lookup: player_lookup.into(),
             game_date: date(game_date),
             player_status: Some(status.to_owned()),
             processed_at: at(hour),

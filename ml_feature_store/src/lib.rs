@@ -111,7 +111,7 @@ impl Processor for MlFeatureStoreProcessor {
     }
 
     fn entity_id(&self, player: &UpcomingPlayerGameContextRow) -> String {
-        player.player_lookup.clone()
+        player.player_lookup.to_string()
     }
 
     fn process_entity(

@@ -2,16 +2,17 @@
 //! `data_hash` (reference-mlfs.md §5.1, §5.3).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use framework::SmolStr;
 use framework::digest::data_hash_in_recipe_order;
 
 framework::table_row! {
     /// One player's feature vector for one game date; fields are the table's columns in schema
     /// order (this project adds `quality_tier`, tables.md).
     pub struct MlFeatureStoreRow for framework::schema::predictions::ML_FEATURE_STORE_V2 {
-        player_lookup: String,
-        universal_player_id: Option<String>,
+        player_lookup: SmolStr,
+        universal_player_id: Option<SmolStr>,
         game_date: NaiveDate,
-        game_id: String,
+        game_id: SmolStr,
         features: Vec<f64>,
         feature_names: &'static [&'static str],
         feature_count: i64,
@@ -19,26 +20,26 @@ framework::table_row! {
         /// Not measured by the pure compute (it asks no clock); see the crate doc.
         feature_generation_time_ms: Option<i64>,
         feature_quality_score: Option<f64>,
-        opponent_team_abbr: Option<String>,
+        opponent_team_abbr: Option<SmolStr>,
         is_home: Option<bool>,
         days_rest: Option<i64>,
         data_source: &'static str,
         source_daily_cache_last_updated: Option<DateTime<Utc>>,
         source_daily_cache_rows_found: Option<i64>,
         source_daily_cache_completeness_pct: Option<f64>,
-        source_daily_cache_hash: Option<framework::SmolStr>,
+        source_daily_cache_hash: Option<SmolStr>,
         source_composite_last_updated: Option<DateTime<Utc>>,
         source_composite_rows_found: Option<i64>,
         source_composite_completeness_pct: Option<f64>,
-        source_composite_hash: Option<framework::SmolStr>,
+        source_composite_hash: Option<SmolStr>,
         source_shot_zones_last_updated: Option<DateTime<Utc>>,
         source_shot_zones_rows_found: Option<i64>,
         source_shot_zones_completeness_pct: Option<f64>,
-        source_shot_zones_hash: Option<framework::SmolStr>,
+        source_shot_zones_hash: Option<SmolStr>,
         source_team_defense_last_updated: Option<DateTime<Utc>>,
         source_team_defense_rows_found: Option<i64>,
         source_team_defense_completeness_pct: Option<f64>,
-        source_team_defense_hash: Option<framework::SmolStr>,
+        source_team_defense_hash: Option<SmolStr>,
         /// NULL on normal rows, not FALSE, as the reference wrote it (reference-mlfs.md §8 item 12).
         early_season_flag: Option<bool>,
         insufficient_data_reason: Option<String>,
@@ -57,7 +58,7 @@ framework::table_row! {
         backfill_bootstrap_mode: Option<bool>,
         processing_decision_reason: Option<&'static str>,
         quality_tier: Option<&'static str>,
-        data_hash: Option<framework::SmolStr>,
+        data_hash: Option<SmolStr>,
         created_at: DateTime<Utc>,
         updated_at: Option<DateTime<Utc>>,
     }
@@ -66,7 +67,7 @@ framework::table_row! {
 impl MlFeatureStoreRow {
     /// The reference's `data_hash` over its `HASH_FIELDS` (reference-mlfs.md §5.3): 16 hex
     /// characters that change whenever one of those fields does.
-    pub fn compute_data_hash(&self) -> framework::SmolStr {
+    pub fn compute_data_hash(&self) -> SmolStr {
         // Listed in the recipe's sorted order (`framework::digest::recipe_order`), so that the
         // digest neither sorts nor checks them in release builds.
         data_hash_in_recipe_order(&[

@@ -738,7 +738,7 @@ fn entities_are_the_players_in_lookup_order() {
     let rows =
         DateRows { upcoming_player_game_context: vec![example_context(), second], ..DateRows::default() };
     let inputs = DateInputs::build(game_date(), rows, Arc::default()).0;
-    let lookups: Vec<String> = entities(&inputs).into_iter().map(|player| player.player_lookup).collect();
+    let lookups: Vec<SmolStr> = entities(&inputs).into_iter().map(|player| player.player_lookup).collect();
     assert_eq!(lookups, ["aaron", PLAYER]);
 }
 
@@ -953,7 +953,7 @@ proptest! {
     ) {
         let mut rows = rows;
         rows.reprocess_attempts = attempt.into_iter().collect();
-        let inputs = date_inputs(UpcomingPlayerGameContextRow { game_id, ..context }, rows, history);
+        let inputs = date_inputs(UpcomingPlayerGameContextRow { game_id: game_id.map(Into::into), ..context }, rows, history);
         let run = RunContext { date: game_date(), run_id: "prop".into(), backfill, processed_at };
         match process_entity(&inputs.players[0], &inputs, &run) {
             Ok(row) => {

@@ -10,20 +10,23 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use framework::SmolStr;
 
 /// `nba_analytics.upcoming_player_game_context` for the processed date: who gets a row, and the
 /// game context of features 9, 10, 15–17 (reference-mlfs.md §2.1, P3-1).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UpcomingPlayerGameContextRow {
-    pub player_lookup: String,
-    pub universal_player_id: Option<String>,
+    /// The ids are copied into the player's output row: held inline, they copy without
+    /// allocating.
+    pub player_lookup: SmolStr,
+    pub universal_player_id: Option<SmolStr>,
     /// NOT NULL in the reference DDL but not a key column; a row without it cannot be written
     /// (the output's `game_id` is NOT NULL) and fails as `MISSING_DATA`.
-    pub game_id: Option<String>,
+    pub game_id: Option<SmolStr>,
     pub game_date: NaiveDate,
     /// The player's team, whose season record gives `team_win_pct` (README §4 item 15).
     pub team_abbr: Option<String>,
-    pub opponent_team_abbr: Option<String>,
+    pub opponent_team_abbr: Option<SmolStr>,
     pub home_game: Option<bool>,
     pub back_to_back: Option<bool>,
     pub season_phase: Option<String>,
