@@ -123,7 +123,7 @@ impl TableRows {
                     rows.len() as i64,
                     expected_rows,
                     newest.and_then(|row| row.timestamp("processed_at")),
-                    newest.and_then(|row| row.get("data_hash").as_str()).map(SmolStr::new),
+                    newest.and_then(|row| row.short_text("data_hash")),
                 );
                 (date, usage)
             })
@@ -147,6 +147,12 @@ impl<'a> RowView<'a> {
 
     pub fn text(&self, column: &str) -> Option<String> {
         self.get(column).as_str().map(str::to_owned)
+    }
+
+    /// A text that rows copy, such as an id or a hash, as a [`SmolStr`] made from the cell
+    /// directly, without the `String` that [`text`](Self::text) allocates.
+    pub fn short_text(&self, column: &str) -> Option<SmolStr> {
+        self.get(column).as_str().map(SmolStr::new)
     }
 
     pub fn int(&self, column: &str) -> Option<i64> {
@@ -175,6 +181,14 @@ impl<'a> RowView<'a> {
     /// The cell is NULL or not text.
     pub fn required_text(&self, column: &str) -> Result<String, ExtractError> {
         self.text(column).ok_or_else(|| self.columns.missing(column))
+    }
+
+    /// [`short_text`](Self::short_text) of a column the row cannot do without.
+    ///
+    /// # Errors
+    /// The cell is NULL or not text.
+    pub fn required_short_text(&self, column: &str) -> Result<SmolStr, ExtractError> {
+        self.short_text(column).ok_or_else(|| self.columns.missing(column))
     }
 
     /// # Errors
@@ -646,6 +660,10 @@ mod tests {
         let rows = TableRows::new(&PLAYER_GAME_SUMMARY, result());
         let points = rows.convert(|row| Ok::<_, ExtractError>(row.int("points"))).unwrap();
         assert_eq!(points, [Some(30), None, Some(7), Some(9)]);
+        let ids = rows.convert(|row| Ok::<_, ExtractError>(row.short_text("player_lookup"))).unwrap();
+        assert_eq!(ids, [Some("a".into()), Some("b".into()), None, None]);
+        let error = rows.convert(|row| row.required_short_text("player_lookup")).unwrap_err();
+        assert!(error.to_string().contains("column player_lookup is missing"), "{error}");
         let mut converted = 0;
         let error = rows
             .convert(|row| {

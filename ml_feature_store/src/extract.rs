@@ -23,8 +23,7 @@ use framework::schema::precompute::{
 };
 use framework::schema::raw::NBAC_SCHEDULE;
 use framework::{
-    CellPosition, ColumnRow, DateFilter, ExtractError, InputReader, OfEntities, RowView, SmolStr,
-    TableColumns,
+    CellPosition, ColumnRow, DateFilter, ExtractError, InputReader, OfEntities, RowView, TableColumns,
 };
 
 use crate::inputs::{
@@ -210,12 +209,12 @@ pub async fn extract_dates(
 
 fn player_context_row(row: RowView<'_>) -> Result<UpcomingPlayerGameContextRow, ExtractError> {
     Ok(UpcomingPlayerGameContextRow {
-        player_lookup: row.required_text("player_lookup")?.into(),
-        universal_player_id: row.text("universal_player_id").map(SmolStr::from),
-        game_id: row.text("game_id").map(SmolStr::from),
+        player_lookup: row.required_short_text("player_lookup")?,
+        universal_player_id: row.short_text("universal_player_id"),
+        game_id: row.short_text("game_id"),
         game_date: row.required_date("game_date")?,
         team_abbr: row.text("team_abbr"),
-        opponent_team_abbr: row.text("opponent_team_abbr").map(SmolStr::from),
+        opponent_team_abbr: row.short_text("opponent_team_abbr"),
         home_game: row.flag("home_game"),
         back_to_back: row.flag("back_to_back"),
         season_phase: row.text("season_phase"),

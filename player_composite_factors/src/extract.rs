@@ -178,9 +178,9 @@ pub async fn extract_dates(
 
 fn player_context_row(row: RowView<'_>) -> Result<UpcomingPlayerGameContextRow, ExtractError> {
     Ok(UpcomingPlayerGameContextRow {
-        player_lookup: row.required_text("player_lookup")?.into(),
-        universal_player_id: row.text("universal_player_id").map(framework::SmolStr::from),
-        game_id: row.text("game_id").map(framework::SmolStr::from),
+        player_lookup: row.required_short_text("player_lookup")?,
+        universal_player_id: row.short_text("universal_player_id"),
+        game_id: row.short_text("game_id"),
         game_date: row.required_date("game_date")?,
         opponent_team_abbr: row.text("opponent_team_abbr"),
         days_rest: row.int("days_rest"),
