@@ -36,7 +36,7 @@ pub fn fatigue_context_json(context: &UpcomingPlayerGameContextRow, fatigue_scor
         (inputs.player_age >= 35, "veteran_age: -10"),
     ];
     let bonuses = [(inputs.days_rest >= 3, "extra_rest: +5")];
-    PythonJsonObject::new()
+    PythonJsonObject::with_capacity(FATIGUE_CONTEXT_CAPACITY)
         .int(key!("days_rest"), inputs.days_rest)
         .boolean(key!("back_to_back"), inputs.back_to_back)
         .int(key!("games_last_7"), inputs.games_last_7)
@@ -66,7 +66,7 @@ pub fn shot_zone_context_json(
         return MISSING_SHOT_ZONE_CONTEXT.to_owned();
     };
     let zone = MappedZone::of(shot.primary_scoring_zone.as_deref());
-    PythonJsonObject::new()
+    PythonJsonObject::with_capacity(CONTEXT_CAPACITY)
         .string(key!("player_primary_zone"), shot.primary_scoring_zone.as_deref().unwrap_or("unknown"))
         .float(key!("primary_zone_frequency"), zone.usage_rate(shot).unwrap_or(0.0))
         .string(key!("opponent_weak_zone"), defense.weakest_zone.as_deref().unwrap_or("unknown"))
@@ -83,7 +83,7 @@ pub fn shot_zone_context_json(
 /// missing), the league average and the unrounded score.
 pub fn pace_context_json(context: &UpcomingPlayerGameContextRow, pace: f64) -> String {
     let pace_differential = present(context.pace_differential).unwrap_or(0.0);
-    PythonJsonObject::new()
+    PythonJsonObject::with_capacity(CONTEXT_CAPACITY)
         .float(key!("pace_differential"), pace_differential)
         .float(key!("opponent_pace_last_10"), present(context.opponent_pace_last_10).unwrap_or(100.0))
         .float(key!("league_avg_pace"), LEAGUE_AVERAGE_PACE)
@@ -98,7 +98,7 @@ pub fn usage_context_json(context: &UpcomingPlayerGameContextRow, usage_spike: f
     let projected = present(context.projected_usage_rate).unwrap_or(0.0);
     let baseline = present(context.avg_usage_rate_last_7_games).unwrap_or(0.0);
     let usage_differential = projected - baseline;
-    PythonJsonObject::new()
+    PythonJsonObject::with_capacity(CONTEXT_CAPACITY)
         .float(key!("projected_usage_rate"), projected)
         .float(key!("avg_usage_last_7"), baseline)
         .float(key!("usage_differential"), usage_differential)
@@ -135,9 +135,17 @@ struct PythonJsonObject {
     text: String,
 }
 
+/// Room for the shot-zone, pace and usage contexts (at most ~210 bytes with the usual zone
+/// names) and the 32 bytes a number's fixed-size copy reserves past the end (see
+/// `framework::rounding::write_python_float`): grown, a row's string is copied and freed.
+const CONTEXT_CAPACITY: usize = 256;
+
+/// The fatigue context is the longest: ~240 bytes, ~290 with a penalty, 330 with all of them.
+const FATIGUE_CONTEXT_CAPACITY: usize = 384;
+
 impl PythonJsonObject {
-    fn new() -> PythonJsonObject {
-        PythonJsonObject { text: String::with_capacity(256) }
+    fn with_capacity(capacity: usize) -> PythonJsonObject {
+        PythonJsonObject { text: String::with_capacity(capacity) }
     }
 
     #[inline(always)]
@@ -283,13 +291,58 @@ mod tests {
 
     #[test]
     fn empty_lists_and_labels_use_python_separators() {
-        let text = PythonJsonObject::new()
+        let text = PythonJsonObject::with_capacity(CONTEXT_CAPACITY)
             .labels(key!("a"), [])
             .labels(key!("b"), ["x", "y"])
             .int(key!("c"), -3)
             .finish();
         assert_eq!(text, r#"{"a": [], "b": ["x", "y"], "c": -3}"#);
-        assert_eq!(PythonJsonObject::new().finish(), "{}");
+        assert_eq!(PythonJsonObject::with_capacity(CONTEXT_CAPACITY).finish(), "{}");
+    }
+
+    #[test]
+    fn the_longest_usual_contexts_fit_their_first_allocation() {
+        // Every penalty and the bonus, and numbers longer than upstream's one decimal.
+        let context = UpcomingPlayerGameContextRow {
+            days_rest: Some(3),
+            back_to_back: Some(true),
+            games_in_last_7_days: Some(4),
+            minutes_in_last_7_days: Some(250.25),
+            avg_minutes_per_game_last_7: Some(36.0833),
+            back_to_backs_last_14_days: Some(2),
+            player_age: Some(38),
+            projected_usage_rate: Some(31.1),
+            avg_usage_rate_last_7_games: Some(27.3),
+            star_teammates_out: Some(2),
+            pace_differential: Some(-5.8),
+            opponent_pace_last_10: Some(94.2),
+            ..Default::default()
+        };
+        let fatigue = fatigue_context_json(&context, 35);
+        assert_eq!(
+            fatigue,
+            r#"{"days_rest": 3, "back_to_back": true, "games_last_7": 4, "minutes_last_7": 250.25, "avg_minutes_pg_last_7": 36.0833, "back_to_backs_last_14": 2, "player_age": 38, "penalties_applied": ["back_to_back: -15", "frequent_games: -10", "heavy_minutes: -10", "veteran_age: -10"], "bonuses_applied": ["extra_rest: +5"], "final_score": 35}"#
+        );
+        assert_eq!(fatigue.capacity(), FATIGUE_CONTEXT_CAPACITY);
+        let shot = PlayerShotZoneAnalysisRow {
+            primary_scoring_zone: Some("mid_range".into()),
+            mid_range_rate_last_10: Some(0.3333333333333333),
+            ..Default::default()
+        };
+        let defense = TeamDefenseZoneAnalysisRow {
+            weakest_zone: Some("mid_range".into()),
+            mid_range_defense_vs_league_avg: Some(-12.345678901234567),
+            ..Default::default()
+        };
+        let others = [
+            shot_zone_context_json(Some(&shot), Some(&defense), -1.8900000000000001),
+            pace_context_json(&context, -2.9000000000000004),
+            usage_context_json(&context, 1.2075000000000002),
+        ];
+        // 0.3333333333333333 and -12.345678901234567 as the mapped rate and defence; the usage
+        // differential 31.1 - 27.3 prints as 3.8000000000000007.
+        assert_eq!(others.each_ref().map(String::len), [232, 148, 182]);
+        assert!(others.iter().all(|text| text.capacity() == CONTEXT_CAPACITY));
     }
 
     #[test]
