@@ -256,8 +256,9 @@ async fn a_date_refused_by_preflight_sends_the_rest_of_its_chunk_to_a_second_rea
     let summary = scenario.run(&["2025-01-15", "2025-01-16"], |options| options.backfill = true).await;
     assert_eq!(summary.failed_dates(), vec![date("2025-01-16")]);
     assert_eq!(summary.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 1 });
-    // Schedule, preflight and checkpoints, then the dropped read of both dates and the re-read.
-    assert_eq!(summary.read_queries, 5);
+    // Schedule and preflight (a backfill reads no checkpoints), then the dropped read of both
+    // dates and the re-read.
+    assert_eq!(summary.read_queries, 4);
     let rows = query_rows(
         scenario.warehouse.as_ref(),
         "SELECT game_date, team_abbr FROM {nba_analytics.team_offense_game_summary} ORDER BY team_abbr",
@@ -339,13 +340,18 @@ async fn a_failing_save_keeps_the_previous_rows_and_fails_the_date() {
 }
 
 #[tokio::test]
-async fn a_backfill_rerun_skips_successful_dates_and_retries_failed_ones() {
+async fn a_backfill_recomputes_every_date_and_a_live_rerun_skips_the_unchanged_ones() {
     let scenario = Scenario::new(MID_SEASON).await;
     let first = scenario.run(&["2025-01-15", "2025-01-16"], |options| options.backfill = true).await;
     assert_eq!(first.failed_dates(), vec![date("2025-01-16")]);
+    // README §4 item 7: unchanged inputs are skipped unless `--force` or `--backfill`.
+    let backfill_again = scenario.run(&["2025-01-15"], |options| options.backfill = true).await;
+    assert_eq!(backfill_again.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 1 });
 
+    // The backfill's digests serve a live run (without preflight, whose live minimum is a full
+    // slate): the successful date is skipped, the failed one retried.
     scenario.load_team_context("LAL,20250116_LAL_GSW,2025-01-16,2024,GSW,210.0,2025-01-16T10:00:00Z\n").await;
-    let second = scenario.run(&["2025-01-15", "2025-01-16"], |options| options.backfill = true).await;
+    let second = scenario.run(&["2025-01-15", "2025-01-16"], |options| options.skip_preflight = true).await;
     assert_eq!(second.outcomes[0].status, DateStatus::Skipped { reason: "inputs_unchanged".into() });
     assert_eq!(second.outcomes[1].status, DateStatus::Succeeded { rows: 1, failures: 0 });
 
@@ -410,8 +416,9 @@ async fn an_early_season_date_sends_the_rest_of_its_chunk_to_a_second_read() {
     let summary = scenario.run(&["2024-10-25", "2025-01-15"], |options| options.backfill = true).await;
     assert_eq!(summary.outcomes[0].status, DateStatus::Skipped { reason: "early_season".into() });
     assert_eq!(summary.outcomes[1].status, DateStatus::Succeeded { rows: 2, failures: 1 });
-    // Schedule, preflight and checkpoints, then the dropped read of both dates and the re-read.
-    assert_eq!(summary.read_queries, 5);
+    // Schedule and preflight (a backfill reads no checkpoints), then the dropped read of both
+    // dates and the re-read.
+    assert_eq!(summary.read_queries, 4);
     let rows = query_rows(
         scenario.warehouse.as_ref(),
         "SELECT game_date, count(*) FROM {nba_analytics.team_offense_game_summary} GROUP BY game_date",
@@ -420,8 +427,8 @@ async fn an_early_season_date_sends_the_rest_of_its_chunk_to_a_second_read() {
     assert_eq!(rows, vec![vec![Value::Date(date("2025-01-15")), Value::Int(2)]]);
 }
 
-/// Schedule, preflight (one query for every dependency), the checkpoint lookup and the toy's
-/// one extraction read: four round trips for one date or for a range.
+/// Schedule, preflight (one query for every dependency) and the toy's one extraction read:
+/// three round trips for one date or for a range (a backfill reads no checkpoints).
 #[tokio::test]
 async fn read_queries_do_not_grow_with_the_number_of_dates() {
     let scenario = Scenario::new(MID_SEASON).await;
@@ -429,5 +436,5 @@ async fn read_queries_do_not_grow_with_the_number_of_dates() {
     let one_date = scenario.run(&["2025-01-15"], |options| options.backfill = true).await;
     let two_dates = scenario.run(&["2025-01-15", "2025-01-16"], |options| options.backfill = true).await;
     assert_eq!(two_dates.failed_dates(), []);
-    assert_eq!((one_date.read_queries, two_dates.read_queries), (4, 4));
+    assert_eq!((one_date.read_queries, two_dates.read_queries), (3, 3));
 }

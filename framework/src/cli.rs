@@ -12,7 +12,7 @@ use tracing::{error, info};
 
 use crate::checkpoint::read_checkpoints;
 use crate::config::{Settings, WarehouseUrl, parse_workers};
-use crate::dates::{Schedule, calendar_dates};
+use crate::dates::{Schedule, calendar_dates, without_repeats};
 use crate::dispatch::DispatchMode;
 use crate::processor::{Processor, ProcessorInfo};
 use crate::runner::{DEFAULT_CHUNK_DATES, DateStatus, RunOptions, RunSummary, run};
@@ -37,7 +37,8 @@ pub struct ProcessorArgs {
     /// With a range: every calendar day, not only game dates.
     #[arg(long, requires = "start_date")]
     pub all_days: bool,
-    /// Historical mode: no freshness checks, critical upstreams need only exist.
+    /// Historical mode: no freshness checks, critical upstreams need only exist, and dates are
+    /// recomputed even when their inputs are unchanged.
     #[arg(long)]
     pub backfill: bool,
     /// Skip the upstream existence check.
@@ -49,9 +50,10 @@ pub struct ProcessorArgs {
     /// Recompute dates whose inputs are unchanged.
     #[arg(long)]
     pub force: bool,
-    /// Worker threads (overrides the worker variables). A negative count reaches the value
-    /// parser, which names `--workers`, instead of being taken for an unknown short flag.
-    #[arg(long, value_parser = parse_workers_flag, allow_negative_numbers = true)]
+    /// Worker threads, in parallel mode (overrides the worker variables and
+    /// ENABLE_PLAYER_PARALLELIZATION=false). A negative count reaches the value parser, which
+    /// names `--workers`, instead of being taken for an unknown short flag.
+    #[arg(long, value_parser = parse_workers_flag, allow_negative_numbers = true, conflicts_with = "serial")]
     pub workers: Option<usize>,
     /// Process entities serially (as ENABLE_PLAYER_PARALLELIZATION=false).
     #[arg(long)]
@@ -98,6 +100,11 @@ impl ProcessorArgs {
 
     /// The dispatch mode: `--serial` or the flag variable, workers from `--workers` or the chain.
     pub fn dispatch_mode(&self, settings: &Settings, workers_variable: &str) -> DispatchMode {
+        if let (Some(workers), false) = (self.workers, settings.parallel) {
+            tracing::warn!(
+                "--workers {workers} overrides ENABLE_PLAYER_PARALLELIZATION=false: running in parallel mode"
+            );
+        }
         DispatchMode::configured(settings, workers_variable, self.serial, self.workers)
     }
 
@@ -113,7 +120,7 @@ impl ProcessorArgs {
             return Ok(vec![date]);
         }
         if !self.dates.is_empty() {
-            return Ok(self.dates.clone());
+            return Ok(without_repeats(&self.dates));
         }
         let (Some(start), Some(end)) = (self.start_date, self.end_date) else { return Ok(Vec::new()) };
         if self.all_days {
@@ -369,6 +376,14 @@ mod tests {
             Settings::from_map(vec![("ENABLE_PLAYER_PARALLELIZATION".into(), "false".into())]).unwrap();
         let args = parse(&["--date", "2024-01-15"]).unwrap();
         assert_eq!(args.dispatch_mode(&serial_env, "PCF_WORKERS"), DispatchMode::Serial);
+        // Flags override the environment; asking for both modes is refused.
+        let args = parse(&["--date", "2024-01-15", "--workers", "2"]).unwrap();
+        assert_eq!(args.dispatch_mode(&serial_env, "PCF_WORKERS"), DispatchMode::Parallel { workers: 2 });
+        let error = parse(&["--date", "2024-01-15", "--serial", "--workers", "2"]).unwrap_err();
+        assert_eq!(
+            clap_error_line(&error),
+            "error: the argument '--serial' cannot be used with '--workers <WORKERS>'"
+        );
     }
 
     #[test]

@@ -193,6 +193,13 @@ pub fn python_datetime_str(timestamp: chrono::DateTime<chrono::Utc>) -> String {
     if microseconds == 0 { format!("{seconds}+00:00") } else { format!("{seconds}.{microseconds:06}+00:00") }
 }
 
+/// `dates` in their given order, each once (`--dates` with a date repeated). A run takes a date
+/// once: two passes over one date would share its key in the checkpoint and run-history rows.
+pub fn without_repeats(dates: &[NaiveDate]) -> Vec<NaiveDate> {
+    let mut seen = std::collections::HashSet::with_capacity(dates.len());
+    dates.iter().copied().filter(|date| seen.insert(*date)).collect()
+}
+
 /// Every calendar date in `[start, end]` (`--all-days`).
 pub fn calendar_dates(start: NaiveDate, end: NaiveDate) -> Vec<NaiveDate> {
     start.iter_days().take_while(|date| *date <= end).collect()
@@ -201,6 +208,13 @@ pub fn calendar_dates(start: NaiveDate, end: NaiveDate) -> Vec<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_dates_keep_their_first_place() {
+        let [first, second, third] = ["2024-01-17", "2024-01-15", "2024-01-16"].map(date);
+        assert_eq!(without_repeats(&[first, second, first, third, second]), vec![first, second, third]);
+        assert_eq!(without_repeats(&[]), Vec::<NaiveDate>::new());
+    }
 
     #[test]
     fn an_extraction_waiting_for_the_schedule_gets_it_once_it_is_read() {

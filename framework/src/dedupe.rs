@@ -9,16 +9,17 @@
 //! row read later wins, so the result depends on the rows and their order, never on hashing.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::Hash;
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
 use tracing::warn;
 
-use crate::schema::Table;
+use crate::schema::{Dataset, Table};
 
 /// One key that occurred more than once in an upstream table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,12 +71,41 @@ impl fmt::Display for DuplicateKey {
     }
 }
 
-/// One warning per duplicated key, prefixed with the date it was found for (none for tables
-/// read once per run, e.g. the registry or a chunk's history).
-pub fn log_duplicates(date: Option<NaiveDate>, duplicates: &[DuplicateKey]) {
-    let prefix = date.map(|date| format!("{date}: ")).unwrap_or_default();
-    for duplicate in duplicates {
-        warn!("{prefix}{duplicate}; the latest processed_at wins");
+/// The duplicated keys a run has warned about, so that each case is logged once per run
+/// (README §4 item 9b): a range reads the registry and the history window again for every chunk,
+/// and a dropped speculative read is read again.
+#[derive(Debug, Default)]
+pub struct DuplicateLog {
+    logged: Mutex<HashSet<LoggedDuplicate>>,
+}
+
+/// A case as logged: the date it was found for (none for tables every date reads, e.g. the
+/// registry or the history), the table and the key.
+type LoggedDuplicate = (Option<NaiveDate>, Dataset, &'static str, String);
+
+impl DuplicateLog {
+    /// One warning per duplicated key this run has not logged yet, prefixed with the date it was
+    /// found for, if any.
+    pub fn log(&self, date: Option<NaiveDate>, duplicates: &[DuplicateKey]) {
+        let prefix = date.map(|date| format!("{date}: ")).unwrap_or_default();
+        for duplicate in self.not_yet_logged(date, duplicates) {
+            warn!("{prefix}{duplicate}; the latest processed_at wins");
+        }
+    }
+
+    /// The cases of `duplicates` not logged before, now remembered as logged.
+    fn not_yet_logged<'d>(
+        &self,
+        date: Option<NaiveDate>,
+        duplicates: &'d [DuplicateKey],
+    ) -> Vec<&'d DuplicateKey> {
+        let mut logged = self.logged.lock().unwrap_or_else(PoisonError::into_inner);
+        duplicates
+            .iter()
+            .filter(|duplicate| {
+                logged.insert((date, duplicate.table.dataset, duplicate.table.name, duplicate.key.clone()))
+            })
+            .collect()
     }
 }
 
@@ -204,6 +234,23 @@ mod tests {
 
     fn duplicate(key: &str, rows: usize) -> DuplicateKey {
         DuplicateKey { table: &BDL_PLAYER_BOXSCORES, key: key.to_owned(), rows }
+    }
+
+    #[test]
+    fn each_case_is_logged_once_per_run() {
+        let log = DuplicateLog::default();
+        let day = |text: &str| Some(text.parse::<NaiveDate>().unwrap());
+        let first = [duplicate("a", 2), duplicate("b", 3)];
+        assert_eq!(log.not_yet_logged(None, &first), vec![&first[0], &first[1]]);
+        // The next chunk's history read: the same cases and a new one.
+        let second = [duplicate("a", 2), duplicate("b", 3), duplicate("c", 2)];
+        assert_eq!(log.not_yet_logged(None, &second), vec![&second[2]]);
+        // A key found for a date is a case of its own, once per date.
+        assert_eq!(log.not_yet_logged(day("2024-01-15"), &first[..1]), vec![&first[0]]);
+        assert_eq!(log.not_yet_logged(day("2024-01-16"), &first[..1]), vec![&first[0]]);
+        assert!(log.not_yet_logged(day("2024-01-15"), &first[..1]).is_empty());
+        let cache = DuplicateKey { table: &PLAYER_DAILY_CACHE, key: "a".to_owned(), rows: 2 };
+        assert_eq!(log.not_yet_logged(None, std::slice::from_ref(&cache)), vec![&cache]);
     }
 
     #[test]

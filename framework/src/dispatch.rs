@@ -20,21 +20,21 @@ pub enum DispatchMode {
 }
 
 impl DispatchMode {
-    /// The configured mode: serial when asked (`--serial`) or when
-    /// `ENABLE_PLAYER_PARALLELIZATION=false`; otherwise `workers` if given, else the processor's
-    /// worker chain (README §3.2).
+    /// The configured mode (README §3.2, where flags override the environment): serial when asked
+    /// (`--serial`); parallel with `workers` when given (`--workers`), even if
+    /// `ENABLE_PLAYER_PARALLELIZATION=false`; otherwise serial when that variable is false, else
+    /// parallel with the processor's worker chain.
     pub fn configured(
         settings: &crate::config::Settings,
         workers_variable: &str,
         serial: bool,
         workers: Option<usize>,
     ) -> DispatchMode {
-        if serial || !settings.parallel {
-            DispatchMode::Serial
-        } else {
-            DispatchMode::Parallel {
-                workers: workers.unwrap_or_else(|| settings.workers_for(workers_variable)),
-            }
+        match workers {
+            _ if serial => DispatchMode::Serial,
+            Some(workers) => DispatchMode::Parallel { workers },
+            None if !settings.parallel => DispatchMode::Serial,
+            None => DispatchMode::Parallel { workers: settings.workers_for(workers_variable) },
         }
     }
 

@@ -16,6 +16,7 @@ use rustc_hash::FxHashMap;
 use smol_str::SmolStr;
 
 use crate::columns::ColumnSet;
+use crate::dedupe::{DuplicateKey, DuplicateLog};
 use crate::digest::InputDigest;
 use crate::processor::SourceUsage;
 use crate::schema::Table;
@@ -414,6 +415,8 @@ fn check_columns(table: &Table, columns: &[&str]) -> Result<(), ExtractError> {
 /// Reads upstream tables for one chunk of dates and remembers what each date read.
 pub struct InputReader<'a> {
     warehouse: &'a dyn Warehouse,
+    /// The run's, shared by its chunks' readers.
+    duplicates: &'a DuplicateLog,
     queries: AtomicUsize,
     /// (table, date of the rows) → digest, for `DateFilter::On` reads.
     exact: Mutex<BTreeMap<(String, NaiveDate), InputDigest>>,
@@ -433,15 +436,22 @@ struct PendingDigests {
 }
 
 impl<'a> InputReader<'a> {
-    pub fn new(warehouse: &'a dyn Warehouse) -> Self {
+    pub fn new(warehouse: &'a dyn Warehouse, duplicates: &'a DuplicateLog) -> Self {
         InputReader {
             warehouse,
+            duplicates,
             queries: AtomicUsize::new(0),
             exact: Mutex::new(BTreeMap::new()),
             history: Mutex::new(BTreeMap::new()),
             whole: Mutex::new(BTreeMap::new()),
             pending: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Logs the duplicated keys the processor found, each once per run (README §4 item 9b), with
+    /// the date they were found for (none for tables every date reads).
+    pub fn log_duplicates(&self, date: Option<NaiveDate>, duplicates: &[DuplicateKey]) {
+        self.duplicates.log(date, duplicates);
     }
 
     /// Reads `columns` of every row of a table without a date column (e.g. the players
@@ -722,7 +732,8 @@ mod tests {
                 .collect();
             warehouse.append(&PLAYER_GAME_SUMMARY, games).await.unwrap();
 
-            let reader = InputReader::new(&warehouse);
+            let duplicates = DuplicateLog::default();
+            let reader = InputReader::new(&warehouse, &duplicates);
             let window = DateFilter::Before { since: date("2024-12-01"), before: date("2025-01-16") };
             let players_on_the_15th = OfEntities::players_playing_on(&[date("2025-01-15")]);
             let columns = ["player_lookup", "game_date"];

@@ -17,6 +17,7 @@ use tracing::{info, warn};
 use crate::checkpoint::{Checkpoint, CheckpointBuffer, checkpoints_by_date, combined_digest};
 use crate::config::Settings;
 use crate::dates::{RunSchedule, Schedule};
+use crate::dedupe::DuplicateLog;
 use crate::dispatch::{DispatchMode, Dispatcher};
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
 use crate::processor::{CombineRows, Dependency, Processor, RunContext, SideWrite};
@@ -191,9 +192,12 @@ pub async fn run<P: Processor>(
     // daily case) waits for one round of reads instead of two; should the schedule or preflight
     // turn one of its dates away, that read is dropped and the chunk read again.
     let preflight = !options.skip_preflight || options.dry_run;
-    let read_checkpoints = !options.force && !options.dry_run;
+    // A backfill recomputes whatever its inputs (README §4 item 7); its checkpoints are still
+    // written, so a later live run can skip.
+    let read_checkpoints = !options.force && !options.backfill && !options.dry_run;
     let chunk_dates = options.chunk_dates.max(1);
     let run_schedule = RunSchedule::default();
+    let duplicates = DuplicateLog::default();
     let first_chunk: Vec<NaiveDate> =
         if options.dry_run { Vec::new() } else { options.dates.iter().copied().take(chunk_dates).collect() };
     // When each setup read was in, in seconds since the run started.
@@ -210,7 +214,7 @@ pub async fn run<P: Processor>(
             let extraction = if first_chunk.is_empty() {
                 None
             } else {
-                Some(extract_chunk(processor, warehouse, first_chunk, &run_schedule).await)
+                Some(extract_chunk(processor, warehouse, &duplicates, first_chunk, &run_schedule).await)
             };
             Ok(extraction)
         },
@@ -328,7 +332,7 @@ pub async fn run<P: Processor>(
     for (index, chunk) in chunks.iter().copied().enumerate() {
         let extraction = match first_extraction.take() {
             Some(extraction) => extraction,
-            None => extract_chunk(processor, warehouse, chunk.to_vec(), &run_schedule).await,
+            None => extract_chunk(processor, warehouse, &duplicates, chunk.to_vec(), &run_schedule).await,
         };
         book.summary.phases.extract += extraction.seconds;
         book.summary.read_queries += extraction.reader.queries();
@@ -409,10 +413,11 @@ struct ChunkExtraction<'w, P: Processor> {
 async fn extract_chunk<'w, P: Processor>(
     processor: &P,
     warehouse: &'w dyn Warehouse,
+    duplicates: &'w DuplicateLog,
     dates: Vec<NaiveDate>,
     schedule: &RunSchedule,
 ) -> ChunkExtraction<'w, P> {
-    let reader = InputReader::new(warehouse);
+    let reader = InputReader::new(warehouse, duplicates);
     let started = Instant::now();
     let inputs = processor.extract(&reader, &dates, schedule).await;
     ChunkExtraction { dates, reader, inputs, seconds: started.elapsed().as_secs_f64() }

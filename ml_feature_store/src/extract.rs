@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use chrono::{Days, NaiveDate};
 use framework::circuit_breaker::{REPROCESS_ATTEMPT_COLUMNS, ReprocessAttemptRow};
-use framework::dedupe::log_duplicates;
 use framework::schema::Table;
 use framework::schema::analytics::{
     PLAYER_GAME_SUMMARY, TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT,
@@ -170,7 +169,7 @@ pub async fn extract_dates(
         team_offense_game_summary: team_games.convert(team_offense_row)?,
         nbac_schedule: schedule.convert(schedule_row)?,
     });
-    log_duplicates(None, &history_duplicates);
+    reader.log_duplicates(None, &history_duplicates);
     let history = Arc::new(history);
     let mut rows_by_date: BTreeMap<NaiveDate, DateRows> = BTreeMap::new();
     for row in players.iter().map(player_context_row) {
@@ -201,7 +200,7 @@ pub async fn extract_dates(
     for &date in dates {
         let rows = rows_by_date.remove(&date).unwrap_or_default();
         let (date_inputs, duplicates) = DateInputs::build(date, rows, Arc::clone(&history));
-        log_duplicates(Some(date), &duplicates);
+        reader.log_duplicates(Some(date), &duplicates);
         inputs.insert(date, date_inputs);
     }
     Ok(inputs)

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use chrono::{Days, NaiveDate};
 use framework::circuit_breaker::{REPROCESS_ATTEMPT_COLUMNS, ReprocessAttemptRow};
 use framework::dates::{RunSchedule, season_year};
-use framework::dedupe::log_duplicates;
 use framework::schema::Table;
 use framework::schema::analytics::{
     PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT, UPCOMING_TEAM_GAME_CONTEXT,
@@ -170,7 +169,7 @@ pub async fn extract_dates(
         let date_rows = rows_by_date.remove(&date).unwrap_or_default();
         let (date_inputs, duplicates) =
             DateInputs::build(date, season_start, date_rows, &games_history, sources);
-        log_duplicates(Some(date), &duplicates);
+        reader.log_duplicates(Some(date), &duplicates);
         inputs.insert(date, date_inputs);
     }
     Ok(inputs)

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use framework::dedupe::log_duplicates;
 use framework::schema::raw::{
     BDL_PLAYER_BOXSCORES, NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE, ODDS_API_PLAYER_POINTS_PROPS,
 };
@@ -134,7 +133,7 @@ pub async fn extract_dates(
 
     let registry_rows: Vec<RegistryRow> = registry.convert(registry_row)?;
     let (registry, registry_duplicates) = index_registry(registry_rows);
-    log_duplicates(None, &registry_duplicates);
+    reader.log_duplicates(None, &registry_duplicates);
     let registry = Arc::new(registry);
     let gamebook_usage = gamebook.source_usage_by_date("game_date", EXPECTED_GAMEBOOK_ROWS);
     let bdl_usage = bdl.source_usage_by_date("game_date", EXPECTED_BDL_ROWS);
@@ -160,7 +159,7 @@ pub async fn extract_dates(
             },
         };
         let assembled = build_date_inputs(date, raw);
-        log_duplicates(Some(date), &assembled.duplicate_keys);
+        reader.log_duplicates(Some(date), &assembled.duplicate_keys);
         inputs.insert(date, assembled.date_inputs);
     }
     Ok(inputs)

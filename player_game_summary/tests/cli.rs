@@ -225,6 +225,26 @@ fn parallelization_off_runs_serially_and_a_failed_date_exits_one() {
     assert_eq!(output.status.code(), Some(1));
 }
 
+/// A date repeated in `--dates` runs once: twice, the second pass found the date's inputs
+/// taken and the run's bookkeeping was refused for a repeated key, losing its history.
+#[test]
+fn a_repeated_date_runs_once_and_is_recorded() {
+    let folder = temporary_folder("repeated");
+    let output = binary()
+        .args(["--dates", "2024-01-15,2024-01-15", "--skip-preflight", "--warehouse", &warehouse_in(&folder)])
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let status = binary().args(["--status", "--warehouse", &warehouse_in(&folder)]).output().unwrap();
+    std::fs::remove_dir_all(&folder).unwrap();
+    assert_eq!(stderr.matches("Processing 0 player-game records").count(), 1, "{stderr}");
+    assert!(!stderr.contains("cannot write run history"), "{stderr}");
+    let table = String::from_utf8(status.stdout).unwrap();
+    assert!(table.ends_with("PlayerGameSummaryProcessor: 1 dates checkpointed (1 failed)\n"), "{table}");
+    assert_eq!(output.status.code(), Some(1), "an empty warehouse has no records for the date");
+}
+
 /// DuckDB allows one process per database file: a second run on a file another process holds
 /// fails at once with one line naming the file and exit code 1, and writes nothing.
 #[test]

@@ -22,7 +22,7 @@ async fn a_forced_rerun_writes_byte_identical_rows_and_an_unforced_one_is_skippe
 }
 
 #[tokio::test]
-async fn a_range_run_twice_gives_the_same_export_and_skips_every_date() {
+async fn a_range_run_twice_gives_the_same_export_and_a_live_rerun_skips_the_unchanged_date() {
     let bench = Bench::new("reliability-range").await;
     load_pgs_date(bench.warehouse.as_ref(), real_bdl_rows()).await;
     let range = ["2024-01-14", GAME_DATE, "2024-01-16"];
@@ -41,7 +41,11 @@ async fn a_range_run_twice_gives_the_same_export_and_skips_every_date() {
     assert_eq!(forced.outcomes[1].status, DateStatus::Succeeded { rows: 35, failures: 0 });
     assert_eq!(export_without_run_stamps(bench.warehouse.as_ref(), &PLAYER_GAME_SUMMARY).await, exported);
 
+    // A backfill recomputes unchanged dates (README §4 item 7); a live run skips them.
     let again = bench.run(&PlayerGameSummaryProcessor, &[GAME_DATE], |options| options.backfill = true).await;
-    assert_eq!(again.outcomes[0].status, DateStatus::Skipped { reason: "inputs_unchanged".into() });
+    assert_eq!(again.outcomes[0].status, DateStatus::Succeeded { rows: 35, failures: 0 });
+    let live =
+        bench.run(&PlayerGameSummaryProcessor, &[GAME_DATE], |options| options.skip_preflight = true).await;
+    assert_eq!(live.outcomes[0].status, DateStatus::Skipped { reason: "inputs_unchanged".into() });
     assert_eq!(export_without_run_stamps(bench.warehouse.as_ref(), &PLAYER_GAME_SUMMARY).await, exported);
 }
