@@ -211,7 +211,12 @@ async fn run_binary<P: Processor>(
     settings: &Settings,
 ) -> Result<RunSummary, String> {
     let info = processor.info();
-    let warehouse = warehouse::open(settings).await.map_err(|error| error.to_string())?;
+    let opened = if args.dry_run {
+        warehouse::open_read_only(settings).await
+    } else {
+        warehouse::open(settings).await
+    };
+    let warehouse = opened.map_err(|error| error.to_string())?;
     if args.status {
         print_status(warehouse.as_ref(), info.name, args).await.map_err(|error| error.to_string())?;
         return Ok(RunSummary::default());

@@ -95,15 +95,9 @@ pub fn round_to_integer(value: f64) -> i64 {
     value.round_ties_even() as i64
 }
 
-/// Python's `str(float)`: shortest round-trip digits, `.0` on integral values, and exponent form
-/// (`1e-05`, `1e+16`) outside `1e-4 <= |x| < 1e16`, as `repr` prints it.
-pub fn python_float_str(value: f64) -> String {
-    let mut text = String::with_capacity(24);
-    write_python_float(&mut text, value);
-    text
-}
-
-/// Appends `value` as Python's `str(float)` prints it.
+/// Appends `value` as Python's `str(float)` prints it: shortest round-trip digits, `.0` on
+/// integral values, and exponent form (`1e-05`, `1e+16`) outside `1e-4 <= |x| < 1e16`, as `repr`
+/// prints it.
 ///
 /// Row hashes and context JSON print dozens of floats per row, so two fast paths come before
 /// the exponent form:
@@ -353,6 +347,12 @@ impl DigitBuffer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn python_float_str(value: f64) -> String {
+        let mut text = String::new();
+        write_python_float(&mut text, value);
+        text
+    }
 
     /// Python's rounding by the standard library: `{:.N}` rounds the exact binary value
     /// half-to-even.

@@ -14,7 +14,7 @@ use framework::circuit_breaker::latest_attempts;
 pub use framework::circuit_breaker::{LatestAttempt, ReprocessAttemptRow};
 pub use framework::dedupe::DuplicateKey;
 use framework::dedupe::keep_latest_by_key;
-use framework::schema::{Table, analytics, orchestration, precompute};
+use framework::schema::{Table, analytics, precompute};
 use framework::{SmolStr, SourceUsage};
 use rustc_hash::FxHashMap;
 
@@ -283,15 +283,6 @@ fn keep_latest<R: KeyedUpstreamRow>(
     let rows: Vec<R> = rows.into_iter().filter(|row| row.date() == date).collect();
     keep_latest_by_key(rows, R::TABLE, |row| row.name().to_owned(), R::processed_at, duplicates)
 }
-
-/// The tables [`DateRows`] comes from, for extraction and its logs.
-pub const UPSTREAM_TABLES: [&Table; 5] = [
-    &analytics::UPCOMING_PLAYER_GAME_CONTEXT,
-    &analytics::UPCOMING_TEAM_GAME_CONTEXT,
-    &precompute::PLAYER_SHOT_ZONE_ANALYSIS,
-    &precompute::TEAM_DEFENSE_ZONE_ANALYSIS,
-    &orchestration::REPROCESS_ATTEMPTS,
-];
 
 #[cfg(test)]
 mod tests {

@@ -245,6 +245,42 @@ fn a_repeated_date_runs_once_and_is_recorded() {
     assert_eq!(output.status.code(), Some(1), "an empty warehouse has no records for the date");
 }
 
+/// A dry run writes nothing (README §3.1): it opens the file read-only, so a missing file is an
+/// error instead of a new warehouse, and an existing one keeps its bytes.
+#[test]
+fn a_dry_run_leaves_the_warehouse_file_as_it_was() {
+    let folder = temporary_folder("dry-run");
+    let path = folder.join("warehouse.duckdb");
+    let dry_run = || {
+        binary()
+            .args(["--date", "2024-01-15", "--dry-run", "--warehouse", &warehouse_in(&folder)])
+            .output()
+            .unwrap()
+    };
+    let missing = dry_run();
+    let missing_stderr = String::from_utf8(missing.stderr).unwrap();
+    let created_by_dry_run = path.exists();
+    binary()
+        .args(["--date", "2024-01-15", "--skip-preflight", "--warehouse", &warehouse_in(&folder)])
+        .output()
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let existing = dry_run();
+    let after = std::fs::read(&path).unwrap();
+    let files: Vec<_> = std::fs::read_dir(&folder).unwrap().map(|entry| entry.unwrap().file_name()).collect();
+    std::fs::remove_dir_all(&folder).unwrap();
+
+    assert_eq!(missing.status.code(), Some(1), "{missing_stderr}");
+    assert!(
+        missing_stderr.lines().any(|line| line.starts_with("error: ") && line.contains("warehouse.duckdb")),
+        "{missing_stderr}"
+    );
+    assert!(!created_by_dry_run);
+    assert_eq!(existing.status.code(), Some(0), "{}", String::from_utf8_lossy(&existing.stderr));
+    assert!(before == after, "the dry run changed the file");
+    assert_eq!(files, vec![std::ffi::OsString::from("warehouse.duckdb")], "no write-ahead log either");
+}
+
 /// DuckDB allows one process per database file: a second run on a file another process holds
 /// fails at once with one line naming the file and exit code 1, and writes nothing.
 #[test]

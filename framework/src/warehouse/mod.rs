@@ -214,10 +214,36 @@ pub trait Warehouse: Send + Sync {
 /// # Errors
 /// The warehouse cannot be opened, or its tables cannot be created.
 pub async fn open(settings: &Settings) -> Result<Arc<dyn Warehouse>, WarehouseError> {
-    let warehouse: Arc<dyn Warehouse> = match &settings.warehouse {
+    let warehouse = open_as(settings, Access::ReadWrite).await?;
+    warehouse.ensure_tables(&Table::all().collect::<Vec<_>>()).await?;
+    Ok(warehouse)
+}
+
+/// Opens the configured backend to read only, for a dry run that must write nothing (README
+/// §3.1): no table is created, and an embedded warehouse's file must exist and is opened
+/// read-only.
+///
+/// # Errors
+/// The warehouse cannot be opened.
+pub async fn open_read_only(settings: &Settings) -> Result<Arc<dyn Warehouse>, WarehouseError> {
+    open_as(settings, Access::ReadOnly).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+async fn open_as(settings: &Settings, access: Access) -> Result<Arc<dyn Warehouse>, WarehouseError> {
+    Ok(match &settings.warehouse {
+        WarehouseUrl::DuckDb { path } if access == Access::ReadOnly => {
+            Arc::new(duckdb::DuckDbWarehouse::open_read_only(path, &settings.dataset_prefix)?)
+        }
         WarehouseUrl::DuckDb { path } => {
             Arc::new(duckdb::DuckDbWarehouse::open(path, &settings.dataset_prefix)?)
         }
+        // BigQuery has no read-only session: the run's own code paths keep a dry run's hands off.
         WarehouseUrl::BigQuery { project } => Arc::new(
             bigquery::BigQueryWarehouse::connect(
                 project,
@@ -226,9 +252,7 @@ pub async fn open(settings: &Settings) -> Result<Arc<dyn Warehouse>, WarehouseEr
             )
             .await?,
         ),
-    };
-    warehouse.ensure_tables(&Table::all().collect::<Vec<_>>()).await?;
-    Ok(warehouse)
+    })
 }
 
 /// Splits SQL into text and `@name` parameter tokens, and `{dataset.table}` placeholders into

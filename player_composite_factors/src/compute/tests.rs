@@ -484,7 +484,9 @@ fn negative_zero_usage_is_stored_and_hashed_as_minus_zero() {
     let row = process("p", &inputs);
     assert_eq!(row.usage_spike_score, 0.0);
     assert!(row.usage_spike_score.is_sign_negative());
-    assert_eq!(framework::rounding::python_float_str(row.usage_spike_score), "-0.0");
+    let mut hashed = String::new();
+    framework::rounding::write_python_float(&mut hashed, row.usage_spike_score);
+    assert_eq!(hashed, "-0.0");
 }
 
 #[test]

@@ -64,12 +64,30 @@ impl DuckDbWarehouse {
     /// # Errors
     /// The file cannot be opened, e.g. another process holds DuckDB's write lock on it.
     pub fn open(path: &str, dataset_prefix: &str) -> Result<Self, WarehouseError> {
+        DuckDbWarehouse::open_with(path, dataset_prefix, duckdb::AccessMode::ReadWrite)
+    }
+
+    /// Opens an existing file for reading only (a dry run): nothing is created or changed, the
+    /// write-ahead log of an unclean close is not replayed into the file, and a missing file is
+    /// an error instead of a new empty warehouse.
+    pub fn open_read_only(path: &str, dataset_prefix: &str) -> Result<Self, WarehouseError> {
+        DuckDbWarehouse::open_with(path, dataset_prefix, duckdb::AccessMode::ReadOnly)
+    }
+
+    fn open_with(
+        path: &str,
+        dataset_prefix: &str,
+        access: duckdb::AccessMode,
+    ) -> Result<Self, WarehouseError> {
         let open_error = |error: duckdb::Error| WarehouseError::Open {
             url: format!("duckdb:{path}"),
             message: error.to_string(),
         };
         // Statements run on the thread that issues them (README, DuckDB section).
-        let config = duckdb::Config::default().with("threads", STATEMENT_THREADS).map_err(open_error)?;
+        let config = duckdb::Config::default()
+            .with("threads", STATEMENT_THREADS)
+            .and_then(|config| config.access_mode(access))
+            .map_err(open_error)?;
         let connection = if path == ":memory:" {
             Connection::open_in_memory_with_flags(config)
         } else {
