@@ -201,20 +201,35 @@ fn a_bad_environment_value_is_one_line_and_exit_code_two() {
     assert_eq!(output.status.code(), Some(2));
 }
 
-#[test]
-fn parallelization_off_runs_serially_and_a_failed_date_exits_one() {
-    let folder = temporary_folder("serial");
+/// Runs the binary with `arguments` and `environment` on a new warehouse (logging at `info`),
+/// then `--status` on it: the run's output, its stderr and the status table.
+fn run_then_status(
+    name: &str,
+    arguments: &[&str],
+    environment: &[(&str, &str)],
+) -> (std::process::Output, String, String) {
+    let folder = temporary_folder(name);
     let output = binary()
-        .args(["--date", "2024-01-15", "--skip-preflight", "--warehouse", &warehouse_in(&folder)])
-        .env("ENABLE_PLAYER_PARALLELIZATION", "false")
+        .args(arguments)
+        .args(["--warehouse", &warehouse_in(&folder)])
+        .envs(environment.iter().copied())
         .env("RUST_LOG", "info")
         .output()
         .unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stderr = String::from_utf8(output.stderr.clone()).unwrap();
     let status = binary().args(["--status", "--warehouse", &warehouse_in(&folder)]).output().unwrap();
     std::fs::remove_dir_all(&folder).unwrap();
     assert_eq!(status.status.code(), Some(0));
-    let table = String::from_utf8(status.stdout).unwrap();
+    (output, stderr, String::from_utf8(status.stdout).unwrap())
+}
+
+#[test]
+fn parallelization_off_runs_serially_and_a_failed_date_exits_one() {
+    let (output, stderr, table) = run_then_status(
+        "serial",
+        &["--date", "2024-01-15", "--skip-preflight"],
+        &[("ENABLE_PLAYER_PARALLELIZATION", "false")],
+    );
     let line = table.lines().find(|line| line.starts_with("2024-01-15")).unwrap_or_default();
     assert!(line.contains("failed") && line.ends_with("no entities to process for the date"), "{table}");
     assert!(table.ends_with("PlayerGameSummaryProcessor: 1 dates checkpointed (1 failed)\n"), "{table}");
@@ -229,18 +244,10 @@ fn parallelization_off_runs_serially_and_a_failed_date_exits_one() {
 /// taken and the run's bookkeeping was refused for a repeated key, losing its history.
 #[test]
 fn a_repeated_date_runs_once_and_is_recorded() {
-    let folder = temporary_folder("repeated");
-    let output = binary()
-        .args(["--dates", "2024-01-15,2024-01-15", "--skip-preflight", "--warehouse", &warehouse_in(&folder)])
-        .env("RUST_LOG", "info")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    let status = binary().args(["--status", "--warehouse", &warehouse_in(&folder)]).output().unwrap();
-    std::fs::remove_dir_all(&folder).unwrap();
+    let (output, stderr, table) =
+        run_then_status("repeated", &["--dates", "2024-01-15,2024-01-15", "--skip-preflight"], &[]);
     assert_eq!(stderr.matches("Processing 0 player-game records").count(), 1, "{stderr}");
     assert!(!stderr.contains("cannot write run history"), "{stderr}");
-    let table = String::from_utf8(status.stdout).unwrap();
     assert!(table.ends_with("PlayerGameSummaryProcessor: 1 dates checkpointed (1 failed)\n"), "{table}");
     assert_eq!(output.status.code(), Some(1), "an empty warehouse has no records for the date");
 }
