@@ -1,6 +1,6 @@
 //! The run lifecycle on a real warehouse: rows, failures, history, skips and atomic saves.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use framework::config::Settings;
@@ -127,6 +127,87 @@ async fn a_date_writes_sorted_rows_and_records_failures_and_history() {
             Value::Int(1)
         ]]
     );
+}
+
+/// The log lines `work` writes on this thread, without time, target or colours.
+async fn captured_log(work: impl Future<Output = ()>) -> String {
+    let buffer = Arc::new(Mutex::new(Vec::new()));
+    let writer = Arc::clone(&buffer);
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || CapturedLog(Arc::clone(&writer)))
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .finish();
+    {
+        let _guard = tracing_subscriber::util::SubscriberInitExt::set_default(subscriber);
+        work.await;
+    }
+    String::from_utf8(buffer.lock().unwrap().clone()).unwrap()
+}
+
+struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_serial_run_logs_the_reference_lines() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    let log = captured_log(async {
+        scenario.run(&["2025-01-15"], |options| options.dispatch = DispatchMode::Serial).await;
+    })
+    .await;
+    let lines: Vec<&str> = log.lines().collect();
+    let position = |text: &str| {
+        lines.iter().position(|line| line.contains(text)).unwrap_or_else(|| panic!("no {text:?} in:\n{log}"))
+    };
+    // Three teams, FAIL without an opponent: the toy speaks as PCF does (reference-pcf.md §5.4).
+    let expected = [
+        " INFO Processing 3 players (serial mode)",
+        " INFO Processing player 3/3 (100.0%)",
+        " INFO Completed 2 players in ",
+        " INFO Successfully processed 2 players",
+        " WARN Failed to process 1 players",
+        " INFO PRECOMPUTE_STATS {",
+    ];
+    let positions: Vec<usize> = expected.iter().map(|text| position(text)).collect();
+    assert!(positions.is_sorted(), "out of order: {positions:?} in:\n{log}");
+
+    let stats_line = lines[positions[5]];
+    let json_text = &stats_line[stats_line.find('{').unwrap()..];
+    let keys = [
+        "run_id",
+        "processor",
+        "timestamp_utc",
+        "total_runtime",
+        "dependency_check_passed",
+        "data_completeness_pct",
+        "upstream_data_age_hours",
+        "players_processed",
+        "players_failed",
+        "date",
+    ];
+    let key_positions: Vec<usize> =
+        keys.iter().map(|key| json_text.find(&format!("\"{key}\": ")).expect(key)).collect();
+    assert!(key_positions.is_sorted(), "keys out of order: {json_text}");
+    let stats: serde_json::Value = serde_json::from_str(json_text).unwrap();
+    assert_eq!(stats["processor"], "ToyTeamProcessor");
+    assert_eq!(stats["dependency_check_passed"], true);
+    // 3 rows of the 2 expected: 100 %.
+    assert_eq!(stats["data_completeness_pct"], 100.0);
+    assert!(stats["upstream_data_age_hours"].as_f64().is_some_and(|hours| hours > 0.0));
+    assert_eq!((stats["players_processed"].as_u64(), stats["players_failed"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(stats["date"], "2025-01-15");
+    assert_eq!(stats.as_object().unwrap().len(), keys.len());
 }
 
 #[tokio::test]

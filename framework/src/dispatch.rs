@@ -125,7 +125,7 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::progress::EntityNoun;
+    use crate::progress::{EntityNoun, PeriodicLine};
 
     fn toy(entity: &u64) -> Result<u64, EntityFailure> {
         if entity % 997 == 0 {
@@ -139,7 +139,7 @@ mod tests {
     }
 
     fn dispatch(mode: DispatchMode, entities: &[u64]) -> Dispatched<u64> {
-        let progress = Progress::start(EntityNoun::Players, entities.len(), "toy");
+        let progress = Progress::start(PeriodicLine::Rate(EntityNoun::Players), entities.len(), "toy");
         Dispatcher::new(mode).unwrap().run(entities, &progress, toy, |entity| entity.to_string())
     }
 
@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn a_panicking_entity_becomes_one_processing_error() {
         let entities: Vec<u64> = (1..=200).collect();
-        let progress = Progress::start(EntityNoun::Players, entities.len(), "toy");
+        let progress = Progress::start(PeriodicLine::Rate(EntityNoun::Players), entities.len(), "toy");
         let dispatcher = Dispatcher::new(DispatchMode::Parallel { workers: 3 }).unwrap();
         let outcome = dispatcher.run(
             &entities,

@@ -46,7 +46,7 @@ pub mod warehouse;
 
 pub use processor::{
     CombineRows, Dependency, EntityFailure, FailureCategory, Phase, Processor, ProcessorInfo, RunContext,
-    SideWrite, SourceUsage,
+    SideWrite, SourceUsage, StatsFields,
 };
 pub use reader::{
     CellPosition, ColumnRow, DateFilter, ExtractError, InputReader, OfEntities, RowView, TableColumns,

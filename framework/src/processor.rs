@@ -89,14 +89,22 @@ impl SourceUsage {
         if rows_found <= 0 {
             return SourceUsage::default();
         }
-        let completeness = (rows_found as f64 / expected_rows.max(1) as f64 * 100.0).min(100.0);
         SourceUsage {
             last_updated,
             rows_found: Some(rows_found),
-            completeness_pct: Some(crate::rounding::round_half_even(completeness, 2)),
+            completeness_pct: Some(crate::rounding::round_half_even(
+                completeness_pct(rows_found, expected_rows),
+                2,
+            )),
             hash,
         }
     }
+}
+
+/// `min(rows / expected × 100, 100)`, unrounded: a source's completeness (reference-framework.md
+/// §3.3), also averaged into the stats line's `data_completeness_pct`.
+pub fn completeness_pct(rows_found: i64, expected_rows: i64) -> f64 {
+    (rows_found as f64 / expected_rows.max(1) as f64 * 100.0).min(100.0)
 }
 
 /// Which half of the pipeline a processor belongs to; decides its log words, stats-line prefix,
@@ -154,6 +162,9 @@ pub struct Dependency {
     pub max_age_hours: i64,
 }
 
+/// A processor's own fields of a stats line, in order: the reference wrote a Python dict.
+pub type StatsFields = Vec<(&'static str, serde_json::Value)>;
+
 /// The static description of a processor.
 #[derive(Debug)]
 pub struct ProcessorInfo {
@@ -167,6 +178,10 @@ pub struct ProcessorInfo {
     pub workers_variable: &'static str,
     /// PCF and MLFS skip the first 14 days of a season (README §4 item 6); PGS does not.
     pub skips_early_season: bool,
+    /// The processor's own serial start and progress lines (`progress.rs`).
+    pub serial_lines: crate::progress::SerialLines,
+    /// What the processor logs after the completion line (`progress.rs`).
+    pub closing_lines: crate::progress::ClosingLines,
     pub dependencies: &'static [Dependency],
 }
 
@@ -248,9 +263,10 @@ pub trait Processor: Send + Sync + 'static {
         Vec::new()
     }
 
-    /// Processor-specific fields of the final stats line.
-    fn stats(&self, _inputs: &Self::DateInputs) -> serde_json::Map<String, serde_json::Value> {
-        serde_json::Map::new()
+    /// Processor-specific fields of the date's stats line, after the counts, in the reference's
+    /// order ([`crate::progress::stats_line`]); run history keeps them in its `summary`.
+    fn stats(&self, _inputs: &Self::DateInputs) -> StatsFields {
+        StatsFields::new()
     }
 }
 

@@ -3,12 +3,21 @@
 //! People reading Cloud Run logs know the reference's lines (README §3.3), so each line is a named
 //! function here, tested for its exact text. Periodic progress lines go out every
 //! [`PROGRESS_EVERY`] entities in logs; when stderr is a terminal an indicatif bar replaces them.
+//!
+//! The three processors shared the parallel lines (reference-framework.md §10) but each kept
+//! its own serial loop and closing lines; a processor picks its own with [`SerialLines`] and
+//! [`ClosingLines`] in its `ProcessorInfo`, and the runner writes them.
 
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serializer as _;
+use serde_json::json;
+
+use crate::processor::Phase;
 
 /// Entities between two progress lines (the reference's 50).
 pub const PROGRESS_EVERY: usize = 50;
@@ -32,6 +41,12 @@ pub fn processing_start_line(noun: EntityNoun, count: usize, parallel_workers: O
     }
 }
 
+/// MLFS's serial start: `Calculating features for 389 players (serial mode)` (reference-mlfs.md
+/// §6.3).
+pub fn calculating_features_line(count: usize) -> String {
+    format!("Calculating features for {count} players (serial mode)")
+}
+
 /// `Player processing progress: 50/369 | Rate: 621.1 players/sec | ETA: 0.0min`.
 pub fn progress_line(noun: EntityNoun, done: usize, total: usize, elapsed_seconds: f64) -> String {
     let rate = if elapsed_seconds > 0.0 { done as f64 / elapsed_seconds } else { 0.0 };
@@ -46,8 +61,21 @@ pub fn progress_line(noun: EntityNoun, done: usize, total: usize, elapsed_second
     }
 }
 
+/// PCF's serial progress: `Processing player 50/369 (13.6%)` (reference-pcf.md §5.4).
+pub fn processing_player_line(done: usize, total: usize) -> String {
+    let percent = if total > 0 { 100.0 * done as f64 / total as f64 } else { 0.0 };
+    format!("Processing player {done}/{total} ({percent:.1}%)")
+}
+
+/// MLFS's serial progress: `Processed 50/389 players` (reference-mlfs.md §6.2).
+pub fn processed_players_line(done: usize, total: usize) -> String {
+    format!("Processed {done}/{total} players")
+}
+
 /// `Completed 369 players in 0.5s (avg 0.00s/player) | 0 failed`; PGS:
-/// `Completed 241 records in 0.1s (avg 0.00s/record)`.
+/// `Completed 241 records in 0.1s (avg 0.00s/record)`. The reference wrote it after its parallel
+/// pool only; it is written after a serial dispatch too, so that a rollback run still says how
+/// long each date's computation took.
 pub fn completion_line(noun: EntityNoun, succeeded: usize, failed: usize, elapsed_seconds: f64) -> String {
     let average = if succeeded > 0 { elapsed_seconds / succeeded as f64 } else { 0.0 };
     match noun {
@@ -62,9 +90,263 @@ pub fn completion_line(noun: EntityNoun, succeeded: usize, failed: usize, elapse
     }
 }
 
+/// PCF's closing line: `Successfully processed 367 players`.
+pub fn successfully_processed_line(succeeded: usize) -> String {
+    format!("Successfully processed {succeeded} players")
+}
+
+/// PCF's closing warning when players failed: `Failed to process 2 players`.
+pub fn failed_to_process_line(failed: usize) -> String {
+    format!("Failed to process {failed} players")
+}
+
+/// MLFS's closing line: `Feature generation complete: 3 success, 1 failed (75.0% success rate)`,
+/// the rate 0 when there was no player (reference-mlfs.md §6.1).
+pub fn feature_generation_complete_line(succeeded: usize, failed: usize) -> String {
+    let attempted = succeeded + failed;
+    let rate = if attempted > 0 { succeeded as f64 / attempted as f64 * 100.0 } else { 0.0 };
+    format!("Feature generation complete: {succeeded} success, {failed} failed ({rate:.1}% success rate)")
+}
+
+/// How a processor's serial loop spoke at the reference: the parallel path was shared, but
+/// each processor kept the serial loop it had before (reference-framework.md §10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SerialLines {
+    /// PGS: the parallel path's start line in its serial form, then the rate line every
+    /// [`PROGRESS_EVERY`]. The reference's serial PGS loop logged no progress at all; README §3.3
+    /// keeps lines every 50 entities in logs, so the one the parallel path had stays.
+    Processing,
+    /// PCF: `Processing 369 players (serial mode)`, then [`processing_player_line`] every
+    /// [`PROGRESS_EVERY`] players and at the last one, the reference's cadence (reference-pcf.md
+    /// §5.4) — never per player, so a log holds as few lines as the parallel path's.
+    ProcessingPlayerPercent,
+    /// MLFS: [`calculating_features_line`], then [`processed_players_line`] every
+    /// [`PROGRESS_EVERY`] players. The reference skipped the line when the 50th player was
+    /// skipped or failed; here it counts every player done, like the other lines.
+    CalculatingFeatures,
+}
+
+impl SerialLines {
+    /// The start line of a serial dispatch of `count` entities.
+    pub fn start_line(self, noun: EntityNoun, count: usize) -> String {
+        match self {
+            SerialLines::Processing | SerialLines::ProcessingPlayerPercent => {
+                processing_start_line(noun, count, None)
+            }
+            SerialLines::CalculatingFeatures => calculating_features_line(count),
+        }
+    }
+
+    /// The periodic line of a serial dispatch.
+    pub fn periodic(self, noun: EntityNoun) -> PeriodicLine {
+        match self {
+            SerialLines::Processing => PeriodicLine::Rate(noun),
+            SerialLines::ProcessingPlayerPercent => PeriodicLine::PlayerPercent,
+            SerialLines::CalculatingFeatures => PeriodicLine::ProcessedPlayers,
+        }
+    }
+}
+
+/// What a processor logs after the completion line (reference-framework.md §10 "After the
+/// pool"), whether the entities ran in parallel or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClosingLines {
+    /// PGS: the completion line is the last.
+    CompletionOnly,
+    /// PCF: [`successfully_processed_line`], then [`failed_to_process_line`] as a warning when a
+    /// player failed.
+    SuccessfullyProcessed,
+    /// MLFS: [`feature_generation_complete_line`].
+    FeatureGenerationComplete,
+}
+
+/// The closing lines of a dispatch, each with whether it is a warning.
+pub fn closing_lines(closing: ClosingLines, succeeded: usize, failed: usize) -> Vec<(bool, String)> {
+    match closing {
+        ClosingLines::CompletionOnly => Vec::new(),
+        ClosingLines::SuccessfullyProcessed => {
+            let mut lines = vec![(false, successfully_processed_line(succeeded))];
+            if failed > 0 {
+                lines.push((true, failed_to_process_line(failed)));
+            }
+            lines
+        }
+        ClosingLines::FeatureGenerationComplete => {
+            vec![(false, feature_generation_complete_line(succeeded, failed))]
+        }
+    }
+}
+
+/// Logs [`closing_lines`].
+pub fn log_closing_lines(closing: ClosingLines, succeeded: usize, failed: usize) {
+    for (warning, line) in closing_lines(closing, succeeded, failed) {
+        if warning {
+            tracing::warn!("{line}");
+        } else {
+            tracing::info!("{line}");
+        }
+    }
+}
+
+/// The line logged as entities complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeriodicLine {
+    /// [`progress_line`]: every parallel dispatch, and PGS's serial one.
+    Rate(EntityNoun),
+    /// [`processing_player_line`]: PCF's serial dispatch.
+    PlayerPercent,
+    /// [`processed_players_line`]: MLFS's serial dispatch.
+    ProcessedPlayers,
+}
+
+impl PeriodicLine {
+    /// The line due once `done` of `total` entities are done, if one is.
+    pub fn line_at(self, done: usize, total: usize, elapsed_seconds: f64) -> Option<String> {
+        let every = done % PROGRESS_EVERY == 0;
+        match self {
+            PeriodicLine::Rate(noun) if every => Some(progress_line(noun, done, total, elapsed_seconds)),
+            PeriodicLine::PlayerPercent if every || done == total => {
+                Some(processing_player_line(done, total))
+            }
+            PeriodicLine::ProcessedPlayers if every => Some(processed_players_line(done, total)),
+            _ => None,
+        }
+    }
+}
+
+/// What the phase-4 stats line says of the date's upstream check (reference-framework.md §7.2,
+/// the reference's `track_source_usage`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UpstreamCheck {
+    /// Every critical dependency had its rows (preflight passed for the date).
+    pub dependency_check_passed: bool,
+    /// The mean over the dependencies that have rows for the date of `min(rows / expected × 100,
+    /// 100)`, 2 decimals; 0.0 when none has any.
+    pub data_completeness_pct: f64,
+    /// Hours from the newest upstream `processed_at` to the run's start, the largest over the
+    /// dependencies, 2 decimals; `None` (null) when no dependency has a `processed_at`.
+    pub upstream_data_age_hours: Option<f64>,
+}
+
+/// The values of a saved date's stats line.
+#[derive(Clone, Debug)]
+pub struct DateStats<'a> {
+    pub run_id: &'a str,
+    pub processor: &'a str,
+    pub date: NaiveDate,
+    pub timestamp_utc: DateTime<Utc>,
+    /// Seconds since the date's computation started, when the line is made: after the save, or
+    /// for a run's last chunk, whose save commits with the run's bookkeeping, just before it.
+    pub total_runtime: f64,
+    /// Phase 4 only; `None` when preflight was skipped, which writes the three fields as null.
+    pub upstream: Option<UpstreamCheck>,
+    pub succeeded: usize,
+    pub failed: usize,
+    /// The processor's own fields, in the reference's order.
+    pub processor_fields: &'a [(&'static str, serde_json::Value)],
+}
+
+/// The date's last line, `PRECOMPUTE_STATS {…}` / `ANALYTICS_STATS {…}`, as the reference's
+/// `post_process` wrote it (reference-framework.md §7.2): `json.dumps` text (`", "` and `": "`
+/// separators, Python float and timestamp forms) with `run_id, processor, timestamp_utc,
+/// total_runtime`, phase 4's `dependency_check_passed, data_completeness_pct,
+/// upstream_data_age_hours`, then the processor's stats: the counts (`players_processed,
+/// players_failed`; PGS `records_processed` alone, as at the reference) and its own fields.
+///
+/// One addition ends the line: `date`. A reference run covered one date and its `run_id` named
+/// it; one run here covers a range, so each date's line says which it is.
+pub fn stats_line(phase: Phase, stats: &DateStats<'_>) -> String {
+    let mut fields: Vec<(&str, serde_json::Value)> = vec![
+        ("run_id", json!(stats.run_id)),
+        ("processor", json!(stats.processor)),
+        ("timestamp_utc", json!(python_isoformat(stats.timestamp_utc))),
+        ("total_runtime", json!(stats.total_runtime)),
+    ];
+    if phase == Phase::Precompute {
+        let check = stats.upstream;
+        fields.extend([
+            ("dependency_check_passed", json!(check.map(|check| check.dependency_check_passed))),
+            ("data_completeness_pct", json!(check.map(|check| check.data_completeness_pct))),
+            ("upstream_data_age_hours", json!(check.and_then(|check| check.upstream_data_age_hours))),
+        ]);
+    }
+    match phase.entity_noun() {
+        EntityNoun::Players => fields
+            .extend([("players_processed", json!(stats.succeeded)), ("players_failed", json!(stats.failed))]),
+        EntityNoun::Records => fields.push(("records_processed", json!(stats.succeeded))),
+    }
+    fields.extend(stats.processor_fields.iter().map(|(key, value)| (*key, value.clone())));
+    fields.push(("date", json!(stats.date)));
+    format!("{} {}", phase.stats_prefix(), python_json_object(&fields))
+}
+
+/// Python's `datetime.isoformat()` of a UTC time: microseconds unless they are 0, `+00:00`.
+fn python_isoformat(timestamp: DateTime<Utc>) -> String {
+    let seconds = if timestamp.timestamp_subsec_micros() == 0 { "" } else { "%.6f" };
+    timestamp.format(&format!("%Y-%m-%dT%H:%M:%S{seconds}+00:00")).to_string()
+}
+
+/// `fields` as `json.dumps` writes a dict: in the given order, with its separators and floats.
+fn python_json_object(fields: &[(&str, serde_json::Value)]) -> String {
+    let mut text = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut text, PythonJson);
+    // The keys are strings and the writer a Vec: serializing cannot fail.
+    serializer.collect_map(fields.iter().map(|(key, value)| (key, value))).expect("writes to a Vec");
+    // serde_json writes UTF-8 only.
+    String::from_utf8(text).expect("serde_json writes UTF-8")
+}
+
+/// The text differences between serde_json's compact output and Python's `json.dumps`.
+struct PythonJson;
+
+impl serde_json::ser::Formatter for PythonJson {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { writer.write_all(b", ") }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { writer.write_all(b", ") }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, value: f64) -> std::io::Result<()> {
+        writer.write_all(python_float_repr(value).as_bytes())
+    }
+}
+
+/// Python's `repr` of a finite float, which `json.dumps` writes: the shortest text that reads
+/// back as the same value, positional for decimal exponents -4 to 15 (`100.0`, `0.0001`),
+/// scientific otherwise with a signed exponent of at least two digits (`1e-05`, `1.5e+16`).
+/// serde_json never passes a NaN or an infinity: it writes those as null.
+fn python_float_repr(value: f64) -> String {
+    let scientific = format!("{value:e}");
+    let Some((mantissa, exponent)) = scientific.split_once('e') else {
+        return scientific;
+    };
+    let exponent: i32 = exponent.parse().unwrap_or_default();
+    if (-4..16).contains(&exponent) {
+        let positional = value.to_string();
+        if positional.contains('.') { positional } else { format!("{positional}.0") }
+    } else {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
+    }
+}
+
 /// Counts completions from any worker thread and reports every [`PROGRESS_EVERY`].
 pub struct Progress {
-    noun: EntityNoun,
+    line: PeriodicLine,
     total: usize,
     done: AtomicUsize,
     started: Instant,
@@ -72,8 +354,8 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A bar when stderr is a terminal, log lines otherwise.
-    pub fn start(noun: EntityNoun, total: usize, label: &str) -> Self {
+    /// A bar when stderr is a terminal, `line` in logs otherwise.
+    pub fn start(line: PeriodicLine, total: usize, label: &str) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total as u64);
             let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta}")
@@ -83,17 +365,18 @@ impl Progress {
             bar.set_prefix(label.to_owned());
             bar
         });
-        Progress { noun, total, done: AtomicUsize::new(0), started: Instant::now(), bar }
+        Progress { line, total, done: AtomicUsize::new(0), started: Instant::now(), bar }
     }
 
     pub fn entity_done(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         match &self.bar {
             Some(bar) => bar.inc(1),
-            None if done % PROGRESS_EVERY == 0 => {
-                tracing::info!("{}", progress_line(self.noun, done, self.total, self.elapsed_seconds()));
+            None => {
+                if let Some(line) = self.line.line_at(done, self.total, self.elapsed_seconds()) {
+                    tracing::info!("{line}");
+                }
             }
-            None => {}
         }
     }
 
@@ -119,16 +402,20 @@ mod tests {
             "Processing 369 players with 10 workers (parallel mode)"
         );
         assert_eq!(
-            processing_start_line(EntityNoun::Players, 369, None),
-            "Processing 369 players (serial mode)"
-        );
-        assert_eq!(
             processing_start_line(EntityNoun::Records, 241, Some(10)),
             "Processing 241 player-game records with 10 workers (parallel mode)"
         );
         assert_eq!(
-            processing_start_line(EntityNoun::Records, 241, None),
+            SerialLines::ProcessingPlayerPercent.start_line(EntityNoun::Players, 369),
+            "Processing 369 players (serial mode)"
+        );
+        assert_eq!(
+            SerialLines::Processing.start_line(EntityNoun::Records, 241),
             "Processing 241 player-game records (serial mode)"
+        );
+        assert_eq!(
+            SerialLines::CalculatingFeatures.start_line(EntityNoun::Players, 389),
+            "Calculating features for 389 players (serial mode)"
         );
     }
 
@@ -143,6 +430,26 @@ mod tests {
             progress_line(EntityNoun::Records, 100, 200, 10.0),
             "Player-game processing progress: 100/200 | Rate: 10.0 records/sec | ETA: 0.2min"
         );
+        // 100 × 50 / 369 = 13.55…%.
+        assert_eq!(processing_player_line(50, 369), "Processing player 50/369 (13.6%)");
+        assert_eq!(processing_player_line(369, 369), "Processing player 369/369 (100.0%)");
+        assert_eq!(processed_players_line(50, 389), "Processed 50/389 players");
+    }
+
+    #[test]
+    fn serial_pcf_reports_every_fiftieth_player_and_the_last() {
+        let due: Vec<usize> =
+            (1..=120).filter(|&done| PeriodicLine::PlayerPercent.line_at(done, 120, 1.0).is_some()).collect();
+        assert_eq!(due, [50, 100, 120]);
+        let due: Vec<usize> = (1..=120)
+            .filter(|&done| PeriodicLine::Rate(EntityNoun::Players).line_at(done, 120, 1.0).is_some())
+            .collect();
+        assert_eq!(due, [50, 100]);
+        assert_eq!(
+            PeriodicLine::ProcessedPlayers.line_at(100, 120, 1.0).as_deref(),
+            Some("Processed 100/120 players")
+        );
+        assert_eq!(PeriodicLine::ProcessedPlayers.line_at(120, 120, 1.0), None);
     }
 
     #[test]
@@ -159,5 +466,103 @@ mod tests {
             completion_line(EntityNoun::Players, 0, 3, 0.2),
             "Completed 0 players in 0.2s (avg 0.00s/player) | 3 failed"
         );
+    }
+
+    #[test]
+    fn closing_lines_match_the_reference() {
+        assert_eq!(
+            closing_lines(ClosingLines::SuccessfullyProcessed, 367, 2),
+            [
+                (false, "Successfully processed 367 players".to_owned()),
+                (true, "Failed to process 2 players".to_owned())
+            ]
+        );
+        assert_eq!(
+            closing_lines(ClosingLines::SuccessfullyProcessed, 369, 0),
+            [(false, "Successfully processed 369 players".to_owned())]
+        );
+        // 385 / 389 = 98.97…%.
+        assert_eq!(
+            closing_lines(ClosingLines::FeatureGenerationComplete, 385, 4),
+            [(false, "Feature generation complete: 385 success, 4 failed (99.0% success rate)".to_owned())]
+        );
+        assert_eq!(
+            feature_generation_complete_line(0, 0),
+            "Feature generation complete: 0 success, 0 failed (0.0% success rate)"
+        );
+        assert_eq!(closing_lines(ClosingLines::CompletionOnly, 241, 1), []);
+    }
+
+    fn timestamp(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn precompute_stats_line_matches_the_reference() {
+        let processor_fields =
+            [("early_season", json!(false)), ("calculation_version", json!("v1_4factors"))];
+        let stats = DateStats {
+            run_id: "3f2a9c1e",
+            processor: "PlayerCompositeFactorsProcessor",
+            date: NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
+            timestamp_utc: timestamp("2025-01-16T06:30:05.123456Z"),
+            total_runtime: 0.523,
+            upstream: Some(UpstreamCheck {
+                dependency_check_passed: true,
+                data_completeness_pct: 100.0,
+                upstream_data_age_hours: Some(5.25),
+            }),
+            succeeded: 367,
+            failed: 2,
+            processor_fields: &processor_fields,
+        };
+        assert_eq!(
+            stats_line(Phase::Precompute, &stats),
+            "PRECOMPUTE_STATS {\"run_id\": \"3f2a9c1e\", \"processor\": \"PlayerCompositeFactorsProcessor\", \
+             \"timestamp_utc\": \"2025-01-16T06:30:05.123456+00:00\", \"total_runtime\": 0.523, \
+             \"dependency_check_passed\": true, \"data_completeness_pct\": 100.0, \
+             \"upstream_data_age_hours\": 5.25, \"players_processed\": 367, \"players_failed\": 2, \
+             \"early_season\": false, \"calculation_version\": \"v1_4factors\", \"date\": \"2025-01-15\"}"
+        );
+        let unchecked = DateStats { upstream: None, processor_fields: &[], ..stats };
+        assert!(stats_line(Phase::Precompute, &unchecked).contains(
+            "\"dependency_check_passed\": null, \"data_completeness_pct\": null, \"upstream_data_age_hours\": null"
+        ));
+    }
+
+    #[test]
+    fn analytics_stats_line_has_no_upstream_fields_and_counts_records() {
+        let processor_fields =
+            [("registry_players_found", json!(240)), ("source_odds_completeness", json!(null))];
+        let stats = DateStats {
+            run_id: "3f2a9c1e",
+            processor: "PlayerGameSummaryProcessor",
+            date: NaiveDate::from_ymd_opt(2025, 1, 15).unwrap(),
+            timestamp_utc: timestamp("2025-01-16T06:30:05Z"),
+            total_runtime: 2.0,
+            upstream: None,
+            succeeded: 241,
+            failed: 1,
+            processor_fields: &processor_fields,
+        };
+        assert_eq!(
+            stats_line(Phase::Analytics, &stats),
+            "ANALYTICS_STATS {\"run_id\": \"3f2a9c1e\", \"processor\": \"PlayerGameSummaryProcessor\", \
+             \"timestamp_utc\": \"2025-01-16T06:30:05+00:00\", \"total_runtime\": 2.0, \
+             \"records_processed\": 241, \"registry_players_found\": 240, \
+             \"source_odds_completeness\": null, \"date\": \"2025-01-15\"}"
+        );
+    }
+
+    #[test]
+    fn floats_are_written_as_python_writes_them() {
+        assert_eq!(python_float_repr(100.0), "100.0");
+        assert_eq!(python_float_repr(0.0), "0.0");
+        assert_eq!(python_float_repr(0.0001), "0.0001");
+        assert_eq!(python_float_repr(0.000015), "1.5e-05");
+        assert_eq!(python_float_repr(1e15), "1000000000000000.0");
+        assert_eq!(python_float_repr(1e16), "1e+16");
+        assert_eq!(python_float_repr(-2.5e-7), "-2.5e-07");
+        assert_eq!(python_json_object(&[("values", json!([1.5, 2]))]), "{\"values\": [1.5, 2]}");
     }
 }

@@ -20,9 +20,15 @@ use crate::dates::{RunSchedule, Schedule};
 use crate::dedupe::DuplicateLog;
 use crate::dispatch::{DispatchMode, Dispatcher};
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
-use crate::processor::{CombineRows, Dependency, Processor, RunContext, SideWrite};
-use crate::progress::{Progress, completion_line, processing_start_line};
+use crate::processor::{
+    CombineRows, Dependency, Processor, RunContext, SideWrite, StatsFields, completeness_pct,
+};
+use crate::progress::{
+    DateStats, PeriodicLine, Progress, UpstreamCheck, completion_line, log_closing_lines,
+    processing_start_line, stats_line,
+};
 use crate::reader::{ExtractError, InputReader};
+use crate::rounding::round_half_even;
 use crate::schema::Table;
 use crate::value::{TableRow, Value};
 use crate::warehouse::{Query, ReplaceScope, TableWrite, Warehouse, WarehouseError};
@@ -282,11 +288,15 @@ pub async fn run<P: Processor>(
     }
 
     let mut ready = Vec::new();
+    let mut upstream_checks = HashMap::new();
     for date in pending {
         let missing = if options.skip_preflight {
             Vec::new()
         } else {
-            missing_dependencies(info.dependencies, &counts, date, options.backfill)
+            let missing = missing_dependencies(info.dependencies, &counts, date, options.backfill);
+            let check = upstream_check(info.dependencies, &counts, date, missing.is_empty(), started_at);
+            upstream_checks.insert(date, check);
+            missing
         };
         if missing.is_empty() {
             ready.push(date);
@@ -313,6 +323,7 @@ pub async fn run<P: Processor>(
         processor,
         warehouse,
         dispatcher: &dispatcher,
+        upstream_checks,
         context_template: RunContext {
             date: first,
             run_id: run_id.clone(),
@@ -522,6 +533,9 @@ struct DateSession<'a, P: Processor> {
     processor: &'a P,
     warehouse: &'a dyn Warehouse,
     dispatcher: &'a Dispatcher,
+    /// Per date, what preflight found upstream, for the stats line; empty with
+    /// `--skip-preflight`.
+    upstream_checks: HashMap<NaiveDate, UpstreamCheck>,
     context_template: RunContext,
 }
 
@@ -538,8 +552,8 @@ struct ComputedDate {
     rows: Vec<Vec<Value>>,
     side_writes: Vec<SideWrite>,
     failures: usize,
-    /// The date's stats, for the stats line and run history.
-    stats: serde_json::Map<String, serde_json::Value>,
+    /// The processor's stats of the date, for the stats line and run history.
+    stats: StatsFields,
     digests: BTreeMap<String, String>,
     record: DateRecord,
     started: Instant,
@@ -560,7 +574,7 @@ struct PendingDate {
     date: NaiveDate,
     written: usize,
     failures: usize,
-    stats: serde_json::Map<String, serde_json::Value>,
+    stats: StatsFields,
     digests: BTreeMap<String, String>,
     record: DateRecord,
     started: Instant,
@@ -580,8 +594,14 @@ impl<P: Processor> DateSession<'_, P> {
         let context = RunContext { date, ..self.context_template.clone() };
         let entities = self.processor.entities(inputs);
         let noun = info.phase.entity_noun();
-        info!("{}", processing_start_line(noun, entities.len(), self.dispatcher.mode().workers()));
-        let progress = Progress::start(noun, entities.len(), &format!("{} {date}", info.name));
+        let (start_line, periodic_line) = match self.dispatcher.mode().workers() {
+            Some(workers) => {
+                (processing_start_line(noun, entities.len(), Some(workers)), PeriodicLine::Rate(noun))
+            }
+            None => (info.serial_lines.start_line(noun, entities.len()), info.serial_lines.periodic(noun)),
+        };
+        info!("{start_line}");
+        let progress = Progress::start(periodic_line, entities.len(), &format!("{} {date}", info.name));
         let compute = Instant::now();
         let dispatched = self.dispatcher.run(
             &entities,
@@ -599,6 +619,7 @@ impl<P: Processor> DateSession<'_, P> {
         for failure in &failures {
             warn!("{} {date}: {} {}: {}", info.name, failure.category, failure.entity_id, failure.reason);
         }
+        log_closing_lines(info.closing_lines, dispatched.rows.len(), failures.len());
         book.history.record_failures(date, &failures, context.processed_at);
         let stats = self.processor.stats(inputs);
         let record =
@@ -610,11 +631,9 @@ impl<P: Processor> DateSession<'_, P> {
                 format!("no rows produced: all {} entities failed", entities.len())
             };
             warn!("{} {date}: {error}; the previous rows are kept", info.name);
-            let mut stats = stats;
-            stats.insert("input_digests".to_owned(), json!(digests));
             return Computation::Failed {
                 error,
-                record: DateRecord { stats: serde_json::Value::Object(stats), ..record },
+                record: DateRecord { stats: history_summary(stats, digests), ..record },
             };
         }
         Computation::Rows(ComputedDate {
@@ -683,9 +702,8 @@ impl<P: Processor> DateSession<'_, P> {
             *book = saved_book;
             book.quiet = false;
             book.summary.phases.save = save_seconds;
-            let info = self.processor.info();
             for line in stats_lines {
-                info!("{} {line}", info.phase.stats_prefix());
+                info!("{line}");
             }
             book.log_range_progress();
             return true;
@@ -739,25 +757,25 @@ impl<P: Processor> DateSession<'_, P> {
     ) -> Vec<String> {
         let info = self.processor.info();
         let mut stats_lines = Vec::new();
-        for PendingDate { date, written, failures, mut stats, digests, mut record, started } in pending {
+        for PendingDate { date, written, failures, stats, digests, mut record, started } in pending {
             let status = match saved {
                 Ok(()) => {
-                    let mut stats_line = json!({
-                        "run_id": self.context_template.run_id,
-                        "processor": info.name,
-                        "date": date,
-                        "timestamp_utc": Utc::now().to_rfc3339(),
-                        "total_runtime": started.elapsed().as_secs_f64(),
-                        "rows_processed": written,
-                        "entities_failed": failures,
-                    });
-                    if let Some(line) = stats_line.as_object_mut() {
-                        line.extend(stats.iter().map(|(key, value)| (key.clone(), value.clone())));
-                    }
+                    let date_stats = DateStats {
+                        run_id: &self.context_template.run_id,
+                        processor: info.name,
+                        date,
+                        timestamp_utc: Utc::now(),
+                        total_runtime: started.elapsed().as_secs_f64(),
+                        upstream: self.upstream_checks.get(&date).copied(),
+                        succeeded: written,
+                        failed: failures,
+                        processor_fields: &stats,
+                    };
+                    let line = stats_line(info.phase, &date_stats);
                     if !book.quiet {
-                        info!("{} {}", info.phase.stats_prefix(), stats_line);
+                        info!("{line}");
                     }
-                    stats_lines.push(stats_line.to_string());
+                    stats_lines.push(line);
                     DateStatus::Succeeded { rows: written, failures }
                 }
                 Err(error) => {
@@ -766,8 +784,7 @@ impl<P: Processor> DateSession<'_, P> {
                     DateStatus::Failed { error }
                 }
             };
-            stats.insert("input_digests".to_owned(), json!(digests));
-            record.stats = serde_json::Value::Object(stats);
+            record.stats = history_summary(stats, &digests);
             record.seconds = started.elapsed().as_secs_f64();
             book.finish(date, status, record);
         }
@@ -926,6 +943,61 @@ async fn count_upstream_rows(
         }
     }
     Ok(counts)
+}
+
+/// A date's run-history `summary`: the processor's stats and the input digests (README §4 item
+/// 7; tables.md "Added").
+fn history_summary(stats: StatsFields, digests: &BTreeMap<String, String>) -> serde_json::Value {
+    let mut summary: serde_json::Map<String, serde_json::Value> =
+        stats.into_iter().map(|(key, value)| (key.to_owned(), value)).collect();
+    summary.insert("input_digests".to_owned(), json!(digests));
+    serde_json::Value::Object(summary)
+}
+
+/// What preflight found upstream for `date`, as the reference's `track_source_usage` summed it
+/// up for the stats line (reference-framework.md §7.2), from the same counts.
+///
+/// The completeness is the mean over every dependency with rows, where the reference averaged
+/// only those with at least the expected rows (its "exists") — so it said 100.0 whenever it ran
+/// at all. Here a backfill on thin upstream data shows how thin; a live date that passed has
+/// every critical dependency at its minimum, so with PCF's and MLFS's all-critical dependencies it
+/// says 100.0 as the reference did.
+///
+/// The age is measured to the run's start, as the reference measured it to its own clock; the
+/// staleness warning instead measures to the end of the date (README §4 item 5), so a
+/// backfill's old upstream rows are reported here but not warned about.
+fn upstream_check(
+    dependencies: &[Dependency],
+    counts: &UpstreamCounts,
+    date: NaiveDate,
+    passed: bool,
+    run_started_at: DateTime<Utc>,
+) -> UpstreamCheck {
+    let found: Vec<(&Dependency, i64, Option<DateTime<Utc>>)> = dependencies
+        .iter()
+        .filter_map(|dependency| {
+            let (rows, newest) = counts.get(&(dependency.table.to_string(), date))?;
+            (*rows > 0).then_some((dependency, *rows, *newest))
+        })
+        .collect();
+    let completeness = if found.is_empty() {
+        0.0
+    } else {
+        let total: f64 =
+            found.iter().map(|(dependency, rows, _)| completeness_pct(*rows, dependency.expected_rows)).sum();
+        round_half_even(total / found.len() as f64, 2)
+    };
+    let age_hours = found
+        .iter()
+        .filter_map(|(_, _, newest)| *newest)
+        .map(|newest| (run_started_at - newest).num_milliseconds() as f64 / 3_600_000.0)
+        .reduce(f64::max)
+        .map(|hours| round_half_even(hours, 2));
+    UpstreamCheck {
+        dependency_check_passed: passed,
+        data_completeness_pct: completeness,
+        upstream_data_age_hours: age_hours,
+    }
 }
 
 /// Critical dependencies without enough rows: a backfill needs one row, a live run the expected

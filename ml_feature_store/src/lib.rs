@@ -29,12 +29,14 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::dates::RunSchedule;
+use framework::progress::{ClosingLines, SerialLines};
 use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
 };
 use framework::schema::predictions::ML_FEATURE_STORE_V2;
 use framework::{
     Dependency, EntityFailure, ExtractError, InputReader, Phase, Processor, ProcessorInfo, RunContext,
+    StatsFields,
 };
 use serde_json::json;
 
@@ -80,6 +82,8 @@ static INFO: ProcessorInfo = ProcessorInfo {
     output: &ML_FEATURE_STORE_V2,
     workers_variable: "MLFS_WORKERS",
     skips_early_season: true,
+    serial_lines: SerialLines::CalculatingFeatures,
+    closing_lines: ClosingLines::FeatureGenerationComplete,
     dependencies: &DEPENDENCIES,
 };
 
@@ -123,14 +127,13 @@ impl Processor for MlFeatureStoreProcessor {
         compute::process_entity(player, inputs, context)
     }
 
-    /// The reference's `get_precompute_stats` fields (reference-framework.md §7.2).
-    fn stats(&self, inputs: &DateInputs) -> serde_json::Map<String, serde_json::Value> {
-        let stats = json!({
-            "players_found": inputs.players.len(),
-            "early_season": false,
-            "feature_version": compute::features::FEATURE_VERSION,
-            "feature_count": compute::features::FEATURE_NAMES.len(),
-        });
-        stats.as_object().cloned().unwrap_or_default()
+    /// The reference's `get_precompute_stats` fields after the counts (reference-mlfs.md §5.5).
+    /// `early_season` is false: an early-season date is skipped before it is computed.
+    fn stats(&self, _inputs: &DateInputs) -> StatsFields {
+        vec![
+            ("early_season", json!(false)),
+            ("feature_version", json!(compute::features::FEATURE_VERSION)),
+            ("feature_count", json!(compute::features::FEATURE_NAMES.len())),
+        ]
     }
 }

@@ -30,12 +30,14 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::dates::RunSchedule;
+use framework::progress::{ClosingLines, SerialLines};
 use framework::schema::analytics::{UPCOMING_PLAYER_GAME_CONTEXT, UPCOMING_TEAM_GAME_CONTEXT};
 use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
 };
 use framework::{
     Dependency, EntityFailure, ExtractError, InputReader, Phase, Processor, ProcessorInfo, RunContext,
+    StatsFields,
 };
 use serde_json::json;
 
@@ -78,6 +80,8 @@ static INFO: ProcessorInfo = ProcessorInfo {
     output: &PLAYER_COMPOSITE_FACTORS,
     workers_variable: "PCF_WORKERS",
     skips_early_season: true,
+    serial_lines: SerialLines::ProcessingPlayerPercent,
+    closing_lines: ClosingLines::SuccessfullyProcessed,
     dependencies: &DEPENDENCIES,
 };
 
@@ -121,13 +125,12 @@ impl Processor for PlayerCompositeFactorsProcessor {
         compute::process_entity(player_lookup, inputs, context)
     }
 
-    /// The reference's `get_precompute_stats` fields (reference-framework.md §7.2).
-    fn stats(&self, inputs: &DateInputs) -> serde_json::Map<String, serde_json::Value> {
-        let stats = json!({
-            "players_found": inputs.player_contexts.len(),
-            "early_season": false,
-            "calculation_version": compute::factors::CALCULATION_VERSION,
-        });
-        stats.as_object().cloned().unwrap_or_default()
+    /// The reference's `get_precompute_stats` fields after the counts (reference-pcf.md §4.7).
+    /// `early_season` is false: an early-season date is skipped before it is computed.
+    fn stats(&self, _inputs: &DateInputs) -> StatsFields {
+        vec![
+            ("early_season", json!(false)),
+            ("calculation_version", json!(compute::factors::CALCULATION_VERSION)),
+        ]
     }
 }

@@ -38,6 +38,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::dates::RunSchedule;
+use framework::progress::{ClosingLines, SerialLines};
 use framework::schema::analytics::PLAYER_GAME_SUMMARY;
 use framework::schema::raw::{
     BDL_PLAYER_BOXSCORES, NBAC_GAMEBOOK_PLAYER_STATS, ODDS_API_PLAYER_POINTS_PROPS,
@@ -45,7 +46,7 @@ use framework::schema::raw::{
 use framework::schema::reference::UNRESOLVED_PLAYER_NAMES;
 use framework::{
     Dependency, EntityFailure, ExtractError, InputReader, Phase, Processor, ProcessorInfo, ReplaceScope,
-    RunContext, SideWrite, TableRow,
+    RunContext, SideWrite, StatsFields, TableRow,
 };
 use serde_json::json;
 
@@ -87,6 +88,8 @@ static INFO: ProcessorInfo = ProcessorInfo {
     output: &PLAYER_GAME_SUMMARY,
     workers_variable: "PGS_WORKERS",
     skips_early_season: false,
+    serial_lines: SerialLines::Processing,
+    closing_lines: ClosingLines::CompletionOnly,
     dependencies: &DEPENDENCIES,
 };
 
@@ -152,18 +155,19 @@ impl Processor for PlayerGameSummaryProcessor {
         }]
     }
 
-    /// The reference's `get_analytics_stats` fields (reference-framework.md §7.2).
-    fn stats(&self, inputs: &DateInputs) -> serde_json::Map<String, serde_json::Value> {
+    /// The reference's `get_analytics_stats` fields after `records_processed` (reference-pgs.md
+    /// §8), then `registry_players_not_found`, which the reference's backfill job read but PGS
+    /// never wrote (reference-pgs.md B16).
+    fn stats(&self, inputs: &DateInputs) -> StatsFields {
         let counts = unresolved::registry_counts(inputs);
         let usage = &inputs.source_usage;
-        let stats = json!({
-            "registry_players_found": counts.players_found,
-            "registry_players_not_found": counts.players_not_found,
-            "registry_records_skipped": counts.records_skipped,
-            "source_nbac_completeness": usage.nbac.completeness_pct,
-            "source_bdl_completeness": usage.bdl.completeness_pct,
-            "source_odds_completeness": usage.odds.completeness_pct,
-        });
-        stats.as_object().cloned().unwrap_or_default()
+        vec![
+            ("registry_players_found", json!(counts.players_found)),
+            ("registry_records_skipped", json!(counts.records_skipped)),
+            ("source_nbac_completeness", json!(usage.nbac.completeness_pct)),
+            ("source_bdl_completeness", json!(usage.bdl.completeness_pct)),
+            ("source_odds_completeness", json!(usage.odds.completeness_pct)),
+            ("registry_players_not_found", json!(counts.players_not_found)),
+        ]
     }
 }
