@@ -21,7 +21,7 @@ use crate::dedupe::DuplicateLog;
 use crate::dispatch::{DispatchMode, Dispatcher};
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
 use crate::processor::{
-    CombineRows, Dependency, Processor, RunContext, SideWrite, StatsFields, completeness_pct,
+    CombineRows, Dependency, Processor, ProcessorInfo, RunContext, SideWrite, StatsFields, completeness_pct,
 };
 use crate::progress::{
     DateStats, PeriodicLine, Progress, UpstreamCheck, completion_line, log_closing_lines,
@@ -176,144 +176,24 @@ pub async fn run<P: Processor>(
 ) -> Result<RunSummary, RunError> {
     let wall = Instant::now();
     let info = processor.info();
-    let run_id = new_run_id();
-    let started_at = Utc::now();
-    let mut book = RunBook {
-        summary: RunSummary { run_id: run_id.clone(), ..RunSummary::default() },
-        history: HistoryBuffer::new(info, &run_id, settings, options.backfill, options.force),
-        checkpoints: CheckpointBuffer::new(info.name),
-        run_id: run_id.clone(),
-        started_at,
-        dependency_check_passed: (!options.skip_preflight).then_some(true),
-        total_dates: options.dates.len(),
-        quiet: false,
-    };
+    let mut book = RunBook::new(info, settings, options);
     let (Some(&first), Some(&last)) = (options.dates.iter().min(), options.dates.iter().max()) else {
         return Ok(book.summary);
     };
-    // The schedule, the preflight counts and the last checkpoints are independent reads: issued
-    // together, their round trips overlap. Preflight and checkpoints cover every requested date;
-    // the dates skipped below leave theirs unused. The first chunk's extraction starts with
-    // them, before the schedule has told the early-season dates apart, so a one-date job (the
-    // daily case) waits for one round of reads instead of two; should the schedule or preflight
-    // turn one of its dates away, that read is dropped and the chunk read again.
-    let preflight = !options.skip_preflight || options.dry_run;
-    // A backfill recomputes whatever its inputs (README §4 item 7); its checkpoints are still
-    // written, so a later live run can skip.
-    let read_checkpoints = !options.force && !options.backfill && !options.dry_run;
     let chunk_dates = options.chunk_dates.max(1);
     let run_schedule = RunSchedule::default();
     let duplicates = DuplicateLog::default();
-    let first_chunk: Vec<NaiveDate> =
-        if options.dry_run { Vec::new() } else { options.dates.iter().copied().take(chunk_dates).collect() };
-    // When each setup read was in, in seconds since the run started.
-    let since_start = || wall.elapsed().as_secs_f64();
-    let (mut schedule_in, mut counts_in, mut checkpoints_in) = (0.0, 0.0, 0.0);
-    let ((), mut first_extraction, counts, previous) = tokio::try_join!(
-        async {
-            let schedule = Schedule::load(warehouse, first, last).await.map_err(RunError::Schedule)?;
-            schedule_in = since_start();
-            run_schedule.set(schedule);
-            Ok(())
-        },
-        async {
-            let extraction = if first_chunk.is_empty() {
-                None
-            } else {
-                Some(extract_chunk(processor, warehouse, &duplicates, first_chunk, &run_schedule).await)
-            };
-            Ok(extraction)
-        },
-        async {
-            let counts = if preflight {
-                count_upstream_rows(warehouse, info.dependencies, &options.dates)
-                    .await
-                    .map_err(RunError::Preflight)?
-            } else {
-                UpstreamCounts::new()
-            };
-            counts_in = since_start();
-            Ok(counts)
-        },
-        async {
-            let previous = if read_checkpoints {
-                checkpoints_by_date(warehouse, info.name, &options.dates).await.map_err(RunError::History)?
-            } else {
-                HashMap::new()
-            };
-            checkpoints_in = since_start();
-            Ok(previous)
-        },
-    )?;
-    book.summary.read_queries +=
-        1 + usize::from(preflight && !info.dependencies.is_empty()) + usize::from(read_checkpoints);
-    book.summary.phases.setup = schedule_in.max(counts_in).max(checkpoints_in);
+    let setup =
+        SetupReads::issue(processor, warehouse, options, (first, last), &run_schedule, &duplicates, wall)
+            .await?;
+    book.summary.read_queries += setup.queries;
+    book.summary.phases.setup = setup.seconds;
     let schedule = run_schedule.get().await;
-
-    let mut pending = Vec::new();
-    for &date in &options.dates {
-        if info.skips_as_early_season(schedule, date) {
-            book.finish(
-                date,
-                DateStatus::Skipped { reason: skip_reason::EARLY_SEASON.to_owned() },
-                DateRecord::default(),
-            );
-        } else {
-            pending.push(date);
-        }
-    }
-
+    let pending = book.skip_early_season_dates(info, schedule, &options.dates);
     if options.dry_run {
-        let mut summary = book.summary;
-        for date in pending {
-            let upstream_rows = info
-                .dependencies
-                .iter()
-                .map(|dependency| {
-                    let found =
-                        counts.get(&(dependency.table.to_string(), date)).map_or(0, |(rows, _)| *rows);
-                    (dependency.table.to_string(), found)
-                })
-                .collect();
-            summary.outcomes.push(DateOutcome {
-                date,
-                status: DateStatus::WouldRun { upstream_rows },
-                entities: 0,
-                seconds: 0.0,
-            });
-        }
-        summary.outcomes.sort_by_key(|outcome| outcome.date);
-        summary.wall_seconds = wall.elapsed().as_secs_f64();
-        return Ok(summary);
+        return Ok(dry_run_summary(book.summary, info, pending, &setup.counts, wall));
     }
-
-    let mut ready = Vec::new();
-    let mut upstream_checks = HashMap::new();
-    for date in pending {
-        let missing = if options.skip_preflight {
-            Vec::new()
-        } else {
-            let missing = missing_dependencies(info.dependencies, &counts, date, options.backfill);
-            let check = upstream_check(info.dependencies, &counts, date, missing.is_empty(), started_at);
-            upstream_checks.insert(date, check);
-            missing
-        };
-        if missing.is_empty() {
-            ready.push(date);
-        } else {
-            let error = format!("missing critical dependencies: {}", missing.join(", "));
-            warn!("{} {date}: {error}", info.name);
-            let record = DateRecord {
-                dependency_check_passed: Some(false),
-                missing_dependencies: missing,
-                ..DateRecord::default()
-            };
-            book.finish(date, DateStatus::Failed { error }, record);
-        }
-    }
-    if !options.backfill && !options.skip_preflight {
-        warn_stale_dependencies(info.name, info.dependencies, &counts, &ready);
-    }
+    let (ready, upstream_checks) = book.refuse_missing_dependencies(info, pending, &setup.counts, options);
 
     let dispatcher = Dispatcher::new(options.dispatch).map_err(|error| RunError::Workers {
         workers: options.dispatch.workers().unwrap_or(1),
@@ -326,12 +206,13 @@ pub async fn run<P: Processor>(
         upstream_checks,
         context_template: RunContext {
             date: first,
-            run_id: run_id.clone(),
+            run_id: book.run_id.clone(),
             backfill: options.backfill,
-            processed_at: started_at,
+            processed_at: book.started_at,
         },
     };
     let chunks: Vec<&[NaiveDate]> = ready.chunks(chunk_dates).collect();
+    let mut first_extraction = setup.first_extraction;
     if let Some(wasted) = first_extraction
         .take_if(|extraction| chunks.first().is_none_or(|chunk| *chunk != extraction.dates.as_slice()))
     {
@@ -345,54 +226,7 @@ pub async fn run<P: Processor>(
             Some(extraction) => extraction,
             None => extract_chunk(processor, warehouse, &duplicates, chunk.to_vec(), &run_schedule).await,
         };
-        book.summary.phases.extract += extraction.seconds;
-        book.summary.read_queries += extraction.reader.queries();
-        let reader = extraction.reader;
-        let mut inputs_by_date = match extraction.inputs {
-            Ok(inputs) => inputs,
-            Err(error) => {
-                for &date in chunk {
-                    let error = format!("extraction failed: {error}");
-                    warn!("{} {date}: {error}", info.name);
-                    book.finish(date, DateStatus::Failed { error }, DateRecord::default());
-                }
-                continue;
-            }
-        };
-        let mut computed = Vec::new();
-        for &date in chunk {
-            let digests = reader.digests_for(date);
-            let input_digest = combined_digest(&digests);
-            if previous.get(&date).is_some_and(|checkpoint| checkpoint.covers(&input_digest)) {
-                info!("{} {date}: skipped, inputs unchanged since the last successful run", info.name);
-                let record = DateRecord { input_digest: None, ..DateRecord::default() };
-                book.finish(
-                    date,
-                    DateStatus::Skipped { reason: skip_reason::INPUTS_UNCHANGED.to_owned() },
-                    record,
-                );
-                continue;
-            }
-            let started = Instant::now();
-            let Some(inputs) = inputs_by_date.remove(&date) else {
-                let error = "extraction returned no inputs for the date".to_owned();
-                let record = DateRecord { input_digest: Some(input_digest), ..DateRecord::default() };
-                book.finish(date, DateStatus::Failed { error }, record);
-                continue;
-            };
-            match session.compute_date(date, &inputs, &digests, &mut book) {
-                Computation::Rows(mut date_rows) => {
-                    date_rows.record.input_digest = Some(input_digest);
-                    date_rows.started = started;
-                    computed.push(date_rows);
-                }
-                Computation::Failed { error, mut record } => {
-                    record.seconds = started.elapsed().as_secs_f64();
-                    record.input_digest = Some(input_digest);
-                    book.finish(date, DateStatus::Failed { error }, record);
-                }
-            }
-        }
+        let computed = session.compute_chunk(extraction, &setup.previous, &mut book);
         if index + 1 == chunks.len() && warehouse.writes_together_atomically() {
             bookkeeping_written = session.save_last_chunk_with_bookkeeping(computed, &mut book).await;
         } else {
@@ -408,6 +242,127 @@ pub async fn run<P: Processor>(
     let mut summary = book.summary;
     summary.wall_seconds = wall.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// What the run reads before its dates: the schedule (into the run's [`RunSchedule`]), the
+/// preflight counts, the last checkpoints, and the first chunk's extraction.
+struct SetupReads<'w, P: Processor> {
+    first_extraction: Option<ChunkExtraction<'w, P>>,
+    counts: UpstreamCounts,
+    previous: HashMap<NaiveDate, Checkpoint>,
+    /// Round trips of the schedule, preflight and checkpoint reads.
+    queries: usize,
+    /// When the last of those three was in, since the run started.
+    seconds: f64,
+}
+
+impl<'w, P: Processor> SetupReads<'w, P> {
+    /// The schedule, the preflight counts and the last checkpoints are independent reads:
+    /// issued together, their round trips overlap. Preflight and checkpoints cover every
+    /// requested date; the dates skipped later leave theirs unused. The first chunk's extraction
+    /// starts with them, before the schedule has told the early-season dates apart, so a
+    /// one-date job (the daily case) waits for one round of reads instead of two; should the
+    /// schedule or preflight turn one of its dates away, that read is dropped and the chunk read
+    /// again.
+    async fn issue(
+        processor: &P,
+        warehouse: &'w dyn Warehouse,
+        options: &RunOptions,
+        (first, last): (NaiveDate, NaiveDate),
+        run_schedule: &RunSchedule,
+        duplicates: &'w DuplicateLog,
+        wall: Instant,
+    ) -> Result<SetupReads<'w, P>, RunError> {
+        let info = processor.info();
+        let preflight = !options.skip_preflight || options.dry_run;
+        // A backfill recomputes whatever its inputs (README §4 item 7); its checkpoints are still
+        // written, so a later live run can skip.
+        let read_checkpoints = !options.force && !options.backfill && !options.dry_run;
+        let first_chunk: Vec<NaiveDate> = if options.dry_run {
+            Vec::new()
+        } else {
+            options.dates.iter().copied().take(options.chunk_dates.max(1)).collect()
+        };
+        // When each setup read was in, in seconds since the run started.
+        let since_start = || wall.elapsed().as_secs_f64();
+        let (mut schedule_in, mut counts_in, mut checkpoints_in) = (0.0, 0.0, 0.0);
+        let ((), first_extraction, counts, previous) = tokio::try_join!(
+            async {
+                let schedule = Schedule::load(warehouse, first, last).await.map_err(RunError::Schedule)?;
+                schedule_in = since_start();
+                run_schedule.set(schedule);
+                Ok(())
+            },
+            async {
+                let extraction = if first_chunk.is_empty() {
+                    None
+                } else {
+                    Some(extract_chunk(processor, warehouse, duplicates, first_chunk, run_schedule).await)
+                };
+                Ok(extraction)
+            },
+            async {
+                let counts = if preflight {
+                    count_upstream_rows(warehouse, info.dependencies, &options.dates)
+                        .await
+                        .map_err(RunError::Preflight)?
+                } else {
+                    UpstreamCounts::new()
+                };
+                counts_in = since_start();
+                Ok(counts)
+            },
+            async {
+                let previous = if read_checkpoints {
+                    checkpoints_by_date(warehouse, info.name, &options.dates)
+                        .await
+                        .map_err(RunError::History)?
+                } else {
+                    HashMap::new()
+                };
+                checkpoints_in = since_start();
+                Ok(previous)
+            },
+        )?;
+        Ok(SetupReads {
+            first_extraction,
+            counts,
+            previous,
+            queries: 1
+                + usize::from(preflight && !info.dependencies.is_empty())
+                + usize::from(read_checkpoints),
+            seconds: schedule_in.max(counts_in).max(checkpoints_in),
+        })
+    }
+}
+
+/// A dry run's summary: each date the run would compute, with the upstream rows preflight found.
+fn dry_run_summary(
+    mut summary: RunSummary,
+    info: &ProcessorInfo,
+    dates: Vec<NaiveDate>,
+    counts: &UpstreamCounts,
+    wall: Instant,
+) -> RunSummary {
+    for date in dates {
+        let upstream_rows = info
+            .dependencies
+            .iter()
+            .map(|dependency| {
+                let found = counts.get(&(dependency.table.to_string(), date)).map_or(0, |(rows, _)| *rows);
+                (dependency.table.to_string(), found)
+            })
+            .collect();
+        summary.outcomes.push(DateOutcome {
+            date,
+            status: DateStatus::WouldRun { upstream_rows },
+            entities: 0,
+            seconds: 0.0,
+        });
+    }
+    summary.outcomes.sort_by_key(|outcome| outcome.date);
+    summary.wall_seconds = wall.elapsed().as_secs_f64();
+    summary
 }
 
 /// One chunk's bulk read: its dates, the reader that recorded their input digests, and the
@@ -462,7 +417,82 @@ struct RunBook<'a> {
     quiet: bool,
 }
 
-impl RunBook<'_> {
+impl<'a> RunBook<'a> {
+    fn new(info: &'static ProcessorInfo, settings: &'a Settings, options: &RunOptions) -> RunBook<'a> {
+        let run_id = new_run_id();
+        RunBook {
+            summary: RunSummary { run_id: run_id.clone(), ..RunSummary::default() },
+            history: HistoryBuffer::new(info, &run_id, settings, options.backfill, options.force),
+            checkpoints: CheckpointBuffer::new(info.name),
+            run_id,
+            started_at: Utc::now(),
+            dependency_check_passed: (!options.skip_preflight).then_some(true),
+            total_dates: options.dates.len(),
+            quiet: false,
+        }
+    }
+
+    /// Records the early-season dates of a processor that skips them (README §4 item 6) and
+    /// returns the others.
+    fn skip_early_season_dates(
+        &mut self,
+        info: &ProcessorInfo,
+        schedule: &Schedule,
+        dates: &[NaiveDate],
+    ) -> Vec<NaiveDate> {
+        let mut pending = Vec::new();
+        for &date in dates {
+            if info.skips_as_early_season(schedule, date) {
+                self.finish(
+                    date,
+                    DateStatus::Skipped { reason: skip_reason::EARLY_SEASON.to_owned() },
+                    DateRecord::default(),
+                );
+            } else {
+                pending.push(date);
+            }
+        }
+        pending
+    }
+
+    /// Fails the dates whose critical upstream rows preflight did not find (README §4 item 5)
+    /// and returns the others, with what preflight found for each date's stats line (nothing
+    /// with `--skip-preflight`). A live run warns about stale upstreams of the dates it keeps.
+    fn refuse_missing_dependencies(
+        &mut self,
+        info: &ProcessorInfo,
+        dates: Vec<NaiveDate>,
+        counts: &UpstreamCounts,
+        options: &RunOptions,
+    ) -> (Vec<NaiveDate>, HashMap<NaiveDate, UpstreamCheck>) {
+        if options.skip_preflight {
+            return (dates, HashMap::new());
+        }
+        let mut ready = Vec::new();
+        let mut upstream_checks = HashMap::new();
+        for date in dates {
+            let missing = missing_dependencies(info.dependencies, counts, date, options.backfill);
+            let check = upstream_check(info.dependencies, counts, date, missing.is_empty(), self.started_at);
+            upstream_checks.insert(date, check);
+            if missing.is_empty() {
+                ready.push(date);
+            } else {
+                let error = format!("missing critical dependencies: {}", missing.join(", "));
+                warn!("{} {date}: {error}", info.name);
+                let record = DateRecord {
+                    dependency_check_passed: Some(false),
+                    missing_dependencies: missing,
+                    ..DateRecord::default()
+                };
+                self.finish(date, DateStatus::Failed { error }, record);
+            }
+        }
+        if !options.backfill {
+            warn_stale_dependencies(info.name, info.dependencies, counts, &ready);
+        }
+        (ready, upstream_checks)
+    }
+
     fn finish(&mut self, date: NaiveDate, status: DateStatus, record: DateRecord) {
         let (run_status, rows, error) = match &status {
             DateStatus::Succeeded { rows, .. } => (RunStatus::Success, *rows, None),
@@ -581,6 +611,67 @@ struct PendingDate {
 }
 
 impl<P: Processor> DateSession<'_, P> {
+    /// Computes the dates of one chunk's extraction, skipping those whose inputs are unchanged
+    /// since `previous` (README §4 item 7), and returns their rows for the chunk's save. A failed
+    /// extraction fails every date of the chunk.
+    fn compute_chunk(
+        &self,
+        extraction: ChunkExtraction<'_, P>,
+        previous: &HashMap<NaiveDate, Checkpoint>,
+        book: &mut RunBook<'_>,
+    ) -> Vec<ComputedDate> {
+        let info = self.processor.info();
+        book.summary.phases.extract += extraction.seconds;
+        book.summary.read_queries += extraction.reader.queries();
+        let reader = extraction.reader;
+        let mut inputs_by_date = match extraction.inputs {
+            Ok(inputs) => inputs,
+            Err(error) => {
+                for &date in &extraction.dates {
+                    let error = format!("extraction failed: {error}");
+                    warn!("{} {date}: {error}", info.name);
+                    book.finish(date, DateStatus::Failed { error }, DateRecord::default());
+                }
+                return Vec::new();
+            }
+        };
+        let mut computed = Vec::new();
+        for &date in &extraction.dates {
+            let digests = reader.digests_for(date);
+            let input_digest = combined_digest(&digests);
+            if previous.get(&date).is_some_and(|checkpoint| checkpoint.covers(&input_digest)) {
+                info!("{} {date}: skipped, inputs unchanged since the last successful run", info.name);
+                let record = DateRecord { input_digest: None, ..DateRecord::default() };
+                book.finish(
+                    date,
+                    DateStatus::Skipped { reason: skip_reason::INPUTS_UNCHANGED.to_owned() },
+                    record,
+                );
+                continue;
+            }
+            let started = Instant::now();
+            let Some(inputs) = inputs_by_date.remove(&date) else {
+                let error = "extraction returned no inputs for the date".to_owned();
+                let record = DateRecord { input_digest: Some(input_digest), ..DateRecord::default() };
+                book.finish(date, DateStatus::Failed { error }, record);
+                continue;
+            };
+            match self.compute_date(date, &inputs, &digests, book) {
+                Computation::Rows(mut date_rows) => {
+                    date_rows.record.input_digest = Some(input_digest);
+                    date_rows.started = started;
+                    computed.push(date_rows);
+                }
+                Computation::Failed { error, mut record } => {
+                    record.seconds = started.elapsed().as_secs_f64();
+                    record.input_digest = Some(input_digest);
+                    book.finish(date, DateStatus::Failed { error }, record);
+                }
+            }
+        }
+        computed
+    }
+
     /// Dispatches one date's entities and records its failures; the rows wait for the chunk's
     /// save. A date without any row is a failure with its reason (and its previous rows stay).
     fn compute_date(
