@@ -346,6 +346,24 @@ async fn the_three_processors_write_identical_rows_on_duckdb_and_the_emulator() 
     }
 }
 
+/// The read of a returning player's older games ranks them in the warehouse
+/// (`crate::ml_feature_store`): on both backends it must bring the same games, copies included.
+#[tokio::test]
+async fn a_returning_players_last_10_reach_two_seasons_back_on_the_emulator_too() {
+    let Some(host) = emulator_host() else { return };
+    for backend in [Backend::duckdb().await, Backend::emulator(&host).await] {
+        let warehouse = backend.warehouse.as_ref();
+        crate::ml_feature_store::load_returning_player(warehouse, true).await;
+        crate::ml_feature_store::run_both_dates(warehouse, &backend.settings).await;
+        assert_eq!(
+            crate::ml_feature_store::game_features(warehouse).await,
+            crate::ml_feature_store::expected_game_features(),
+            "{}",
+            backend.name
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_unresolved_names_review_survives_a_rerun_on_the_emulator_too() {
     let Some(host) = emulator_host() else { return };

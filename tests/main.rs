@@ -4,6 +4,7 @@
 mod bigquery;
 mod deployment;
 mod fixtures;
+mod ml_feature_store;
 mod player_game_summary;
 mod reliability;
 mod runner;

@@ -1,10 +1,11 @@
-//! Bulk reads for a chunk of dates: nine queries whatever the number of dates or players.
+//! Bulk reads for a chunk of dates: ten queries whatever the number of dates or players.
 //!
 //! The six per-date tables (UPGC, daily cache, composite factors, shot zones, team defense,
 //! reprocess attempts) are read once for the chunk, and the history (`player_game_summary` of the
 //! chunk's players, `team_offense_game_summary`, the schedule) once as rows dated up to the
 //! chunk's last date, so the reference's per-player queries (12.5 players/s) are gone (README §4
-//! item 19). The nine queries run side by side, the history read issued first.
+//! item 19). The tenth query brings the older games of the players whose last 10 reach behind
+//! that window. The ten queries run side by side, the two player-history reads issued first.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -25,14 +26,18 @@ use framework::{
     CellPosition, ColumnRow, DateFilter, ExtractError, InputReader, OfEntities, RowView, TableColumns,
 };
 
+use crate::compute::features::LAST_N_GAMES;
 use crate::inputs::{
     DateInputs, DateRows, History, HistoryRows, NbacScheduleRow, PlayerCompositeFactorsRow,
     PlayerDailyCacheRow, PlayerGameSummaryRow, PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow,
     TeamOffenseGameSummaryRow, UpcomingPlayerGameContextRow,
 };
 
-/// History read per chunk: the last-10 window may reach into the previous season (README §4
-/// item 17), which a 400-day look-back always covers.
+/// History read per chunk before its first date. It covers the season stats and completeness
+/// counts of every date of the chunk (a season starts less than a year before any of its
+/// dates) and, for a player who played at least 10 games in it, his last 10 games (README §4
+/// item 17). The last 10 of a player with fewer games in it, back from a long injury, reach
+/// further back, into any season: [`older_games`] reads those.
 const HISTORY_DAYS: u64 = 400;
 
 const PLAYER_CONTEXT_COLUMNS: &[&str] = &[
@@ -113,7 +118,8 @@ const SCHEDULE_COLUMNS: &[&str] =
     &["game_id", "game_date", "game_status", "home_team_tricode", "away_team_tricode", "processed_at"];
 
 /// Every table read and the columns read from it, in the order of the reads (the reliability
-/// tests set each column to NULL in turn).
+/// tests set each column to NULL in turn). The older games are `player_game_summary` rows read
+/// with the same columns as its history, so the table is listed once.
 pub const COLUMNS_READ: [(&Table, &[&str]); 9] = [
     (&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS),
     (&PLAYER_DAILY_CACHE, DAILY_CACHE_COLUMNS),
@@ -138,19 +144,25 @@ pub async fn extract_dates(
         return Ok(BTreeMap::new());
     };
     let on_dates = || DateFilter::On(dates.to_vec());
-    let history_window = DateFilter::Before {
-        since: first.checked_sub_days(Days::new(HISTORY_DAYS)).unwrap_or(first),
-        before: last.checked_add_days(Days::new(1)).unwrap_or(last),
-    };
+    let since = first.checked_sub_days(Days::new(HISTORY_DAYS)).unwrap_or(first);
+    let history_window =
+        DateFilter::Before { since, before: last.checked_add_days(Days::new(1)).unwrap_or(last) };
     let players_of_chunk = OfEntities::players_playing_on(dates);
     // The player history first: the largest read, and what the date waits for (the warehouse
-    // may run reads in the order they are issued).
-    let (games, players, caches, composites, shot_zones, defenses, attempts, team_games, schedule) = tokio::try_join!(
+    // may run reads in the order they are issued); its older games with it, on the other core.
+    let (games, older, players, caches, composites, shot_zones, defenses, attempts, team_games, schedule) = tokio::try_join!(
         reader.read_columns_of(
             &PLAYER_GAME_SUMMARY,
             GAME_SUMMARY_COLUMNS,
             "game_date",
             history_window.clone(),
+            &players_of_chunk
+        ),
+        reader.read_columns_of(
+            &PLAYER_GAME_SUMMARY,
+            GAME_SUMMARY_COLUMNS,
+            "game_date",
+            older_games(since, first),
             &players_of_chunk
         ),
         reader.read(&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS, "game_date", on_dates()),
@@ -164,8 +176,13 @@ pub async fn extract_dates(
     )?;
 
     let at = GameSummaryPositions::of(&games);
+    let mut player_games = games.convert(|row| game_summary_row(row, &at))?;
+    // After the window's rows: only the players they belong to (none on most dates) then need
+    // their games sorted by `History::build`, which also resolves copies across both reads.
+    let older_at = GameSummaryPositions::of(&older);
+    player_games.extend(older.convert(|row| game_summary_row(row, &older_at))?);
     let (history, history_duplicates) = History::build(HistoryRows {
-        player_game_summary: games.convert(|row| game_summary_row(row, &at))?,
+        player_game_summary: player_games,
         team_offense_game_summary: team_games.convert(team_offense_row)?,
         nbac_schedule: schedule.convert(schedule_row)?,
     });
@@ -204,6 +221,35 @@ pub async fn extract_dates(
         inputs.insert(date, date_inputs);
     }
     Ok(inputs)
+}
+
+/// The games before `since` that the last 10 of a date of the chunk may need: per player, those
+/// of his 10 most recent games before the chunk's `first` date that `since` leaves out of the
+/// history window (README §4 item 17: any season). Their rows count in the
+/// `player_game_summary (history)` digest of every date of the chunk, as the window's do
+/// (README §4 item 7), so a change to an old game a date read makes the date run again.
+///
+/// A player with 10 games in `since..first` gets none, and is left out before the warehouse
+/// ranks games, so on most dates the read returns nothing or a returning player's few rows.
+/// Reading every player's 10 latest games before `since` instead would be simpler SQL but, in a
+/// warehouse holding earlier seasons, return 10 rows for each of the ~450 players of a date,
+/// nearly a fifth of the history read, to be converted, digested and thrown away, and rank
+/// every player's older seasons to find them.
+///
+/// Season stats keep to `season_year` = the date's season (`SeasonStats::from_history`), which
+/// no row before `since` has (its `season_year` being that of its date): `since` is 400 days
+/// before the chunk's first date and a season is shorter than a year. The completeness counts
+/// (`readiness`) count dates from October 1 of the season on, also after `since`, and take the
+/// team of the player's latest game: for a player without a game in the window that is now his
+/// last team, as the reference's query across seasons found it (reference-mlfs.md §2.6).
+fn older_games(since: NaiveDate, first: NaiveDate) -> DateFilter {
+    DateFilter::LatestBefore {
+        since,
+        before: first,
+        count: LAST_N_GAMES,
+        per_column: "player_lookup",
+        game_column: "game_id",
+    }
 }
 
 fn player_context_row(row: RowView<'_>) -> Result<UpcomingPlayerGameContextRow, ExtractError> {

@@ -50,10 +50,11 @@ pub struct DuckDbWarehouse {
     /// connection committed.
     readers: Arc<Mutex<Vec<Connection>>>,
     /// One permit per core: queries beyond that wait their turn instead of running together.
-    /// Each statement runs on its own thread, so a chunk's nine reads at once shared two cores
-    /// nine ways, and the history read a date waits for got a ninth of a core until the small
-    /// reads were done. Permits are granted in request order, so the read a processor issues
-    /// first starts at once on a core of its own while the others take turns on the rest.
+    /// Each statement runs on its own thread, so the nine reads MLFS then made per chunk, issued
+    /// at once, shared two cores nine ways, and the history read a date waits for got a ninth of
+    /// a core until the small reads were done. Permits are granted in request order, so the read
+    /// a processor issues first starts at once on a core of its own while the others take turns
+    /// on the rest.
     running_queries: Arc<tokio::sync::Semaphore>,
     dataset_prefix: String,
 }
