@@ -879,7 +879,8 @@ mod tests {
             games.push(game("cy", "2023-02-03"));
             warehouse.append(&PLAYER_GAME_SUMMARY, games).await.unwrap();
 
-            let reader = InputReader::new(&warehouse);
+            let duplicates = DuplicateLog::default();
+            let reader = InputReader::new(&warehouse, &duplicates);
             let latest_four = DateFilter::LatestBefore {
                 since: date("2024-12-01"),
                 before: date("2025-01-15"),
