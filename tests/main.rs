@@ -5,6 +5,7 @@ mod bigquery;
 mod deployment;
 mod fixtures;
 mod ml_feature_store;
+mod player_composite_factors;
 mod player_game_summary;
 mod reliability;
 mod runner;

@@ -1,8 +1,9 @@
-//! Bulk reads for a chunk of dates: seven queries whatever the number of dates or players.
+//! Bulk reads for a chunk of dates: eight queries whatever the number of dates or players.
 //!
 //! UPGC and UTGC by `game_date`, PSZA, TDZA and reprocess attempts by `analysis_date`, each once
 //! for the chunk; `player_game_summary` (of the chunk's players) and the schedule once as history
-//! for the completeness counts. The seven queries run side by side, the appearances issued
+//! for the completeness counts, with a second `player_game_summary` read for the players without
+//! a game in the history window. The eight queries run side by side, the appearances issued
 //! first. The rows are split by date and indexed by [`DateInputs::build`]; duplicate upstream
 //! keys are logged here (README §4 item 9b).
 
@@ -35,7 +36,9 @@ pub const EXPECTED_TEAM_CONTEXT_ROWS: i64 = 10;
 pub const EXPECTED_PLAYER_SHOT_ROWS: i64 = 100;
 pub const EXPECTED_TEAM_DEFENSE_ROWS: i64 = 30;
 
-/// History read for completeness: a player's latest team may come from the previous season.
+/// History read for completeness: a player's latest team may come from the previous season. A
+/// player without a game in it is back from a long absence: his latest game before it is read
+/// on its own ([`latest_game_before`]).
 const HISTORY_DAYS: u64 = 400;
 
 const PLAYER_CONTEXT_COLUMNS: &[&str] = &[
@@ -114,19 +117,24 @@ pub async fn extract_dates(
         return Ok(BTreeMap::new());
     };
     let on_dates = || DateFilter::On(dates.to_vec());
-    let history = DateFilter::Before {
-        since: first.checked_sub_days(Days::new(HISTORY_DAYS)).unwrap_or(first),
-        before: last.checked_add_days(Days::new(1)).unwrap_or(last),
-    };
+    let since = first.checked_sub_days(Days::new(HISTORY_DAYS)).unwrap_or(first);
+    let history = DateFilter::Before { since, before: last.checked_add_days(Days::new(1)).unwrap_or(last) };
     let players_of_chunk = OfEntities::players_playing_on(dates);
     // The appearances first: the largest read, and what the date waits for (the warehouse may
     // run reads in the order they are issued).
-    let (appearances, players, teams, shots, defenses, attempts, scheduled) = tokio::try_join!(
+    let (appearances, older_appearances, players, teams, shots, defenses, attempts, scheduled) = tokio::try_join!(
         reader.read_columns_of(
             &PLAYER_GAME_SUMMARY,
             APPEARANCE_COLUMNS,
             "game_date",
             history.clone(),
+            &players_of_chunk
+        ),
+        reader.read_columns_of(
+            &PLAYER_GAME_SUMMARY,
+            APPEARANCE_COLUMNS,
+            "game_date",
+            latest_game_before(since, first),
             &players_of_chunk
         ),
         reader.read(&UPCOMING_PLAYER_GAME_CONTEXT, PLAYER_CONTEXT_COLUMNS, "game_date", on_dates()),
@@ -138,8 +146,11 @@ pub async fn extract_dates(
     )?;
 
     let at = AppearancePositions::of(&appearances);
-    let appearance_rows: Vec<PlayerGameAppearanceRow<'_>> =
+    let mut appearance_rows: Vec<PlayerGameAppearanceRow<'_>> =
         appearances.convert(|row| appearance_row(row, &at))?.into_iter().flatten().collect();
+    let older_at = AppearancePositions::of(&older_appearances);
+    appearance_rows
+        .extend(older_appearances.convert(|row| appearance_row(row, &older_at))?.into_iter().flatten());
     let games_history = GamesHistory::build(appearance_rows, &scheduled.convert(schedule_row)?);
     let usage = [
         players.source_usage_by_date("game_date", EXPECTED_PLAYER_CONTEXT_ROWS),
@@ -255,6 +266,20 @@ impl AppearancePositions {
 /// `None` for a row without `team_abbr` (NOT NULL in the reference DDL, not enforced locally):
 /// it cannot say whose games the player was expected to play, so completeness leaves it out.
 /// Failing the read instead failed every date of the chunk over one history row.
+/// The latest game before `first` of the chunk's players who have none from `since` on: their
+/// latest team, which the reference took from their latest `player_game_summary` row of any
+/// season (reference-pcf.md §2.7), is then older than the history window. One query for the
+/// chunk, small because a player usually has a game in the window.
+fn latest_game_before(since: NaiveDate, first: NaiveDate) -> DateFilter {
+    DateFilter::LatestBefore {
+        since,
+        before: first,
+        count: 1,
+        per_column: "player_lookup",
+        game_column: "game_id",
+    }
+}
+
 fn appearance_row<'a>(
     row: ColumnRow<'a>,
     at: &AppearancePositions,

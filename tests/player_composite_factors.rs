@@ -1,0 +1,65 @@
+//! Player Composite Factors end to end: a player back from a long absence, whose latest team
+//! (the team whose games his own completeness expects) comes from a game behind the 400-day
+//! history window (reference-pcf.md §2.7).
+
+use chrono::{TimeZone, Utc};
+use framework::dispatch::DispatchMode;
+use framework::fixtures::load_directory;
+use framework::runner::{RunOptions, run};
+use framework::schema::analytics::{PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT};
+use framework::{ToValue, Value};
+use player_composite_factors::PlayerCompositeFactorsProcessor;
+
+use crate::util::{TempDir, date, open, query_rows, schedule_directory, settings_in};
+
+/// He last played for LAL on 2023-02-01 (more than 400 days before the 15th) and plays LAL's
+/// game of 2025-01-15. His latest team is LAL, so he is expected to have played LAL's last 10
+/// final games before the 15th (the real schedule has more than 10), and has played none this
+/// season: 10 expected, 0 actual. Without his old game, he had no team: 0 expected.
+#[tokio::test]
+async fn own_completeness_takes_the_latest_team_from_a_game_before_the_history_window() {
+    let folder = TempDir::new("pcf-returning");
+    let settings = settings_in(folder.path());
+    let warehouse = open(&settings).await;
+    load_directory(warehouse.as_ref(), &schedule_directory()).await.expect("the schedule loads");
+    let old_game = PLAYER_GAME_SUMMARY.row(vec![
+        ("player_lookup", "returningplayer".to_value()),
+        ("game_id", "20230201_LAL_BOS".to_value()),
+        ("game_date", date("2023-02-01").to_value()),
+        ("team_abbr", "LAL".to_value()),
+        ("season_year", 2022_i64.to_value()),
+        ("processed_at", Utc.with_ymd_and_hms(2023, 2, 2, 12, 0, 0).unwrap().to_value()),
+    ]);
+    warehouse.append(&PLAYER_GAME_SUMMARY, vec![old_game]).await.expect("the game is stored");
+    let context = UPCOMING_PLAYER_GAME_CONTEXT.row(vec![
+        ("player_lookup", "returningplayer".to_value()),
+        ("game_id", "20250115_GSW_LAL".to_value()),
+        ("game_date", date("2025-01-15").to_value()),
+        ("team_abbr", "LAL".to_value()),
+        ("opponent_team_abbr", "GSW".to_value()),
+        ("processed_at", Utc.with_ymd_and_hms(2025, 1, 14, 10, 0, 0).unwrap().to_value()),
+    ]);
+    warehouse.append(&UPCOMING_PLAYER_GAME_CONTEXT, vec![context]).await.expect("the context is stored");
+
+    // Live mode: a backfill assumes every player complete.
+    let options = RunOptions {
+        dates: vec![date("2025-01-15")],
+        backfill: false,
+        skip_preflight: true,
+        dry_run: false,
+        force: false,
+        dispatch: DispatchMode::Serial,
+        chunk_dates: 16,
+    };
+    let summary = run(&PlayerCompositeFactorsProcessor, warehouse.as_ref(), &settings, &options)
+        .await
+        .expect("PCF runs");
+    assert!(summary.failed_dates().is_empty(), "{:?}", summary.outcomes);
+    let counts = query_rows(
+        warehouse.as_ref(),
+        "SELECT expected_games_count, actual_games_count FROM {nba_precompute.player_composite_factors} \
+         WHERE player_lookup = 'returningplayer'",
+    )
+    .await;
+    assert_eq!(counts, vec![vec![Value::Int(10), Value::Int(0)]]);
+}
