@@ -325,23 +325,13 @@ impl serde_json::ser::Formatter for PythonJson {
     }
 }
 
-/// Python's `repr` of a finite float, which `json.dumps` writes: the shortest text that reads
-/// back as the same value, positional for decimal exponents -4 to 15 (`100.0`, `0.0001`),
-/// scientific otherwise with a signed exponent of at least two digits (`1e-05`, `1.5e+16`).
-/// serde_json never passes a NaN or an infinity: it writes those as null.
+/// Python's `repr` of a finite float, which `json.dumps` writes (`100.0`, `0.0001`, `1e-05`):
+/// the rounding module's text, shared with the row hashes. serde_json never passes a NaN or an
+/// infinity: it writes those as null.
 fn python_float_repr(value: f64) -> String {
-    let scientific = format!("{value:e}");
-    let Some((mantissa, exponent)) = scientific.split_once('e') else {
-        return scientific;
-    };
-    let exponent: i32 = exponent.parse().unwrap_or_default();
-    if (-4..16).contains(&exponent) {
-        let positional = value.to_string();
-        if positional.contains('.') { positional } else { format!("{positional}.0") }
-    } else {
-        let sign = if exponent < 0 { '-' } else { '+' };
-        format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
-    }
+    let mut text = String::new();
+    crate::rounding::write_python_float(&mut text, value);
+    text
 }
 
 /// Counts completions from any worker thread and reports every [`PROGRESS_EVERY`].
