@@ -188,8 +188,14 @@ pub fn is_season_boundary(date: NaiveDate) -> bool {
 /// Python's `str()` of an aware UTC datetime, as reference failure reasons print it:
 /// `2025-11-08 12:00:00+00:00`, with `.ffffff` only when there are microseconds.
 pub fn python_datetime_str(timestamp: chrono::DateTime<chrono::Utc>) -> String {
+    python_isoformat(timestamp, ' ')
+}
+
+/// Python's `isoformat(sep)` of an aware UTC datetime (`str()` is `isoformat(' ')`): the date,
+/// `sep`, the time with `.ffffff` only when there are microseconds, and `+00:00`.
+pub fn python_isoformat(timestamp: chrono::DateTime<chrono::Utc>, separator: char) -> String {
     let microseconds = timestamp.timestamp_subsec_micros();
-    let seconds = timestamp.format("%Y-%m-%d %H:%M:%S");
+    let seconds = format!("{}{separator}{}", timestamp.format("%Y-%m-%d"), timestamp.format("%H:%M:%S"));
     if microseconds == 0 { format!("{seconds}+00:00") } else { format!("{seconds}.{microseconds:06}+00:00") }
 }
 

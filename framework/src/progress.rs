@@ -259,7 +259,7 @@ pub fn stats_line(phase: Phase, stats: &DateStats<'_>) -> String {
     let mut fields: Vec<(&str, serde_json::Value)> = vec![
         ("run_id", json!(stats.run_id)),
         ("processor", json!(stats.processor)),
-        ("timestamp_utc", json!(python_isoformat(stats.timestamp_utc))),
+        ("timestamp_utc", json!(crate::dates::python_isoformat(stats.timestamp_utc, 'T'))),
         ("total_runtime", json!(stats.total_runtime)),
     ];
     if phase == Phase::Precompute {
@@ -278,12 +278,6 @@ pub fn stats_line(phase: Phase, stats: &DateStats<'_>) -> String {
     fields.extend(stats.processor_fields.iter().map(|(key, value)| (*key, value.clone())));
     fields.push(("date", json!(stats.date)));
     format!("{} {}", phase.stats_prefix(), python_json_object(&fields))
-}
-
-/// Python's `datetime.isoformat()` of a UTC time: microseconds unless they are 0, `+00:00`.
-fn python_isoformat(timestamp: DateTime<Utc>) -> String {
-    let seconds = if timestamp.timestamp_subsec_micros() == 0 { "" } else { "%.6f" };
-    timestamp.format(&format!("%Y-%m-%dT%H:%M:%S{seconds}+00:00")).to_string()
 }
 
 /// `fields` as `json.dumps` writes a dict: in the given order, with its separators and floats.
