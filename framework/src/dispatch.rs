@@ -3,7 +3,8 @@
 //! Both paths run the same closure over the same slice and return results in entity order, so
 //! parallel output is identical to serial (README §4 item 2). A panic inside one entity is caught
 //! and becomes that entity's `PROCESSING_ERROR`; the others complete (README §4 item 3). The
-//! parallel path runs on a rayon pool, off the async workers.
+//! parallel path runs on a rayon pool; neither path holds an async worker while it computes
+//! (see [`off_the_async_workers`]).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -98,10 +99,10 @@ impl Dispatcher {
             progress.entity_done();
             outcome
         };
-        let outcomes: Vec<Result<R, EntityFailure>> = match &self.pool {
+        let outcomes: Vec<Result<R, EntityFailure>> = off_the_async_workers(|| match &self.pool {
             None => entities.iter().map(run_one).collect(),
             Some(pool) => pool.install(|| entities.par_iter().map(run_one).collect()),
-        };
+        });
         let mut dispatched = Dispatched { rows: Vec::with_capacity(outcomes.len()), failures: Vec::new() };
         for outcome in outcomes {
             match outcome {
@@ -110,6 +111,23 @@ impl Dispatcher {
             }
         }
         dispatched
+    }
+}
+
+/// Runs CPU-bound `work` without holding an async worker.
+///
+/// The runner dispatches from its async run: serial dispatch would compute on the worker that
+/// polls the run, and `pool.install` blocks that worker until rayon is done, so the worker's
+/// other tasks would wait for the whole date. On a multi-threaded runtime's worker,
+/// `block_in_place` first hands those tasks to a new worker. A current-thread runtime (the
+/// tests') has no other worker to hand them to (`block_in_place` panics there), and off any
+/// worker there is nothing to free: `work` then runs as it is.
+fn off_the_async_workers<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
     }
 }
 
@@ -153,6 +171,55 @@ mod tests {
         assert_eq!(serial.rows.len(), 9_990);
         assert_eq!(serial.failures.len(), 10);
         assert_eq!(serial.rows[0], 2_654_435_761 % 1_000_003);
+    }
+
+    /// With one async worker, a task woken while an entity computes on it can only run if
+    /// dispatch has handed the worker over: the entity waits (for at most a minute) for that
+    /// task, which waits for the entity to start.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn dispatch_leaves_the_async_worker_to_other_tasks() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::time::{Duration, Instant};
+
+        for mode in [DispatchMode::Serial, DispatchMode::Parallel { workers: 2 }] {
+            let (started, entity_started) = tokio::sync::oneshot::channel::<()>();
+            let other_task_ran = Arc::new(AtomicBool::new(false));
+            let other_task = tokio::spawn({
+                let other_task_ran = Arc::clone(&other_task_ran);
+                async move {
+                    if entity_started.await.is_ok() {
+                        other_task_ran.store(true, Ordering::SeqCst);
+                    }
+                }
+            });
+            let dispatch = tokio::spawn({
+                let other_task_ran = Arc::clone(&other_task_ran);
+                async move {
+                    let started = std::sync::Mutex::new(Some(started));
+                    let progress = Progress::start(PeriodicLine::Rate(EntityNoun::Players), 1, "toy");
+                    let dispatcher = Dispatcher::new(mode).unwrap();
+                    dispatcher.run(
+                        &[1u64],
+                        &progress,
+                        |_| {
+                            if let Some(started) = started.lock().unwrap().take() {
+                                started.send(()).unwrap();
+                            }
+                            let deadline = Instant::now() + Duration::from_secs(60);
+                            while !other_task_ran.load(Ordering::SeqCst) && Instant::now() < deadline {
+                                std::thread::yield_now();
+                            }
+                            Ok(other_task_ran.load(Ordering::SeqCst))
+                        },
+                        |entity| entity.to_string(),
+                    )
+                }
+            });
+            let dispatched = dispatch.await.unwrap();
+            other_task.await.unwrap();
+            assert_eq!(dispatched.rows, vec![true], "{mode:?}");
+        }
     }
 
     #[test]
