@@ -316,6 +316,15 @@ pub enum DateFilter {
     },
 }
 
+impl DateFilter {
+    /// [`DateFilter::LatestBefore`] of each player's (`player_lookup`) `count` latest games
+    /// (`game_id`): what the phase-4 processors' history windows miss of a player back from a
+    /// long absence.
+    pub fn players_latest_games(since: NaiveDate, before: NaiveDate, count: usize) -> DateFilter {
+        DateFilter::LatestBefore { since, before, count, per_column: "player_lookup", game_column: "game_id" }
+    }
+}
+
 /// Narrows a read to the rows of the entities a chunk processes: the row's `column` must appear
 /// in `entity_column` of the `entities` table's rows dated (by `entity_date_column`) on `dates`.
 ///

@@ -243,13 +243,7 @@ pub async fn extract_dates(
 /// team of the player's latest game: for a player without a game in the window that is now his
 /// last team, as the reference's query across seasons found it (reference-mlfs.md §2.6).
 fn older_games(since: NaiveDate, first: NaiveDate) -> DateFilter {
-    DateFilter::LatestBefore {
-        since,
-        before: first,
-        count: LAST_N_GAMES,
-        per_column: "player_lookup",
-        game_column: "game_id",
-    }
+    DateFilter::players_latest_games(since, first, LAST_N_GAMES)
 }
 
 fn player_context_row(row: RowView<'_>) -> Result<UpcomingPlayerGameContextRow, ExtractError> {

@@ -263,23 +263,17 @@ impl AppearancePositions {
     }
 }
 
-/// `None` for a row without `team_abbr` (NOT NULL in the reference DDL, not enforced locally):
-/// it cannot say whose games the player was expected to play, so completeness leaves it out.
-/// Failing the read instead failed every date of the chunk over one history row.
 /// The latest game before `first` of the chunk's players who have none from `since` on: their
 /// latest team, which the reference took from their latest `player_game_summary` row of any
 /// season (reference-pcf.md §2.7), is then older than the history window. One query for the
 /// chunk, small because a player usually has a game in the window.
 fn latest_game_before(since: NaiveDate, first: NaiveDate) -> DateFilter {
-    DateFilter::LatestBefore {
-        since,
-        before: first,
-        count: 1,
-        per_column: "player_lookup",
-        game_column: "game_id",
-    }
+    DateFilter::players_latest_games(since, first, 1)
 }
 
+/// `None` for a row without `team_abbr` (NOT NULL in the reference DDL, not enforced locally):
+/// it cannot say whose games the player was expected to play, so completeness leaves it out.
+/// Failing the read instead failed every date of the chunk over one history row.
 fn appearance_row<'a>(
     row: ColumnRow<'a>,
     at: &AppearancePositions,
