@@ -4,7 +4,7 @@
 //! parallel output is identical to serial (README §4 item 2). A panic inside one entity is caught
 //! and becomes that entity's `PROCESSING_ERROR`; the others complete (README §4 item 3). The
 //! parallel path runs on a rayon pool; neither path holds an async worker while it computes
-//! (see [`off_the_async_workers`]).
+//! (see `off_the_async_workers`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
