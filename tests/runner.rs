@@ -171,7 +171,13 @@ async fn a_serial_run_logs_the_reference_lines() {
         lines.iter().position(|line| line.contains(text)).unwrap_or_else(|| panic!("no {text:?} in:\n{log}"))
     };
     // Three teams, FAIL without an opponent: the toy speaks as PCF does (reference-pcf.md §5.4).
+    // Its team context was processed at 10:00 on game day, 14 hours before the date ended,
+    // which this later run measures to (12 allowed).
     let expected = [
+        " INFO Checking dependency: nba_analytics.upcoming_team_game_context",
+        " WARN Stale dependency: nba_analytics.upcoming_team_game_context: 14.0h old (max: 12h)",
+        " INFO Dependency check complete: critical_present=True, fresh=False",
+        " INFO Source tracking complete: completeness=100.0%, max_age=",
         " INFO Processing 3 players (serial mode)",
         " INFO Processing player 3/3 (100.0%)",
         " INFO Completed 2 players in ",
@@ -182,7 +188,7 @@ async fn a_serial_run_logs_the_reference_lines() {
     let positions: Vec<usize> = expected.iter().map(|text| position(text)).collect();
     assert!(positions.is_sorted(), "out of order: {positions:?} in:\n{log}");
 
-    let stats_line = lines[positions[5]];
+    let stats_line = lines[positions[9]];
     let json_text = &stats_line[stats_line.find('{').unwrap()..];
     let keys = [
         "run_id",
@@ -208,6 +214,18 @@ async fn a_serial_run_logs_the_reference_lines() {
     assert_eq!((stats["players_processed"].as_u64(), stats["players_failed"].as_u64()), (Some(2), Some(1)));
     assert_eq!(stats["date"], "2025-01-15");
     assert_eq!(stats.as_object().unwrap().len(), keys.len());
+
+    // The run history keeps what the check found.
+    let dependencies = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT dependency_check_passed, missing_dependencies, stale_dependencies FROM \
+         {nba_reference.processor_run_history}",
+    )
+    .await;
+    assert_eq!(
+        dependencies,
+        vec![vec![Value::Bool(true), text("[]"), text("[\"nba_analytics.upcoming_team_game_context\"]")]]
+    );
 }
 
 #[tokio::test]

@@ -44,6 +44,8 @@ pub struct RunRecord {
     pub records_failed: i64,
     pub dependency_check_passed: Option<bool>,
     pub missing_dependencies: Vec<String>,
+    /// Live mode: the upstream tables whose newest rows were too old (reported, not fatal).
+    pub stale_dependencies: Vec<String>,
     /// Stats of the date, including `input_digests` (README §4 item 7; tables.md "Added").
     pub summary: serde_json::Value,
 }
@@ -120,6 +122,12 @@ impl<'a> HistoryBuffer<'a> {
                 (
                     "missing_dependencies",
                     serde_json::to_string(&record.missing_dependencies)
+                        .expect("strings serialise")
+                        .to_value(),
+                ),
+                (
+                    "stale_dependencies",
+                    serde_json::to_string(&record.stale_dependencies)
                         .expect("strings serialise")
                         .to_value(),
                 ),

@@ -6,7 +6,8 @@
 //! # Layout
 //! - [`processor`]: the contract a processor implements, per-entity failures, run context.
 //! - [`runner`]: the lifecycle of a run over dates: preflight, skips, dispatch, atomic save,
-//!   run history. [`cli`]: the shared command line and `main` of every binary.
+//!   run history. `preflight`: the upstream rows each date needs, and the reference's
+//!   dependency-check lines. [`cli`]: the shared command line and `main` of every binary.
 //! - [`dispatch`]: serial and parallel dispatch with panic isolation. [`progress`]: the
 //!   reference's log lines and a terminal progress bar.
 //! - [`config`]: environment → validated settings.
@@ -35,6 +36,7 @@ pub mod dispatch;
 pub mod fixtures;
 pub mod grouping;
 pub mod history;
+mod preflight;
 pub mod processor;
 pub mod progress;
 pub mod reader;

@@ -158,7 +158,9 @@ pub struct Dependency {
     pub expected_rows: i64,
     /// A missing critical dependency fails the date; a missing optional one is only reported.
     pub critical: bool,
-    /// Live mode warns when the newest `processed_at` is older than this before the date ends.
+    /// Live mode reports the dependency as stale, without failing the date, when its newest
+    /// `processed_at` is older than this at the run's start or, for an earlier date, at the
+    /// date's end.
     pub max_age_hours: i64,
 }
 

@@ -108,6 +108,63 @@ pub fn feature_generation_complete_line(succeeded: usize, failed: usize) -> Stri
     format!("Feature generation complete: {succeeded} success, {failed} failed ({rate:.1}% success rate)")
 }
 
+/// The dependency check's line per dependency: `Checking dependency:
+/// nba_analytics.upcoming_player_game_context`.
+pub fn checking_dependency_line(table: &str) -> String {
+    format!("Checking dependency: {table}")
+}
+
+/// A dependency without its rows: `Missing critical dependency: nba_raw.bdl_player_boxscores`,
+/// or `Missing optional dependency: …` (PGS's gamebook and props).
+pub fn missing_dependency_line(table: &str, critical: bool) -> String {
+    let kind = if critical { "critical" } else { "optional" };
+    format!("Missing {kind} dependency: {table}")
+}
+
+/// `Stale dependency: nba_precompute.player_daily_cache: 3.5h old (max: 2h)`, the phase-4 base's
+/// line. PGS's reference had a warn and a fail threshold and a line for each, and failed the
+/// run past the latter; here a stale upstream is reported and never fails a date (a date whose
+/// rows change upstream runs again, README §4 item 7), so both phases have the one threshold
+/// and this line.
+pub fn stale_dependency_line(table: &str, age_hours: f64, max_age_hours: i64) -> String {
+    format!("Stale dependency: {table}: {age_hours:.1}h old (max: {max_age_hours}h)")
+}
+
+/// `Dependency check complete: critical_present=True, fresh=False` (Python's booleans).
+pub fn dependency_check_complete_line(critical_present: bool, fresh: bool) -> String {
+    format!(
+        "Dependency check complete: critical_present={}, fresh={}",
+        python_bool(critical_present),
+        python_bool(fresh)
+    )
+}
+
+/// The source-tracking summary after the dependency check: phase 4's
+/// `Source tracking complete: completeness=100.0%, max_age=3.25h` (`None` without an age),
+/// phase 3's `Source tracking complete: 3 sources tracked`.
+pub fn source_tracking_complete_line(phase: Phase, upstream: &UpstreamCheck, sources: usize) -> String {
+    match phase {
+        Phase::Analytics => format!("Source tracking complete: {sources} sources tracked"),
+        Phase::Precompute => {
+            let age = upstream.upstream_data_age_hours.map_or_else(|| "None".to_owned(), python_float_repr);
+            format!(
+                "Source tracking complete: completeness={}%, max_age={age}h",
+                python_float_repr(upstream.data_completeness_pct)
+            )
+        }
+    }
+}
+
+/// PGS's line in backfill mode, where the reference skipped its dependency check: here the
+/// run's preflight has checked that the critical rows exist.
+pub fn backfill_skips_dependency_checks_line() -> &'static str {
+    "⏭️  BACKFILL MODE: Skipping dependency BQ checks (pre-flight already verified)"
+}
+
+fn python_bool(value: bool) -> &'static str {
+    if value { "True" } else { "False" }
+}
+
 /// How a processor's serial loop spoke at the reference: the parallel path was shared, but
 /// each processor kept the serial loop it had before (reference-framework.md §10).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -449,6 +506,54 @@ mod tests {
         assert_eq!(
             completion_line(EntityNoun::Players, 0, 3, 0.2),
             "Completed 0 players in 0.2s (avg 0.00s/player) | 3 failed"
+        );
+    }
+
+    #[test]
+    fn dependency_check_lines_match_the_reference() {
+        let table = "nba_precompute.player_daily_cache";
+        assert_eq!(checking_dependency_line(table), "Checking dependency: nba_precompute.player_daily_cache");
+        assert_eq!(
+            missing_dependency_line("nba_raw.bdl_player_boxscores", true),
+            "Missing critical dependency: nba_raw.bdl_player_boxscores"
+        );
+        assert_eq!(
+            missing_dependency_line("nba_raw.odds_api_player_points_props", false),
+            "Missing optional dependency: nba_raw.odds_api_player_points_props"
+        );
+        assert_eq!(
+            stale_dependency_line(table, 3.46, 2),
+            "Stale dependency: nba_precompute.player_daily_cache: 3.5h old (max: 2h)"
+        );
+        assert_eq!(
+            dependency_check_complete_line(true, false),
+            "Dependency check complete: critical_present=True, fresh=False"
+        );
+        assert_eq!(
+            backfill_skips_dependency_checks_line(),
+            "⏭️  BACKFILL MODE: Skipping dependency BQ checks (pre-flight already verified)"
+        );
+    }
+
+    #[test]
+    fn source_tracking_lines_match_the_reference() {
+        let upstream = UpstreamCheck {
+            dependency_check_passed: true,
+            data_completeness_pct: 100.0,
+            upstream_data_age_hours: Some(3.25),
+        };
+        assert_eq!(
+            source_tracking_complete_line(Phase::Precompute, &upstream, 4),
+            "Source tracking complete: completeness=100.0%, max_age=3.25h"
+        );
+        let unaged = UpstreamCheck { data_completeness_pct: 87.5, upstream_data_age_hours: None, ..upstream };
+        assert_eq!(
+            source_tracking_complete_line(Phase::Precompute, &unaged, 4),
+            "Source tracking complete: completeness=87.5%, max_age=Noneh"
+        );
+        assert_eq!(
+            source_tracking_complete_line(Phase::Analytics, &upstream, 3),
+            "Source tracking complete: 3 sources tracked"
         );
     }
 

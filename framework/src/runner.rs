@@ -20,15 +20,13 @@ use crate::dates::{RunSchedule, Schedule};
 use crate::dedupe::DuplicateLog;
 use crate::dispatch::{DispatchMode, Dispatcher};
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
-use crate::processor::{
-    CombineRows, Dependency, Processor, ProcessorInfo, RunContext, SideWrite, StatsFields, completeness_pct,
-};
+use crate::preflight::{DateDependencies, UpstreamCounts, count_upstream_rows};
+use crate::processor::{CombineRows, Phase, Processor, ProcessorInfo, RunContext, SideWrite, StatsFields};
 use crate::progress::{
-    DateStats, PeriodicLine, Progress, UpstreamCheck, completion_line, log_closing_lines,
-    processing_start_line, stats_line,
+    DateStats, PeriodicLine, Progress, UpstreamCheck, backfill_skips_dependency_checks_line, completion_line,
+    log_closing_lines, processing_start_line, stats_line,
 };
 use crate::reader::{ExtractError, InputReader};
-use crate::rounding::round_half_even;
 use crate::schema::Table;
 use crate::value::{TableRow, Value};
 use crate::warehouse::{Query, ReplaceScope, TableWrite, Warehouse, WarehouseError};
@@ -159,9 +157,6 @@ pub enum RunError {
     #[error("cannot start {workers} worker threads: {message}")]
     Workers { workers: usize, message: String },
 }
-
-/// Rows found per (dependency table, date) and the newest `processed_at`.
-type UpstreamCounts = HashMap<(String, NaiveDate), (i64, Option<DateTime<Utc>>)>;
 
 /// Runs `processor` over `options.dates`.
 ///
@@ -412,6 +407,8 @@ struct RunBook<'a> {
     run_id: String,
     started_at: DateTime<Utc>,
     dependency_check_passed: Option<bool>,
+    /// Per date, the upstreams preflight found stale (live mode), for run history.
+    stale_dependencies: HashMap<NaiveDate, Vec<String>>,
     total_dates: usize,
     /// Records without logging: a copy of the book filled ahead of a commit.
     quiet: bool,
@@ -427,6 +424,7 @@ impl<'a> RunBook<'a> {
             run_id,
             started_at: Utc::now(),
             dependency_check_passed: (!options.skip_preflight).then_some(true),
+            stale_dependencies: HashMap::new(),
             total_dates: options.dates.len(),
             quiet: false,
         }
@@ -457,7 +455,8 @@ impl<'a> RunBook<'a> {
 
     /// Fails the dates whose critical upstream rows preflight did not find (README §4 item 5)
     /// and returns the others, with what preflight found for each date's stats line (nothing
-    /// with `--skip-preflight`). A live run warns about stale upstreams of the dates it keeps.
+    /// with `--skip-preflight`). Each date's check is logged in the reference's lines; a live
+    /// run's stale upstreams are reported and kept for the dates' run history.
     fn refuse_missing_dependencies(
         &mut self,
         info: &ProcessorInfo,
@@ -468,12 +467,18 @@ impl<'a> RunBook<'a> {
         if options.skip_preflight {
             return (dates, HashMap::new());
         }
+        if options.backfill && info.phase == Phase::Analytics && !dates.is_empty() {
+            info!("{}", backfill_skips_dependency_checks_line());
+        }
         let mut ready = Vec::new();
         let mut upstream_checks = HashMap::new();
         for date in dates {
-            let missing = missing_dependencies(info.dependencies, counts, date, options.backfill);
-            let check = upstream_check(info.dependencies, counts, date, missing.is_empty(), self.started_at);
-            upstream_checks.insert(date, check);
+            let check =
+                DateDependencies::check(info.dependencies, counts, date, options.backfill, self.started_at);
+            check.log(info.phase, options.backfill);
+            upstream_checks.insert(date, check.upstream);
+            self.stale_dependencies.insert(date, check.stale_tables());
+            let missing = check.missing_critical();
             if missing.is_empty() {
                 ready.push(date);
             } else {
@@ -486,9 +491,6 @@ impl<'a> RunBook<'a> {
                 };
                 self.finish(date, DateStatus::Failed { error }, record);
             }
-        }
-        if !options.backfill {
-            warn_stale_dependencies(info.name, info.dependencies, counts, &ready);
         }
         (ready, upstream_checks)
     }
@@ -524,6 +526,7 @@ impl<'a> RunBook<'a> {
             records_failed: record.failures as i64,
             dependency_check_passed: record.dependency_check_passed.or(self.dependency_check_passed),
             missing_dependencies: record.missing_dependencies,
+            stale_dependencies: self.stale_dependencies.get(&date).cloned().unwrap_or_default(),
             summary: if record.stats.is_null() { json!({}) } else { record.stats },
         });
         self.summary.outcomes.push(DateOutcome {
@@ -998,44 +1001,6 @@ fn sorted_rows<R: TableRow>(rows: &[R]) -> Vec<Vec<Value>> {
     cells
 }
 
-/// Rows per dependency and date, and the newest `processed_at`: one query for all dependencies
-/// and dates (a `UNION ALL` of one aggregate per dependency), one round trip however many.
-async fn count_upstream_rows(
-    warehouse: &dyn Warehouse,
-    dependencies: &[Dependency],
-    dates: &[NaiveDate],
-) -> Result<UpstreamCounts, WarehouseError> {
-    let mut counts = UpstreamCounts::new();
-    if dates.is_empty() || dependencies.is_empty() {
-        return Ok(counts);
-    }
-    let branches: Vec<String> = dependencies
-        .iter()
-        .enumerate()
-        .map(|(index, dependency)| {
-            let newest = if dependency.table.column("processed_at").is_some() {
-                "max(processed_at)"
-            } else {
-                "CAST(NULL AS TIMESTAMP)"
-            };
-            format!(
-                "SELECT {index} AS dependency, \"{column}\" AS day, count(*) AS found, {newest} AS newest \
-                 FROM {{{table}}} WHERE \"{column}\" IN (@dates) GROUP BY 2",
-                column = dependency.date_column,
-                table = dependency.table,
-            )
-        })
-        .collect();
-    let query = Query::new(branches.join(" UNION ALL ")).bind_list("dates", dates);
-    for row in warehouse.query(&query).await?.rows {
-        let dependency = row[0].as_i64().and_then(|index| dependencies.get(usize::try_from(index).ok()?));
-        if let (Some(dependency), Some(date), Some(rows)) = (dependency, row[1].as_date(), row[2].as_i64()) {
-            counts.insert((dependency.table.to_string(), date), (rows, row[3].as_timestamp()));
-        }
-    }
-    Ok(counts)
-}
-
 /// A date's run-history `summary`: the processor's stats and the input digests (README §4 item
 /// 7; tables.md "Added").
 fn history_summary(stats: StatsFields, digests: &BTreeMap<String, String>) -> serde_json::Value {
@@ -1043,98 +1008,6 @@ fn history_summary(stats: StatsFields, digests: &BTreeMap<String, String>) -> se
         stats.into_iter().map(|(key, value)| (key.to_owned(), value)).collect();
     summary.insert("input_digests".to_owned(), json!(digests));
     serde_json::Value::Object(summary)
-}
-
-/// What preflight found upstream for `date`, as the reference's `track_source_usage` summed it
-/// up for the stats line (reference-framework.md §7.2), from the same counts.
-///
-/// The completeness is the mean over every dependency with rows, where the reference averaged
-/// only those with at least the expected rows (its "exists") — so it said 100.0 whenever it ran
-/// at all. Here a backfill on thin upstream data shows how thin; a live date that passed has
-/// every critical dependency at its minimum, so with PCF's and MLFS's all-critical dependencies it
-/// says 100.0 as the reference did.
-///
-/// The age is measured to the run's start, as the reference measured it to its own clock; the
-/// staleness warning instead measures to the end of the date (README §4 item 5), so a
-/// backfill's old upstream rows are reported here but not warned about.
-fn upstream_check(
-    dependencies: &[Dependency],
-    counts: &UpstreamCounts,
-    date: NaiveDate,
-    passed: bool,
-    run_started_at: DateTime<Utc>,
-) -> UpstreamCheck {
-    let found: Vec<(&Dependency, i64, Option<DateTime<Utc>>)> = dependencies
-        .iter()
-        .filter_map(|dependency| {
-            let (rows, newest) = counts.get(&(dependency.table.to_string(), date))?;
-            (*rows > 0).then_some((dependency, *rows, *newest))
-        })
-        .collect();
-    let completeness = if found.is_empty() {
-        0.0
-    } else {
-        let total: f64 =
-            found.iter().map(|(dependency, rows, _)| completeness_pct(*rows, dependency.expected_rows)).sum();
-        round_half_even(total / found.len() as f64, 2)
-    };
-    let age_hours = found
-        .iter()
-        .filter_map(|(_, _, newest)| *newest)
-        .map(|newest| (run_started_at - newest).num_milliseconds() as f64 / 3_600_000.0)
-        .reduce(f64::max)
-        .map(|hours| round_half_even(hours, 2));
-    UpstreamCheck {
-        dependency_check_passed: passed,
-        data_completeness_pct: completeness,
-        upstream_data_age_hours: age_hours,
-    }
-}
-
-/// Critical dependencies without enough rows: a backfill needs one row, a live run the expected
-/// minimum (README §4 item 5).
-fn missing_dependencies(
-    dependencies: &[Dependency],
-    counts: &UpstreamCounts,
-    date: NaiveDate,
-    backfill: bool,
-) -> Vec<String> {
-    dependencies
-        .iter()
-        .filter(|dependency| dependency.critical)
-        .filter_map(|dependency| {
-            let found = counts.get(&(dependency.table.to_string(), date)).map_or(0, |(rows, _)| *rows);
-            let needed = if backfill { 1 } else { dependency.expected_rows };
-            (found < needed).then(|| format!("{} ({found} rows, {needed} needed)", dependency.table))
-        })
-        .collect()
-}
-
-/// Live mode only: warns when an upstream's newest row was processed long before the date ended.
-fn warn_stale_dependencies(
-    processor: &str,
-    dependencies: &[Dependency],
-    counts: &UpstreamCounts,
-    dates: &[NaiveDate],
-) {
-    for &date in dates {
-        let Some(end_of_date) =
-            date.succ_opt().and_then(|next| next.and_hms_opt(0, 0, 0)).map(|end| end.and_utc())
-        else {
-            continue;
-        };
-        for dependency in dependencies {
-            if let Some((_, Some(newest))) = counts.get(&(dependency.table.to_string(), date)) {
-                let age_hours = (end_of_date - *newest).num_hours();
-                if age_hours > dependency.max_age_hours {
-                    warn!(
-                        "{processor} {date}: {} is stale ({age_hours} h before the date ended)",
-                        dependency.table
-                    );
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]
