@@ -33,7 +33,8 @@ pub struct DuplicateKey {
 
 impl DuplicateKey {
     /// The duplicates of `table` from one key text per row beyond the first of its key, in key
-    /// order: for a rule other than the latest `processed_at` (e.g. MLFS's reprocess attempts).
+    /// order: for a rule other than the latest `processed_at` (e.g. the circuit breaker's reprocess
+    /// attempts).
     pub fn from_extra_rows(table: &'static Table, mut extra_row_keys: Vec<String>) -> Vec<DuplicateKey> {
         extra_row_keys.sort_unstable();
         let mut duplicates: Vec<DuplicateKey> = Vec::new();

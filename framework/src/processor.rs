@@ -260,7 +260,8 @@ pub trait Processor: Send + Sync + 'static {
         Vec::new()
     }
 
-    /// Extra rows to write with the date's output (same run, after the output commits).
+    /// Extra rows to write with the date's output: in the same write as its chunk's rows (one
+    /// transaction on the embedded warehouse, right after the output's MERGE on BigQuery).
     fn side_writes(&self, _inputs: &Self::DateInputs, _context: &RunContext) -> Vec<SideWrite> {
         Vec::new()
     }

@@ -492,7 +492,7 @@ pub struct InputReader<'a> {
     queries: AtomicUsize,
     /// (table, date of the rows) → digest, for `DateFilter::On` reads.
     exact: Mutex<BTreeMap<(String, NaiveDate), InputDigest>>,
-    /// (table, date of the rows) → digest, for history reads: date D sees every row dated < D.
+    /// (table, date of the rows) → digest, for history reads: date D sees every row dated <= D.
     history: Mutex<BTreeMap<(String, NaiveDate), InputDigest>>,
     /// table → digest, for whole-table reads (reference tables without a date): every date sees them.
     whole: Mutex<BTreeMap<String, InputDigest>>,
@@ -646,7 +646,7 @@ impl<'a> InputReader<'a> {
     }
 
     /// The digest of every input `date` read, by table: its own rows, plus all history rows
-    /// dated before it.
+    /// dated on or before it.
     pub fn digests_for(&self, date: NaiveDate) -> BTreeMap<String, String> {
         self.keep_pending_digests();
         let mut digests: BTreeMap<String, InputDigest> = BTreeMap::new();

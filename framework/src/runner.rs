@@ -2,8 +2,8 @@
 //!
 //! Per run: read the schedule once, skip early-season dates (PCF, MLFS), check that critical
 //! upstream rows exist (preflight; the first chunk is extracted meanwhile), then per chunk of
-//! dates extract in bulk and per date: skip when the inputs are unchanged, dispatch the
-//! entities, save the rows atomically, and buffer run history and failures, written once at the
+//! dates extract in bulk, per date skip when the inputs are unchanged or dispatch the entities,
+//! save the chunk's rows atomically, and buffer run history and failures, written once at the
 //! end. One failed date never stops the next; the summary says which dates failed and how to
 //! retry them.
 
@@ -89,7 +89,8 @@ pub struct DateOutcome {
 pub struct RunSummary {
     pub run_id: String,
     pub outcomes: Vec<DateOutcome>,
-    /// Warehouse round trips for reads (schedule, preflight, history lookup, extraction).
+    /// Warehouse round trips for reads (schedule, preflight, checkpoint lookup, extraction, and
+    /// the stored rows a side write combines with).
     pub read_queries: usize,
     pub wall_seconds: f64,
     /// Where the wall time went.
@@ -211,7 +212,7 @@ pub async fn run<P: Processor>(
     if let Some(wasted) = first_extraction
         .take_if(|extraction| chunks.first().is_none_or(|chunk| *chunk != extraction.dates.as_slice()))
     {
-        // Read for nothing: preflight refused a date of the chunk.
+        // Read for nothing: the schedule or preflight turned a date of the chunk away.
         book.summary.phases.extract += wasted.seconds;
         book.summary.read_queries += wasted.reader.queries();
     }
@@ -394,7 +395,8 @@ struct DateRecord {
     missing_dependencies: Vec<String>,
     /// The date's stats (with its per-table input digests) for run history.
     stats: serde_json::Value,
-    /// The digest of all inputs; `None` keeps the date's checkpoint as it was.
+    /// The digest of all inputs, for the date's checkpoint; `None` leaves it without one, which no
+    /// later run's digest matches (an `inputs_unchanged` skip keeps the checkpoint as it was).
     input_digest: Option<String>,
 }
 
@@ -561,7 +563,7 @@ impl<'a> RunBook<'a> {
     }
 }
 
-/// What `process_date` needs that stays the same across dates of a run.
+/// What computing and saving a date needs that stays the same across the dates of a run.
 struct DateSession<'a, P: Processor> {
     processor: &'a P,
     warehouse: &'a dyn Warehouse,

@@ -1,7 +1,8 @@
 //! The embedded warehouse: one DuckDB file, datasets as schemas.
 //!
-//! DuckDB's connection is not `Sync`, and its calls block: every call takes the connection's
-//! mutex inside `spawn_blocking`, so async workers never stall on the database. A write — one
+//! DuckDB's connection is not `Sync`, and its calls block: every call runs inside
+//! `spawn_blocking`, a write on the write connection behind its mutex, a read on an idle
+//! connection of the readers' pool, so async workers never stall on the database. A write — one
 //! table or several together — is one transaction: per table, the rows in scope are deleted, the
 //! new rows appended with DuckDB's appender (one Arrow record batch in the table's exact types,
 //! no per-row SQL) and key uniqueness checked; then one commit, which syncs the write-ahead log:
