@@ -2,9 +2,10 @@
 //! by the extraction step and assembled here without I/O.
 //!
 //! The extraction step (the lead's `extract.rs`) fills [`DateRows`] for each date and
-//! [`HistoryRows`] once per range, then calls [`History::build`] and [`DateInputs::build`]. Those
-//! resolve duplicate keys (README §4 item 9b) and index rows by `player_lookup` or `team_abbr`;
-//! they return the duplicated keys so the caller logs each once. Formulas live in `compute`.
+//! [`HistoryRows`] once per range chunk, then calls [`History::build`] and
+//! [`DateInputs::build`]. Those resolve duplicate keys (README §4 item 9b) and index rows by
+//! `player_lookup` or `team_abbr`; they return the duplicated keys so the caller logs each once.
+//! Formulas live in `compute`.
 
 mod history;
 mod rows;
@@ -51,8 +52,8 @@ pub fn season_year_of(date: NaiveDate) -> i64 {
 ///
 /// Date filters: UPGC `game_date = D`, daily cache `cache_date = D`, composite factors
 /// `game_date = D`, shot zones and team defense `analysis_date = D`, reprocess attempts
-/// `processor_name = 'ml_feature_store_v2' AND analysis_date = D` (all attempts; the latest per
-/// player is taken here, README §4 item 19).
+/// `analysis_date = D` (all attempts of every processor; this processor's latest per player is
+/// taken here, README §4 item 19).
 #[derive(Clone, Debug, Default)]
 pub struct DateRows {
     pub upcoming_player_game_context: Vec<UpcomingPlayerGameContextRow>,
@@ -79,7 +80,7 @@ pub struct DateInputs {
     pub team_defense: FxHashMap<String, TeamDefenseZoneAnalysisRow>,
     /// The latest reprocess attempt of each `entity_id` (= `player_lookup`) for `D`.
     pub latest_reprocess_attempts: FxHashMap<String, LatestAttempt>,
-    /// History shared by the dates of a range; each date slices it at `D`.
+    /// History shared by the dates of a range chunk; each date slices it at `D`.
     pub history: Arc<History>,
     /// The `source_<prefix>_*` columns of the four Phase 4 sources (reference-mlfs.md §2.2–2.3).
     pub source_daily_cache: SourceUsage,

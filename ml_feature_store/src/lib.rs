@@ -6,7 +6,8 @@
 //!   per-date [`inputs::DateInputs`], with duplicate-key resolution (README §4 item 9b).
 //! - [`compute`]: the pure `process_entity` and its formulas: [`compute::features`] (the
 //!   `v1_baseline_25` vector), [`compute::quality`] (score, `data_source`, `quality_tier`) and
-//!   [`compute::readiness`] (completeness, upstream readiness, circuit breaker).
+//!   [`compute::readiness`] (completeness, upstream readiness, season flags); the circuit breaker
+//!   is `framework::circuit_breaker`.
 //! - [`row`]: the output row and its `data_hash`.
 //!
 //! - [`extract`]: bulk reads of a chunk of dates; [`MlFeatureStoreProcessor`] wires the crate

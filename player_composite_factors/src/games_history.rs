@@ -1,5 +1,5 @@
-//! Games-based completeness of each player's own history (reference-pcf.md §2.7), from two bulk
-//! reads instead of the reference's per-date queries.
+//! Games-based completeness of each player's own history (reference-pcf.md §2.7), from bulk reads
+//! of two tables instead of the reference's per-date queries.
 //!
 //! Extraction reads `nba_analytics.player_game_summary` (who played for which team on which date)
 //! and `nba_raw.nbac_schedule` (each team's final games) once per range chunk; [`GamesHistory`]
@@ -19,9 +19,10 @@ pub const COMPLETENESS_LOOKBACK_GAMES: usize = 10;
 /// `nba_raw.nbac_schedule.game_status` of a finished game.
 pub const FINAL_GAME_STATUS: i64 = 3;
 
-/// The three `nba_analytics.player_game_summary` columns completeness needs. Extraction reads
-/// every row with `game_date <= ` the chunk's last date: the expected-games window is bounded
-/// neither by season nor by calendar (the player's latest team may date from last season).
+/// The three `nba_analytics.player_game_summary` columns completeness needs. Extraction reads the
+/// chunk's players' rows of the 400 days before the chunk through its last date, and the latest
+/// earlier row of a player without one there: the expected-games window is bounded neither by
+/// season nor by calendar (the player's latest team may date from last season).
 ///
 /// Texts borrow from the read where they can (`Cow`): the history is tens of thousands of rows.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -31,8 +32,8 @@ pub struct PlayerGameAppearanceRow<'a> {
     pub team_abbr: Cow<'a, str>,
 }
 
-/// The `nba_raw.nbac_schedule` columns completeness needs; every game with `game_date < ` the
-/// chunk's last date. Unfinished games (`game_status` other than 3) are ignored here.
+/// The `nba_raw.nbac_schedule` columns completeness needs; every game of the 400 days before the
+/// chunk through its last date. Unfinished games (`game_status` other than 3) are ignored here.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ScheduleGameRow {
     pub game_id: String,

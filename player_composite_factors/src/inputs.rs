@@ -273,8 +273,8 @@ impl KeyedUpstreamRow for TeamDefenseZoneAnalysisRow {
 }
 
 /// One row per key for `date`: the latest `processed_at` wins (README §4 item 9b,
-/// [`keep_latest_by_key`]); on an exact tie the row read later wins, as in the reference, so
-/// extraction orders its reads by key to stay deterministic.
+/// [`keep_latest_by_key`]); on an exact tie the row read later wins, as in the reference, and the
+/// reads set no order, so which one that is follows the order the warehouse returns.
 fn keep_latest<R: KeyedUpstreamRow>(
     rows: Vec<R>,
     date: NaiveDate,

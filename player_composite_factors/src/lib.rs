@@ -9,7 +9,7 @@
 //!   `player_game_summary` and schedule reads.
 //! - [`compute`]: the pure `entities` / `process_entity` pair and, below it, the formulas
 //!   ([`compute::factors`]), the context JSON text ([`compute::context_json`]) and the readiness
-//!   and circuit-breaker columns ([`compute::quality`]).
+//!   columns ([`compute::quality`]); the circuit breaker is `framework::circuit_breaker`.
 //! - [`row`]: the output row, column for column.
 //!
 //! - [`extract`]: bulk reads of a chunk of dates; [`PlayerCompositeFactorsProcessor`] wires the

@@ -2,8 +2,8 @@
 //! (reference-mlfs.md §2.6), upstream readiness (§2.7) and the season flags that relax the
 //! gates. The circuit breaker (§2.8) is the framework's, shared with PCF.
 //!
-//! These decide and describe; turning a "not ready" into a per-entity failure, and writing
-//! reprocess attempts, happen elsewhere (`compute` and the runner).
+//! These decide and describe; turning a "not ready" into a per-entity failure happens in
+//! `compute`.
 
 use chrono::NaiveDate;
 

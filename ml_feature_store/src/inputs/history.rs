@@ -1,10 +1,10 @@
-//! Game history shared by every date of a run: player games, team games and team schedules,
-//! each sorted by date so that a date takes the slice before it instead of a copy.
+//! Game history shared by every date of a range chunk: player games, team games and team
+//! schedules, each sorted by date so that a date takes the slice before it instead of a copy.
 //!
-//! A range run reads each history table once (README §6) up to its last date and builds one
-//! [`History`]; every date's [`super::DateInputs`] holds it behind an `Arc`. What a date may see
-//! is decided here by slicing (`game_date < D`, README §4 items 15 and 17); what the slice
-//! means (last-10 means, season averages, win share) is decided in `compute`.
+//! A range run reads each history table once per chunk (README §6) up to the chunk's last date
+//! and builds one [`History`]; every date's [`super::DateInputs`] holds it behind an `Arc`. What
+//! a date may see is decided here by slicing (`game_date < D`, README §4 items 15 and 17); what
+//! the slice means (last-10 means, season averages, win share) is decided in `compute`.
 
 use std::borrow::Cow;
 
