@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: the project's performance figures, measured on the demo season.
 //!
 //! One run measures, per processor: compute throughput serial and parallel (entities per
-//! second of dispatch time), one date end to end (extract, compute, save), the full 2024-25
-//! regular season end to end, warehouse read queries per date, and the process's peak memory.
+//! second of dispatch time), two dates end to end (extract, compute, save: mid-season and the
+//! busiest), the full 2024-25 regular season end to end, warehouse read queries per date, and the
+//! process's peak memory.
 //! The figures go to `target/bench/report.json` and a table beside the reference's. With
 //! `--date`, it times one date alone, many runs, in the warehouse the last full run left (see
 //! [`run_focused`]), in this process or, with `--fresh`, each in a new one as a job runs.

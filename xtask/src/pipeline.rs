@@ -1,8 +1,9 @@
 //! `cargo xtask pipeline`: the three processors over a range of dates, in dependency order.
 //!
 //! PGS → PCF → MLFS: PCF reads PGS rows before the date, MLFS reads PCF rows of the date and PGS
-//! rows before it, so running each processor over a chunk of dates before the next keeps every
-//! date's inputs complete while each upstream table is still read once per chunk.
+//! rows before it, so running each processor over every date of the range, chunk by chunk,
+//! before the next keeps every date's inputs complete while each upstream table is still read
+//! once per chunk.
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -106,7 +106,7 @@ pub async fn prepare_warehouse(
 }
 
 /// PGS, PCF and MLFS over the demo's dates (the regular season and playoffs, plus the real
-/// 2024-01-15 box scores for PGS when no range is given).
+/// 2024-01-15 box scores for PGS when no range is given or the range holds that date).
 async fn run_season(
     warehouse: &dyn Warehouse,
     settings: &Settings,

@@ -138,7 +138,8 @@ fn select_line(quotes: &[Quote]) -> Option<SelectedLine> {
     })
 }
 
-/// An American price and its decimal equivalent.
+/// The American prices of the over and the under, picked by `line_hash` from opposite ends of
+/// one list (`decimal_price` gives their decimal form).
 fn prices(line_hash: u64) -> (i64, i64) {
     const AMERICAN: [i64; 6] = [-125, -120, -115, -110, -105, 100];
     let over = AMERICAN[(line_hash % 6) as usize];
