@@ -11,10 +11,10 @@
 //! - [`dispatch`]: serial and parallel dispatch with panic isolation. [`progress`]: the
 //!   reference's log lines and a terminal progress bar.
 //! - [`config`]: environment → validated settings.
-//! - [`warehouse`]: the backend seam and the embedded DuckDB backend. [`reader`]: bulk reads
-//!   with input digests, as rows or as [`columns`]. [`schema`]: every table's columns and keys. [`fixtures`]: CSV load and
-//!   export. [`history`]: run history and failure rows. [`checkpoint`]: per-date status for resumable
-//!   backfills.
+//! - [`warehouse`]: the backend seam and its two backends, embedded DuckDB and BigQuery.
+//!   [`reader`]: bulk reads with input digests, as rows or as [`columns`]. [`schema`]: every
+//!   table's columns and keys. [`fixtures`]: CSV load and export. [`history`]: run history and
+//!   failure rows. [`checkpoint`]: per-date status for resumable backfills.
 //! - [`allocator`]: the allocator of every binary and the process's memory settings.
 //! - [`value`]: cells and typed output rows. [`rounding`], [`digest`], [`dates`], [`dedupe`],
 //!   [`completeness`], [`circuit_breaker`], [`grouping`]:
