@@ -153,7 +153,9 @@ impl TableWrite {
     }
 }
 
-/// A warehouse backend. Every method is one round trip (or one transaction) however many rows.
+/// A warehouse backend. Every method is one operation however many rows: a query or a
+/// transaction on DuckDB; on BigQuery a write takes a few requests (staging, one MERGE, the
+/// staging table's drop) and lands as its one statement.
 #[async_trait]
 pub trait Warehouse: Send + Sync {
     /// Creates the datasets and tables that do not exist yet.
