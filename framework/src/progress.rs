@@ -90,6 +90,16 @@ pub fn completion_line(noun: EntityNoun, succeeded: usize, failed: usize, elapse
     }
 }
 
+/// PGS's closing line: `✅ Processed 241 records`.
+pub fn processed_records_line(records: usize) -> String {
+    format!("✅ Processed {records} records")
+}
+
+/// PGS's closing warning when player lines had no registry id: `⚠️ Skipped 3 (no registry match)`.
+pub fn skipped_without_registry_match_line(skipped: u64) -> String {
+    format!("⚠️ Skipped {skipped} (no registry match)")
+}
+
 /// PCF's closing line: `Successfully processed 367 players`.
 pub fn successfully_processed_line(succeeded: usize) -> String {
     format!("Successfully processed {succeeded} players")
@@ -208,8 +218,10 @@ impl SerialLines {
 /// pool"), whether the entities ran in parallel or not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClosingLines {
-    /// PGS: the completion line is the last.
-    CompletionOnly,
+    /// PGS: [`processed_records_line`], then [`skipped_without_registry_match_line`] as a
+    /// warning with the date's stats field `skipped_stat` when it counts any record (the
+    /// reference-pgs.md §4 lines after its loop).
+    ProcessedRecords { skipped_stat: &'static str },
     /// PCF: [`successfully_processed_line`], then [`failed_to_process_line`] as a warning when a
     /// player failed.
     SuccessfullyProcessed,
@@ -217,10 +229,24 @@ pub enum ClosingLines {
     FeatureGenerationComplete,
 }
 
-/// The closing lines of a dispatch, each with whether it is a warning.
-pub fn closing_lines(closing: ClosingLines, succeeded: usize, failed: usize) -> Vec<(bool, String)> {
+/// The closing lines of a dispatch, each with whether it is a warning; `stats` are the
+/// processor's fields of the date's stats line.
+pub fn closing_lines(
+    closing: ClosingLines,
+    succeeded: usize,
+    failed: usize,
+    stats: &[(&'static str, serde_json::Value)],
+) -> Vec<(bool, String)> {
     match closing {
-        ClosingLines::CompletionOnly => Vec::new(),
+        ClosingLines::ProcessedRecords { skipped_stat } => {
+            let mut lines = vec![(false, processed_records_line(succeeded))];
+            let skipped =
+                stats.iter().find(|(key, _)| *key == skipped_stat).and_then(|(_, value)| value.as_u64());
+            if let Some(skipped) = skipped.filter(|skipped| *skipped > 0) {
+                lines.push((true, skipped_without_registry_match_line(skipped)));
+            }
+            lines
+        }
         ClosingLines::SuccessfullyProcessed => {
             let mut lines = vec![(false, successfully_processed_line(succeeded))];
             if failed > 0 {
@@ -235,8 +261,13 @@ pub fn closing_lines(closing: ClosingLines, succeeded: usize, failed: usize) -> 
 }
 
 /// Logs [`closing_lines`].
-pub fn log_closing_lines(closing: ClosingLines, succeeded: usize, failed: usize) {
-    for (warning, line) in closing_lines(closing, succeeded, failed) {
+pub fn log_closing_lines(
+    closing: ClosingLines,
+    succeeded: usize,
+    failed: usize,
+    stats: &[(&'static str, serde_json::Value)],
+) {
+    for (warning, line) in closing_lines(closing, succeeded, failed, stats) {
         if warning {
             tracing::warn!("{line}");
         } else {
@@ -560,26 +591,40 @@ mod tests {
     #[test]
     fn closing_lines_match_the_reference() {
         assert_eq!(
-            closing_lines(ClosingLines::SuccessfullyProcessed, 367, 2),
+            closing_lines(ClosingLines::SuccessfullyProcessed, 367, 2, &[]),
             [
                 (false, "Successfully processed 367 players".to_owned()),
                 (true, "Failed to process 2 players".to_owned())
             ]
         );
         assert_eq!(
-            closing_lines(ClosingLines::SuccessfullyProcessed, 369, 0),
+            closing_lines(ClosingLines::SuccessfullyProcessed, 369, 0, &[]),
             [(false, "Successfully processed 369 players".to_owned())]
         );
         // 385 / 389 = 98.97…%.
         assert_eq!(
-            closing_lines(ClosingLines::FeatureGenerationComplete, 385, 4),
+            closing_lines(ClosingLines::FeatureGenerationComplete, 385, 4, &[]),
             [(false, "Feature generation complete: 385 success, 4 failed (99.0% success rate)".to_owned())]
         );
         assert_eq!(
             feature_generation_complete_line(0, 0),
             "Feature generation complete: 0 success, 0 failed (0.0% success rate)"
         );
-        assert_eq!(closing_lines(ClosingLines::CompletionOnly, 241, 1), []);
+        // PGS: 241 records written and 3 player lines without a registry id among the failures.
+        let pgs = ClosingLines::ProcessedRecords { skipped_stat: "registry_records_skipped" };
+        let stats = [("registry_players_found", json!(238)), ("registry_records_skipped", json!(3))];
+        assert_eq!(
+            closing_lines(pgs, 241, 4, &stats),
+            [
+                (false, "✅ Processed 241 records".to_owned()),
+                (true, "⚠️ Skipped 3 (no registry match)".to_owned())
+            ]
+        );
+        let none_skipped = [("registry_records_skipped", json!(0))];
+        assert_eq!(
+            closing_lines(pgs, 241, 0, &none_skipped),
+            [(false, "✅ Processed 241 records".to_owned())]
+        );
     }
 
     fn timestamp(text: &str) -> DateTime<Utc> {

@@ -715,9 +715,9 @@ impl<P: Processor> DateSession<'_, P> {
         for failure in &failures {
             warn!("{} {date}: {} {}: {}", info.name, failure.category, failure.entity_id, failure.reason);
         }
-        log_closing_lines(info.closing_lines, dispatched.rows.len(), failures.len());
-        book.history.record_failures(date, &failures, context.processed_at);
         let stats = self.processor.stats(inputs);
+        log_closing_lines(info.closing_lines, dispatched.rows.len(), failures.len(), &stats);
+        book.history.record_failures(date, &failures, context.processed_at);
         let record =
             DateRecord { entities: entities.len(), failures: failures.len(), ..DateRecord::default() };
         if dispatched.rows.is_empty() {

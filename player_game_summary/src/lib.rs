@@ -89,7 +89,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     workers_variable: "PGS_WORKERS",
     skips_early_season: false,
     serial_lines: SerialLines::Processing,
-    closing_lines: ClosingLines::CompletionOnly,
+    closing_lines: ClosingLines::ProcessedRecords { skipped_stat: "registry_records_skipped" },
     dependencies: &DEPENDENCIES,
 };
 
