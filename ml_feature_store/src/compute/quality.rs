@@ -159,6 +159,37 @@ mod tests {
     }
 
     #[test]
+    fn primary_source_thresholds_are_inclusive() {
+        // §4: shares over the labels given, all thresholds ≥. Over 10 labels:
+        // 9 / 10 = 0.90 → phase4; 8 / 10 = 0.80 → phase4_partial; 5 / 10 = 0.50 → phase4_partial.
+        assert_eq!(primary_data_source(&labels(&[(9, Phase4), (1, Phase3)])), "phase4");
+        assert_eq!(primary_data_source(&labels(&[(8, Phase4), (2, Phase3)])), "phase4_partial");
+        assert_eq!(primary_data_source(&labels(&[(5, Phase4), (5, Phase3)])), "phase4_partial");
+        // phase4 4 / 10 = 0.40, phase3 5 / 10 = 0.50 → phase3; phase3 4 / 10 → mixed.
+        assert_eq!(primary_data_source(&labels(&[(4, Phase4), (5, Phase3), (1, Default)])), "phase3");
+        assert_eq!(primary_data_source(&labels(&[(4, Phase4), (4, Phase3), (2, Default)])), "mixed");
+        // Over 25 (§4 "≥13 phase4"): 23 / 25 = 0.92 → phase4; 22 / 25 = 0.88 → phase4_partial;
+        // 13 / 25 = 0.52 → phase4_partial; 12 / 25 = 0.48 → mixed.
+        assert_eq!(primary_data_source(&labels(&[(23, Phase4), (2, Default)])), "phase4");
+        assert_eq!(primary_data_source(&labels(&[(22, Phase4), (3, Default)])), "phase4_partial");
+        assert_eq!(primary_data_source(&labels(&[(13, Phase4), (12, Default)])), "phase4_partial");
+        assert_eq!(primary_data_source(&labels(&[(12, Phase4), (13, Default)])), "mixed");
+    }
+
+    #[test]
+    fn reachable_scores_span_58_6_to_97() {
+        // §4 / takeaway 5: the least an MLFS row can score is 3 phase3 (15–17) + 6 calculated +
+        // 16 default = (225 + 600 + 640) / 25 = 58.6; the most 16 phase4 + 3 phase3 + 6
+        // calculated = (1600 + 225 + 600) / 25 = 97.0.
+        let lowest = labels(&[(3, Phase3), (6, Calculated), (16, Default)]);
+        assert_eq!(feature_quality_score(&lowest), 58.6);
+        assert_eq!(quality_tier(58.6), "bronze");
+        let highest = labels(&[(16, Phase4), (3, Phase3), (6, Calculated)]);
+        assert_eq!(feature_quality_score(&highest), 97.0);
+        assert_eq!(primary_data_source(&highest), "phase4_partial");
+    }
+
+    #[test]
     fn tier_boundaries_are_inclusive() {
         assert_eq!(quality_tier(95.0), "gold");
         assert_eq!(quality_tier(94.99), "silver");

@@ -1,6 +1,7 @@
 //! Worked examples of reference-mlfs.md under the README's decisions: the golden vectors of
-//! §3.2, the `data_hash` golden of §5.3, the calculator and extractor tests of §7.1–§7.2, the
-//! gates of §6.1, and a property test that every feature is finite.
+//! §3.2 (values and per-index source labels), the `data_hash` golden of §5.3, the calculator
+//! thresholds of §3.1, the calculator and extractor tests of §7.1–§7.2, the gates of §6.1, and
+//! NaN/infinite/NULL inputs: exhaustive cases plus a property test that every feature is finite.
 
 use std::sync::Arc;
 
@@ -238,6 +239,22 @@ fn sources_of(row_features: &FeatureVector) -> Vec<&'static str> {
     row_features.sources.iter().map(|source| source.as_str()).collect()
 }
 
+const P4: &str = "phase4";
+const P3: &str = "phase3";
+const DEF: &str = "default";
+const CALC: &str = "calculated";
+
+/// The 25 source labels given as (index range, label) runs that must cover 0–24 in order.
+fn labels_by_index(runs: &[(std::ops::RangeInclusive<usize>, &'static str)]) -> Vec<&'static str> {
+    let mut labels = Vec::new();
+    for (range, label) in runs {
+        assert_eq!(*range.start(), labels.len(), "runs cover the indices in order");
+        labels.extend(range.clone().map(|_| *label));
+    }
+    assert_eq!(labels.len(), 25);
+    labels
+}
+
 fn count_sources(features: &FeatureVector, wanted: FeatureSource) -> usize {
     features.sources.iter().filter(|source| **source == wanted).count()
 }
@@ -278,7 +295,21 @@ fn golden_vector_a_full_data() {
     assert_eq!(count_sources(&features, FeatureSource::Phase4), 16);
     assert_eq!(count_sources(&features, FeatureSource::Phase3), 3);
     assert_eq!(count_sources(&features, FeatureSource::Calculated), 6);
-    assert_eq!(&sources_of(&features)[15..18], ["phase3", "phase3", "phase3"]);
+    // §3.2: phase4 at 0–8, 13, 14, 18–20, 22, 23; phase3 at 15–17; calculated at 9–12, 21, 24.
+    assert_eq!(
+        sources_of(&features),
+        labels_by_index(&[
+            (0..=8, P4),
+            (9..=12, CALC),
+            (13..=14, P4),
+            (15..=17, P3),
+            (18..=20, P4),
+            (21..=21, CALC),
+            (22..=23, P4),
+            (24..=24, CALC)
+        ])
+    );
+    // (16 × 100 + 3 × 75 + 6 × 100) / 25 = 2425 / 25 = 97.0.
     assert_eq!(row.feature_quality_score, Some(97.0));
     assert_eq!(row.data_source, "phase4_partial");
     assert_eq!(row.quality_tier, Some("gold"));
@@ -299,42 +330,63 @@ fn golden_vector_a_data_hash() {
     assert_eq!(row.data_hash.as_deref(), Some("57f0501ae021407b"));
 }
 
+/// Golden vector B of reference-mlfs.md §3.2 (no Phase 4), under README §4 item 15.
+const GOLDEN_VECTOR_B: [f64; 25] = [
+    20.8,
+    20.8,
+    19.8,
+    5.0,
+    3.0,
+    50.0,
+    0.0,
+    0.0,
+    0.0,
+    1.0,
+    0.0,
+    -1.0,
+    0.0,
+    112.0,
+    100.0,
+    1.0,
+    0.0,
+    0.0,
+    0.3,
+    0.2,
+    0.35,
+    0.28365384615384615,
+    100.0,
+    112.0,
+    0.7,
+];
+
+/// The source labels of golden vector B.
+fn golden_vector_b_labels() -> Vec<&'static str> {
+    labels_by_index(&[
+        (0..=2, P3),
+        (3..=8, DEF),
+        (9..=12, CALC),
+        (13..=14, DEF),
+        (15..=17, P3),
+        (18..=20, DEF),
+        (21..=21, CALC),
+        (22..=23, DEF),
+        (24..=24, CALC),
+    ])
+}
+
 #[test]
 fn golden_vector_b_no_phase4() {
     let inputs = date_inputs(example_context(), DateRows::default(), example_history());
     let row = process(&inputs, true).unwrap();
-    let expected = [
-        20.8,
-        20.8,
-        19.8,
-        5.0,
-        3.0,
-        50.0,
-        0.0,
-        0.0,
-        0.0,
-        1.0,
-        0.0,
-        -1.0,
-        0.0,
-        112.0,
-        100.0,
-        1.0,
-        0.0,
-        0.0,
-        0.3,
-        0.2,
-        0.35,
-        0.28365384615384615,
-        100.0,
-        112.0,
-        0.7,
-    ];
-    assert_eq!(row.features, expected);
+    assert_eq!(row.features, GOLDEN_VECTOR_B);
     let features = features_of(&inputs);
     assert_eq!(count_sources(&features, FeatureSource::Phase3), 6);
     assert_eq!(count_sources(&features, FeatureSource::Calculated), 6);
     assert_eq!(count_sources(&features, FeatureSource::Default), 13);
+    // §3.2: the extractor aggregates (0–2) and the context (15–17) are phase3, every Phase 4
+    // feature takes its default, the six calculated features stay calculated.
+    assert_eq!(sources_of(&features), golden_vector_b_labels());
+    // (6 × 75 + 6 × 100 + 13 × 40) / 25 = (450 + 600 + 520) / 25 = 1570 / 25 = 62.8.
     assert_eq!(row.feature_quality_score, Some(62.8));
     assert_eq!(row.data_source, "mixed");
     assert_eq!(row.quality_tier, Some("bronze"));
@@ -349,9 +401,145 @@ fn golden_vector_c_both_dicts_empty() {
         0.3, 0.2, 0.35, 0.15, 100.0, 112.0, 0.5,
     ];
     assert_eq!(row.features, expected);
+    // Only the context features (15–17, always phase3) and the six calculated ones escape the
+    // default: (3 × 75 + 6 × 100 + 16 × 40) / 25 = (225 + 600 + 640) / 25 = 1465 / 25 = 58.6.
+    let features = features_of(&inputs);
+    assert_eq!(
+        sources_of(&features),
+        labels_by_index(&[
+            (0..=8, DEF),
+            (9..=12, CALC),
+            (13..=14, DEF),
+            (15..=17, P3),
+            (18..=20, DEF),
+            (21..=21, CALC),
+            (22..=23, DEF),
+            (24..=24, CALC)
+        ])
+    );
     assert_eq!(row.feature_quality_score, Some(58.6));
     assert_eq!(row.data_source, "mixed");
     assert_eq!(row.quality_tier, Some("bronze"));
+}
+
+#[test]
+fn golden_vector_a_worked_intermediates() {
+    // §3.2, example A's note. Trend: newest five [22, 19, 24, 18, 21]; a = (22 + 19 + 24) / 3 =
+    // 65 / 3 = 21.667, b = (18 + 21) / 2 = 19.5, b − a = −2.17 ≤ −2 → −1.0.
+    assert_eq!(recent_trend(&recent_points(&[22, 19, 24, 18, 21, 20, 23, 17, 25, 19])), -1.0);
+    // FT: (6 + 4 + 7 + 5 + 6 + 5 + 8 + 4 + 9 + 5) / (22 + 19 + 24 + 18 + 21 + 20 + 23 + 17 + 25 + 19)
+    // = 59 / 208.
+    let games = free_throw_games(&[6, 4, 7, 5, 6, 5, 8, 4, 9, 5], &[22, 19, 24, 18, 21, 20, 23, 17, 25, 19]);
+    assert_eq!(pct_free_throw(&games), 0.28365384615384615);
+    // Minutes: (32.5 − 31.5) / 31.5 = +3.2 % → 0.0.
+    assert_eq!(minutes_change(Some(32.5), &[], Some(31.5)), 0.0);
+}
+
+#[test]
+fn golden_vector_b_minutes_change_uses_the_last_ten_minutes() {
+    // §3.2, example B's note: no Phase 4 minutes, so recent = mean of the last-10 minutes
+    // (33 + 32 + 34 + 31 + 33 + 32 + 33 + 31 + 32 + 33) / 10 = 324 / 10 = 32.4 against 31.5:
+    // +2.9 % → 0.0.
+    let minutes = [33.0, 32.0, 34.0, 31.0, 33.0, 32.0, 33.0, 31.0, 32.0, 33.0];
+    let games: Vec<RecentGame> = minutes
+        .iter()
+        .map(|minutes| RecentGame { minutes_played: Some(*minutes), ..RecentGame::default() })
+        .collect();
+    assert_eq!(minutes_change(None, &games, Some(31.5)), 0.0);
+    // The aggregates of B: pts10 = 208 / 10 = 20.8, pts5 = (22 + 19 + 24 + 18 + 21) / 5 = 104 / 5
+    // = 20.8, season = 297 / 15 = 19.8 (the history's 15 season games before D).
+    let features = features_of(&date_inputs(example_context(), DateRows::default(), example_history()));
+    assert_eq!(features.values[..3], [20.8, 20.8, 19.8]);
+    assert_eq!(features.values[12], 0.0);
+}
+
+/// Example A's four Phase 4 rows with every FLOAT64 value replaced by `hostile` and every
+/// INT64 value NULL (an INT64 cannot hold NaN).
+fn hostile_phase4_rows(hostile: f64) -> DateRows {
+    let mut rows = example_phase4_rows();
+    let cache = &mut rows.player_daily_cache[0];
+    for value in [
+        &mut cache.points_avg_last_5,
+        &mut cache.points_avg_last_10,
+        &mut cache.points_avg_season,
+        &mut cache.points_std_last_10,
+        &mut cache.minutes_avg_last_10,
+        &mut cache.team_pace_last_10,
+        &mut cache.team_off_rating_last_10,
+        &mut cache.paint_rate_last_10,
+        &mut cache.three_pt_rate_last_10,
+    ] {
+        *value = Some(hostile);
+    }
+    cache.games_in_last_7_days = None;
+    let composite = &mut rows.player_composite_factors[0];
+    composite.fatigue_score = None;
+    for value in
+        [&mut composite.shot_zone_mismatch_score, &mut composite.pace_score, &mut composite.usage_spike_score]
+    {
+        *value = Some(hostile);
+    }
+    let shot_zones = &mut rows.player_shot_zone_analysis[0];
+    for value in [
+        &mut shot_zones.paint_rate_last_10,
+        &mut shot_zones.mid_range_rate_last_10,
+        &mut shot_zones.three_pt_rate_last_10,
+    ] {
+        *value = Some(hostile);
+    }
+    let defense = &mut rows.team_defense_zone_analysis[0];
+    defense.defensive_rating_last_15 = Some(hostile);
+    defense.opponent_pace = Some(hostile);
+    rows
+}
+
+#[test]
+fn nan_and_infinite_phase4_values_are_missing_and_give_golden_vector_b() {
+    // README §4 item 9: NaN and ±inf are "missing", exactly as NULL, so rows full of them are
+    // the reference's empty Phase 4 dict: vector B, labels and score included.
+    for hostile in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let inputs = date_inputs(example_context(), hostile_phase4_rows(hostile), example_history());
+        let row = process(&inputs, true).unwrap();
+        assert_eq!(row.features, GOLDEN_VECTOR_B, "{hostile}");
+        let features = features_of(&inputs);
+        assert_eq!(sources_of(&features), golden_vector_b_labels(), "{hostile}");
+        assert_eq!(row.feature_quality_score, Some(62.8), "{hostile}");
+    }
+}
+
+#[test]
+fn nan_infinite_minutes_and_null_points_in_history_are_missing() {
+    // Five games this season, newest first: points [20, NULL, 20, 20, 20], minutes
+    // [NaN, inf, 30, 30, 30].
+    let points = [Some(20), None, Some(20), Some(20), Some(20)];
+    let minutes = [f64::NAN, f64::INFINITY, 30.0, 30.0, 30.0];
+    let games: Vec<PlayerGameSummaryRow<'static>> = (0..5)
+        .map(|index| {
+            player_game(
+                game_date() - chrono::Days::new(index as u64 + 1),
+                2024,
+                points[index],
+                minutes[index],
+                2,
+            )
+        })
+        .collect();
+    let rows = HistoryRows { player_game_summary: games, ..HistoryRows::default() };
+    let inputs = date_inputs(bare_context(), DateRows::default(), Arc::new(History::build(rows).0));
+    let row = process(&inputs, true).unwrap();
+    assert!(row.features.iter().all(|value| value.is_finite()), "{:?}", row.features);
+    // Last-5 and last-10 count NULL points as 0: (20 + 0 + 20 + 20 + 20) / 5 = 16.0.
+    assert_eq!(row.features[0], 16.0);
+    assert_eq!(row.features[1], 16.0);
+    // The season AVG skips the NULL: 80 / 4 = 20.0.
+    assert_eq!(row.features[2], 20.0);
+    // Trend: a = (20 + 0 + 20) / 3 = 13.33, b = 20, b − a = 6.67 ≥ 5 → 2.0.
+    assert_eq!(row.features[11], 2.0);
+    // Minutes: recent = (0 + 0 + 30 + 30 + 30) / 5 = 18 (missing as 0), season AVG = 90 / 3 = 30
+    // (missing skipped): (18 − 30) / 30 = −0.4 ≤ −0.20 → −2.0.
+    assert_eq!(row.features[12], -2.0);
+    // FT: 5 × 2 / 80 = 0.125.
+    assert_eq!(row.features[21], 0.125);
 }
 
 #[test]
@@ -491,6 +679,71 @@ fn team_win_pct_counts_a_null_win_flag_as_a_game_but_not_a_win() {
     assert_eq!(team_win_pct(TeamSeasonRecord::from_history(&rows, 2024)), 0.8);
 }
 
+#[test]
+fn team_win_pct_three_of_five_is_0_6() {
+    // test_performance.py's fixture (§7.4): exactly 5 games is enough; 3 / 5 = 0.6.
+    assert_eq!(team_win_pct(record_of(3, 5)), 0.6);
+    assert_eq!(team_win_pct(record_of(4, 4)), 0.5, "4 games are fewer than 5");
+}
+
+#[test]
+fn rest_advantage_two_against_one_is_one() {
+    // test_performance.py's fixture (§7.4): 2 − 1 = 1.
+    assert_eq!(rest_advantage(Some(2), Some(1)), 1.0);
+}
+
+#[test]
+fn rest_advantage_is_zero_when_either_side_is_unknown() {
+    // §3.1: "If either is None: 0.0".
+    assert_eq!(rest_advantage(Some(3), None), 0.0);
+    assert_eq!(rest_advantage(None, Some(0)), 0.0);
+}
+
+#[test]
+fn injury_risk_of_an_empty_status_is_zero() {
+    // §3.1: '' → 0.0.
+    assert_eq!(injury_risk(Some("")), 0.0);
+}
+
+#[test]
+fn recent_trend_thresholds_are_inclusive() {
+    // §3.1: a = mean of the 3 newest, b = mean of the 2 older, diff = b − a.
+    // [10, 10, 10, 15, 15]: diff = 15 − 10 = 5 ≥ 5 → 2.0.
+    assert_eq!(recent_trend(&recent_points(&[10, 10, 10, 15, 15])), 2.0);
+    // [10, 10, 10, 12, 12]: diff = 2 ≥ 2 → 1.0.
+    assert_eq!(recent_trend(&recent_points(&[10, 10, 10, 12, 12])), 1.0);
+    // [10, 10, 10, 11, 12]: diff = 11.5 − 10 = 1.5 → 0.0.
+    assert_eq!(recent_trend(&recent_points(&[10, 10, 10, 11, 12])), 0.0);
+    // [12, 12, 12, 10, 10]: diff = −2 ≤ −2 → −1.0.
+    assert_eq!(recent_trend(&recent_points(&[12, 12, 12, 10, 10])), -1.0);
+    // [15, 15, 15, 10, 10]: diff = −5 ≤ −5 → −2.0.
+    assert_eq!(recent_trend(&recent_points(&[15, 15, 15, 10, 10])), -2.0);
+    // Only the 5 newest count: the 6th game (100) changes nothing.
+    assert_eq!(recent_trend(&recent_points(&[10, 10, 10, 12, 12, 100])), 1.0);
+}
+
+#[test]
+fn recent_trend_counts_null_points_as_zero() {
+    // [NULL, NULL, NULL, 3, 3]: a = 0, b = 3, diff = 3 ≥ 2 → 1.0.
+    let mut games = recent_points(&[0, 0, 0, 3, 3]);
+    for game in &mut games[..3] {
+        game.points = None;
+    }
+    assert_eq!(recent_trend(&games), 1.0);
+}
+
+#[test]
+fn minutes_change_thresholds_are_inclusive() {
+    // §3.1: the ±0.10 and ±0.20 boundaries are inclusive. Against a season of 30:
+    // (33 − 30) / 30 = 0.10 → 1.0; (36 − 30) / 30 = 0.20 → 2.0;
+    // (27 − 30) / 30 = −0.10 → −1.0; (24 − 30) / 30 = −0.20 → −2.0; (32 − 30) / 30 = 0.067 → 0.0.
+    assert_eq!(minutes_change(Some(33.0), &[], Some(30.0)), 1.0);
+    assert_eq!(minutes_change(Some(36.0), &[], Some(30.0)), 2.0);
+    assert_eq!(minutes_change(Some(27.0), &[], Some(30.0)), -1.0);
+    assert_eq!(minutes_change(Some(24.0), &[], Some(30.0)), -2.0);
+    assert_eq!(minutes_change(Some(32.0), &[], Some(30.0)), 0.0);
+}
+
 // reference-mlfs.md §7.2, extract_phase3_data, through the history slices of README §4 item 17.
 
 fn phase3_only(points_newest_first: &[Option<i64>]) -> FeatureVector {
@@ -561,6 +814,97 @@ fn season_average_of_null_points_is_missing() {
     let inputs = date_inputs(bare_context(), DateRows::default(), Arc::new(History::build(rows).0));
     let features = features_of(&inputs);
     assert_eq!((features.values[2], features.sources[2]), (10.0, FeatureSource::Default));
+}
+
+#[test]
+fn extract_phase3_data_passes_the_context_values_through() {
+    // §7.2: home_game True, days_rest 1, status available reach the row and the features.
+    let inputs = date_inputs(example_context(), DateRows::default(), example_history());
+    let row = process(&inputs, true).unwrap();
+    assert_eq!(row.is_home, Some(true));
+    assert_eq!(row.days_rest, Some(1));
+    assert_eq!(row.opponent_team_abbr.as_deref(), Some(OPPONENT));
+    // rest 1 − 0 = 1 → 1.0; available → 0.0; home → 1.0; not back to back → 0.0; regular → 0.0.
+    assert_eq!(row.features[9], 1.0);
+    assert_eq!(row.features[10], 0.0);
+    assert_eq!(row.features[15..18], [1.0, 0.0, 0.0]);
+}
+
+#[test]
+fn extract_phase4_data_with_an_empty_cache_keeps_composite_shot_zone_and_defense() {
+    // §7.2 "an empty cache": no daily-cache row, the other three Phase 4 rows of example A.
+    let mut rows = example_phase4_rows();
+    rows.player_daily_cache.clear();
+    let inputs = date_inputs(example_context(), rows, example_history());
+    let row = process(&inputs, true).unwrap();
+    let expected = [
+        20.8, // Phase 3: 208 / 10 … the 5 newest: 104 / 5.
+        20.8,
+        19.8, // Phase 3 season AVG 297 / 15.
+        5.0,  // default
+        3.0,  // default
+        65.0, // composite
+        2.5,
+        1.2,
+        0.8,
+        1.0,
+        0.0,
+        -1.0,
+        0.0,   // last-10 minutes 32.4 against 31.5: +2.9 %.
+        112.5, // team defense of OPP
+        99.8,
+        1.0,
+        0.0,
+        0.0,
+        0.32, // shot zones 32.0 / 100
+        0.18,
+        0.35,
+        0.28365384615384615,
+        100.0, // default
+        112.0, // default
+        0.7,
+    ];
+    assert_eq!(row.features, expected);
+    let features = features_of(&inputs);
+    assert_eq!(
+        sources_of(&features),
+        labels_by_index(&[
+            (0..=2, P3),
+            (3..=4, DEF),
+            (5..=8, P4),
+            (9..=12, CALC),
+            (13..=14, P4),
+            (15..=17, P3),
+            (18..=20, P4),
+            (21..=21, CALC),
+            (22..=23, DEF),
+            (24..=24, CALC),
+        ])
+    );
+    // 9 phase4, 6 phase3, 4 default, 6 calculated: (900 + 450 + 160 + 600) / 25 = 2110 / 25 = 84.4;
+    // phase4 share 9 / 25 = 0.36, phase3 share 6 / 25 = 0.24 → mixed.
+    assert_eq!(row.feature_quality_score, Some(84.4));
+    assert_eq!(row.data_source, "mixed");
+    assert_eq!(row.quality_tier, Some("silver"));
+}
+
+#[test]
+fn extract_phase4_data_without_an_opponent_has_no_opponent_def_rating() {
+    // §7.2 "no opponent": the OPP team-defense row exists, but a player with no (or an empty)
+    // opponent never reads it, so 13 and 14 take their defaults 112.0 and 100.0.
+    for opponent in [None, Some("")] {
+        let mut context = example_context();
+        context.opponent_team_abbr = opponent.map(Into::into);
+        let inputs = date_inputs(context, example_phase4_rows(), example_history());
+        let row = process(&inputs, true).unwrap();
+        assert_eq!(row.features[13..15], [112.0, 100.0], "{opponent:?}");
+        let features = features_of(&inputs);
+        assert_eq!(features.sources[13..15], [FeatureSource::Default, FeatureSource::Default]);
+        // 14 phase4, 3 phase3, 2 default, 6 calculated: (1400 + 225 + 80 + 600) / 25 = 2305 / 25
+        // = 92.2; phase4 share 14 / 25 = 0.56 → phase4_partial.
+        assert_eq!(row.feature_quality_score, Some(92.2));
+        assert_eq!(row.data_source, "phase4_partial");
+    }
 }
 
 // README §4 item 16: a NULL never overwrites an earlier source's value.
@@ -740,6 +1084,13 @@ fn entities_are_the_players_in_lookup_order() {
     let inputs = DateInputs::build(game_date(), rows, Arc::default()).0;
     let lookups: Vec<SmolStr> = entities(&inputs).into_iter().map(|player| player.player_lookup).collect();
     assert_eq!(lookups, ["aaron", PLAYER]);
+}
+
+#[test]
+fn get_players_with_games_of_a_date_without_context_rows_is_empty() {
+    // §7.2: an empty player list gives no players (and so no rows).
+    let inputs = DateInputs::build(game_date(), DateRows::default(), Arc::default()).0;
+    assert!(entities(&inputs).is_empty());
 }
 
 // Features are never NaN or NULL (README §4 item 9), whatever the inputs.
