@@ -134,3 +134,68 @@ impl Processor for PlayerCompositeFactorsProcessor {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_has_the_four_critical_dependencies_of_section_2_5() {
+        // reference-pcf.md §6.2 TestConfiguration: the 4 dependencies with the exact table keys
+        // of §2.5, their date fields, minimum rows and maximum ages, all critical.
+        let dependencies: Vec<_> = PlayerCompositeFactorsProcessor
+            .info()
+            .dependencies
+            .iter()
+            .map(|dependency| {
+                (
+                    dependency.table.to_string(),
+                    dependency.date_column,
+                    dependency.expected_rows,
+                    dependency.max_age_hours,
+                    dependency.critical,
+                )
+            })
+            .collect();
+        assert_eq!(
+            dependencies,
+            vec![
+                ("nba_analytics.upcoming_player_game_context".to_owned(), "game_date", 100, 12, true),
+                ("nba_analytics.upcoming_team_game_context".to_owned(), "game_date", 10, 12, true),
+                ("nba_precompute.player_shot_zone_analysis".to_owned(), "analysis_date", 100, 24, true),
+                ("nba_precompute.team_defense_zone_analysis".to_owned(), "analysis_date", 30, 24, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn source_tracking_has_twelve_columns_under_four_unique_prefixes() {
+        // reference-pcf.md §6.2 TestSourceTracking and TestConfiguration: 3 columns under each of
+        // the 4 field prefixes of §2.5 (12 `source_*` columns besides the 4 hashes), plus
+        // early_season_flag and insufficient_data_reason.
+        let tracking: Vec<&str> = PLAYER_COMPOSITE_FACTORS
+            .column_names()
+            .filter(|name| name.starts_with("source_") && !name.ends_with("_hash"))
+            .collect();
+        let prefixes =
+            ["source_player_context", "source_team_context", "source_player_shot", "source_team_defense"];
+        let expected: Vec<String> = prefixes
+            .iter()
+            .flat_map(|prefix| {
+                ["last_updated", "rows_found", "completeness_pct"].map(|suffix| format!("{prefix}_{suffix}"))
+            })
+            .collect();
+        assert_eq!(tracking, expected);
+        assert_eq!(tracking.len(), 12);
+        for column in ["early_season_flag", "insufficient_data_reason"] {
+            assert!(PLAYER_COMPOSITE_FACTORS.column(column).is_some(), "{column}");
+        }
+    }
+
+    #[test]
+    fn early_season_dates_are_skipped_instead_of_writing_placeholders() {
+        // reference-pcf.md §6.3 test 5 encodes dead placeholder code (§2.10, §4.6); README §4
+        // item 6 replaces it with a skipped date (the runner's behaviour, tests/runner.rs).
+        assert!(PlayerCompositeFactorsProcessor.info().skips_early_season);
+    }
+}

@@ -292,6 +292,70 @@ fn fatigue_back_to_back_comes_from_the_flag_not_from_days_rest() {
 }
 
 #[test]
+fn fatigue_thresholds_are_strict_for_minutes_and_mpg_and_inclusive_for_counts_and_age() {
+    // §3.2 steps 3–4: 240 minutes and 35.0 mpg are not above their thresholds → 100.
+    assert_eq!(score_of(&fatigue_row(1, false, 3, 240.0, 35.0, 0, 29)), 100);
+    // 240.5 > 240 → −10 and 35.1 > 35 → −8: 100 − 10 − 8 = 82.
+    assert_eq!(score_of(&fatigue_row(1, false, 3, 240.5, 35.1, 0, 29)), 82);
+    // Step 2: 4 games (≥ 4) → 100 − 10 = 90.
+    assert_eq!(score_of(&fatigue_row(1, false, 4, 200.0, 30.0, 0, 29)), 90);
+    // Step 5: one B2B in 14 days → 100 − 5 = 95; two → 100 − 12 = 88.
+    assert_eq!(score_of(&fatigue_row(1, false, 3, 200.0, 30.0, 1, 29)), 95);
+    assert_eq!(score_of(&fatigue_row(1, false, 3, 200.0, 30.0, 2, 29)), 88);
+    // Step 6: ages 30 and 34 → 100 − 5 = 95; 35 → 100 − 10 = 90.
+    assert_eq!(score_of(&fatigue_row(1, false, 3, 200.0, 30.0, 0, 30)), 95);
+    assert_eq!(score_of(&fatigue_row(1, false, 3, 200.0, 30.0, 0, 34)), 95);
+    assert_eq!(score_of(&fatigue_row(1, false, 3, 200.0, 30.0, 0, 35)), 90);
+}
+
+#[test]
+fn fatigue_over_every_threshold_class_spans_exactly_35_to_100() {
+    // §3.2: "the reachable range is 35..100". Every combination of each input's classes
+    // (missing, NaN/infinite, each side of each threshold, the integer extremes) scores within
+    // 35..=100, and both ends are reached: 100 − 15 − 10 − 10 − 8 − 12 − 10 = 35 and 105 → 100.
+    let days_rest = [None, Some(i64::MIN), Some(0), Some(2), Some(3), Some(i64::MAX)];
+    let back_to_back = [None, Some(false), Some(true)];
+    let games = [None, Some(i64::MIN), Some(3), Some(4), Some(i64::MAX)];
+    let minutes =
+        [None, Some(f64::NEG_INFINITY), Some(240.0), Some(240.5), Some(f64::INFINITY), Some(f64::NAN)];
+    let avg_minutes =
+        [None, Some(f64::NEG_INFINITY), Some(35.0), Some(35.1), Some(f64::INFINITY), Some(f64::NAN)];
+    let back_to_backs = [None, Some(i64::MIN), Some(0), Some(1), Some(2), Some(i64::MAX)];
+    let ages = [None, Some(i64::MIN), Some(29), Some(30), Some(34), Some(35), Some(i64::MAX)];
+    let (mut lowest, mut highest, mut combinations) = (i64::MAX, i64::MIN, 0);
+    for days_rest in days_rest {
+        for back_to_back in back_to_back {
+            for games in games {
+                for minutes in minutes {
+                    for avg_minutes in avg_minutes {
+                        for back_to_backs in back_to_backs {
+                            for age in ages {
+                                let context = UpcomingPlayerGameContextRow {
+                                    days_rest,
+                                    back_to_back,
+                                    games_in_last_7_days: games,
+                                    minutes_in_last_7_days: minutes,
+                                    avg_minutes_per_game_last_7: avg_minutes,
+                                    back_to_backs_last_14_days: back_to_backs,
+                                    player_age: age,
+                                    ..Default::default()
+                                };
+                                let score = score_of(&context);
+                                assert!((35..=100).contains(&score), "{score} for {context:?}");
+                                (lowest, highest) = (lowest.min(score), highest.max(score));
+                                combinations += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(combinations, 6 * 3 * 5 * 6 * 6 * 6 * 7);
+    assert_eq!((lowest, highest), (35, 100));
+}
+
+#[test]
 fn fatigue_adjustment_conversions() {
     let expected = [
         (100, 0.0),
@@ -398,6 +462,13 @@ fn shot_zone_mid_range_45_vs_2_1() {
     assert_eq!(shot_zone_mismatch_score(Some(&shot), Some(&strong_paint_defense())), 1.8900000000000001);
 }
 
+#[test]
+fn shot_zone_negative_rate_flips_the_sign() {
+    // §3.3 step 5: no lower bound on the weight. Paint rate −25 → weight −25 / 50 = −0.5;
+    // +4.0 × −0.5 = −2.0 (|−2.0| ≤ 5, no bonus).
+    assert_eq!(paint_case(-25.0, 4.0), -2.0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // §3.4 pace and §6.2 TestPaceCalculation
 // ---------------------------------------------------------------------------------------------
@@ -487,6 +558,20 @@ fn negative_zero_usage_is_stored_and_hashed_as_minus_zero() {
     let mut hashed = String::new();
     framework::rounding::write_python_float(&mut hashed, row.usage_spike_score);
     assert_eq!(hashed, "-0.0");
+    // Total: 0.0 (fatigue 100 on defaults) + 0.0 + 0.0 − 0.030000000000000426 → −0.03. Only
+    // projected usage of the five completeness checks passes → 20.0. The §4.4 recipe string,
+    // hashed with Python's hashlib (the hash reads `usage_spike_score:-0.0`):
+    // analysis_date:2025-11-01|calculation_version:v1_4factors|data_completeness_pct:20.0|
+    // early_season_flag:False|fatigue_score:100|game_date:2025-11-01|game_id:g1|
+    // has_warnings:False|insufficient_data_reason:NULL|look_ahead_pressure_score:0.0|
+    // missing_data_fields:days_rest, pace_differential, player_shot_zone, team_defense_zone|
+    // opponent_strength_score:0.0|pace_score:0.0|player_lookup:p|referee_favorability_score:0.0|
+    // shot_zone_mismatch_score:0.0|total_composite_adjustment:-0.03|travel_impact_score:0.0|
+    // universal_player_id:NULL|usage_spike_score:-0.0|warning_details:NULL → 47386b8fbd72e69c
+    // (with `usage_spike_score:0.0` it would be 264de7518f625213).
+    assert_eq!(row.total_composite_adjustment, -0.03);
+    assert_eq!(row.data_completeness_pct, 20.0);
+    assert_eq!(row.data_hash, "47386b8fbd72e69c");
 }
 
 #[test]
@@ -514,6 +599,46 @@ fn data_flow_doc_example_recomputed_with_the_code_totals_5_13() {
     assert_eq!(round_half_even(factors.usage_spike, 1), 1.5);
     assert_eq!(factors.pace, 2.6);
     assert_eq!(round_half_even(factors.total(), 2), 5.13);
+}
+
+/// One player against GSW with a paint shot row (rate 80) and GSW's paint defence.
+fn single_player_row(context: UpcomingPlayerGameContextRow, paint_defense: f64) -> PlayerCompositeFactorsRow {
+    let context = integration_player("p", "p_001", "20251101P_GSW", "GSW", context);
+    let rows = DateRows {
+        player_contexts: vec![context],
+        player_shot_zones: vec![shot_row("p", Some("paint"), 80.0, 10.0, 10.0)],
+        team_defense_zones: vec![defense_row("GSW", paint_defense, 0.0, 0.0, "paint")],
+        ..Default::default()
+    };
+    process("p", &date_inputs(rows, SourceTracking::default()))
+}
+
+#[test]
+fn total_reachable_range_is_minus_19_25_to_16_with_its_warnings() {
+    // §3.7 lower end: fatigue 35 (B2B, 5 games, 300 min, 40 mpg, 3 B2Bs, age 38) → −3.25; paint
+    // 80 vs −15 → −15 × 1.0 × 1.2 = −18 → −10; pace −10 / 2 = −5 → −3; usage (10 − 40) × 0.3 =
+    // −9 → −3. Total −3.25 − 10 − 3 − 3 = −19.25: all three warnings (§3.10).
+    let exhausted = UpcomingPlayerGameContextRow {
+        projected_usage_rate: Some(10.0),
+        avg_usage_rate_last_7_games: Some(40.0),
+        pace_differential: Some(-10.0),
+        ..fatigue_row(0, true, 5, 300.0, 40.0, 3, 38)
+    };
+    let row = single_player_row(exhausted, -15.0);
+    let all_three = "EXTREME_FATIGUE: Player showing severe fatigue; EXTREME_MATCHUP: Unusual zone \
+                     mismatch; EXTREME_ADJUSTMENT: Very large composite adjustment";
+    assert_eq!(summary(&row), (35, -10.0, -3.0, -3.0, -19.25, 100.0, None, Some(all_three)));
+    // Upper end: fatigue 100 (rest 3: 105 clamps to 100) → 0.0; paint 80 vs +15 → 18 → 10;
+    // pace 10 / 2 = 5 → 3; usage (50 − 20) × 0.3 = 9 → 3. Total 16.0: matchup and adjustment.
+    let rested = UpcomingPlayerGameContextRow {
+        projected_usage_rate: Some(50.0),
+        avg_usage_rate_last_7_games: Some(20.0),
+        pace_differential: Some(10.0),
+        ..fatigue_row(3, false, 2, 100.0, 20.0, 0, 22)
+    };
+    let row = single_player_row(rested, 15.0);
+    let two = "EXTREME_MATCHUP: Unusual zone mismatch; EXTREME_ADJUSTMENT: Very large composite adjustment";
+    assert_eq!(summary(&row), (100, 10.0, 3.0, 3.0, 16.0, 100.0, None, Some(two)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -655,6 +780,49 @@ fn context_json_null_zone_shows_unknown_but_uses_paint_maths() {
         r#"{"player_primary_zone": "unknown", "primary_zone_frequency": 65.0, "opponent_weak_zone": "unknown", "opponent_defense_vs_league": 4.3, "mismatch_type": "favorable", "final_score": 4.3}"#
     );
     assert_eq!(shot_zone_context_json(None, Some(&defense), 0.0), MISSING_SHOT_ZONE_CONTEXT);
+}
+
+#[test]
+fn context_json_null_projected_usage_shows_zero_and_drop_while_the_score_used_25() {
+    // §3.11: the score uses 25.0 for a NULL projection: (25 − 22) × 0.3 = 0.8999999999999999;
+    // the context shows 0.0, a differential 0.0 − 22.0 = −22.0 and so "drop".
+    let context =
+        UpcomingPlayerGameContextRow { avg_usage_rate_last_7_games: Some(22.0), ..Default::default() };
+    let score = usage_spike_score(context.projected_usage_rate, context.avg_usage_rate_last_7_games, None);
+    assert_eq!(
+        usage_context_json(&context, score),
+        r#"{"projected_usage_rate": 0.0, "avg_usage_last_7": 22.0, "usage_differential": -22.0, "star_teammates_out": 0, "usage_trend": "drop", "final_score": 0.8999999999999999}"#
+    );
+}
+
+#[test]
+fn context_json_usage_trend_is_spike_above_a_differential_of_2() {
+    // 30 vs 25: differential 5.0 > 2.0 → "spike"; score 5 × 0.3 = 1.5.
+    let context = UpcomingPlayerGameContextRow {
+        projected_usage_rate: Some(30.0),
+        avg_usage_rate_last_7_games: Some(25.0),
+        ..Default::default()
+    };
+    let score = usage_spike_score(context.projected_usage_rate, context.avg_usage_rate_last_7_games, None);
+    assert_eq!(
+        usage_context_json(&context, score),
+        r#"{"projected_usage_rate": 30.0, "avg_usage_last_7": 25.0, "usage_differential": 5.0, "star_teammates_out": 0, "usage_trend": "spike", "final_score": 1.5}"#
+    );
+}
+
+#[test]
+fn context_json_missing_rate_and_weak_zone_show_zero_and_unknown() {
+    // §3.11: the mapped rate defaults to 0.0 in the context (the score used 50.0: −7.0 × 1.0 ×
+    // 1.2 = −8.4), a NULL weakest zone shows 'unknown', −8.4 < −2.0 is "unfavorable".
+    let shot =
+        PlayerShotZoneAnalysisRow { primary_scoring_zone: Some("mid_range".into()), ..Default::default() };
+    let defense =
+        TeamDefenseZoneAnalysisRow { mid_range_defense_vs_league_avg: Some(-7.0), ..Default::default() };
+    let score = shot_zone_mismatch_score(Some(&shot), Some(&defense));
+    assert_eq!(
+        shot_zone_context_json(Some(&shot), Some(&defense), score),
+        r#"{"player_primary_zone": "mid_range", "primary_zone_frequency": 0.0, "opponent_weak_zone": "unknown", "opponent_defense_vs_league": -7.0, "mismatch_type": "unfavorable", "final_score": -8.4}"#
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -991,8 +1159,14 @@ fn any_count() -> impl Strategy<Value = Option<i64>> {
     proptest::option::of(prop_oneof![-5i64..60, any::<i64>()])
 }
 
-fn any_context() -> impl Strategy<Value = UpcomingPlayerGameContextRow> {
-    let fatigue = (
+/// The seven fatigue inputs of a context row, in §3.2 order.
+type FatigueColumns =
+    (Option<i64>, Option<bool>, Option<i64>, Option<f64>, Option<f64>, Option<i64>, Option<i64>);
+
+/// Fatigue inputs drawn independently, or with all six penalties at once: independent draws
+/// almost never combine them (about 1 in 4,000), so the floor of 35 would go untested.
+fn any_fatigue_columns() -> impl Strategy<Value = FatigueColumns> {
+    let independent = (
         any_count(),
         proptest::option::of(any::<bool>()),
         any_count(),
@@ -1001,6 +1175,21 @@ fn any_context() -> impl Strategy<Value = UpcomingPlayerGameContextRow> {
         any_count(),
         any_count(),
     );
+    let above = |threshold: f64| prop_oneof![threshold + 0.001..threshold + 100.0, threshold + 100.0..1e300];
+    let fully_penalised = (
+        any_count(),
+        Just(Some(true)),
+        (4i64..=i64::MAX).prop_map(Some),
+        above(240.0).prop_map(Some),
+        above(35.0).prop_map(Some),
+        (2i64..=i64::MAX).prop_map(Some),
+        (35i64..=i64::MAX).prop_map(Some),
+    );
+    prop_oneof![3 => independent, 1 => fully_penalised]
+}
+
+fn any_context() -> impl Strategy<Value = UpcomingPlayerGameContextRow> {
+    let fatigue = any_fatigue_columns();
     let others = (any_number(), any_number(), any_count(), any_number(), any_number());
     (fatigue, others).prop_map(
         |((rest, b2b, games, minutes, avg, b2bs, age), (projected, baseline, stars, pace, opp))| {
@@ -1090,6 +1279,47 @@ fn hash_with_typed_values(row: &PlayerCompositeFactorsRow) -> framework::SmolStr
     ])
 }
 
+/// The unrounded `final_score` a context JSON reports (0.0 for the missing shot-zone context),
+/// parsed from its text: Python's `repr` round-trips, so this is the factor's exact value.
+fn final_score_in(json: &str) -> f64 {
+    match json.rsplit_once(r#""final_score": "#) {
+        Some((_, score)) => score.trim_end_matches('}').parse().expect("final_score is a number"),
+        None => 0.0,
+    }
+}
+
+#[test]
+fn the_generated_inputs_reach_every_clamp() {
+    // The property tests below would be vacuous at the clamps if no generated player reached
+    // them: draw 512 players from the same strategies and count each clamp end that is hit.
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let strategy = (any_context(), any_shot(), any_defense());
+    let mut runner = TestRunner::deterministic();
+    let mut hits = [0; 8];
+    for _ in 0..512 {
+        let (context, shot, defense) = strategy.new_tree(&mut runner).expect("a value").current();
+        let factors = CompositeFactors::compute(&context, shot.as_ref(), defense.as_ref());
+        let ends = [
+            factors.fatigue_score == 35,
+            factors.fatigue_score == 100,
+            factors.shot_zone_mismatch == -10.0,
+            factors.shot_zone_mismatch == 10.0,
+            factors.pace == -3.0,
+            factors.pace == 3.0,
+            factors.usage_spike == -3.0,
+            factors.usage_spike == 3.0,
+        ];
+        for (count, hit) in hits.iter_mut().zip(ends) {
+            *count += usize::from(hit);
+        }
+    }
+    assert!(
+        hits.iter().all(|&count| count > 0),
+        "clamp ends hit (fatigue 35/100, shot, pace, usage ∓): {hits:?}"
+    );
+}
+
 proptest! {
     #[test]
     fn fatigue_is_always_between_35_and_100(context in any_context()) {
@@ -1123,7 +1353,56 @@ proptest! {
             fatigue_adjustment(factors.fatigue_score) + factors.shot_zone_mismatch + factors.pace + factors.usage_spike;
         prop_assert_eq!(row.total_composite_adjustment, round_half_even(unrounded_sum, 2));
         prop_assert!((-19.25..=16.0).contains(&row.total_composite_adjustment));
+        // The deferred factors are 0.0; each stored factor is its unrounded value to 1 decimal.
+        let deferred = [
+            row.referee_favorability_score,
+            row.look_ahead_pressure_score,
+            row.travel_impact_score,
+            row.opponent_strength_score,
+        ];
+        prop_assert_eq!(deferred, [0.0; 4]);
+        prop_assert_eq!(row.shot_zone_mismatch_score, round_half_even(factors.shot_zone_mismatch, 1));
+        prop_assert_eq!(row.pace_score, round_half_even(factors.pace, 1));
+        prop_assert_eq!(row.usage_spike_score, round_half_even(factors.usage_spike, 1));
+        // The total is also the sum of the unrounded factors the row itself reports in its
+        // context JSON, not of its rounded columns.
+        let reported_sum = fatigue_adjustment(final_score_in(&row.fatigue_context_json) as i64)
+            + final_score_in(&row.shot_zone_context_json)
+            + final_score_in(&row.pace_context_json)
+            + final_score_in(&row.usage_context_json);
+        prop_assert_eq!(row.total_composite_adjustment, round_half_even(reported_sum, 2));
         prop_assert_eq!(&row.data_hash, &hash_with_typed_values(&row));
+    }
+
+    #[test]
+    fn fatigue_of_any_fully_penalised_player_is_the_floor_35(
+        days_rest in any::<Option<i64>>(),
+        games in 4i64..=i64::MAX,
+        minutes in 240.001f64..1e12,
+        avg_minutes in 35.001f64..1e12,
+        back_to_backs in 2i64..=i64::MAX,
+        age in 35i64..=i64::MAX,
+    ) {
+        // §3.2: 100 − 15 − 10 − 10 − 8 − 12 − 10 = 35, whatever the rest.
+        let context = UpcomingPlayerGameContextRow {
+            days_rest,
+            ..fatigue_row(0, true, games, minutes, avg_minutes, back_to_backs, age)
+        };
+        prop_assert_eq!(score_of(&context), 35);
+    }
+
+    #[test]
+    fn fatigue_of_any_rested_unpenalised_player_is_the_ceiling_100(
+        days_rest in 3i64..=i64::MAX,
+        games in i64::MIN..4,
+        minutes in -1e12f64..=240.0,
+        avg_minutes in -1e12f64..=35.0,
+        back_to_backs in i64::MIN..1,
+        age in i64::MIN..30,
+    ) {
+        // §3.2: 100 + 5 clamps to 100.
+        let context = fatigue_row(days_rest, false, games, minutes, avg_minutes, back_to_backs, age);
+        prop_assert_eq!(score_of(&context), 100);
     }
 }
 
