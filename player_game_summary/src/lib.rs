@@ -171,3 +171,39 @@ impl Processor for PlayerGameSummaryProcessor {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependency_configuration_of_reference_test_dependency_configuration() {
+        // reference-pgs.md §9.1 TestDependencyConfiguration listed six date-range dependencies with
+        // the gamebook and BDL critical (§10 B7: both required). This port reads three: the
+        // play-by-play and BettingPros tables are not read for data, and only BDL, which covers
+        // every game, is critical. Rows and hours are the reference's expected_count_min and
+        // fail thresholds (§2.2): 200/24 h, 200/12 h, 100/48 h.
+        let declared: Vec<(String, &str, i64, bool, i64)> = PlayerGameSummaryProcessor
+            .info()
+            .dependencies
+            .iter()
+            .map(|dependency| {
+                (
+                    dependency.table.to_string(),
+                    dependency.date_column,
+                    dependency.expected_rows,
+                    dependency.critical,
+                    dependency.max_age_hours,
+                )
+            })
+            .collect();
+        assert_eq!(
+            declared,
+            vec![
+                ("nba_raw.nbac_gamebook_player_stats".to_owned(), "game_date", 200, false, 24),
+                ("nba_raw.bdl_player_boxscores".to_owned(), "game_date", 200, true, 12),
+                ("nba_raw.odds_api_player_points_props".to_owned(), "game_date", 100, false, 48),
+            ]
+        );
+    }
+}

@@ -148,6 +148,17 @@ mod tests {
     }
 
     #[test]
+    fn numeric_cleaning_of_reference_test_numeric_cleaning() {
+        // reference-pgs.md §9.1 TestNumericCleaning, the text cells this crate parses: plus_minus
+        // '+7' → 7 and '-3' → −3, minutes '36' → 36.0 and '35' → 35.0. The other cells ('25'
+        // points, 'N/A' assists) arrive typed from the warehouse, so no text parser sees them.
+        assert_eq!(parse_plus_minus(Some("+7")), Some(7));
+        assert_eq!(parse_plus_minus(Some("-3")), Some(-3));
+        assert_eq!(minutes("36"), MinutesText::Played(36.0));
+        assert_eq!(minutes("35"), MinutesText::Played(35.0));
+    }
+
+    #[test]
     fn plus_minus_float_text_keeps_its_value_fixing_reference_b2a() {
         assert_eq!(parse_plus_minus(Some("7.0")), Some(7));
         assert_eq!(parse_plus_minus(Some("-3.0")), Some(-3));

@@ -396,6 +396,61 @@ fn data_quality_tier_is_gold_and_silver_as_the_reference_code_writes_not_its_fai
 }
 
 #[test]
+fn calculate_analytics_lebron_with_20_points_is_under_by_4_5() {
+    // §9.1 TestCalculateAnalytics: case A with points 20 against the 24.5 line.
+    // margin = 20 − 24.5 = −4.5; TS = 20 / (2·(20 + 0.44·4)) = 20/43.52 = 0.45956 → 0.46.
+    let row =
+        only_row(one_line_inputs(GamebookPlayerRow { points: Some(20), ..case_a_lebron() }, Some(24.5)));
+    assert_eq!((row.over_under_result.as_deref(), row.margin), (Some("UNDER"), Some(-4.5)));
+    assert_eq!(row.ts_pct, Some(0.46));
+}
+
+#[test]
+fn calculate_analytics_empty_registry_gives_no_record_and_one_skipped() {
+    // §9.1 TestCalculateAnalytics: the one-record fixture with an empty id map → 0 records,
+    // records_skipped = 1 (README §4 item 13: the line becomes a MISSING_DATA failure).
+    let mut raw = one_line_inputs(case_a_lebron(), Some(24.5));
+    raw.registry = Arc::default();
+    let (date_inputs, results) = run_all(raw);
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].as_ref().unwrap_err().category, FailureCategory::MissingData);
+    assert_eq!(
+        registry_counts(&date_inputs),
+        RegistryCounts { players_found: 0, players_not_found: 1, records_skipped: 1 }
+    );
+}
+
+#[test]
+fn analytics_stats_of_reference_test_analytics_stats_and_b16_players_not_found() {
+    // §9.1 TestAnalyticsStats: 3 records and 2 registry misses → registry_players_found 3,
+    // registry_records_skipped 2 (records_processed is the framework's count of rows,
+    // framework::progress::stats_line). B16: the backfill job read registry_players_not_found,
+    // which the reference never wrote; here it is 2.
+    use framework::Processor;
+    let teammate = |player_lookup: &str, name: &str, team: &str| GamebookPlayerRow {
+        points: Some(10),
+        minutes: Some("20:00".into()),
+        ..gamebook_row(player_lookup, name, team)
+    };
+    let mut raw = two_player_inputs();
+    raw.gamebook_rows.push(teammate("anthonydavis", "Anthony Davis", "LAL"));
+    raw.gamebook_rows.push(teammate("mysteryone", "Mystery One", "LAL"));
+    raw.gamebook_rows.push(teammate("mysterytwo", "Mystery Two", "GSW"));
+    raw.registry = registry_of(vec![
+        registry_row("lebronjames", "LAL"),
+        registry_row("stephcurry", "GSW"),
+        registry_row("anthonydavis", "LAL"),
+    ]);
+    let (date_inputs, results) = run_all(raw);
+    assert_eq!(results.iter().filter(|result| result.is_ok()).count(), 3);
+    let stats = crate::PlayerGameSummaryProcessor.stats(&date_inputs);
+    let field = |name: &str| stats.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone());
+    assert_eq!(field("registry_players_found"), Some(serde_json::json!(3)));
+    assert_eq!(field("registry_records_skipped"), Some(serde_json::json!(2)));
+    assert_eq!(field("registry_players_not_found"), Some(serde_json::json!(2)));
+}
+
+#[test]
 fn full_etl_two_players_give_two_records_in_key_order() {
     let rows = rows_of(two_player_inputs());
     assert_eq!(rows.len(), 2);
@@ -765,7 +820,81 @@ fn decision_10_player_level_merge_adds_bdl_players_missing_from_the_gamebook() {
 }
 
 #[test]
-fn decision_11_zero_efficiency_stays_zero_instead_of_null() {
+fn decision_12_latest_draftkings_snapshot_is_the_line_fixing_reference_b8() {
+    let mut raw = one_line_inputs(case_a_lebron(), None);
+    raw.prop_rows = vec![
+        PlayerPropRow { snapshot_timestamp: hour(1), ..prop("lebronjames", "draftkings", 23.5) },
+        PlayerPropRow { snapshot_timestamp: hour(6), ..prop("lebronjames", "draftkings", 25.5) },
+        PlayerPropRow { snapshot_timestamp: hour(9), ..prop("lebronjames", "betmgm", 24.5) },
+    ];
+    let row = only_row(raw);
+    assert_eq!((row.points_line, row.points_line_source.as_deref()), (Some(25.5), Some("draftkings")));
+    assert_eq!((row.over_under_result.as_deref(), row.margin), (Some("UNDER"), Some(-0.5)));
+}
+
+// Reference defects fixed by README §4 (reference-pgs.md §10).
+
+#[test]
+fn mm_ss_minutes_are_kept_fixing_reference_b1() {
+    // B1: the batch's numeric cleaning turned every "MM:SS" into NULL (and starter_flag false).
+    // Per-row parsing (README §4 item 11): 36:30 = 36 + 30/60 = 36.5 → 36 (half-even), 36.5 > 20
+    // → starter; 14:21 = 14 + 21/60 = 14.35 → 14, not a starter. A BDL row in the same date
+    // (decimal "36") does not disturb them.
+    let bench = GamebookPlayerRow {
+        minutes: Some("14:21".into()),
+        ..gamebook_row("anthonydavis", "Anthony Davis", "LAL")
+    };
+    let mut raw = one_line_inputs(case_a_lebron(), None);
+    raw.gamebook_rows.push(bench);
+    raw.bdl_rows = vec![bdl_row("stephcurry", "Stephen Curry", "GSW")];
+    raw.registry = registry_of(vec![
+        registry_row("lebronjames", "LAL"),
+        registry_row("anthonydavis", "LAL"),
+        registry_row("stephcurry", "GSW"),
+    ]);
+    let rows = rows_of(raw);
+    let minutes: Vec<(&str, Option<f64>, bool)> =
+        rows.iter().map(|row| (row.player_lookup.as_str(), row.minutes_played, row.starter_flag)).collect();
+    assert_eq!(
+        minutes,
+        vec![
+            ("anthonydavis", Some(14.0), false),
+            ("lebronjames", Some(36.0), true),
+            ("stephcurry", Some(36.0), true),
+        ]
+    );
+}
+
+#[test]
+fn plus_minus_of_a_mixed_batch_and_a_real_zero_fixing_reference_b2() {
+    // B2a: any NULL plus/minus in the batch (every BDL row) made the column float and every
+    // value NULL; B2b: a real 0 became NULL. Per row (README §4 item 11): LeBron +7 stays 7,
+    // Davis 0 stays 0, and Curry's BDL row has no plus/minus (README §4 item 11b).
+    let level = GamebookPlayerRow {
+        plus_minus: Some(0),
+        minutes: Some("20:00".into()),
+        ..gamebook_row("anthonydavis", "Anthony Davis", "LAL")
+    };
+    let mut raw = one_line_inputs(case_a_lebron(), None);
+    raw.gamebook_rows.push(level);
+    raw.bdl_rows = vec![bdl_row("stephcurry", "Stephen Curry", "GSW")];
+    raw.registry = registry_of(vec![
+        registry_row("lebronjames", "LAL"),
+        registry_row("anthonydavis", "LAL"),
+        registry_row("stephcurry", "GSW"),
+    ]);
+    let plus_minus: Vec<(String, Option<i64>)> =
+        rows_of(raw).into_iter().map(|row| (row.player_lookup, row.plus_minus)).collect();
+    assert_eq!(
+        plus_minus,
+        vec![("anthonydavis".into(), Some(0)), ("lebronjames".into(), Some(7)), ("stephcurry".into(), None)]
+    );
+}
+
+#[test]
+fn decision_11_zero_efficiency_stays_zero_and_null_inputs_give_null_fixing_reference_b3() {
+    // B3: TS/eFG of exactly 0 became NULL, and NULL/NaN inputs could give NaN (invalid JSON).
+    // 0 points on 5 FGA: eFG (0 + 0.5·0)/5 = 0.0, TS 0/(2·(5 + 0)) = 0.0 (README §4 item 11).
     let cold = GamebookPlayerRow {
         points: Some(0),
         field_goals_made: Some(0),
@@ -778,19 +907,44 @@ fn decision_11_zero_efficiency_stays_zero_instead_of_null() {
     };
     let row = only_row(one_line_inputs(cold, None));
     assert_eq!((row.efg_pct, row.ts_pct), (Some(0.0), Some(0.0)));
+    // NULL 3PM (README §4 item 9: missing): eFG NULL, TS 25/43.52 = 0.57445 → 0.574 still known.
+    let no_threes = GamebookPlayerRow { three_pointers_made: None, ..case_a_lebron() };
+    let row = only_row(one_line_inputs(no_threes, None));
+    assert_eq!((row.efg_pct, row.ts_pct), (None, Some(0.574)));
+    // NULL points: TS NULL, eFG 11/20 = 0.55 still known.
+    let no_points = GamebookPlayerRow { points: None, ..case_a_lebron() };
+    let row = only_row(one_line_inputs(no_points, None));
+    assert_eq!((row.efg_pct, row.ts_pct), (Some(0.55), None));
 }
 
 #[test]
-fn decision_12_latest_draftkings_snapshot_is_the_line() {
+fn bdl_fallback_keeps_gamebook_missing_players_with_their_attempts_fixing_reference_b9() {
+    // B9: BDL attempts, rebound split and the gamebook-missing players of a gamebook game were
+    // lost. README §4 items 10 and 11b: Davis (BDL only, in LeBron's gamebook game) gets a row
+    // with BDL's own attempts: eFG (10 + 0.5·2)/20 = 0.55, TS 27/(2·(20 + 0.44·4)) = 27/43.52
+    // = 0.62040 → 0.62; rebounds 1/7; no plus/minus in BDL.
     let mut raw = one_line_inputs(case_a_lebron(), None);
-    raw.prop_rows = vec![
-        PlayerPropRow { snapshot_timestamp: hour(1), ..prop("lebronjames", "draftkings", 23.5) },
-        PlayerPropRow { snapshot_timestamp: hour(6), ..prop("lebronjames", "draftkings", 25.5) },
-        PlayerPropRow { snapshot_timestamp: hour(9), ..prop("lebronjames", "betmgm", 24.5) },
-    ];
-    let row = only_row(raw);
-    assert_eq!((row.points_line, row.points_line_source.as_deref()), (Some(25.5), Some("draftkings")));
-    assert_eq!((row.over_under_result.as_deref(), row.margin), (Some("UNDER"), Some(-0.5)));
+    raw.bdl_rows =
+        vec![BdlBoxscoreRow { points: Some(27), ..bdl_row("anthonydavis", "Anthony Davis", "LAL") }];
+    raw.registry = registry_of(vec![registry_row("lebronjames", "LAL"), registry_row("anthonydavis", "LAL")]);
+    let rows = rows_of(raw);
+    assert_eq!(rows.len(), 2);
+    let davis = &rows[0];
+    assert_eq!(
+        (davis.player_lookup.as_str(), davis.primary_source_used.as_str()),
+        ("anthonydavis", "bdl_boxscores")
+    );
+    assert_eq!((davis.fg_attempts, davis.three_pt_attempts, davis.ft_attempts), (Some(20), Some(6), Some(4)));
+    assert_eq!((davis.offensive_rebounds, davis.defensive_rebounds), (Some(1), Some(7)));
+    assert_eq!((davis.efg_pct, davis.ts_pct), (Some(0.55), Some(0.62)));
+    assert_eq!(davis.plus_minus, None);
+    assert_eq!(rows[1].primary_source_used, "nbac_gamebook");
+}
+
+#[test]
+fn card_true_shooting_example_is_0_678_not_0_609_reference_d2() {
+    // §10 D2: "28 pts on 18 FGA + 6 FTA": 28 / (2·(18 + 0.44·6)) = 28 / 41.28 = 0.67829 → 0.678.
+    assert_eq!(true_shooting_pct(Some(28), Some(18), Some(6)), Some(0.678));
 }
 
 #[test]
@@ -920,6 +1074,68 @@ mod properties {
                 prop_assert!(row.usage_rate.is_none_or(|usage| (0.0..=100.0).contains(&usage)));
                 prop_assert!(row.minutes_played.is_none_or(|minutes| (0.0..=70.0).contains(&minutes)));
             }
+        }
+
+        /// reference-pgs.md §9.3 test_validation, the checks on one row: every consistent line
+        /// gives a row; makes ≤ attempts, 3PM ≤ FGM, the points identity, no negative counts;
+        /// |ts − PTS/(2(FGA + 0.44·FTA))| ≤ 0.001; |efg − (FGM + 0.5·3PM)/FGA| ≤ 0.001; OVER iff
+        /// points ≥ line; |margin − (points − line)| ≤ 0.01; team ≠ opponent; an id is present.
+        /// Minutes stay within this port's 0–70 (the production check said 0–60; a 4-OT game
+        /// lasts 68, validation::MAXIMUM_MINUTES).
+        /// Lines stay under the 100-point plausibility cap: at most 15 threes and 15 twos
+        /// (75) plus 20 free throws.
+        #[test]
+        fn reference_test_validation_business_rules_hold_for_every_row(
+            field_goals_attempted in 0i64..=30,
+            shares in (0i64..=100, 0i64..=50, 0i64..=100, 0i64..=100),
+            free_throws_attempted in 0i64..=20,
+            clock in (0i64..=69, 0i64..=59),
+            half_points_line in 1i64..=121,
+        ) {
+            let (make_share, three_share, three_make_share, free_throw_share) = shares;
+            let field_goals_made = field_goals_attempted * make_share / 100;
+            let three_pointers_attempted = field_goals_attempted * three_share / 100;
+            let three_pointers_made = three_pointers_attempted.min(field_goals_made) * three_make_share / 100;
+            let free_throws_made = free_throws_attempted * free_throw_share / 100;
+            let points = 2 * (field_goals_made - three_pointers_made) + 3 * three_pointers_made + free_throws_made;
+            let points_line = half_points_line as f64 / 2.0;
+            let line = GamebookPlayerRow {
+                points: Some(points),
+                field_goals_made: Some(field_goals_made),
+                field_goals_attempted: Some(field_goals_attempted),
+                three_pointers_made: Some(three_pointers_made),
+                three_pointers_attempted: Some(three_pointers_attempted),
+                free_throws_made: Some(free_throws_made),
+                free_throws_attempted: Some(free_throws_attempted),
+                assists: Some(3),
+                steals: Some(1),
+                blocks: Some(0),
+                minutes: Some(format!("{}:{:02}", clock.0, clock.1)),
+                ..gamebook_row("lebronjames", "LeBron James", "LAL")
+            };
+            let row = only_row(one_line_inputs(line, Some(points_line)));
+            let known = |value: Option<i64>| value.expect("known in this line");
+            let (fga, fgm) = (known(row.fg_attempts), known(row.fg_makes));
+            let (tpa, tpm) = (known(row.three_pt_attempts), known(row.three_pt_makes));
+            let (fta, ftm) = (known(row.ft_attempts), known(row.ft_makes));
+            let written_points = known(row.points);
+            prop_assert!(fgm <= fga && tpm <= tpa && ftm <= fta && tpm <= fgm);
+            prop_assert!((written_points - (2 * (fgm - tpm) + 3 * tpm + ftm)).abs() <= 1);
+            prop_assert!([row.points, row.assists, row.steals, row.blocks].iter().all(|value| known(*value) >= 0));
+            prop_assert!(row.minutes_played.is_none_or(|minutes| (0.0..=70.0).contains(&minutes)));
+            if fga > 0 {
+                let true_shooting = written_points as f64 / (2.0 * (fga as f64 + 0.44 * fta as f64));
+                let effective = (fgm as f64 + 0.5 * tpm as f64) / fga as f64;
+                prop_assert!((row.ts_pct.expect("FGA > 0") - true_shooting).abs() <= 0.001);
+                prop_assert!((row.efg_pct.expect("FGA > 0") - effective).abs() <= 0.001);
+            } else {
+                prop_assert_eq!((row.ts_pct, row.efg_pct), (None, None));
+            }
+            let over = written_points as f64 >= points_line;
+            prop_assert_eq!(row.over_under_result.as_deref(), Some(if over { "OVER" } else { "UNDER" }));
+            prop_assert!((row.margin.expect("line known") - (written_points as f64 - points_line)).abs() <= 0.01);
+            prop_assert_ne!(&row.team_abbr, &row.opponent_team_abbr);
+            prop_assert!(row.universal_player_id.is_some());
         }
     }
 }
