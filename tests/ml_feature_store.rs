@@ -6,7 +6,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use framework::config::Settings;
 use framework::dispatch::DispatchMode;
 use framework::fixtures::load_directory;
-use framework::runner::{RunOptions, RunSummary, run};
+use framework::runner::{DateStatus, RunOptions, RunSummary, run};
 use framework::schema::analytics::{PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT};
 use framework::{ToValue, Value, Warehouse};
 use ml_feature_store::MlFeatureStoreProcessor;
@@ -183,4 +183,57 @@ async fn stale_copies_of_an_old_game_count_as_one_game() {
     // Ranked by rows, the copies would push old games 6 to 8 out of the read; each copy's 99s
     // would show in every feature.
     assert_eq!(game_features(warehouse.as_ref()).await, expected_game_features());
+}
+
+/// In daily mode the reference's dependency check failed before its early-season placeholder
+/// code could run, so the first weeks of a season were failures (reference-framework.md §14
+/// item 4). Here an early-season date is skipped with its reason before any upstream is
+/// checked, on a warehouse holding nothing but the schedule; the first date after the window
+/// reaches the check and fails it, naming what is missing.
+#[tokio::test]
+async fn reference_framework_14_4_an_early_season_date_in_daily_mode_is_skipped_before_the_dependency_check()
+{
+    let folder = TempDir::new("mlfs-early-season");
+    let settings = settings_in(folder.path());
+    let warehouse = open(&settings).await;
+    load_directory(warehouse.as_ref(), &schedule_directory()).await.unwrap();
+    let options = |day: &str| RunOptions {
+        dates: vec![date(day)],
+        backfill: false,
+        skip_preflight: false,
+        dry_run: false,
+        force: false,
+        dispatch: DispatchMode::Parallel { workers: 2 },
+        chunk_dates: 16,
+    };
+    // The 2024-25 season starts 2024-10-22: the 25th is day 3, 2024-11-06 day 15.
+    let early =
+        run(&MlFeatureStoreProcessor, warehouse.as_ref(), &settings, &options("2024-10-25")).await.unwrap();
+    assert_eq!(early.outcomes[0].status, DateStatus::Skipped { reason: "early_season".into() });
+    assert!(early.failed_dates().is_empty());
+    let after =
+        run(&MlFeatureStoreProcessor, warehouse.as_ref(), &settings, &options("2024-11-06")).await.unwrap();
+    let DateStatus::Failed { error } = &after.outcomes[0].status else {
+        panic!("expected a failure: {after:?}")
+    };
+    assert!(error.starts_with("missing critical dependencies: "), "{error}");
+
+    let history = query_rows(
+        warehouse.as_ref(),
+        "SELECT data_date, status, skip_reason, backfill_mode FROM {nba_reference.processor_run_history} \
+         ORDER BY data_date",
+    )
+    .await;
+    assert_eq!(
+        history,
+        vec![
+            vec![
+                Value::Date(date("2024-10-25")),
+                "skipped".to_value(),
+                "early_season".to_value(),
+                Value::Bool(false)
+            ],
+            vec![Value::Date(date("2024-11-06")), "failed".to_value(), Value::Null, Value::Bool(false)],
+        ]
+    );
 }

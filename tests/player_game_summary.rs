@@ -175,3 +175,35 @@ pub(crate) async fn review_and_rerun(warehouse: &dyn Warehouse, settings: &frame
         ]]
     );
 }
+
+/// An incremental Phase 3 run of the reference replaced the date with the changed players'
+/// rows only, deleting everyone else's (reference-framework.md §14 item 9). Here a date whose
+/// inputs changed for one player is recomputed whole and replaced keyed: the other 34 players
+/// keep their rows and values, the changed player gets his new points.
+#[tokio::test]
+async fn reference_framework_14_9_a_rerun_after_one_player_changed_keeps_every_other_players_row() {
+    use crate::reliability::{Bench, GAME_DATE, cell, load_pgs_date, real_bdl_rows, set};
+    let bench = Bench::new("pgs-one-player-changed").await;
+    load_pgs_date(bench.warehouse.as_ref(), real_bdl_rows()).await;
+    let first = bench.run(&PlayerGameSummaryProcessor, &[GAME_DATE], |options| options.backfill = true).await;
+    assert_eq!(first.outcomes[0].status, DateStatus::Succeeded { rows: 35, failures: 0 });
+    let points_by_player =
+        "SELECT player_lookup, points FROM {nba_analytics.player_game_summary} ORDER BY player_lookup";
+    let before = query_rows(bench.warehouse.as_ref(), points_by_player).await;
+    assert_eq!(before.len(), 35);
+
+    let mut bdl = real_bdl_rows();
+    let changed = cell(&bdl[0], "player_lookup").clone();
+    let old_points = cell(&bdl[0], "points").as_i64().unwrap();
+    set(&mut bdl[0], "points", Value::Int(old_points + 10));
+    load_pgs_date(bench.warehouse.as_ref(), bdl).await;
+    let rerun =
+        bench.run(&PlayerGameSummaryProcessor, &[GAME_DATE], |options| options.skip_preflight = true).await;
+    assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 35, failures: 0 });
+
+    let expected: Vec<Vec<Value>> = before
+        .into_iter()
+        .map(|row| if row[0] == changed { vec![row[0].clone(), Value::Int(old_points + 10)] } else { row })
+        .collect();
+    assert_eq!(query_rows(bench.warehouse.as_ref(), points_by_player).await, expected);
+}

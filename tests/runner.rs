@@ -9,7 +9,7 @@ use framework::fixtures::load_directory;
 use framework::runner::{DateStatus, RunOptions, RunSummary, run};
 use framework::schema::Table;
 use framework::schema::analytics::{TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_TEAM_GAME_CONTEXT};
-use framework::warehouse::{ReplaceScope, ResultSet, WriteReport};
+use framework::warehouse::{ReplaceScope, ResultSet, TableWrite, WriteReport};
 use framework::{Query, Value, Warehouse, WarehouseError};
 
 use crate::toy::ToyProcessor;
@@ -228,6 +228,8 @@ async fn a_serial_run_logs_the_reference_lines() {
     );
 }
 
+/// Skips are recorded in run history (reference-framework.md §14 item 6: the reference logged
+/// them nowhere), and a change in any row read is detected (§14 item 17).
 #[tokio::test]
 async fn a_rerun_with_unchanged_inputs_is_skipped_and_recorded() {
     let scenario = Scenario::new(MID_SEASON).await;
@@ -259,6 +261,8 @@ async fn a_rerun_with_unchanged_inputs_is_skipped_and_recorded() {
     assert_eq!(points, vec![vec![Value::Int(120)]]);
 }
 
+/// A skip with its reason and a history row, not a failure (reference-framework.md §14 items 3
+/// and 6).
 #[tokio::test]
 async fn early_season_dates_are_skipped_with_their_reason() {
     // The 2024-25 regular season starts 2024-10-22; 2024-10-25 is day 3.
@@ -421,6 +425,8 @@ impl Warehouse for FailingWrites {
     }
 }
 
+/// The reference deleted, then appended, and was left half written or duplicated when either
+/// step failed (reference-framework.md §14 item 5).
 #[tokio::test]
 async fn a_failing_save_keeps_the_previous_rows_and_fails_the_date() {
     let scenario = Scenario::new(MID_SEASON).await;
@@ -438,6 +444,7 @@ async fn a_failing_save_keeps_the_previous_rows_and_fails_the_date() {
     assert_eq!(scenario.history().await[1][1], text("failed"));
 }
 
+/// The reference's change detection also ran in backfill (reference-framework.md §14 item 11).
 #[tokio::test]
 async fn a_backfill_recomputes_every_date_and_a_live_rerun_skips_the_unchanged_ones() {
     let scenario = Scenario::new(MID_SEASON).await;
@@ -536,4 +543,179 @@ async fn read_queries_do_not_grow_with_the_number_of_dates() {
     let two_dates = scenario.run(&["2025-01-15", "2025-01-16"], |options| options.backfill = true).await;
     assert_eq!(two_dates.failed_dates(), []);
     assert_eq!((one_date.read_queries, two_dates.read_queries), (3, 3));
+}
+
+/// The reference kept its timers in a class attribute, so after the first run in a process every
+/// duration was measured from that first run and grew date after date (reference-framework.md
+/// §14 item 1). A second run in the same process starts its clock after the first run ended,
+/// and its date's duration fits inside its own wall time.
+#[tokio::test]
+async fn reference_framework_14_1_a_second_run_in_one_process_times_its_dates_from_its_own_start() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    scenario.run(&["2025-01-15"], |_| {}).await;
+    scenario.load_team_context("LAL,20250116_LAL_GSW,2025-01-16,2024,GSW,210.0,2025-01-16T10:00:00Z\n").await;
+    let second = scenario.run(&["2025-01-16"], |options| options.backfill = true).await;
+    assert_eq!(second.outcomes[0].status, DateStatus::Succeeded { rows: 1, failures: 0 });
+
+    let runs = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT data_date, started_at, processed_at, duration_seconds FROM \
+         {nba_reference.processor_run_history} ORDER BY data_date",
+    )
+    .await;
+    assert_eq!(runs.len(), 2);
+    let first_finished = runs[0][2].as_timestamp().unwrap();
+    let second_started = runs[1][1].as_timestamp().unwrap();
+    assert!(second_started >= first_finished, "{second_started} is before {first_finished}");
+    let second_duration = runs[1][3].as_f64().unwrap();
+    assert!(second_duration <= second.wall_seconds, "{second_duration}s > {}s", second.wall_seconds);
+    assert!(second.outcomes[0].seconds <= second.wall_seconds);
+}
+
+/// The reference always wrote `backfill_mode = False` and mostly `trigger_source = 'manual'`
+/// (reference-framework.md §14 item 7; README §4 item 4). Here each run records its own mode,
+/// and the trigger is the `TRIGGERED_BY` the job sets.
+#[tokio::test]
+async fn reference_framework_14_7_run_history_records_backfill_mode_and_the_trigger() {
+    let mut scenario = Scenario::new(MID_SEASON).await;
+    let job = Settings::from_map(vec![("TRIGGERED_BY".into(), "toy-daily".into())]).unwrap();
+    scenario.settings.triggered_by = job.triggered_by;
+    scenario.run(&["2025-01-15"], |_| {}).await;
+    scenario.run(&["2025-01-15"], |options| options.backfill = true).await;
+    let runs = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT status, backfill_mode, triggered_by, trigger_source FROM \
+         {nba_reference.processor_run_history} ORDER BY started_at",
+    )
+    .await;
+    let row =
+        |backfill: bool| vec![text("success"), Value::Bool(backfill), text("toy-daily"), text("toy-daily")];
+    assert_eq!(runs, vec![row(false), row(true)]);
+}
+
+/// The reference resumed a backfill after its last successful date, so a date that failed
+/// before it was never revisited, and its `/tmp` checkpoints vanished with the container
+/// (reference-framework.md §14 item 14). Here checkpoints live in the warehouse per date, and a
+/// rerun retries every date that did not succeed on the same inputs, wherever it lies.
+#[tokio::test]
+async fn reference_framework_14_14_a_failed_date_before_the_last_success_is_retried() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    let first = scenario.run(&["2025-01-14", "2025-01-15"], |options| options.backfill = true).await;
+    assert_eq!(first.failed_dates(), vec![date("2025-01-14")]);
+    assert_eq!(first.outcomes[1].status, DateStatus::Succeeded { rows: 2, failures: 1 });
+
+    scenario.load_team_context("LAL,20250114_LAL_GSW,2025-01-14,2024,GSW,210.0,2025-01-14T10:00:00Z\n").await;
+    let rerun = scenario.run(&["2025-01-14", "2025-01-15"], |options| options.skip_preflight = true).await;
+    assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 1, failures: 0 });
+    assert_eq!(rerun.outcomes[1].status, DateStatus::Skipped { reason: "inputs_unchanged".into() });
+    let progress = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT date, status, rows FROM {nba_processing.backfill_progress} ORDER BY date",
+    )
+    .await;
+    assert_eq!(
+        progress,
+        vec![
+            vec![Value::Date(date("2025-01-14")), text("success"), Value::Int(1)],
+            vec![Value::Date(date("2025-01-15")), text("success"), Value::Int(2)],
+        ]
+    );
+}
+
+/// The reference's pre-flight fell back to the dates present in `player_game_summary` itself,
+/// so a missing date could never show as a gap (reference-framework.md §14 item 15). Here the
+/// dates of a range come from the schedule alone (2024-11-28, Thanksgiving, had no game), and a
+/// game date without upstream rows fails and is named, whatever the output tables hold.
+#[tokio::test]
+async fn reference_framework_14_15_range_dates_come_from_the_schedule_so_a_gap_fails_visibly() {
+    let scenario =
+        Scenario::new("LAL,20241127_LAL_PHX,2024-11-27,2024,PHX,220.0,2024-11-27T10:00:00Z\n").await;
+    let (start, end) = (date("2024-11-26"), date("2024-11-30"));
+    let schedule = framework::dates::Schedule::load(scenario.warehouse.as_ref(), start, end).await.unwrap();
+    let dates = schedule.game_dates(start, end);
+    let expected = [date("2024-11-26"), date("2024-11-27"), date("2024-11-29"), date("2024-11-30")];
+    assert_eq!(dates, expected);
+
+    let texts: Vec<String> = dates.iter().map(ToString::to_string).collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let summary = scenario.run(&texts, |options| options.backfill = true).await;
+    assert_eq!(summary.failed_dates(), vec![expected[0], expected[2], expected[3]]);
+    assert_eq!(summary.outcomes[1].status, DateStatus::Succeeded { rows: 1, failures: 0 });
+}
+
+/// Delegates to a real warehouse and counts, per table, the writes it receives.
+struct CountingWrites {
+    inner: Arc<dyn Warehouse>,
+    /// (table, rows) of every write, in order.
+    writes: Mutex<Vec<(String, usize)>>,
+}
+
+impl CountingWrites {
+    fn writes_to(&self, table: &Table) -> Vec<usize> {
+        let name = table.to_string();
+        let writes = self.writes.lock().unwrap();
+        writes.iter().filter(|(written, _)| *written == name).map(|(_, rows)| *rows).collect()
+    }
+}
+
+#[async_trait]
+impl Warehouse for CountingWrites {
+    async fn ensure_tables(&self, tables: &[&'static Table]) -> Result<(), WarehouseError> {
+        self.inner.ensure_tables(tables).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<ResultSet, WarehouseError> {
+        self.inner.query(query).await
+    }
+
+    async fn replace(
+        &self,
+        table: &'static Table,
+        scope: ReplaceScope,
+        rows: Vec<Vec<Value>>,
+        unique_key: bool,
+    ) -> Result<WriteReport, WarehouseError> {
+        self.writes.lock().unwrap().push((table.to_string(), rows.len()));
+        self.inner.replace(table, scope, rows, unique_key).await
+    }
+
+    async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError> {
+        self.writes.lock().unwrap().push((table.to_string(), rows.len()));
+        self.inner.append(table, rows).await
+    }
+
+    fn writes_together_atomically(&self) -> bool {
+        self.inner.writes_together_atomically()
+    }
+
+    async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError> {
+        self.writes
+            .lock()
+            .unwrap()
+            .extend(writes.iter().map(|write| (write.table.to_string(), write.rows.len())));
+        self.inner.write_together(writes).await
+    }
+}
+
+/// Monitoring writes of one row each exhausted BigQuery's 1,500 load jobs per table per day
+/// (reference-framework.md §16 "BigQuery quota outages"; *Rust: buffer run-log rows and flush
+/// once per run*, README §4 item 4). Three dates saved in three chunks still write run history,
+/// failures and checkpoints once each, three rows apiece.
+#[tokio::test]
+async fn reference_framework_16_run_log_rows_are_buffered_and_written_once_per_run() {
+    let next_day = |day: &str| {
+        MID_SEASON
+            .replace("2025-01-15", &format!("2025-01-{day}"))
+            .replace("20250115", &format!("202501{day}"))
+    };
+    let scenario = Scenario::new(&format!("{MID_SEASON}{}{}", next_day("16"), next_day("17"))).await;
+    let counting = CountingWrites { inner: Arc::clone(&scenario.warehouse), writes: Mutex::new(Vec::new()) };
+    let summary = scenario
+        .run_on(&counting, &["2025-01-15", "2025-01-16", "2025-01-17"], |options| options.chunk_dates = 1)
+        .await;
+    assert_eq!(summary.failed_dates(), []);
+    assert_eq!(counting.writes_to(&TEAM_OFFENSE_GAME_SUMMARY), [2, 2, 2], "one save per chunk");
+    assert_eq!(counting.writes_to(&framework::schema::reference::PROCESSOR_RUN_HISTORY), [3]);
+    assert_eq!(counting.writes_to(&framework::schema::processing::PRECOMPUTE_FAILURES), [3]);
+    assert_eq!(counting.writes_to(&framework::schema::processing::BACKFILL_PROGRESS), [3]);
 }

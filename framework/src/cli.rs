@@ -167,14 +167,21 @@ pub fn main<P: Processor>(processor: P) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run_binary(&processor, &args, &settings)) {
-        Ok(summary) if summary.failed_dates().is_empty() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(message) => {
-            error!("{message}");
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
+    let outcome = runtime.block_on(run_binary(&processor, &args, &settings));
+    if let Err(message) = &outcome {
+        error!("{message}");
+        eprintln!("error: {message}");
+    }
+    ExitCode::from(exit_code(&outcome))
+}
+
+/// 0 when every date succeeded or was skipped for a stated reason, 1 when a date or the whole
+/// run failed: a scheduler retries a non-zero exit (the reference's services answered 200 on a
+/// failed run, so Pub/Sub never retried, reference-framework.md §14 item 13).
+pub fn exit_code(outcome: &Result<RunSummary, String>) -> u8 {
+    match outcome {
+        Ok(summary) if summary.failed_dates().is_empty() => 0,
+        Ok(_) | Err(_) => 1,
     }
 }
 
@@ -389,6 +396,46 @@ mod tests {
             clap_error_line(&error),
             "error: the argument '--serial' cannot be used with '--workers <WORKERS>'"
         );
+    }
+
+    /// The reference's services answered HTTP 200 when the processor failed, so Pub/Sub never
+    /// retried (reference-framework.md §14 item 13): here a failed date, or a run that could not
+    /// start, exits 1, and only succeeded or skipped dates exit 0.
+    #[test]
+    fn reference_framework_14_13_a_failed_date_exits_non_zero() {
+        let outcome = |status: DateStatus| crate::runner::DateOutcome {
+            date: "2025-01-15".parse().unwrap(),
+            status,
+            entities: 0,
+            seconds: 0.0,
+        };
+        let summary = |statuses: Vec<DateStatus>| RunSummary {
+            outcomes: statuses.into_iter().map(outcome).collect(),
+            ..RunSummary::default()
+        };
+        let succeeded = DateStatus::Succeeded { rows: 369, failures: 2 };
+        let skipped = DateStatus::Skipped { reason: "early_season".into() };
+        let failed = DateStatus::Failed { error: "missing critical dependencies".into() };
+        assert_eq!(exit_code(&Ok(summary(vec![succeeded.clone(), skipped.clone()]))), 0);
+        assert_eq!(exit_code(&Ok(summary(vec![succeeded, failed, skipped]))), 1);
+        assert_eq!(exit_code(&Err("cannot read the schedule: connection refused".into())), 1);
+    }
+
+    /// The reference passed `analysis_date` as a string from `/process-date`, and its date
+    /// arithmetic failed on it (reference-framework.md §14 item 2): here every way of naming
+    /// dates parses into `NaiveDate` at the edge, and text that is not a date is refused there,
+    /// naming the flag.
+    #[test]
+    fn reference_framework_14_2_dates_are_typed_at_the_command_line() {
+        let args = parse(&["--dates", "2024-10-25,2024-11-06"]).unwrap();
+        let first: NaiveDate = args.dates[0];
+        assert_eq!(args.dates[1] - first, chrono::Duration::days(12));
+        let args = parse(&["--start-date", "2024-11-26", "--end-date", "2024-11-30", "--all-days"]).unwrap();
+        assert_eq!(args.end_date.unwrap() - args.start_date.unwrap(), chrono::Duration::days(4));
+        for bad in ["20241025", "2024-10-25T00:00:00", "'2024-10-25'"] {
+            let error = clap_error_line(&parse(&["--date", bad]).unwrap_err());
+            assert!(error.contains("--date"), "{bad}: {error}");
+        }
     }
 
     #[test]

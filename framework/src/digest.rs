@@ -623,6 +623,8 @@ mod tests {
         assert_eq!(data_hash_in_recipe_order(&sorted), expected);
     }
 
+    /// Every row counts, not one representative row's hash (reference-framework.md §14 item 17):
+    /// a change in the second row changes the digest.
     #[test]
     fn input_digest_ignores_row_order_but_not_content() {
         let add = |digest: &mut InputDigest, row: &[Value]| {

@@ -161,6 +161,23 @@ mod tests {
         Dispatcher::new(mode).unwrap().run(entities, &progress, toy, |entity| entity.to_string())
     }
 
+    /// The reference read its worker variables with `int()`, which crashed on a bad value, and
+    /// silently capped the count at the CPU count (reference-framework.md §14 item 16). Here a
+    /// bad value is an error naming the variable, and the configured count is the pool's size
+    /// whatever the machine has (64 threads on a 2-core machine).
+    #[test]
+    fn reference_framework_14_16_worker_counts_are_validated_and_not_capped_by_the_cpu_count() {
+        let error =
+            crate::config::Settings::from_map(vec![("PCF_WORKERS".into(), "ten".into())]).unwrap_err();
+        assert_eq!(error.to_string(), r#"invalid PCF_WORKERS "ten": expected a whole number from 1 to 256"#);
+
+        let settings = crate::config::Settings::from_map(vec![("PCF_WORKERS".into(), "64".into())]).unwrap();
+        let mode = DispatchMode::configured(&settings, "PCF_WORKERS", false, None);
+        assert_eq!(mode, DispatchMode::Parallel { workers: 64 });
+        let dispatcher = Dispatcher::new(mode).unwrap();
+        assert_eq!(dispatcher.pool.as_ref().map(rayon::ThreadPool::current_num_threads), Some(64));
+    }
+
     #[test]
     fn parallel_equals_serial_on_ten_thousand_entities() {
         let entities: Vec<u64> = (1..=10_000).collect();

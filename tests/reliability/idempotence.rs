@@ -21,6 +21,8 @@ async fn a_forced_rerun_writes_byte_identical_rows_and_an_unforced_one_is_skippe
     assert_eq!(bench.export(&TEAM_OFFENSE_GAME_SUMMARY).await, first);
 }
 
+/// The unchanged-input skip of Player Game Summary, whose reference path crashed
+/// (reference-framework.md §14 item 10).
 #[tokio::test]
 async fn a_range_run_twice_gives_the_same_export_and_a_live_rerun_skips_the_unchanged_date() {
     let bench = Bench::new("reliability-range").await;

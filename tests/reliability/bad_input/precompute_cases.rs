@@ -337,7 +337,8 @@ pub async fn dates_out_of_season_are_computed_from_their_rows_or_skipped_early<P
         let edits = bench.demo_rows_moved_to(date).await;
         all_computed(&bench.run_case(date, edits, |_| {}).await);
     }
-    // Inside the first 14 days of the season: skipped, and said so.
+    // Inside the first 14 days of the season: skipped, and said so (the reference reported PCF's
+    // as a failure, reference-framework.md §14 item 3).
     let edits = bench.demo_rows_moved_to("2024-10-25").await;
     let outcome = bench.run_case("2024-10-25", edits, |_| {}).await;
     assert_eq!(outcome.status, DateStatus::Skipped { reason: "early_season".to_owned() });
