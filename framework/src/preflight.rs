@@ -1,16 +1,15 @@
 //! Preflight (README §4 item 5): one query for the upstream rows of every dependency and date
 //! of a run, and each date's verdict on them. A critical dependency without its rows fails the
 //! date; an optional one without them, or an upstream whose newest row is too old (live mode
-//! only), is reported and never fails it. The verdict is logged in the reference's
+//! only), is reported and never fails it. The verdict is told in the reference's
 //! dependency-check lines and summed up for the date's stats line.
 //!
-//! What a verdict does to a date (failing it, its run-history columns) is the runner's; the
-//! lines' texts are `progress`'s.
+//! What a verdict does to a date (failing it, its run-history columns, logging its lines) is
+//! the runner's; the lines' texts are `progress`'s.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tracing::{info, warn};
 
 use crate::processor::{Dependency, Phase, completeness_pct};
 use crate::progress::{
@@ -214,17 +213,6 @@ impl DateDependencies {
             lines.push((false, source_tracking_complete_line(phase, &self.upstream, tracked)));
         }
         lines
-    }
-
-    /// Logs [`DateDependencies::lines`].
-    pub(crate) fn log(&self, phase: Phase, backfill: bool) {
-        for (warning, line) in self.lines(phase, backfill) {
-            if warning {
-                warn!("{line}");
-            } else {
-                info!("{line}");
-            }
-        }
     }
 }
 

@@ -260,14 +260,9 @@ pub fn closing_lines(
     }
 }
 
-/// Logs [`closing_lines`].
-pub fn log_closing_lines(
-    closing: ClosingLines,
-    succeeded: usize,
-    failed: usize,
-    stats: &[(&'static str, serde_json::Value)],
-) {
-    for (warning, line) in closing_lines(closing, succeeded, failed, stats) {
+/// Logs lines made with whether each is a warning ([`closing_lines`], the dependency check's).
+pub fn log_lines(lines: Vec<(bool, String)>) {
+    for (warning, line) in lines {
         if warning {
             tracing::warn!("{line}");
         } else {

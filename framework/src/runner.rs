@@ -23,8 +23,8 @@ use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
 use crate::preflight::{DateDependencies, UpstreamCounts, count_upstream_rows};
 use crate::processor::{CombineRows, Phase, Processor, ProcessorInfo, RunContext, SideWrite, StatsFields};
 use crate::progress::{
-    DateStats, PeriodicLine, Progress, UpstreamCheck, backfill_skips_dependency_checks_line, completion_line,
-    log_closing_lines, processing_start_line, stats_line,
+    DateStats, PeriodicLine, Progress, UpstreamCheck, backfill_skips_dependency_checks_line, closing_lines,
+    completion_line, log_lines, processing_start_line, stats_line,
 };
 use crate::reader::{ExtractError, InputReader};
 use crate::schema::Table;
@@ -477,7 +477,7 @@ impl<'a> RunBook<'a> {
         for date in dates {
             let check =
                 DateDependencies::check(info.dependencies, counts, date, options.backfill, self.started_at);
-            check.log(info.phase, options.backfill);
+            log_lines(check.lines(info.phase, options.backfill));
             upstream_checks.insert(date, check.upstream);
             self.stale_dependencies.insert(date, check.stale_tables());
             let missing = check.missing_critical();
@@ -716,7 +716,7 @@ impl<P: Processor> DateSession<'_, P> {
             warn!("{} {date}: {} {}: {}", info.name, failure.category, failure.entity_id, failure.reason);
         }
         let stats = self.processor.stats(inputs);
-        log_closing_lines(info.closing_lines, dispatched.rows.len(), failures.len(), &stats);
+        log_lines(closing_lines(info.closing_lines, dispatched.rows.len(), failures.len(), &stats));
         book.history.record_failures(date, &failures, context.processed_at);
         let record =
             DateRecord { entities: entities.len(), failures: failures.len(), ..DateRecord::default() };
