@@ -572,6 +572,56 @@ async fn reference_framework_14_1_a_second_run_in_one_process_times_its_dates_fr
     assert!(second.outcomes[0].seconds <= second.wall_seconds);
 }
 
+/// A chunk reads and saves its dates together. Each date's `duration_seconds` is its own
+/// share: its part of the chunk's extraction and save and its computation, so the dates of a
+/// range add up to no more than the run (the first date of a chunk used to be timed until the
+/// chunk's save, counting every later date's computation), and a one-date run's duration counts
+/// its extraction. `processed_at` is when the date was settled, within the run.
+#[tokio::test]
+async fn each_date_of_a_chunk_is_timed_by_its_own_share_of_the_chunk() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    scenario
+        .load_team_context(
+            "LAL,20250116_LAL_GSW,2025-01-16,2024,GSW,210.0,2025-01-16T10:00:00Z\n\
+             LAL,20250117_LAL_GSW,2025-01-17,2024,GSW,231.5,2025-01-17T10:00:00Z\n",
+        )
+        .await;
+    let one = scenario.run(&["2025-01-15"], |options| options.backfill = true).await;
+    assert_eq!(one.outcomes.len(), 1);
+    let phases = one.phases;
+    assert!(one.outcomes[0].seconds >= phases.extract + phases.compute, "{:?} {phases:?}", one.outcomes);
+    assert!(one.outcomes[0].seconds <= one.wall_seconds);
+
+    let range = scenario
+        .run(&["2025-01-15", "2025-01-16", "2025-01-17"], |options| options.backfill = true)
+        .await;
+    assert_eq!(range.failed_dates(), []);
+    assert_eq!(range.outcomes.len(), 3);
+    let total: f64 = range.outcomes.iter().map(|outcome| outcome.seconds).sum();
+    assert!(total <= range.wall_seconds, "dates {total}s > run {}s", range.wall_seconds);
+    assert!(range.outcomes.iter().all(|outcome| outcome.seconds > 0.0));
+
+    let runs = scenario
+        .warehouse
+        .query(
+            &Query::new(
+                "SELECT started_at, processed_at, duration_seconds FROM \
+                 {nba_reference.processor_run_history} WHERE run_id = @run_id ORDER BY data_date",
+            )
+            .bind("run_id", range.run_id.as_str()),
+        )
+        .await
+        .unwrap()
+        .rows;
+    assert_eq!(runs.len(), 3);
+    for (run, outcome) in runs.iter().zip(&range.outcomes) {
+        let (started, settled) = (run[0].as_timestamp().unwrap(), run[1].as_timestamp().unwrap());
+        assert!(settled >= started, "{settled} before {started}");
+        assert!((settled - started).num_milliseconds() as f64 <= range.wall_seconds * 1000.0 + 1.0);
+        assert_eq!(run[2].as_f64(), Some(outcome.seconds));
+    }
+}
+
 /// The reference always wrote `backfill_mode = False` and mostly `trigger_source = 'manual'`
 /// (reference-framework.md §14 item 7; README §4 item 4). Here each run records its own mode,
 /// and the trigger is the `TRIGGERED_BY` the job sets.

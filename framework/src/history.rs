@@ -38,7 +38,15 @@ impl RunStatus {
 pub struct RunRecord {
     pub data_date: NaiveDate,
     pub status: RunStatus,
+    /// The run's start, the same on every date of the run.
     pub started_at: DateTime<Utc>,
+    /// When the date's outcome was settled (`processed_at`): its chunk's save, or its skip or
+    /// failure. A date whose history row commits with its output is settled just before that
+    /// commit.
+    pub finished_at: DateTime<Utc>,
+    /// The date's own time: its share of its chunk's extraction and save (a chunk reads and
+    /// commits all its dates at once) and its computation. The dates of a run add up to the
+    /// run's time spent on them.
     pub duration_seconds: f64,
     pub records_processed: i64,
     pub records_failed: i64,
@@ -108,12 +116,7 @@ impl<'a> HistoryBuffer<'a> {
                 ("summary", record.summary.to_string().to_value()),
                 ("data_date", record.data_date.to_value()),
                 ("started_at", record.started_at.to_value()),
-                (
-                    "processed_at",
-                    (record.started_at
-                        + chrono::Duration::milliseconds((record.duration_seconds * 1000.0) as i64))
-                    .to_value(),
-                ),
+                ("processed_at", record.finished_at.to_value()),
                 ("phase", self.info.phase.run_history_name().to_value()),
                 ("output_table", output.name.to_value()),
                 ("output_dataset", output.dataset.base_name().to_value()),

@@ -523,6 +523,7 @@ impl<'a> RunBook<'a> {
             data_date: date,
             status: run_status,
             started_at: self.started_at,
+            finished_at: Utc::now(),
             duration_seconds: record.seconds,
             records_processed: rows as i64,
             records_failed: record.failures as i64,
@@ -590,8 +591,8 @@ struct ComputedDate {
     /// The processor's stats of the date, for the stats line and run history.
     stats: StatsFields,
     digests: BTreeMap<String, String>,
+    /// Its `seconds` so far: its share of the chunk's extraction and its own computation.
     record: DateRecord,
-    started: Instant,
 }
 
 /// What a chunk saves: its table writes (or why they could not be built: the read of the
@@ -612,7 +613,6 @@ struct PendingDate {
     stats: StatsFields,
     digests: BTreeMap<String, String>,
     record: DateRecord,
-    started: Instant,
 }
 
 impl<P: Processor> DateSession<'_, P> {
@@ -629,13 +629,18 @@ impl<P: Processor> DateSession<'_, P> {
         book.summary.phases.extract += extraction.seconds;
         book.summary.read_queries += extraction.reader.queries();
         let reader = extraction.reader;
+        // Every date of the chunk was read by the one extraction, so each carries an equal share
+        // of it, and the dates' durations add up to the run's time instead of each counting the
+        // whole chunk.
+        let extract_share = extraction.seconds / extraction.dates.len().max(1) as f64;
         let mut inputs_by_date = match extraction.inputs {
             Ok(inputs) => inputs,
             Err(error) => {
                 for &date in &extraction.dates {
                     let error = format!("extraction failed: {error}");
                     warn!("{} {date}: {error}", info.name);
-                    book.finish(date, DateStatus::Failed { error }, DateRecord::default());
+                    let record = DateRecord { seconds: extract_share, ..DateRecord::default() };
+                    book.finish(date, DateStatus::Failed { error }, record);
                 }
                 return Vec::new();
             }
@@ -646,7 +651,8 @@ impl<P: Processor> DateSession<'_, P> {
             let input_digest = combined_digest(&digests);
             if previous.get(&date).is_some_and(|checkpoint| checkpoint.covers(&input_digest)) {
                 info!("{} {date}: skipped, inputs unchanged since the last successful run", info.name);
-                let record = DateRecord { input_digest: None, ..DateRecord::default() };
+                let record =
+                    DateRecord { input_digest: None, seconds: extract_share, ..DateRecord::default() };
                 book.finish(
                     date,
                     DateStatus::Skipped { reason: skip_reason::INPUTS_UNCHANGED.to_owned() },
@@ -657,18 +663,22 @@ impl<P: Processor> DateSession<'_, P> {
             let started = Instant::now();
             let Some(inputs) = inputs_by_date.remove(&date) else {
                 let error = "extraction returned no inputs for the date".to_owned();
-                let record = DateRecord { input_digest: Some(input_digest), ..DateRecord::default() };
+                let record = DateRecord {
+                    input_digest: Some(input_digest),
+                    seconds: extract_share,
+                    ..DateRecord::default()
+                };
                 book.finish(date, DateStatus::Failed { error }, record);
                 continue;
             };
             match self.compute_date(date, &inputs, &digests, book) {
                 Computation::Rows(mut date_rows) => {
                     date_rows.record.input_digest = Some(input_digest);
-                    date_rows.started = started;
+                    date_rows.record.seconds = extract_share + started.elapsed().as_secs_f64();
                     computed.push(date_rows);
                 }
                 Computation::Failed { error, mut record } => {
-                    record.seconds = started.elapsed().as_secs_f64();
+                    record.seconds = extract_share + started.elapsed().as_secs_f64();
                     record.input_digest = Some(input_digest);
                     book.finish(date, DateStatus::Failed { error }, record);
                 }
@@ -740,7 +750,6 @@ impl<P: Processor> DateSession<'_, P> {
             stats,
             digests: digests.clone(),
             record,
-            started: Instant::now(),
         })
     }
 
@@ -755,8 +764,9 @@ impl<P: Processor> DateSession<'_, P> {
         let ChunkWrites { writes, pending, stored_reads } = self.chunk_writes(computed).await;
         book.summary.read_queries += stored_reads;
         let saved = self.commit(writes, Vec::new()).await;
-        book.summary.phases.save += save.elapsed().as_secs_f64();
-        self.settle(pending, &saved, book);
+        let save_seconds = save.elapsed().as_secs_f64();
+        book.summary.phases.save += save_seconds;
+        self.settle(pending, &saved, save_seconds, book);
     }
 
     /// Commits a chunk's writes and `more` (its run's bookkeeping, if any) in one transaction;
@@ -789,7 +799,10 @@ impl<P: Processor> DateSession<'_, P> {
         book.summary.read_queries += stored_reads;
         let mut saved_book = book.clone();
         saved_book.quiet = true;
-        let stats_lines = self.settle(pending.clone(), &Ok(()), &mut saved_book);
+        // The history rows commit with the output, so the dates' shares of the save are taken
+        // here, before the commit: they leave out the commit itself.
+        let stats_lines =
+            self.settle(pending.clone(), &Ok(()), save.elapsed().as_secs_f64(), &mut saved_book);
         saved_book.summary.outcomes.sort_by_key(|outcome| outcome.date);
         let saved = self.commit(writes, saved_book.bookkeeping_writes()).await;
         book.summary.phases.save += save.elapsed().as_secs_f64();
@@ -804,7 +817,7 @@ impl<P: Processor> DateSession<'_, P> {
             book.log_range_progress();
             return true;
         }
-        self.settle(pending, &saved, book);
+        self.settle(pending, &saved, save.elapsed().as_secs_f64(), book);
         false
     }
 
@@ -823,7 +836,6 @@ impl<P: Processor> DateSession<'_, P> {
                 stats: date_rows.stats,
                 digests: date_rows.digests,
                 record: date_rows.record,
-                started: date_rows.started,
             });
             rows.append(&mut date_rows.rows);
             side_writes.append(&mut date_rows.side_writes);
@@ -843,17 +855,20 @@ impl<P: Processor> DateSession<'_, P> {
         ChunkWrites { writes: Ok(writes), pending, stored_reads }
     }
 
-    /// Records each date of a chunk after its save; returns the stats lines of the saved dates
-    /// (logged already unless the book is quiet).
+    /// Records each date of a chunk after its save, which took `save_seconds` for all of them;
+    /// returns the stats lines of the saved dates (logged already unless the book is quiet).
     fn settle(
         &self,
         pending: Vec<PendingDate>,
         saved: &Result<(), String>,
+        save_seconds: f64,
         book: &mut RunBook<'_>,
     ) -> Vec<String> {
         let info = self.processor.info();
+        let save_share = save_seconds / pending.len().max(1) as f64;
         let mut stats_lines = Vec::new();
-        for PendingDate { date, written, failures, stats, digests, mut record, started } in pending {
+        for PendingDate { date, written, failures, stats, digests, mut record } in pending {
+            record.seconds += save_share;
             let status = match saved {
                 Ok(()) => {
                     let date_stats = DateStats {
@@ -861,7 +876,7 @@ impl<P: Processor> DateSession<'_, P> {
                         processor: info.name,
                         date,
                         timestamp_utc: Utc::now(),
-                        total_runtime: started.elapsed().as_secs_f64(),
+                        total_runtime: record.seconds,
                         upstream: self.upstream_checks.get(&date).copied(),
                         succeeded: written,
                         failed: failures,
@@ -881,7 +896,6 @@ impl<P: Processor> DateSession<'_, P> {
                 }
             };
             record.stats = history_summary(stats, &digests);
-            record.seconds = started.elapsed().as_secs_f64();
             book.finish(date, status, record);
         }
         stats_lines
