@@ -2,7 +2,8 @@
 #
 # One image per processor binary, chosen at build time (deploy/README.md):
 #
-#   docker build --build-arg PROCESSOR=player_composite_factors -t player_composite_factors .
+#   docker build --build-arg PROCESSOR=player_composite_factors --build-arg BUILD_COMMIT=$(git rev-parse --short HEAD) \
+#     -t player_composite_factors .
 #
 # The builder compiles one binary of the workspace. `framework/build.rs` fetches the prebuilt
 # DuckDB library with `npm pack` into target/duckdb (hence Node/npm in the builder), and
@@ -14,6 +15,9 @@ ARG PROCESSOR=player_composite_factors
 
 FROM rust:${RUST_VERSION}-bookworm AS builder
 ARG PROCESSOR
+# The commit `--version` and run history report (`framework::build!`, read at compile time from
+# the build's environment, where RUN sees every ARG); unset, they report the version alone.
+ARG BUILD_COMMIT
 RUN apt-get update \
     && apt-get install -y --no-install-recommends nodejs npm \
     && rm -rf /var/lib/apt/lists/*

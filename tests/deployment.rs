@@ -227,6 +227,26 @@ fn dockerfile_builds_one_processor_in_a_rust_builder_and_runs_it_from_a_slim_run
     }
 }
 
+/// The image's binary reports the commit it was built from: the builder stage takes the
+/// `BUILD_COMMIT` argument (which its `RUN`s see as a variable) that the framework reads at
+/// compile time, and the guide's build commands pass it.
+#[test]
+fn dockerfile_passes_the_build_commit_to_the_compiler() {
+    let stages = dockerfile_stages();
+    let builder = stages.first().expect("a builder stage");
+    assert!(builder.arguments_of("ARG").any(|arguments| arguments == "BUILD_COMMIT"), "ARG BUILD_COMMIT");
+    assert!(read("framework/src/processor.rs").contains("option_env!(\"BUILD_COMMIT\")"));
+    let guide = read("deploy/README.md");
+    let builds: Vec<&str> = guide.split("docker build ").skip(1).collect();
+    assert_eq!(builds.len(), 3, "one build command per processor");
+    for build in builds {
+        assert!(
+            build.starts_with("--build-arg PROCESSOR=") && build.contains("--build-arg BUILD_COMMIT="),
+            "{build}"
+        );
+    }
+}
+
 #[test]
 fn dockerfile_runs_as_a_non_root_user() {
     let stages = dockerfile_stages();

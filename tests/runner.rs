@@ -10,7 +10,7 @@ use framework::runner::{DateStatus, RunOptions, RunSummary, run};
 use framework::schema::Table;
 use framework::schema::analytics::{TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_TEAM_GAME_CONTEXT};
 use framework::warehouse::{ReplaceScope, ResultSet, TableWrite, WriteReport};
-use framework::{Query, Value, Warehouse, WarehouseError};
+use framework::{Processor as _, Query, Value, Warehouse, WarehouseError};
 
 use crate::toy::ToyProcessor;
 use crate::util::{TempDir, date, export, open, query_rows, schedule_directory, settings_in, write_fixture};
@@ -592,9 +592,8 @@ async fn each_date_of_a_chunk_is_timed_by_its_own_share_of_the_chunk() {
     assert!(one.outcomes[0].seconds >= phases.extract + phases.compute, "{:?} {phases:?}", one.outcomes);
     assert!(one.outcomes[0].seconds <= one.wall_seconds);
 
-    let range = scenario
-        .run(&["2025-01-15", "2025-01-16", "2025-01-17"], |options| options.backfill = true)
-        .await;
+    let range =
+        scenario.run(&["2025-01-15", "2025-01-16", "2025-01-17"], |options| options.backfill = true).await;
     assert_eq!(range.failed_dates(), []);
     assert_eq!(range.outcomes.len(), 3);
     let total: f64 = range.outcomes.iter().map(|outcome| outcome.seconds).sum();
@@ -619,6 +618,28 @@ async fn each_date_of_a_chunk_is_timed_by_its_own_share_of_the_chunk() {
         assert!(settled >= started, "{settled} before {started}");
         assert!((settled - started).num_milliseconds() as f64 <= range.wall_seconds * 1000.0 + 1.0);
         assert_eq!(run[2].as_f64(), Some(outcome.seconds));
+    }
+}
+
+/// Every run-history row names the build that wrote it, so a date written by an image that
+/// lags the repository can be found (reference-framework.md §16, deployment drift).
+#[tokio::test]
+async fn run_history_records_the_build_that_wrote_each_date() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    scenario.run(&["2025-01-15"], |_| {}).await;
+    scenario.run(&["2024-10-25"], |_| {}).await;
+    let summaries = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT status, summary FROM {nba_reference.processor_run_history} ORDER BY started_at",
+    )
+    .await;
+    let build = ToyProcessor.info().build.to_string();
+    assert!(build.starts_with(env!("CARGO_PKG_VERSION")), "{build}");
+    let statuses: Vec<&str> = summaries.iter().map(|row| row[0].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["success", "skipped"]);
+    for row in &summaries {
+        let summary: serde_json::Value = serde_json::from_str(row[1].as_str().unwrap()).unwrap();
+        assert_eq!(summary[framework::history::PROCESSOR_VERSION_KEY], build.as_str(), "{summary}");
     }
 }
 

@@ -31,6 +31,7 @@ pub struct ToyInputs {
 static INFO: ProcessorInfo = ProcessorInfo {
     name: "ToyTeamProcessor",
     binary: "toy",
+    build: framework::build!(),
     phase: Phase::Precompute,
     output: &TEAM_OFFENSE_GAME_SUMMARY,
     workers_variable: "PCF_WORKERS",

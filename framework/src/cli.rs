@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
-use clap::{ArgGroup, Parser};
+use clap::{ArgGroup, CommandFactory as _, FromArgMatches as _, Parser};
 use tracing::{error, info};
 
 use crate::checkpoint::read_checkpoints;
@@ -19,7 +19,7 @@ use crate::runner::{DEFAULT_CHUNK_DATES, DateStatus, RunOptions, RunSummary, run
 use crate::warehouse::{self, Warehouse};
 
 #[derive(Debug, Parser)]
-#[command(version, about = "Runs one processor over dates of the warehouse")]
+#[command(about = "Runs one processor over dates of the warehouse")]
 #[command(group(ArgGroup::new("which_dates").required(true).args(["date", "start_date", "dates", "status"])))]
 pub struct ProcessorArgs {
     /// Process exactly this date (YYYY-MM-DD).
@@ -80,6 +80,21 @@ pub enum ArgsError {
 }
 
 impl ProcessorArgs {
+    /// Parses `arguments` (the program's name first) as the command line of `info`'s binary:
+    /// its help and `--version` name that binary and its [`Build`](crate::processor::Build).
+    ///
+    /// # Errors
+    /// A bad flag, or `--help` / `--version`, whose text the error carries.
+    pub fn parse_for<I, T>(info: &ProcessorInfo, arguments: I) -> Result<ProcessorArgs, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut command = ProcessorArgs::command().name(info.binary).version(info.build.to_string());
+        let matches = command.try_get_matches_from_mut(arguments)?;
+        ProcessorArgs::from_arg_matches(&matches).map_err(|error| error.format(&mut command))
+    }
+
     /// Checks what clap's declarations cannot express.
     ///
     /// # Errors
@@ -143,7 +158,7 @@ pub fn shard_dates(dates: &[NaiveDate], task_index: usize, task_count: usize) ->
 /// The `main` of a processor binary.
 pub fn main<P: Processor>(processor: P) -> ExitCode {
     crate::allocator::configure();
-    let args = match ProcessorArgs::try_parse() {
+    let args = match ProcessorArgs::parse_for(processor.info(), std::env::args_os()) {
         Ok(args) => args,
         Err(error) if !error.use_stderr() => {
             let _ = error.print();
@@ -328,6 +343,32 @@ mod tests {
 
     fn parse(arguments: &[&str]) -> Result<ProcessorArgs, clap::Error> {
         ProcessorArgs::try_parse_from(std::iter::once("processor").chain(arguments.iter().copied()))
+    }
+
+    static BUILT: ProcessorInfo = ProcessorInfo {
+        name: "ToyProcessor",
+        binary: "toy_processor",
+        build: crate::processor::Build { version: "1.2.3", commit: Some("abc1234") },
+        phase: crate::processor::Phase::Precompute,
+        output: &crate::schema::analytics::TEAM_OFFENSE_GAME_SUMMARY,
+        workers_variable: "PCF_WORKERS",
+        skips_early_season: false,
+        serial_lines: crate::progress::SerialLines::ProcessingPlayerPercent,
+        closing_lines: crate::progress::ClosingLines::SuccessfullyProcessed,
+        dependencies: &[],
+    };
+
+    /// `--version` used to print the framework crate's name and version ("framework 0.1.0")
+    /// from every binary.
+    #[test]
+    fn version_names_the_binary_and_its_build() {
+        let version = ProcessorArgs::parse_for(&BUILT, ["/app/bin/toy_processor", "--version"]).unwrap_err();
+        assert_eq!(version.kind(), clap::error::ErrorKind::DisplayVersion);
+        assert_eq!(version.to_string(), "toy_processor 1.2.3 (commit abc1234)\n");
+        let args = ProcessorArgs::parse_for(&BUILT, ["toy_processor", "--date", "2025-01-15"]).unwrap();
+        assert_eq!(args.date, NaiveDate::from_ymd_opt(2025, 1, 15));
+        let bad = ProcessorArgs::parse_for(&BUILT, ["toy_processor", "--date", "2025-13-01"]).unwrap_err();
+        assert_eq!(bad.kind(), clap::error::ErrorKind::ValueValidation);
     }
 
     #[test]

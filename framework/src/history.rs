@@ -33,6 +33,11 @@ impl RunStatus {
     }
 }
 
+/// The `summary` key of the build that wrote the row (`0.1.0 (commit 1f23574)`): the history
+/// table has no version column (the reference's per-run tables had a `processor_version` it
+/// left empty, reference-framework.md §7.2).
+pub const PROCESSOR_VERSION_KEY: &str = "processor_version";
+
 /// One row of `nba_reference.processor_run_history`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRecord {
@@ -89,7 +94,10 @@ impl<'a> HistoryBuffer<'a> {
         }
     }
 
-    pub fn record_run(&mut self, record: RunRecord) {
+    pub fn record_run(&mut self, mut record: RunRecord) {
+        if let serde_json::Value::Object(summary) = &mut record.summary {
+            summary.insert(PROCESSOR_VERSION_KEY.to_owned(), self.info.build.to_string().into());
+        }
         let (skip_reason, errors) = match &record.status {
             RunStatus::Success => (None, None),
             RunStatus::Skipped { reason } => (Some(reason.clone()), None),

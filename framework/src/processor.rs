@@ -172,8 +172,12 @@ pub type StatsFields = Vec<(&'static str, serde_json::Value)>;
 pub struct ProcessorInfo {
     /// The reference's class name, used in run history and failures (`PlayerCompositeFactorsProcessor`).
     pub name: &'static str,
-    /// The binary that runs it, for printed retry commands.
+    /// The binary that runs it, for printed retry commands and `--version`.
     pub binary: &'static str,
+    /// What build this is: `--version` prints it and run history records it, so a date written
+    /// by stale code can be told from one written by the deployed code (reference-framework.md
+    /// §16, "deployment drift").
+    pub build: Build,
     pub phase: Phase,
     pub output: &'static crate::schema::Table,
     /// The processor's own worker variable in the chain of README §3.2 (`PCF_WORKERS`).
@@ -185,6 +189,35 @@ pub struct ProcessorInfo {
     /// What the processor logs after the completion line (`progress.rs`).
     pub closing_lines: crate::progress::ClosingLines,
     pub dependencies: &'static [Dependency],
+}
+
+/// A processor crate's version and the commit it was built from, when the build said (the
+/// image build passes `BUILD_COMMIT`, deploy/README.md). Made by [`build!`](crate::build) in the
+/// processor's crate, so the version is that crate's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Build {
+    pub version: &'static str,
+    pub commit: Option<&'static str>,
+}
+
+/// The calling crate's [`Build`]: its Cargo version and the `BUILD_COMMIT` of the compiling
+/// environment (cargo rebuilds the crate when that variable changes).
+#[macro_export]
+macro_rules! build {
+    () => {
+        $crate::processor::Build { version: env!("CARGO_PKG_VERSION"), commit: option_env!("BUILD_COMMIT") }
+    };
+}
+
+/// `0.1.0`, or `0.1.0 (commit 1f23574)` from a build that named its commit.
+impl fmt::Display for Build {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.version)?;
+        match self.commit.map(str::trim).filter(|commit| !commit.is_empty()) {
+            Some(commit) => write!(formatter, " (commit {commit})"),
+            None => Ok(()),
+        }
+    }
 }
 
 impl ProcessorInfo {
@@ -276,6 +309,21 @@ pub trait Processor: Send + Sync + 'static {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_build_prints_its_version_and_the_commit_it_named() {
+        let build = |commit| Build { version: "0.1.0", commit };
+        assert_eq!(build(None).to_string(), "0.1.0");
+        assert_eq!(build(Some("1f23574")).to_string(), "0.1.0 (commit 1f23574)");
+        assert_eq!(build(Some(" 1f23574\n")).to_string(), "0.1.0 (commit 1f23574)");
+        // `--build-arg BUILD_COMMIT=` with nothing after it.
+        assert_eq!(build(Some("")).to_string(), "0.1.0");
+    }
+
+    #[test]
+    fn build_takes_the_calling_crates_version() {
+        assert_eq!(crate::build!().version, env!("CARGO_PKG_VERSION"));
+    }
 
     #[test]
     fn source_usage_caps_completeness_at_one_hundred() {

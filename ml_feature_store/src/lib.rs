@@ -79,6 +79,7 @@ static DEPENDENCIES: [Dependency; 4] = [
 static INFO: ProcessorInfo = ProcessorInfo {
     name: "MLFeatureStoreProcessor",
     binary: "ml_feature_store",
+    build: framework::build!(),
     phase: Phase::Precompute,
     output: &ML_FEATURE_STORE_V2,
     workers_variable: "MLFS_WORKERS",

@@ -76,6 +76,7 @@ static DEPENDENCIES: [Dependency; 4] = [
 static INFO: ProcessorInfo = ProcessorInfo {
     name: "PlayerCompositeFactorsProcessor",
     binary: "player_composite_factors",
+    build: framework::build!(),
     phase: Phase::Precompute,
     output: &PLAYER_COMPOSITE_FACTORS,
     workers_variable: "PCF_WORKERS",

@@ -84,6 +84,7 @@ static DEPENDENCIES: [Dependency; 3] = [
 static INFO: ProcessorInfo = ProcessorInfo {
     name: "PlayerGameSummaryProcessor",
     binary: "player_game_summary",
+    build: framework::build!(),
     phase: Phase::Analytics,
     output: &PLAYER_GAME_SUMMARY,
     workers_variable: "PGS_WORKERS",
