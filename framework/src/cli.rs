@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::{ArgGroup, CommandFactory as _, FromArgMatches as _, Parser};
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use crate::checkpoint::read_checkpoints;
 use crate::config::{Settings, WarehouseUrl, parse_workers};
@@ -145,6 +145,30 @@ impl ProcessorArgs {
     }
 }
 
+/// Why a run has no dates, when it has none: a range without game dates (which exits 0 —
+/// off-season days are nothing to do, not a failure — but says so instead of a bare "0 dates"),
+/// or a task whose shard is empty because the job has more tasks than dates.
+fn nothing_to_run_line(
+    processor: &str,
+    args: &ProcessorArgs,
+    resolved_dates: usize,
+    (task_index, task_count): (usize, usize),
+) -> Option<String> {
+    if resolved_dates == 0 {
+        let (start, end) = (args.start_date?, args.end_date?);
+        return Some(format!(
+            "{processor}: no game dates from {start} to {end} in nba_raw.nbac_schedule; nothing to run \
+             (--all-days runs every calendar day)"
+        ));
+    }
+    (resolved_dates <= task_index).then(|| {
+        format!(
+            "{processor}: task {task_index} of {task_count} has no date: the run has {resolved_dates} \
+             date(s), one per task"
+        )
+    })
+}
+
 /// Date `i` of the list goes to Cloud Run task `i mod count` (README §3.2).
 pub fn shard_dates(dates: &[NaiveDate], task_index: usize, task_count: usize) -> Vec<NaiveDate> {
     dates
@@ -245,6 +269,11 @@ async fn run_binary<P: Processor>(
     }
     let all_dates = args.resolve_dates(warehouse.as_ref()).await.map_err(|error| error.to_string())?;
     let dates = shard_dates(&all_dates, settings.task_index, settings.task_count);
+    if let Some(line) =
+        nothing_to_run_line(info.name, args, all_dates.len(), (settings.task_index, settings.task_count))
+    {
+        warn!("{line}");
+    }
     let dispatch = args.dispatch_mode(settings, info.workers_variable);
     match dispatch {
         DispatchMode::Serial => info!("{}: serial dispatch", info.name),
@@ -343,6 +372,24 @@ mod tests {
 
     fn parse(arguments: &[&str]) -> Result<ProcessorArgs, clap::Error> {
         ProcessorArgs::try_parse_from(std::iter::once("processor").chain(arguments.iter().copied()))
+    }
+
+    #[test]
+    fn a_run_without_dates_says_why() {
+        let range = parse(&["--start-date", "2025-07-01", "--end-date", "2025-07-10"]).unwrap();
+        assert_eq!(
+            nothing_to_run_line("PCF", &range, 0, (0, 1)).as_deref(),
+            Some(
+                "PCF: no game dates from 2025-07-01 to 2025-07-10 in nba_raw.nbac_schedule; nothing to \
+                 run (--all-days runs every calendar day)"
+            )
+        );
+        assert_eq!(nothing_to_run_line("PCF", &range, 3, (0, 1)), None);
+        assert_eq!(
+            nothing_to_run_line("PCF", &range, 3, (3, 5)).as_deref(),
+            Some("PCF: task 3 of 5 has no date: the run has 3 date(s), one per task")
+        );
+        assert_eq!(nothing_to_run_line("PCF", &range, 3, (2, 5)), None);
     }
 
     static BUILT: ProcessorInfo = ProcessorInfo {
