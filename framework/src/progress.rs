@@ -318,8 +318,9 @@ pub struct DateStats<'a> {
     pub processor: &'a str,
     pub date: NaiveDate,
     pub timestamp_utc: DateTime<Utc>,
-    /// Seconds since the date's computation started, when the line is made: after the save, or
-    /// for a run's last chunk, whose save commits with the run's bookkeeping, just before it.
+    /// The date's own seconds, as run history's `duration_seconds`: its computation and its
+    /// share of its chunk's extraction and save (for a run's last chunk, whose save commits with
+    /// the run's bookkeeping, the save up to that commit).
     pub total_runtime: f64,
     /// Phase 4 only; `None` when preflight was skipped, which writes the three fields as null.
     pub upstream: Option<UpstreamCheck>,
