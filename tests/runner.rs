@@ -593,6 +593,38 @@ async fn reference_framework_14_1_a_second_run_in_one_process_times_its_dates_fr
     assert!(second.outcomes[0].seconds <= second.wall_seconds);
 }
 
+/// The reference's dependency lines do not name their date; a run of several dates says which
+/// date each check is about before its lines.
+#[tokio::test]
+async fn each_dates_dependency_check_is_introduced_by_its_date_in_a_run_of_several() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    scenario.load_team_context("LAL,20250116_LAL_GSW,2025-01-16,2024,GSW,210.0,2025-01-16T10:00:00Z\n").await;
+    let log = captured_log(async {
+        scenario.run(&["2025-01-15", "2025-01-16"], |_| {}).await;
+    })
+    .await;
+    let checks: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("dependency check") || line.contains("Checking dependency"))
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            " INFO ToyTeamProcessor 2025-01-15: dependency check",
+            " INFO Checking dependency: nba_analytics.upcoming_team_game_context",
+            " INFO ToyTeamProcessor 2025-01-16: dependency check",
+            " INFO Checking dependency: nba_analytics.upcoming_team_game_context",
+        ],
+        "in:\n{log}"
+    );
+    let one_date = captured_log(async {
+        scenario.run(&["2025-01-15"], |options| options.force = true).await;
+    })
+    .await;
+    assert!(!one_date.contains(": dependency check"), "{one_date}");
+    assert!(one_date.contains(" INFO Checking dependency: nba_analytics.upcoming_team_game_context"));
+}
+
 /// A chunk reads and saves its dates together. Each date's `duration_seconds` is its own
 /// share: its part of the chunk's extraction and save and its computation, so the dates of a
 /// range add up to no more than the run (the first date of a chunk used to be timed until the

@@ -474,10 +474,17 @@ impl<'a> RunBook<'a> {
         }
         let mut ready = Vec::new();
         let mut upstream_checks = HashMap::new();
+        let several_dates = dates.len() > 1;
         for date in dates {
             let check =
                 DateDependencies::check(info.dependencies, counts, date, options.backfill, self.started_at);
-            log_lines(check.lines(info.phase, options.backfill));
+            let lines = check.lines(info.phase, options.backfill);
+            // The reference's lines never name the date (it ran one per process); in a run of
+            // several, a line before each date's lines says which date they are about.
+            if several_dates && !lines.is_empty() {
+                info!("{} {date}: dependency check", info.name);
+            }
+            log_lines(lines);
             upstream_checks.insert(date, check.upstream);
             self.stale_dependencies.insert(date, check.stale_tables());
             let missing = check.missing_critical();
