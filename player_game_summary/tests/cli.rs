@@ -311,3 +311,17 @@ fn a_second_process_on_a_held_warehouse_fails_cleanly() {
     assert_eq!(error_lines.len(), 1, "{stderr}");
     assert!(error_lines[0].contains("warehouse.duckdb"), "{stderr}");
 }
+
+/// `--version` names this binary and its own version (every binary printed "framework 0.1.0"),
+/// and the commit when the build named one.
+#[test]
+fn version_names_the_binary() {
+    let output = binary().arg("--version").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let expected = concat!("player_game_summary ", env!("CARGO_PKG_VERSION"));
+    match option_env!("BUILD_COMMIT").map(str::trim).filter(|commit| !commit.is_empty()) {
+        Some(commit) => assert_eq!(printed, format!("{expected} (commit {commit})\n")),
+        None => assert_eq!(printed, format!("{expected}\n")),
+    }
+}
