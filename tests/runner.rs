@@ -593,27 +593,42 @@ async fn reference_framework_14_1_a_second_run_in_one_process_times_its_dates_fr
     assert!(second.outcomes[0].seconds <= second.wall_seconds);
 }
 
-/// The reference's dependency lines do not name their date; a run of several dates says which
-/// date each check is about before its lines.
+/// The reference's dependency and processing lines do not name their date; a run of several
+/// dates says which date each check and each computation is about before its lines.
 #[tokio::test]
-async fn each_dates_dependency_check_is_introduced_by_its_date_in_a_run_of_several() {
+async fn each_dates_lines_are_introduced_by_its_date_in_a_run_of_several() {
     let scenario = Scenario::new(MID_SEASON).await;
-    scenario.load_team_context("LAL,20250116_LAL_GSW,2025-01-16,2024,GSW,210.0,2025-01-16T10:00:00Z\n").await;
+    scenario
+        .load_team_context(
+            "LAL,20250116_LAL_GSW,2025-01-16,2024,GSW,210.0,2025-01-16T10:00:00Z\n\
+             GSW,20250116_LAL_GSW,2025-01-16,2024,LAL,210.0,2025-01-16T10:00:00Z\n",
+        )
+        .await;
     let log = captured_log(async {
         scenario.run(&["2025-01-15", "2025-01-16"], |_| {}).await;
     })
     .await;
-    let checks: Vec<&str> = log
+    let introduced: Vec<&str> = log
         .lines()
-        .filter(|line| line.contains("dependency check") || line.contains("Checking dependency"))
+        .filter(|line| {
+            ["dependency check", "Checking dependency", "computing", "Processing "]
+                .iter()
+                .any(|text| line.contains(text))
+        })
+        // The worker count is the test settings'.
+        .map(|line| line.split(" with ").next().unwrap_or(line))
         .collect();
     assert_eq!(
-        checks,
+        introduced,
         [
             " INFO ToyTeamProcessor 2025-01-15: dependency check",
             " INFO Checking dependency: nba_analytics.upcoming_team_game_context",
             " INFO ToyTeamProcessor 2025-01-16: dependency check",
             " INFO Checking dependency: nba_analytics.upcoming_team_game_context",
+            " INFO ToyTeamProcessor 2025-01-15: computing",
+            " INFO Processing 3 players",
+            " INFO ToyTeamProcessor 2025-01-16: computing",
+            " INFO Processing 2 players",
         ],
         "in:\n{log}"
     );
@@ -621,8 +636,9 @@ async fn each_dates_dependency_check_is_introduced_by_its_date_in_a_run_of_sever
         scenario.run(&["2025-01-15"], |options| options.force = true).await;
     })
     .await;
-    assert!(!one_date.contains(": dependency check"), "{one_date}");
+    assert!(!one_date.contains(": dependency check") && !one_date.contains(": computing"), "{one_date}");
     assert!(one_date.contains(" INFO Checking dependency: nba_analytics.upcoming_team_game_context"));
+    assert!(one_date.contains(" INFO Processing 3 players with "));
 }
 
 /// A chunk reads and saves its dates together. Each date's `duration_seconds` is its own

@@ -713,6 +713,10 @@ impl<P: Processor> DateSession<'_, P> {
             }
             None => (info.serial_lines.start_line(noun, entities.len()), info.serial_lines.periodic(noun)),
         };
+        if book.total_dates > 1 {
+            // As before its dependency check: the reference's lines below do not name the date.
+            info!("{} {date}: computing", info.name);
+        }
         info!("{start_line}");
         let progress = Progress::start(periodic_line, entities.len(), &format!("{} {date}", info.name));
         let compute = Instant::now();
