@@ -163,8 +163,9 @@ fn nothing_to_run_line(
     }
     (resolved_dates <= task_index).then(|| {
         format!(
-            "{processor}: task {task_index} of {task_count} has no date: the run has {resolved_dates} \
-             date(s), one per task"
+            "{processor}: task {task_index} of {task_count} (CLOUD_RUN_TASK_INDEX) has no date: the run's \
+             {resolved_dates} date(s) went to tasks 0-{}",
+            resolved_dates - 1
         )
     })
 }
@@ -387,7 +388,9 @@ mod tests {
         assert_eq!(nothing_to_run_line("PCF", &range, 3, (0, 1)), None);
         assert_eq!(
             nothing_to_run_line("PCF", &range, 3, (3, 5)).as_deref(),
-            Some("PCF: task 3 of 5 has no date: the run has 3 date(s), one per task")
+            Some(
+                "PCF: task 3 of 5 (CLOUD_RUN_TASK_INDEX) has no date: the run's 3 date(s) went to tasks 0-2"
+            )
         );
         assert_eq!(nothing_to_run_line("PCF", &range, 3, (2, 5)), None);
     }
