@@ -60,8 +60,9 @@ pub(crate) async fn count_upstream_rows(
     Ok(counts)
 }
 
-/// What preflight found upstream for `date`, as the reference's `track_source_usage` summed it
-/// up for the stats line (reference-framework.md §7.2), from the same counts.
+/// What preflight found upstream for a date, as the reference's `track_source_usage` summed it
+/// up for the stats line (reference-framework.md §7.2), from the rows found and the newest
+/// `processed_at` of each dependency (the date's looked-up counts).
 ///
 /// The completeness is the mean over every dependency with rows, where the reference averaged
 /// only those with at least the expected rows (its "exists") — so it said 100.0 whenever it ran
@@ -73,19 +74,12 @@ pub(crate) async fn count_upstream_rows(
 /// staleness is measured to the date's own instant instead ([`staleness_instant`]), so a
 /// backfill's old upstream rows are reported here but not called stale.
 fn upstream_check(
-    dependencies: &[Dependency],
-    counts: &UpstreamCounts,
-    date: NaiveDate,
+    counted: &[(&Dependency, i64, Option<DateTime<Utc>>)],
     passed: bool,
     run_started_at: DateTime<Utc>,
 ) -> UpstreamCheck {
-    let found: Vec<(&Dependency, i64, Option<DateTime<Utc>>)> = dependencies
-        .iter()
-        .filter_map(|dependency| {
-            let (rows, newest) = counts.get(&(dependency.table.to_string(), date))?;
-            (*rows > 0).then_some((dependency, *rows, *newest))
-        })
-        .collect();
+    let found: Vec<&(&Dependency, i64, Option<DateTime<Utc>>)> =
+        counted.iter().filter(|(_, rows, _)| *rows > 0).collect();
     let completeness = if found.is_empty() {
         0.0
     } else {
@@ -144,11 +138,17 @@ impl DateDependencies {
         run_started_at: DateTime<Utc>,
     ) -> DateDependencies {
         let age_measured_at = staleness_instant(date, run_started_at);
-        let findings: Vec<DependencyFinding> = dependencies
+        let counted: Vec<(&Dependency, i64, Option<DateTime<Utc>>)> = dependencies
             .iter()
             .map(|dependency| {
                 let (found, newest) =
                     counts.get(&(dependency.table.to_string(), date)).copied().unwrap_or((0, None));
+                (dependency, found, newest)
+            })
+            .collect();
+        let findings: Vec<DependencyFinding> = counted
+            .iter()
+            .map(|&(dependency, found, newest)| {
                 let stale_hours = match (backfill, newest) {
                     (false, Some(newest)) => Some(hours_between(newest, age_measured_at)),
                     _ => None,
@@ -165,7 +165,7 @@ impl DateDependencies {
             })
             .collect();
         let critical_present = !findings.iter().any(|finding| finding.critical && finding.missing());
-        let upstream = upstream_check(dependencies, counts, date, critical_present, run_started_at);
+        let upstream = upstream_check(&counted, critical_present, run_started_at);
         DateDependencies { findings, upstream }
     }
 

@@ -474,14 +474,13 @@ impl<'a> RunBook<'a> {
         }
         let mut ready = Vec::new();
         let mut upstream_checks = HashMap::new();
-        let several_dates = dates.len() > 1;
         for date in dates {
             let check =
                 DateDependencies::check(info.dependencies, counts, date, options.backfill, self.started_at);
             let lines = check.lines(info.phase, options.backfill);
             // The reference's lines never name the date (it ran one per process); in a run of
             // several, a line before each date's lines says which date they are about.
-            if several_dates && !lines.is_empty() {
+            if self.total_dates > 1 && !lines.is_empty() {
                 info!("{} {date}: dependency check", info.name);
             }
             log_lines(lines);
