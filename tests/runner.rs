@@ -1,19 +1,19 @@
 //! The run lifecycle on a real warehouse: rows, failures, history, skips and atomic saves.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use framework::config::Settings;
 use framework::dispatch::DispatchMode;
 use framework::fixtures::load_directory;
 use framework::runner::{DateStatus, RunOptions, RunSummary, run};
-use framework::schema::Table;
 use framework::schema::analytics::{TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_TEAM_GAME_CONTEXT};
-use framework::warehouse::{ReplaceScope, ResultSet, TableWrite, WriteReport};
-use framework::{Processor as _, Query, Value, Warehouse, WarehouseError};
+use framework::{Processor as _, Query, Value, Warehouse};
 
 use crate::toy::ToyProcessor;
-use crate::util::{TempDir, date, export, open, query_rows, schedule_directory, settings_in, write_fixture};
+use crate::util::{
+    Fault, InterceptingWarehouse, TempDir, date, export, open, query_rows, schedule_directory, settings_in,
+    write_fixture,
+};
 
 const HEADER: &str = "team_abbr,game_id,game_date,season_year,opponent_team_abbr,game_total,processed_at\n";
 
@@ -409,43 +409,6 @@ async fn a_dry_run_reports_upstream_rows_and_writes_nothing() {
     assert_eq!(rows[0][0], Value::Int(0));
 }
 
-/// Delegates to a real warehouse but fails every write to one table.
-struct FailingWrites {
-    inner: Arc<dyn Warehouse>,
-    table: &'static Table,
-}
-
-#[async_trait]
-impl Warehouse for FailingWrites {
-    async fn ensure_tables(&self, tables: &[&'static Table]) -> Result<(), WarehouseError> {
-        self.inner.ensure_tables(tables).await
-    }
-
-    async fn query(&self, query: &Query) -> Result<ResultSet, WarehouseError> {
-        self.inner.query(query).await
-    }
-
-    async fn replace(
-        &self,
-        table: &'static Table,
-        scope: ReplaceScope,
-        rows: Vec<Vec<Value>>,
-        unique_key: bool,
-    ) -> Result<WriteReport, WarehouseError> {
-        if table == self.table {
-            return Err(WarehouseError::Write {
-                table: table.to_string(),
-                message: "injected failure".into(),
-            });
-        }
-        self.inner.replace(table, scope, rows, unique_key).await
-    }
-
-    async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError> {
-        self.inner.append(table, rows).await
-    }
-}
-
 /// The reference deleted, then appended, and was left half written or duplicated when either
 /// step failed (reference-framework.md §14 item 5).
 #[tokio::test]
@@ -455,7 +418,10 @@ async fn a_failing_save_keeps_the_previous_rows_and_fails_the_date() {
     let before = export(scenario.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await;
 
     scenario.load_team_context(&MID_SEASON.replace("231.5", "250.0")).await;
-    let failing = FailingWrites { inner: Arc::clone(&scenario.warehouse), table: &TEAM_OFFENSE_GAME_SUMMARY };
+    let failing = InterceptingWarehouse::failing(
+        Arc::clone(&scenario.warehouse),
+        Some(Fault::Replace(&TEAM_OFFENSE_GAME_SUMMARY)),
+    );
     let summary = scenario.run_on(&failing, &["2025-01-15"], |_| {}).await;
     let DateStatus::Failed { error } = &summary.outcomes[0].status else {
         panic!("expected a failure: {summary:?}")
@@ -783,60 +749,6 @@ async fn reference_framework_14_15_range_dates_come_from_the_schedule_so_a_gap_f
     assert_eq!(summary.outcomes[1].status, DateStatus::Succeeded { rows: 1, failures: 0 });
 }
 
-/// Delegates to a real warehouse and counts, per table, the writes it receives.
-struct CountingWrites {
-    inner: Arc<dyn Warehouse>,
-    /// (table, rows) of every write, in order.
-    writes: Mutex<Vec<(String, usize)>>,
-}
-
-impl CountingWrites {
-    fn writes_to(&self, table: &Table) -> Vec<usize> {
-        let name = table.to_string();
-        let writes = self.writes.lock().unwrap();
-        writes.iter().filter(|(written, _)| *written == name).map(|(_, rows)| *rows).collect()
-    }
-}
-
-#[async_trait]
-impl Warehouse for CountingWrites {
-    async fn ensure_tables(&self, tables: &[&'static Table]) -> Result<(), WarehouseError> {
-        self.inner.ensure_tables(tables).await
-    }
-
-    async fn query(&self, query: &Query) -> Result<ResultSet, WarehouseError> {
-        self.inner.query(query).await
-    }
-
-    async fn replace(
-        &self,
-        table: &'static Table,
-        scope: ReplaceScope,
-        rows: Vec<Vec<Value>>,
-        unique_key: bool,
-    ) -> Result<WriteReport, WarehouseError> {
-        self.writes.lock().unwrap().push((table.to_string(), rows.len()));
-        self.inner.replace(table, scope, rows, unique_key).await
-    }
-
-    async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError> {
-        self.writes.lock().unwrap().push((table.to_string(), rows.len()));
-        self.inner.append(table, rows).await
-    }
-
-    fn writes_together_atomically(&self) -> bool {
-        self.inner.writes_together_atomically()
-    }
-
-    async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError> {
-        self.writes
-            .lock()
-            .unwrap()
-            .extend(writes.iter().map(|write| (write.table.to_string(), write.rows.len())));
-        self.inner.write_together(writes).await
-    }
-}
-
 /// Monitoring writes of one row each exhausted BigQuery's 1,500 load jobs per table per day
 /// (reference-framework.md §16 "BigQuery quota outages"; *Rust: buffer run-log rows and flush
 /// once per run*, README §4 item 4). Three dates saved in three chunks still write run history,
@@ -849,7 +761,7 @@ async fn reference_framework_16_run_log_rows_are_buffered_and_written_once_per_r
             .replace("20250115", &format!("202501{day}"))
     };
     let scenario = Scenario::new(&format!("{MID_SEASON}{}{}", next_day("16"), next_day("17"))).await;
-    let counting = CountingWrites { inner: Arc::clone(&scenario.warehouse), writes: Mutex::new(Vec::new()) };
+    let counting = InterceptingWarehouse::recording(Arc::clone(&scenario.warehouse));
     let summary = scenario
         .run_on(&counting, &["2025-01-15", "2025-01-16", "2025-01-17"], |options| options.chunk_dates = 1)
         .await;

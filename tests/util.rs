@@ -1,12 +1,14 @@
 //! Helpers shared by the topic modules: warehouses in temporary folders, fixture files, exports.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use framework::config::{Settings, WarehouseUrl};
 use framework::schema::Table;
-use framework::{Query, Value, Warehouse};
+use framework::warehouse::{ResultSet, TableWrite, WriteReport, write_one_by_one};
+use framework::{Query, ReplaceScope, Value, Warehouse, WarehouseError};
 
 /// A folder under the target directory, removed when dropped.
 pub struct TempDir(PathBuf);
@@ -90,4 +92,127 @@ pub async fn export_masking(warehouse: &dyn Warehouse, table: &'static Table, co
         }
     }
     exported
+}
+
+/// Which call of an [`InterceptingWarehouse`] fails.
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// The nth `query` (1-based): a read.
+    Query(usize),
+    /// Every `replace` of this table (the output's staged write).
+    Replace(&'static Table),
+    /// Every `append` to this table (run history).
+    Append(&'static Table),
+}
+
+/// Delegates to a real warehouse, fails the calls its [`Fault`] names, and counts the reads and
+/// records the writes (table, rows) it passes on.
+pub struct InterceptingWarehouse {
+    inner: Arc<dyn Warehouse>,
+    fault: Option<Fault>,
+    /// Whether writes together reach the real warehouse as its one transaction; otherwise they
+    /// go write by write through `replace` and `append`, as on a backend without transactions,
+    /// where a fault can fail one table's write.
+    together: bool,
+    queries: AtomicUsize,
+    injected: AtomicUsize,
+    writes: Mutex<Vec<(String, usize)>>,
+}
+
+impl InterceptingWarehouse {
+    /// Writes go one by one, so that `fault` can fail a single table's.
+    pub fn failing(inner: Arc<dyn Warehouse>, fault: Option<Fault>) -> Self {
+        InterceptingWarehouse::with(inner, fault, false)
+    }
+
+    /// Nothing fails, and writes together commit as the real warehouse commits them.
+    pub fn recording(inner: Arc<dyn Warehouse>) -> Self {
+        InterceptingWarehouse::with(inner, None, true)
+    }
+
+    fn with(inner: Arc<dyn Warehouse>, fault: Option<Fault>, together: bool) -> Self {
+        InterceptingWarehouse {
+            inner,
+            fault,
+            together,
+            queries: AtomicUsize::new(0),
+            injected: AtomicUsize::new(0),
+            writes: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn injected(&self) -> usize {
+        self.injected.load(Ordering::SeqCst)
+    }
+
+    pub fn queries(&self) -> usize {
+        self.queries.load(Ordering::SeqCst)
+    }
+
+    /// The row counts of the writes to `table`, in order.
+    pub fn writes_to(&self, table: &Table) -> Vec<usize> {
+        let name = table.to_string();
+        let writes = self.writes.lock().unwrap();
+        writes.iter().filter(|(written, _)| *written == name).map(|(_, rows)| *rows).collect()
+    }
+
+    fn record(&self, table: &Table, rows: usize) {
+        self.writes.lock().unwrap().push((table.to_string(), rows));
+    }
+
+    fn inject(&self, table: &str) -> WarehouseError {
+        self.injected.fetch_add(1, Ordering::SeqCst);
+        WarehouseError::Write { table: table.to_owned(), message: "injected failure".into() }
+    }
+}
+
+#[async_trait::async_trait]
+impl Warehouse for InterceptingWarehouse {
+    async fn ensure_tables(&self, tables: &[&'static Table]) -> Result<(), WarehouseError> {
+        self.inner.ensure_tables(tables).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<ResultSet, WarehouseError> {
+        let number = self.queries.fetch_add(1, Ordering::SeqCst) + 1;
+        if matches!(self.fault, Some(Fault::Query(failing)) if failing == number) {
+            return Err(self.inject("(read)"));
+        }
+        self.inner.query(query).await
+    }
+
+    async fn replace(
+        &self,
+        table: &'static Table,
+        scope: ReplaceScope,
+        rows: Vec<Vec<Value>>,
+        unique_key: bool,
+    ) -> Result<WriteReport, WarehouseError> {
+        if matches!(self.fault, Some(Fault::Replace(failing)) if failing == table) {
+            return Err(self.inject(&table.to_string()));
+        }
+        self.record(table, rows.len());
+        self.inner.replace(table, scope, rows, unique_key).await
+    }
+
+    async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError> {
+        if matches!(self.fault, Some(Fault::Append(failing)) if failing == table) {
+            return Err(self.inject(&table.to_string()));
+        }
+        self.record(table, rows.len());
+        self.inner.append(table, rows).await
+    }
+
+    fn writes_together_atomically(&self) -> bool {
+        self.together && self.inner.writes_together_atomically()
+    }
+
+    async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError> {
+        if !self.together {
+            return write_one_by_one(self, writes).await;
+        }
+        for write in &writes {
+            self.record(write.table, write.rows.len());
+        }
+        self.inner.write_together(writes).await
+    }
 }

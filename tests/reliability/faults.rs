@@ -1,89 +1,12 @@
 //! Injected warehouse faults: after each, the output table holds exactly the previous
 //! successful export or the new one, never a mix, and the run reports the failure.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use async_trait::async_trait;
 use framework::schema::analytics::{TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_TEAM_GAME_CONTEXT};
 use framework::schema::reference::PROCESSOR_RUN_HISTORY;
-use framework::warehouse::{ResultSet, WriteReport};
-use framework::{Query, ReplaceScope, WarehouseError};
 
 use super::*;
 use crate::toy::ToyProcessor;
-
-/// Which call fails.
-#[derive(Clone, Copy, Debug)]
-pub enum Fault {
-    /// The nth `query` (1-based): a read.
-    Query(usize),
-    /// Every `replace` of this table (the output's staged write).
-    Replace(&'static Table),
-    /// Every `append` to this table (run history).
-    Append(&'static Table),
-}
-
-/// Delegates to a real warehouse and fails the calls `fault` names, counting them.
-pub struct FaultyWarehouse {
-    inner: Arc<dyn Warehouse>,
-    fault: Option<Fault>,
-    queries: AtomicUsize,
-    injected: AtomicUsize,
-}
-
-impl FaultyWarehouse {
-    pub fn new(inner: Arc<dyn Warehouse>, fault: Option<Fault>) -> Self {
-        FaultyWarehouse { inner, fault, queries: AtomicUsize::new(0), injected: AtomicUsize::new(0) }
-    }
-
-    pub fn injected(&self) -> usize {
-        self.injected.load(Ordering::SeqCst)
-    }
-
-    pub fn queries(&self) -> usize {
-        self.queries.load(Ordering::SeqCst)
-    }
-
-    fn inject(&self, table: &str) -> WarehouseError {
-        self.injected.fetch_add(1, Ordering::SeqCst);
-        WarehouseError::Write { table: table.to_owned(), message: "injected failure".into() }
-    }
-}
-
-#[async_trait]
-impl Warehouse for FaultyWarehouse {
-    async fn ensure_tables(&self, tables: &[&'static Table]) -> Result<(), WarehouseError> {
-        self.inner.ensure_tables(tables).await
-    }
-
-    async fn query(&self, query: &Query) -> Result<ResultSet, WarehouseError> {
-        let number = self.queries.fetch_add(1, Ordering::SeqCst) + 1;
-        if matches!(self.fault, Some(Fault::Query(failing)) if failing == number) {
-            return Err(self.inject("(read)"));
-        }
-        self.inner.query(query).await
-    }
-
-    async fn replace(
-        &self,
-        table: &'static Table,
-        scope: ReplaceScope,
-        rows: Vec<Vec<Value>>,
-        unique_key: bool,
-    ) -> Result<WriteReport, WarehouseError> {
-        if matches!(self.fault, Some(Fault::Replace(failing)) if failing == table) {
-            return Err(self.inject(&table.to_string()));
-        }
-        self.inner.replace(table, scope, rows, unique_key).await
-    }
-
-    async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError> {
-        if matches!(self.fault, Some(Fault::Append(failing)) if failing == table) {
-            return Err(self.inject(&table.to_string()));
-        }
-        self.inner.append(table, rows).await
-    }
-}
+use crate::util::{Fault, InterceptingWarehouse};
 
 const HEADER: &str = "team_abbr,game_id,game_date,season_year,opponent_team_abbr,game_total,processed_at\n";
 
@@ -122,7 +45,7 @@ async fn after_fault(fault: Fault, old: &str, new: &str) -> usize {
     bench.run(&ToyProcessor, &["2025-01-15"], |_| {}).await;
     assert_eq!(bench.export(&TEAM_OFFENSE_GAME_SUMMARY).await, old);
     load_toy_context(&bench, &fixtures, "250.0").await;
-    let faulty = FaultyWarehouse::new(Arc::clone(&bench.warehouse), Some(fault));
+    let faulty = InterceptingWarehouse::failing(Arc::clone(&bench.warehouse), Some(fault));
     let result = bench.run_on(&ToyProcessor, &faulty, &["2025-01-15"], |_| {}).await;
     let reported = match &result {
         Err(_) => true,
@@ -147,7 +70,7 @@ async fn every_read_fault_keeps_the_old_rows_or_writes_the_new_ones_whole() {
     let (bench, fixtures) = toy_bench("reliability-count", "231.5").await;
     bench.run(&ToyProcessor, &["2025-01-15"], |_| {}).await;
     load_toy_context(&bench, &fixtures, "250.0").await;
-    let counting = FaultyWarehouse::new(Arc::clone(&bench.warehouse), None);
+    let counting = InterceptingWarehouse::failing(Arc::clone(&bench.warehouse), None);
     bench.run_on(&ToyProcessor, &counting, &["2025-01-15"], |_| {}).await.unwrap();
     let reads = counting.queries();
     assert_eq!(reads, 4, "schedule, preflight, checkpoints, extraction");
@@ -166,8 +89,10 @@ async fn a_failed_output_write_keeps_the_previous_export_byte_for_byte() {
     let (bench, fixtures) = toy_bench("reliability-write", "231.5").await;
     bench.run(&ToyProcessor, &["2025-01-15"], |_| {}).await;
     load_toy_context(&bench, &fixtures, "250.0").await;
-    let faulty =
-        FaultyWarehouse::new(Arc::clone(&bench.warehouse), Some(Fault::Replace(&TEAM_OFFENSE_GAME_SUMMARY)));
+    let faulty = InterceptingWarehouse::failing(
+        Arc::clone(&bench.warehouse),
+        Some(Fault::Replace(&TEAM_OFFENSE_GAME_SUMMARY)),
+    );
     bench.run_on(&ToyProcessor, &faulty, &["2025-01-15"], |_| {}).await.unwrap();
     assert_eq!(bench.export(&TEAM_OFFENSE_GAME_SUMMARY).await, old);
     assert_eq!(bench.history().await[1][1], text("failed"));
@@ -182,8 +107,10 @@ async fn a_failed_history_append_is_an_error_and_the_next_run_recomputes() {
     let (bench, fixtures) = toy_bench("reliability-history", "231.5").await;
     bench.run(&ToyProcessor, &["2025-01-15"], |_| {}).await;
     load_toy_context(&bench, &fixtures, "250.0").await;
-    let faulty =
-        FaultyWarehouse::new(Arc::clone(&bench.warehouse), Some(Fault::Append(&PROCESSOR_RUN_HISTORY)));
+    let faulty = InterceptingWarehouse::failing(
+        Arc::clone(&bench.warehouse),
+        Some(Fault::Append(&PROCESSOR_RUN_HISTORY)),
+    );
     let error = bench.run_on(&ToyProcessor, &faulty, &["2025-01-15"], |_| {}).await.unwrap_err();
     assert!(error.to_string().starts_with("cannot write run history: "), "{error}");
     let rerun = bench.run(&ToyProcessor, &["2025-01-15"], |_| {}).await;

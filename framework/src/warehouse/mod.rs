@@ -195,20 +195,34 @@ pub trait Warehouse: Send + Sync {
     /// multi-table transactions (BigQuery), applies them one after another, each atomic alone,
     /// and stops at the first failure.
     async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError> {
-        let mut reports = Vec::with_capacity(writes.len());
-        for TableWrite { table, scope, rows, unique_key } in writes {
-            reports.push(match scope {
-                Some(scope) => self.replace(table, scope, rows, unique_key).await?,
-                None if rows.is_empty() => WriteReport::default(),
-                None => {
-                    let rows_inserted = rows.len() as u64;
-                    self.append(table, rows).await?;
-                    WriteReport { rows_deleted: 0, rows_inserted }
-                }
-            });
-        }
-        Ok(reports)
+        write_one_by_one(self, writes).await
     }
+}
+
+/// [`Warehouse::write_together`] without a transaction across tables: each write through
+/// `warehouse`'s own [`replace`](Warehouse::replace) or [`append`](Warehouse::append), in order,
+/// stopping at the first failure. The trait's default, and what a wrapper that intercepts
+/// single writes (the tests' fault injection) passes a together-write through.
+///
+/// # Errors
+/// The first write that fails.
+pub async fn write_one_by_one<W: Warehouse + ?Sized>(
+    warehouse: &W,
+    writes: Vec<TableWrite>,
+) -> Result<Vec<WriteReport>, WarehouseError> {
+    let mut reports = Vec::with_capacity(writes.len());
+    for TableWrite { table, scope, rows, unique_key } in writes {
+        reports.push(match scope {
+            Some(scope) => warehouse.replace(table, scope, rows, unique_key).await?,
+            None if rows.is_empty() => WriteReport::default(),
+            None => {
+                let rows_inserted = rows.len() as u64;
+                warehouse.append(table, rows).await?;
+                WriteReport { rows_deleted: 0, rows_inserted }
+            }
+        });
+    }
+    Ok(reports)
 }
 
 /// Opens the configured backend and creates any missing table.
