@@ -28,8 +28,19 @@ fn team(index: usize) -> String {
 
 /// A value in [low, high) that varies with `seed`, with one decimal like the NUMERIC columns.
 fn spread(seed: usize, low: f64, high: f64) -> f64 {
+    spread_to(seed, low, high, 10.0)
+}
+
+/// Like [`spread`] with two decimals, as rates and percentages are written upstream (`24.26`):
+/// differences of two such values are rarely short decimals (`1.4400000000000013`), so the
+/// context JSON prints them with all their digits, as it does for real dates.
+fn spread_2(seed: usize, low: f64, high: f64) -> f64 {
+    spread_to(seed, low, high, 100.0)
+}
+
+fn spread_to(seed: usize, low: f64, high: f64, scale: f64) -> f64 {
     let unit = ((seed * 7919 + 104_729) % 1000) as f64 / 1000.0;
-    ((low + unit * (high - low)) * 10.0).round() / 10.0
+    ((low + unit * (high - low)) * scale).round() / scale
 }
 
 fn player_context(index: usize) -> UpcomingPlayerGameContextRow {
@@ -46,8 +57,8 @@ fn player_context(index: usize) -> UpcomingPlayerGameContextRow {
         avg_minutes_per_game_last_7: Some(spread(index + 1, 10.0, 38.0)),
         back_to_backs_last_14_days: Some((index % 3) as i64),
         player_age: Some(20 + (index % 18) as i64),
-        projected_usage_rate: (index % 3 != 0).then(|| spread(index + 2, 12.0, 35.0)),
-        avg_usage_rate_last_7_games: Some(spread(index + 3, 12.0, 35.0)),
+        projected_usage_rate: (index % 3 != 0).then(|| spread_2(index + 2, 12.0, 35.0)),
+        avg_usage_rate_last_7_games: Some(spread_2(index + 3, 12.0, 35.0)),
         star_teammates_out: Some((index % 3) as i64),
         pace_differential: (index % 2 == 0).then(|| spread(index + 4, -6.0, 6.0)),
         opponent_pace_last_10: Some(spread(index + 5, 95.0, 105.0)),
@@ -61,9 +72,9 @@ fn shot_zone(index: usize) -> PlayerShotZoneAnalysisRow {
         player_lookup: format!("player{index:03}"),
         analysis_date: analysis_date(),
         primary_scoring_zone: Some(ZONES[index % ZONES.len()].to_owned()),
-        paint_rate_last_10: Some(spread(index, 10.0, 70.0)),
-        mid_range_rate_last_10: Some(spread(index + 1, 5.0, 40.0)),
-        three_pt_rate_last_10: Some(spread(index + 2, 10.0, 60.0)),
+        paint_rate_last_10: Some(spread_2(index, 10.0, 70.0)),
+        mid_range_rate_last_10: Some(spread_2(index + 1, 5.0, 40.0)),
+        three_pt_rate_last_10: Some(spread_2(index + 2, 10.0, 60.0)),
         is_production_ready: Some(true),
         ..Default::default()
     }
@@ -73,9 +84,9 @@ fn defense_zone(index: usize) -> TeamDefenseZoneAnalysisRow {
     TeamDefenseZoneAnalysisRow {
         team_abbr: team(index),
         analysis_date: analysis_date(),
-        paint_defense_vs_league_avg: Some(spread(index, -6.0, 6.0)),
-        mid_range_defense_vs_league_avg: Some(spread(index + 1, -6.0, 6.0)),
-        three_pt_defense_vs_league_avg: Some(spread(index + 2, -6.0, 6.0)),
+        paint_defense_vs_league_avg: Some(spread_2(index, -6.0, 6.0)),
+        mid_range_defense_vs_league_avg: Some(spread_2(index + 1, -6.0, 6.0)),
+        three_pt_defense_vs_league_avg: Some(spread_2(index + 2, -6.0, 6.0)),
         weakest_zone: Some(ZONES[index % 3].to_owned()),
         is_production_ready: Some(true),
         ..Default::default()
