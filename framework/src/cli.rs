@@ -20,7 +20,8 @@ use crate::warehouse::{self, Warehouse};
 
 #[derive(Debug, Parser)]
 #[command(about = "Runs one processor over dates of the warehouse")]
-#[command(group(ArgGroup::new("which_dates").required(true).args(["date", "start_date", "dates", "status"])))]
+#[command(group(ArgGroup::new("which_dates").args(["date", "start_date", "dates"])))]
+#[command(group(ArgGroup::new("what_to_do").required(true).multiple(true).args(["date", "start_date", "dates", "status"])))]
 pub struct ProcessorArgs {
     /// Process exactly this date (YYYY-MM-DD).
     #[arg(long)]
@@ -243,11 +244,19 @@ fn bad_input(message: &str) -> ExitCode {
 
 /// Logs to stderr, filtered by `RUST_LOG` (`settings.log_filter`, checked by `config`), else by
 /// `default_filter` (`info` for the binaries; quieter for xtask's progress-bar tasks).
+///
+/// Colours only on a terminal: tracing's formatter colours whenever `NO_COLOR` is unset, and
+/// Cloud Logging stores the escape codes in every line's text, around the timestamp and level
+/// people search by.
 pub fn init_tracing(settings: &Settings, default_filter: &str) {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::new(settings.log_filter.as_deref().unwrap_or(default_filter));
+    let colours =
+        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(colours)
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -321,7 +330,10 @@ async fn print_status(
         );
     }
     let totals: Vec<String> = counts.iter().map(|(status, count)| format!("{count} {status}")).collect();
-    println!("{processor}: {} dates checkpointed ({})", checkpoints.len(), totals.join(", "));
+    match totals.is_empty() {
+        true => println!("{processor}: 0 dates checkpointed"),
+        false => println!("{processor}: {} dates checkpointed ({})", checkpoints.len(), totals.join(", ")),
+    }
     Ok(())
 }
 
@@ -422,9 +434,19 @@ mod tests {
     }
 
     #[test]
-    fn status_needs_no_dates() {
+    fn status_needs_no_dates_and_takes_any_one_kind_of_them() {
         let args = parse(&["--status"]).unwrap();
         assert!(args.status && args.date.is_none());
+        let args = parse(&["--status", "--date", "2025-01-15"]).unwrap();
+        assert_eq!(args.date, Some("2025-01-15".parse().unwrap()));
+        let args = parse(&["--status", "--start-date", "2025-01-15", "--end-date", "2025-01-17"]).unwrap();
+        assert!(args.status && args.start_date.is_some());
+        assert!(parse(&["--status", "--date", "2025-01-15", "--dates", "2025-01-16"]).is_err());
+        assert!(
+            parse(&["--date", "2025-01-15", "--start-date", "2025-01-15", "--end-date", "2025-01-16"])
+                .is_err()
+        );
+        assert!(parse(&[]).is_err());
     }
 
     #[test]

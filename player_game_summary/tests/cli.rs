@@ -240,6 +240,43 @@ fn parallelization_off_runs_serially_and_a_failed_date_exits_one() {
     assert_eq!(output.status.code(), Some(1));
 }
 
+/// Cloud Run keeps each stderr line as the log entry's text: without a terminal the lines carry
+/// no colour codes, so `INFO` and the timestamp read (and match) as written.
+#[test]
+fn logs_to_a_pipe_are_plain_text() {
+    let (_, stderr, _) = run_then_status("plain-logs", &["--date", "2024-01-15", "--skip-preflight"], &[]);
+    assert!(
+        stderr.contains(" INFO Processing 0 player-game records with 10 workers (parallel mode)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
+
+/// `--status` with dates lists the checkpoints of those dates only.
+#[test]
+fn status_with_dates_lists_only_those() {
+    let folder = temporary_folder("status-dates");
+    let warehouse = warehouse_in(&folder);
+    let run = binary()
+        .args(["--dates", "2024-01-15,2024-01-16", "--skip-preflight", "--warehouse", &warehouse])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1), "both dates fail: the warehouse is empty");
+    let status = |dates: &[&str]| {
+        let output = binary().arg("--status").args(dates).args(["--warehouse", &warehouse]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let one = status(&["--date", "2024-01-16"]);
+    assert_eq!(one.lines().filter(|line| line.starts_with("2024-01-")).count(), 1, "{one}");
+    assert!(one.contains("2024-01-16  failed"), "{one}");
+    assert!(one.ends_with("PlayerGameSummaryProcessor: 1 dates checkpointed (1 failed)\n"), "{one}");
+    let none = status(&["--date", "2024-01-17"]);
+    assert!(none.ends_with("PlayerGameSummaryProcessor: 0 dates checkpointed\n"), "{none}");
+    assert!(status(&[]).ends_with("PlayerGameSummaryProcessor: 2 dates checkpointed (2 failed)\n"));
+    std::fs::remove_dir_all(&folder).unwrap();
+}
+
 /// A date repeated in `--dates` runs once: twice, the second pass found the date's inputs
 /// taken and the run's bookkeeping was refused for a repeated key, losing its history.
 #[test]
