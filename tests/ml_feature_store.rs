@@ -237,3 +237,68 @@ async fn reference_framework_14_4_an_early_season_date_in_daily_mode_is_skipped_
         ]
     );
 }
+
+/// reference-mlfs.md §2.8: each live run that skips a player for incomplete data records an
+/// attempt, the third trips his breaker for 7 days, and the next run skips him as
+/// `CIRCUIT_BREAKER_ACTIVE` without recording more. The returning player has 4 games since
+/// October 1 against LAL's last 10 final games: 40.0 % of his own data. He is the date's only
+/// player, so each run fails the date, and its attempts are written all the same.
+#[tokio::test]
+async fn three_skips_for_incomplete_data_trip_the_players_circuit_breaker() {
+    let folder = TempDir::new("mlfs-reprocess-attempts");
+    let settings = settings_in(folder.path());
+    let warehouse = open(&settings).await;
+    load_returning_player(warehouse.as_ref(), false).await;
+    let options = RunOptions {
+        dates: vec![date(FIRST_DATE)],
+        backfill: false,
+        skip_preflight: true,
+        dry_run: false,
+        force: false,
+        dispatch: DispatchMode::Serial,
+        chunk_dates: 16,
+    };
+    for _ in 0..4 {
+        let summary = run(&MlFeatureStoreProcessor, warehouse.as_ref(), &settings, &options).await.unwrap();
+        assert_eq!(summary.failed_dates(), vec![date(FIRST_DATE)], "all of the date's players were skipped");
+    }
+
+    let attempts = query_rows(
+        warehouse.as_ref(),
+        "SELECT processor_name, entity_id, analysis_date, attempt_number, completeness_pct, skip_reason, \
+         circuit_breaker_tripped, circuit_breaker_until, manual_override_applied, notes, attempted_at \
+         FROM {nba_orchestration.reprocess_attempts} ORDER BY attempt_number",
+    )
+    .await;
+    let Value::Timestamp(third_run) = attempts[2][10] else { panic!("attempted_at: {:?}", attempts[2][10]) };
+    let attempts: Vec<Vec<Value>> = attempts.into_iter().map(|row| row[..10].to_vec()).collect();
+    let attempt = |number: i64, until: Value| {
+        vec![
+            "ml_feature_store_v2".to_value(),
+            PLAYER.to_value(),
+            Value::Date(date(FIRST_DATE)),
+            Value::Int(number),
+            Value::Float(40.0),
+            "incomplete_own_data".to_value(),
+            Value::Bool(until != Value::Null),
+            until,
+            Value::Bool(false),
+            format!("Attempt {number}: 40.0% complete").to_value(),
+        ]
+    };
+    let tripped_until = (third_run + chrono::TimeDelta::days(7)).to_value();
+    assert_eq!(attempts, vec![attempt(1, Value::Null), attempt(2, Value::Null), attempt(3, tripped_until)]);
+
+    let failures = query_rows(
+        warehouse.as_ref(),
+        "SELECT failure_category, failure_reason FROM {nba_processing.precompute_failures} \
+         ORDER BY created_at",
+    )
+    .await;
+    assert_eq!(failures.len(), 4);
+    assert_eq!(
+        failures[2],
+        vec!["INCOMPLETE_DATA_SKIPPED".to_value(), "Incomplete own data: 40.0%".to_value()]
+    );
+    assert_eq!(failures[3][0], "CIRCUIT_BREAKER_ACTIVE".to_value());
+}

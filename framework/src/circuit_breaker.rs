@@ -4,7 +4,9 @@
 //!
 //! PCF read every player's latest attempt in one query (reference-pcf.md §2.9), MLFS one query
 //! per player (reference-mlfs.md §2.8); both decide alike, and both ports read a chunk's
-//! attempts in one query (README §4 item 19) and decide here.
+//! attempts in one query (README §4 item 19) and decide here. Attempts are recorded by MLFS
+//! alone, one per player skipped for incomplete data ([`ReprocessAttempt`]): PCF's reference
+//! processes every player and never recorded any.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rustc_hash::FxHashMap;
@@ -149,6 +151,68 @@ impl CircuitBreaker {
     }
 }
 
+/// The attempt at which the breaker trips: the reference's `next >= 3` (reference-mlfs.md §2.8).
+pub const TRIPPING_ATTEMPT: i64 = 3;
+
+/// How long a tripped breaker skips the entity: the reference's 7 days (reference-framework.md
+/// §5; a later reference commit shortened it to 24 hours).
+pub const TRIPPED_FOR: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// A reprocess attempt recorded for an entity skipped for incomplete data
+/// (`_increment_reprocess_count`, reference-mlfs.md §2.8): the attempt after the entity's
+/// latest, tripping the breaker at the third.
+///
+/// The reference inserted one row per skip as it happened; here the runner buffers a run's
+/// attempts and writes them with its bookkeeping (README §4 items 4 and 19). Backfill runs and
+/// the bootstrap window waive the completeness gates, so they record none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReprocessAttempt {
+    pub entity_id: String,
+    pub attempt_number: i64,
+    /// The entity's own-data completeness, for either skip reason (the reference recorded the
+    /// own-data percentage for upstream skips too).
+    pub completeness_pct: f64,
+    /// `incomplete_own_data` or `incomplete_upstream_dependencies`.
+    pub skip_reason: &'static str,
+    /// The breaker's end when this attempt trips it.
+    pub circuit_breaker_until: Option<DateTime<Utc>>,
+}
+
+impl ReprocessAttempt {
+    /// The attempt `failure` records, if its category is a skip for incomplete data: numbered
+    /// after `latest` (the entity's latest attempt for the date, as the run read it), tripping
+    /// the breaker until `now` + [`TRIPPED_FOR`] at [`TRIPPING_ATTEMPT`].
+    pub fn after(
+        latest: Option<&LatestAttempt>,
+        failure: &EntityFailure,
+        completeness_pct: f64,
+        now: DateTime<Utc>,
+    ) -> Option<ReprocessAttempt> {
+        let skip_reason = match failure.category {
+            FailureCategory::IncompleteDataSkipped => "incomplete_own_data",
+            FailureCategory::UpstreamIncomplete => "incomplete_upstream_dependencies",
+            _ => return None,
+        };
+        let attempt_number = latest.map_or(0, |attempt| attempt.attempt_number) + 1;
+        Some(ReprocessAttempt {
+            entity_id: failure.entity_id.clone(),
+            attempt_number,
+            completeness_pct,
+            skip_reason,
+            circuit_breaker_until: (attempt_number >= TRIPPING_ATTEMPT).then(|| now + TRIPPED_FOR),
+        })
+    }
+
+    pub fn trips_the_breaker(&self) -> bool {
+        self.circuit_breaker_until.is_some()
+    }
+
+    /// The row's `notes`: `Attempt 2: 45.0% complete`.
+    pub fn notes(&self) -> String {
+        format!("Attempt {}: {:.1}% complete", self.attempt_number, self.completeness_pct)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +289,56 @@ mod tests {
         let without_end = LatestAttempt { circuit_breaker_until: None, ..tripped };
         assert_eq!(CircuitBreaker::at(Some(&without_end), now), CircuitBreaker::Closed { attempts: 3 });
         assert_eq!(CircuitBreaker::at(None, now), CircuitBreaker::Closed { attempts: 0 });
+    }
+
+    #[test]
+    fn skips_for_incomplete_data_record_the_next_attempt_and_the_third_trips_the_breaker() {
+        let now = Utc.with_ymd_and_hms(2025, 1, 15, 14, 30, 0).unwrap();
+        let own =
+            EntityFailure::new("amy", FailureCategory::IncompleteDataSkipped, "Incomplete own data: 45.0%");
+        let first = ReprocessAttempt::after(None, &own, 45.0, now).unwrap();
+        assert_eq!(
+            first,
+            ReprocessAttempt {
+                entity_id: "amy".to_owned(),
+                attempt_number: 1,
+                completeness_pct: 45.0,
+                skip_reason: "incomplete_own_data",
+                circuit_breaker_until: None,
+            }
+        );
+        assert_eq!(first.notes(), "Attempt 1: 45.0% complete");
+
+        let upstream = EntityFailure::new(
+            "amy",
+            FailureCategory::UpstreamIncomplete,
+            "Upstream Phase 4 dependencies not ready",
+        );
+        let second = LatestAttempt { attempt_number: 2, ..LatestAttempt::default() };
+        let third = ReprocessAttempt::after(Some(&second), &upstream, 92.85, now).unwrap();
+        assert_eq!(third.attempt_number, 3);
+        assert_eq!(third.skip_reason, "incomplete_upstream_dependencies");
+        assert!(third.trips_the_breaker());
+        assert_eq!(third.circuit_breaker_until, Some(Utc.with_ymd_and_hms(2025, 1, 22, 14, 30, 0).unwrap()));
+        // `{:.1}` rounds the binary value half to even, as Python's format does: 92.85 is
+        // 92.849999… in binary.
+        assert_eq!(third.notes(), "Attempt 3: 92.8% complete");
+        let fourth =
+            ReprocessAttempt::after(Some(&LatestAttempt { attempt_number: 3, ..second }), &own, 0.0, now);
+        assert_eq!(fourth.unwrap().attempt_number, 4);
+    }
+
+    #[test]
+    fn other_failures_record_no_attempt() {
+        let now = Utc.with_ymd_and_hms(2025, 1, 15, 14, 30, 0).unwrap();
+        for category in [
+            FailureCategory::MissingData,
+            FailureCategory::CircuitBreakerActive,
+            FailureCategory::ProcessingError,
+        ] {
+            let failure = EntityFailure::new("amy", category, "why");
+            assert_eq!(ReprocessAttempt::after(None, &failure, 50.0, now), None, "{category}");
+        }
     }
 
     #[test]

@@ -3,17 +3,20 @@
 //! The reference streamed two run-history rows per run and one row per failure, which exhausted
 //! BigQuery's 1,500 load jobs per table per day; skipped runs left no trace at all
 //! (reference-framework.md §14 item 6). Here every date of a run, skipped ones included, gets one
-//! row, and the run writes all of them in one append, and its failures in one more.
+//! row, and the run writes all of them in one append, its failures in one more, and the
+//! reprocess attempts its skips record in one upsert.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
+use crate::circuit_breaker::ReprocessAttempt;
 use crate::config::Settings;
 use crate::processor::{EntityFailure, ProcessorInfo};
 use crate::schema::Table;
+use crate::schema::orchestration::REPROCESS_ATTEMPTS;
 use crate::schema::reference::PROCESSOR_RUN_HISTORY;
 use crate::value::{ToValue, Value};
-use crate::warehouse::TableWrite;
+use crate::warehouse::{ReplaceScope, TableWrite};
 
 /// The outcome of one date, as run history records it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +76,7 @@ pub struct HistoryBuffer<'a> {
     force: bool,
     runs: Vec<Vec<Value>>,
     failures: Vec<Vec<Value>>,
+    reprocess_attempts: Vec<Vec<Value>>,
 }
 
 impl<'a> HistoryBuffer<'a> {
@@ -91,6 +95,7 @@ impl<'a> HistoryBuffer<'a> {
             force,
             runs: Vec::new(),
             failures: Vec::new(),
+            reprocess_attempts: Vec::new(),
         }
     }
 
@@ -175,11 +180,41 @@ impl<'a> HistoryBuffer<'a> {
         }
     }
 
-    /// The buffered rows as writes: one append for run history, one for failures.
-    pub fn into_writes(self) -> [TableWrite; 2] {
+    /// Buffers the reprocess attempts of `date`'s skipped entities, made at `attempted_at` (the
+    /// run's timestamp, the reference's `CURRENT_TIMESTAMP()`). Their `processor_name` is the
+    /// output table's name, as the references wrote and read it.
+    pub fn record_reprocess_attempts(
+        &mut self,
+        date: NaiveDate,
+        attempts: &[ReprocessAttempt],
+        attempted_at: DateTime<Utc>,
+    ) {
+        for attempt in attempts {
+            self.reprocess_attempts.push(REPROCESS_ATTEMPTS.row(vec![
+                ("processor_name", self.info.output.name.to_value()),
+                ("entity_id", attempt.entity_id.to_value()),
+                ("analysis_date", date.to_value()),
+                ("attempt_number", attempt.attempt_number.to_value()),
+                ("attempted_at", attempted_at.to_value()),
+                ("completeness_pct", attempt.completeness_pct.to_value()),
+                ("skip_reason", attempt.skip_reason.to_value()),
+                ("circuit_breaker_tripped", attempt.trips_the_breaker().to_value()),
+                ("circuit_breaker_until", attempt.circuit_breaker_until.to_value()),
+                ("manual_override_applied", false.to_value()),
+                ("notes", attempt.notes().to_value()),
+                ("created_at", attempted_at.to_value()),
+            ]));
+        }
+    }
+
+    /// The buffered rows as writes: one append for run history, one for failures, and the
+    /// reprocess attempts as an upsert by their key, so that two runs numbering an entity's
+    /// attempt alike leave one row, never a duplicate key.
+    pub fn into_writes(self) -> [TableWrite; 3] {
         [
             TableWrite::append(&PROCESSOR_RUN_HISTORY, self.runs),
             TableWrite::append(self.info.phase.failures_table(), self.failures),
+            TableWrite::replace(&REPROCESS_ATTEMPTS, ReplaceScope::Keys, self.reprocess_attempts, true),
         ]
     }
 }

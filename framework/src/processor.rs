@@ -299,6 +299,20 @@ pub trait Processor: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The reprocess attempts the date's `failures` record (reference-framework.md §5): MLFS
+    /// records one per player skipped for incomplete data
+    /// ([`crate::circuit_breaker::ReprocessAttempt::after`]). The runner writes them to
+    /// `nba_orchestration.reprocess_attempts` with the run's bookkeeping, so a date that failed
+    /// as a whole records its skips too.
+    fn reprocess_attempts(
+        &self,
+        _inputs: &Self::DateInputs,
+        _context: &RunContext,
+        _failures: &[EntityFailure],
+    ) -> Vec<crate::circuit_breaker::ReprocessAttempt> {
+        Vec::new()
+    }
+
     /// Processor-specific fields of the date's stats line, after the counts, in the reference's
     /// order ([`crate::progress::stats_line`]); run history keeps them in its `summary`.
     fn stats(&self, _inputs: &Self::DateInputs) -> StatsFields {

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::checkpoint::{Checkpoint, CheckpointBuffer, checkpoints_by_date, combined_digest};
 use crate::config::Settings;
@@ -738,6 +738,14 @@ impl<P: Processor> DateSession<'_, P> {
         let stats = self.processor.stats(inputs);
         log_lines(closing_lines(info.closing_lines, dispatched.rows.len(), failures.len(), &stats));
         book.history.record_failures(date, &failures, context.processed_at);
+        let attempts = self.processor.reprocess_attempts(inputs, &context, &failures);
+        for tripped in attempts.iter().filter(|attempt| attempt.trips_the_breaker()) {
+            error!(
+                "{}: Circuit breaker TRIPPED after {} attempts",
+                tripped.entity_id, tripped.attempt_number
+            );
+        }
+        book.history.record_reprocess_attempts(date, &attempts, context.processed_at);
         let record =
             DateRecord { entities: entities.len(), failures: failures.len(), ..DateRecord::default() };
         if dispatched.rows.is_empty() {

@@ -14,7 +14,7 @@ pub mod readiness;
 #[cfg(test)]
 mod tests;
 
-use framework::circuit_breaker::CircuitBreaker;
+use framework::circuit_breaker::{CircuitBreaker, ReprocessAttempt};
 use framework::{EntityFailure, FailureCategory, RunContext, SmolStr, SourceUsage};
 
 use crate::inputs::{
@@ -87,6 +87,35 @@ pub fn process_entity(
     check_features_finite(player_lookup, &features)?;
     let assessment = Assessment { own_completeness, upstream, reprocess_attempt_count };
     Ok(build_row(player, game_id, &features, &assessment, date_inputs, context))
+}
+
+/// The reprocess attempts of the date's players skipped for incomplete data
+/// (`_increment_reprocess_count`, reference-mlfs.md §2.8): each numbered after the player's
+/// latest attempt for the date, with his own-data completeness whichever gate skipped him.
+/// Other failures record none.
+pub fn reprocess_attempts(
+    date_inputs: &DateInputs,
+    context: &RunContext,
+    failures: &[EntityFailure],
+) -> Vec<ReprocessAttempt> {
+    failures
+        .iter()
+        .filter_map(|failure| {
+            let player_lookup = failure.entity_id.as_str();
+            let own_completeness = readiness::own_completeness_of_player(
+                &date_inputs.history,
+                date_inputs.history.player_games(player_lookup),
+                date_inputs.date,
+                date_inputs.season_year,
+            );
+            ReprocessAttempt::after(
+                date_inputs.latest_reprocess_attempts.get(player_lookup),
+                failure,
+                own_completeness.completeness_percentage,
+                context.processed_at,
+            )
+        })
+        .collect()
 }
 
 /// The live-mode gates of reference-mlfs.md §6.1 steps 3–4, with the reference's reasons.

@@ -32,7 +32,7 @@ pub use rows::{
 };
 
 /// `processor_name` of this processor's rows in `nba_orchestration.reprocess_attempts`.
-pub const REPROCESS_PROCESSOR_NAME: &str = "ml_feature_store_v2";
+pub const REPROCESS_PROCESSOR_NAME: &str = framework::schema::predictions::ML_FEATURE_STORE_V2.name;
 
 /// `expected_count_min` of each Phase 4 dependency (reference-mlfs.md §2.2): the row count at
 /// which a source counts as complete in its `source_<prefix>_completeness_pct`.

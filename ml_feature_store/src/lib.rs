@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use framework::circuit_breaker::ReprocessAttempt;
 use framework::dates::RunSchedule;
 use framework::progress::{ClosingLines, SerialLines};
 use framework::schema::precompute::{
@@ -127,6 +128,15 @@ impl Processor for MlFeatureStoreProcessor {
         context: &RunContext,
     ) -> Result<MlFeatureStoreRow, EntityFailure> {
         compute::process_entity(player, inputs, context)
+    }
+
+    fn reprocess_attempts(
+        &self,
+        inputs: &DateInputs,
+        context: &RunContext,
+        failures: &[EntityFailure],
+    ) -> Vec<ReprocessAttempt> {
+        compute::reprocess_attempts(inputs, context, failures)
     }
 
     /// The reference's `get_precompute_stats` fields after the counts (reference-mlfs.md §5.5).

@@ -1014,6 +1014,65 @@ fn live_mode_skips_a_player_whose_upstream_is_not_ready() {
     assert_eq!(failure.reason, "Upstream Phase 4 dependencies not ready");
 }
 
+/// The player's earlier attempt for the date, untripped.
+fn earlier_attempt(attempt_number: i64) -> ReprocessAttemptRow {
+    ReprocessAttemptRow {
+        attempt_number,
+        circuit_breaker_tripped: Some(false),
+        circuit_breaker_until: None,
+        ..tripped_attempt(run_timestamp())
+    }
+}
+
+/// reference-mlfs.md §2.8: a skip for incomplete data records the attempt after the player's
+/// latest, with his own-data completeness for either gate; the third trips the breaker for 7
+/// days from the run.
+#[test]
+fn a_player_skipped_for_incomplete_data_records_his_next_attempt() {
+    let mut rows = example_phase4_rows();
+    rows.reprocess_attempts = vec![earlier_attempt(1)];
+    let own_gate = date_inputs(example_context(), rows, example_history());
+    let failure = process(&own_gate, false).unwrap_err();
+    let attempts = reprocess_attempts(&own_gate, &run_context(false), &[failure]);
+    assert_eq!(
+        attempts,
+        vec![ReprocessAttempt {
+            entity_id: PLAYER.to_owned(),
+            attempt_number: 2,
+            completeness_pct: 0.0,
+            skip_reason: "incomplete_own_data",
+            circuit_breaker_until: None,
+        }]
+    );
+
+    let mut rows = example_phase4_rows();
+    rows.team_defense_zone_analysis[0].is_production_ready = Some(false);
+    rows.reprocess_attempts = vec![earlier_attempt(1), earlier_attempt(2)];
+    let upstream_gate = date_inputs(example_context(), rows, complete_history());
+    let failure = process(&upstream_gate, false).unwrap_err();
+    let attempts = reprocess_attempts(&upstream_gate, &run_context(false), &[failure]);
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].attempt_number, 3);
+    assert_eq!(attempts[0].skip_reason, "incomplete_upstream_dependencies");
+    assert_eq!(attempts[0].completeness_pct, 160.0, "own data: 16 games against 10 expected");
+    assert_eq!(attempts[0].circuit_breaker_until, Some(Utc.with_ymd_and_hms(2025, 1, 22, 12, 0, 0).unwrap()));
+    assert_eq!(attempts[0].notes(), "Attempt 3: 160.0% complete");
+}
+
+#[test]
+fn other_failures_and_backfill_record_no_attempt() {
+    let mut rows = example_phase4_rows();
+    rows.reprocess_attempts = vec![tripped_attempt(Utc.with_ymd_and_hms(2025, 1, 22, 10, 0, 0).unwrap())];
+    let open_breaker = date_inputs(example_context(), rows, example_history());
+    let failure = process(&open_breaker, false).unwrap_err();
+    assert_eq!(failure.category, FailureCategory::CircuitBreakerActive);
+    assert!(reprocess_attempts(&open_breaker, &run_context(false), &[failure]).is_empty());
+
+    // Backfill waives the gates: the incomplete player gets his row and records nothing.
+    let incomplete = date_inputs(example_context(), example_phase4_rows(), example_history());
+    assert!(process(&incomplete, true).is_ok());
+}
+
 #[test]
 fn live_mode_writes_a_complete_and_ready_player() {
     let inputs = date_inputs(example_context(), example_phase4_rows(), complete_history());
