@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+
 use framework::config::Settings;
 use framework::dispatch::DispatchMode;
 use framework::fixtures::load_directory;
@@ -127,6 +129,36 @@ async fn a_date_writes_sorted_rows_and_records_failures_and_history() {
             Value::Int(1)
         ]]
     );
+}
+
+/// A daily job on a day off finds no upstream rows: skipped (`no_games`, exit 0), not failed and
+/// retried. A game day without rows still fails, and so does a date of a season the schedule
+/// lacks, which says nothing about its games. A day off with rows runs.
+#[tokio::test]
+async fn a_day_without_games_or_upstream_rows_is_skipped_not_failed() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    let summary = scenario.run(&["2024-12-24", "2024-12-25", "2024-01-15"], |_| {}).await;
+    let mut statuses: Vec<(NaiveDate, &DateStatus)> =
+        summary.outcomes.iter().map(|outcome| (outcome.date, &outcome.status)).collect();
+    statuses.sort_by_key(|(day, _)| *day);
+    let missing = DateStatus::Failed {
+        error: "missing critical dependencies: nba_analytics.upcoming_team_game_context (0 rows, 2 needed)"
+            .into(),
+    };
+    let day_off = DateStatus::Skipped { reason: "no_games".into() };
+    assert_eq!(
+        statuses,
+        vec![(date("2024-01-15"), &missing), (date("2024-12-24"), &day_off), (date("2024-12-25"), &missing)]
+    );
+
+    scenario
+        .load_team_context(
+            "LAL,20241224_LAL_GSW,2024-12-24,2024,GSW,220.0,2024-12-24T10:00:00Z\n\
+             GSW,20241224_LAL_GSW,2024-12-24,2024,LAL,220.0,2024-12-24T10:00:00Z\n",
+        )
+        .await;
+    let with_rows = scenario.run(&["2024-12-24"], |_| {}).await;
+    assert_eq!(with_rows.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 0 });
 }
 
 /// The log lines `work` writes on this thread, without time, target or colours.
@@ -262,6 +294,14 @@ async fn a_rerun_with_unchanged_inputs_is_skipped_and_recorded() {
     let history = scenario.history().await;
     assert_eq!(history.len(), 2);
     assert_eq!(history[1][1..3], [text("skipped"), text("inputs_unchanged")]);
+    let digests = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT json_extract_string(summary, '$.input_digests') FROM {nba_reference.processor_run_history} \
+         ORDER BY started_at",
+    )
+    .await;
+    assert!(matches!(&digests[0][0], Value::String(text) if text.contains("upcoming_team_game_context")));
+    assert_eq!(digests[1], digests[0], "the skip records the digests that matched the last run");
 
     let forced = scenario.run(&["2025-01-15"], |options| options.force = true).await;
     assert_eq!(forced.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 1 });

@@ -142,6 +142,16 @@ impl Schedule {
             .map_or_else(|| fallback_season_start(season), |game| game.game_date)
     }
 
+    /// Whether the schedule holds `date`'s season but no regular-season, play-in or playoff game
+    /// on `date`: a day off (Christmas Eve, the All-Star break) or a day after the season's last
+    /// game. A season the schedule lacks says nothing about its days.
+    pub fn is_day_without_games(&self, date: NaiveDate) -> bool {
+        let season = season_year(date);
+        let mut processed = self.games.iter().filter(|game| game.game_type.is_processed());
+        let knows_season = processed.clone().any(|game| game.season_year == season);
+        knows_season && !processed.any(|game| game.game_date == date)
+    }
+
     /// Whether `date` is in days 0–13 of its season (README §4 item 6).
     pub fn is_early_season(&self, date: NaiveDate) -> bool {
         let days = (date - self.season_start(season_year(date))).num_days();
@@ -282,6 +292,26 @@ mod tests {
         assert_eq!(season_year(date("2024-09-30")), 2023);
         assert_eq!(season_label(2023), "2023-24");
         assert_eq!(season_label(2099), "2099-00");
+    }
+
+    #[test]
+    fn a_day_without_games_is_one_of_a_season_the_schedule_holds() {
+        let schedule = Schedule::new(vec![
+            game("0012400001", "2024-10-04"),
+            game("0022400405", "2024-12-25"),
+            game("0032400004", "2025-02-14"),
+            game("0042400101", "2025-04-19"),
+        ]);
+        assert!(!schedule.is_day_without_games(date("2024-12-25")));
+        assert!(!schedule.is_day_without_games(date("2025-04-19")), "a playoff game");
+        assert!(schedule.is_day_without_games(date("2024-12-24")));
+        assert!(schedule.is_day_without_games(date("2025-02-14")), "only the All-Star weekend's games");
+        assert!(schedule.is_day_without_games(date("2024-10-04")), "only a preseason game");
+        assert!(schedule.is_day_without_games(date("2025-06-30")), "after the season's last game");
+        // Seasons the schedule does not hold: 2023-24, and 2025-26 from October 1.
+        assert!(!schedule.is_day_without_games(date("2024-01-15")));
+        assert!(!schedule.is_day_without_games(date("2025-10-01")));
+        assert!(!Schedule::default().is_day_without_games(date("2024-12-24")));
     }
 
     #[test]

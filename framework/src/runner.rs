@@ -28,6 +28,7 @@ use crate::progress::{
 };
 use crate::reader::{ExtractError, InputReader};
 use crate::schema::Table;
+use crate::schema::raw::NBAC_SCHEDULE;
 use crate::value::{TableRow, Value};
 use crate::warehouse::{Query, ReplaceScope, TableWrite, Warehouse, WarehouseError};
 
@@ -55,6 +56,8 @@ pub struct RunOptions {
 pub mod skip_reason {
     pub const EARLY_SEASON: &str = "early_season";
     pub const INPUTS_UNCHANGED: &str = "inputs_unchanged";
+    /// No game on the date in the schedule, and too few upstream rows to run it.
+    pub const NO_GAMES: &str = "no_games";
 }
 
 /// What happened to one date.
@@ -189,7 +192,8 @@ pub async fn run<P: Processor>(
     if options.dry_run {
         return Ok(dry_run_summary(book.summary, info, pending, &setup.counts, wall));
     }
-    let (ready, upstream_checks) = book.refuse_missing_dependencies(info, pending, &setup.counts, options);
+    let (ready, upstream_checks) =
+        book.refuse_missing_dependencies(info, schedule, pending, &setup.counts, options);
 
     let dispatcher = Dispatcher::new(options.dispatch).map_err(|error| RunError::Workers {
         workers: options.dispatch.workers().unwrap_or(1),
@@ -459,9 +463,15 @@ impl<'a> RunBook<'a> {
     /// and returns the others, with what preflight found for each date's stats line (nothing
     /// with `--skip-preflight`). Each date's check is logged in the reference's lines; a live
     /// run's stale upstreams are reported and kept for the dates' run history.
+    ///
+    /// A date the schedule has no game on is skipped (`no_games`) instead of failed: a daily
+    /// job that runs on a day off finds no upstream rows because there was nothing to play,
+    /// and failing it would have Cloud Run retry it and print a retry command for it. With the
+    /// rows present, such a date runs (`--all-days` over data the schedule lacks).
     fn refuse_missing_dependencies(
         &mut self,
         info: &ProcessorInfo,
+        schedule: &Schedule,
         dates: Vec<NaiveDate>,
         counts: &UpstreamCounts,
         options: &RunOptions,
@@ -489,14 +499,23 @@ impl<'a> RunBook<'a> {
             let missing = check.missing_critical();
             if missing.is_empty() {
                 ready.push(date);
+                continue;
+            }
+            let record = DateRecord {
+                dependency_check_passed: Some(false),
+                missing_dependencies: missing.clone(),
+                ..DateRecord::default()
+            };
+            if schedule.is_day_without_games(date) {
+                info!(
+                    "{} {date}: skipped, no games in {NBAC_SCHEDULE} (missing: {})",
+                    info.name,
+                    record.missing_dependencies.join(", ")
+                );
+                self.finish(date, DateStatus::Skipped { reason: skip_reason::NO_GAMES.to_owned() }, record);
             } else {
                 let error = format!("missing critical dependencies: {}", missing.join(", "));
                 warn!("{} {date}: {error}", info.name);
-                let record = DateRecord {
-                    dependency_check_passed: Some(false),
-                    missing_dependencies: missing,
-                    ..DateRecord::default()
-                };
                 self.finish(date, DateStatus::Failed { error }, record);
             }
         }
@@ -657,8 +676,13 @@ impl<P: Processor> DateSession<'_, P> {
             let input_digest = combined_digest(&digests);
             if previous.get(&date).is_some_and(|checkpoint| checkpoint.covers(&input_digest)) {
                 info!("{} {date}: skipped, inputs unchanged since the last successful run", info.name);
-                let record =
-                    DateRecord { input_digest: None, seconds: extract_share, ..DateRecord::default() };
+                // The digests that matched go to run history, as every computed date's do.
+                let record = DateRecord {
+                    input_digest: None,
+                    seconds: extract_share,
+                    stats: history_summary(StatsFields::new(), &digests),
+                    ..DateRecord::default()
+                };
                 book.finish(
                     date,
                     DateStatus::Skipped { reason: skip_reason::INPUTS_UNCHANGED.to_owned() },
