@@ -494,7 +494,14 @@ fn job_environments_are_variables_the_code_reads_with_valid_values() {
             name.ends_with("_WORKERS") && *name != workers_variable && name != "PARALLELIZATION_WORKERS"
         });
         assert_eq!(other_workers, None, "{file}: the worker variable of another processor");
-        for reserved in ["CLOUD_RUN_TASK_INDEX", "CLOUD_RUN_TASK_COUNT", "K_SERVICE", "K_REVISION"] {
+        for reserved in [
+            "CLOUD_RUN_TASK_INDEX",
+            "CLOUD_RUN_TASK_COUNT",
+            "CLOUD_RUN_JOB",
+            "CLOUD_RUN_EXECUTION",
+            "K_SERVICE",
+            "K_REVISION",
+        ] {
             assert!(
                 environment.iter().all(|(name, _)| name != reserved),
                 "{file}: {reserved} is set by Cloud Run"

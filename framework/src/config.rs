@@ -68,7 +68,11 @@ pub struct Settings {
     pub task_count: usize,
     /// `K_SERVICE` (Cloud Run), else `HOSTNAME`, else `local`: run history's `execution_host`.
     pub execution_host: String,
-    /// `K_REVISION` on Cloud Run.
+    /// Run history's `cloud_run_service`: `K_SERVICE` of a Cloud Run service, else
+    /// `CLOUD_RUN_JOB`, the job's name (jobs set no `K_SERVICE`), else `None`.
+    pub cloud_run_service: Option<String>,
+    /// Run history's `cloud_run_revision`: `K_REVISION`, else `CLOUD_RUN_EXECUTION`, the
+    /// execution whose logs hold the run's lines.
     pub cloud_run_revision: Option<String>,
     /// `TRIGGERED_BY`, else `manual`.
     pub triggered_by: String,
@@ -94,6 +98,8 @@ struct RawEnvironment {
     cloud_run_task_count: Option<String>,
     k_service: Option<String>,
     k_revision: Option<String>,
+    cloud_run_job: Option<String>,
+    cloud_run_execution: Option<String>,
     hostname: Option<String>,
     triggered_by: Option<String>,
     rust_log: Option<String>,
@@ -182,7 +188,8 @@ impl Settings {
             task_index,
             task_count,
             execution_host: raw.k_service.clone().or(raw.hostname).unwrap_or_else(|| "local".to_owned()),
-            cloud_run_revision: raw.k_revision,
+            cloud_run_service: raw.k_service.or(raw.cloud_run_job),
+            cloud_run_revision: raw.k_revision.or(raw.cloud_run_execution),
             triggered_by: raw.triggered_by.unwrap_or_else(|| "manual".to_owned()),
             log_filter,
         })
@@ -338,6 +345,29 @@ mod tests {
         assert_eq!(settings.warehouse, WarehouseUrl::DuckDb { path: "warehouse.duckdb".into() });
         assert_eq!(settings.dataset_prefix, "");
         assert_eq!((settings.task_index, settings.task_count), (0, 1));
+    }
+
+    /// A Cloud Run job sets `CLOUD_RUN_JOB` and `CLOUD_RUN_EXECUTION`, a service `K_SERVICE` and
+    /// `K_REVISION`; run history names whichever ran it, and the host.
+    #[test]
+    fn run_history_names_the_cloud_run_job_or_service() {
+        let local = settings(&[]).unwrap();
+        assert_eq!((local.execution_host.as_str(), &local.cloud_run_service), ("local", &None));
+        let job = settings(&[
+            ("CLOUD_RUN_JOB", "ml-feature-store-daily"),
+            ("CLOUD_RUN_EXECUTION", "ml-feature-store-daily-x7k2p"),
+            ("HOSTNAME", "localhost"),
+        ])
+        .unwrap();
+        assert_eq!(job.execution_host, "localhost");
+        assert_eq!(job.cloud_run_service.as_deref(), Some("ml-feature-store-daily"));
+        assert_eq!(job.cloud_run_revision.as_deref(), Some("ml-feature-store-daily-x7k2p"));
+        let service =
+            settings(&[("K_SERVICE", "pcf"), ("K_REVISION", "pcf-00042"), ("CLOUD_RUN_JOB", "ignored")])
+                .unwrap();
+        assert_eq!(service.execution_host, "pcf");
+        assert_eq!(service.cloud_run_service.as_deref(), Some("pcf"));
+        assert_eq!(service.cloud_run_revision.as_deref(), Some("pcf-00042"));
     }
 
     #[test]

@@ -113,50 +113,41 @@ impl<'a> HistoryBuffer<'a> {
         };
         let output = self.info.output;
         self.runs.push(PROCESSOR_RUN_HISTORY.row(vec![
-                ("processor_name", self.info.name.to_value()),
-                ("run_id", self.run_id.to_value()),
-                ("season_year", i64::from(crate::dates::season_year(record.data_date)).to_value()),
-                ("status", record.status.as_str().to_value()),
-                ("duration_seconds", record.duration_seconds.to_value()),
-                ("records_processed", record.records_processed.to_value()),
-                ("records_skipped", record.records_failed.to_value()),
-                ("backfill_mode", self.backfill.to_value()),
-                ("force_reprocess", self.force.to_value()),
-                ("test_mode", false.to_value()),
-                ("execution_host", self.settings.execution_host.to_value()),
-                ("triggered_by", self.settings.triggered_by.to_value()),
-                ("errors", errors.to_value()),
-                ("summary", record.summary.to_string().to_value()),
-                ("data_date", record.data_date.to_value()),
-                ("started_at", record.started_at.to_value()),
-                ("processed_at", record.finished_at.to_value()),
-                ("phase", self.info.phase.run_history_name().to_value()),
-                ("output_table", output.name.to_value()),
-                ("output_dataset", output.dataset.base_name().to_value()),
-                ("trigger_source", self.settings.triggered_by.to_value()),
-                ("dependency_check_passed", record.dependency_check_passed.to_value()),
-                (
-                    "missing_dependencies",
-                    serde_json::to_string(&record.missing_dependencies)
-                        .expect("strings serialise")
-                        .to_value(),
-                ),
-                (
-                    "stale_dependencies",
-                    serde_json::to_string(&record.stale_dependencies)
-                        .expect("strings serialise")
-                        .to_value(),
-                ),
-                (
-                    "cloud_run_service",
-                    (self.settings.execution_host != "local")
-                        .then(|| self.settings.execution_host.clone())
-                        .to_value(),
-                ),
-                ("cloud_run_revision", self.settings.cloud_run_revision.to_value()),
-                ("skipped", matches!(record.status, RunStatus::Skipped { .. }).to_value()),
-                ("skip_reason", skip_reason.to_value()),
-            ]));
+            ("processor_name", self.info.name.to_value()),
+            ("run_id", self.run_id.to_value()),
+            ("season_year", i64::from(crate::dates::season_year(record.data_date)).to_value()),
+            ("status", record.status.as_str().to_value()),
+            ("duration_seconds", record.duration_seconds.to_value()),
+            ("records_processed", record.records_processed.to_value()),
+            ("records_skipped", record.records_failed.to_value()),
+            ("backfill_mode", self.backfill.to_value()),
+            ("force_reprocess", self.force.to_value()),
+            ("test_mode", false.to_value()),
+            ("execution_host", self.settings.execution_host.to_value()),
+            ("triggered_by", self.settings.triggered_by.to_value()),
+            ("errors", errors.to_value()),
+            ("summary", record.summary.to_string().to_value()),
+            ("data_date", record.data_date.to_value()),
+            ("started_at", record.started_at.to_value()),
+            ("processed_at", record.finished_at.to_value()),
+            ("phase", self.info.phase.run_history_name().to_value()),
+            ("output_table", output.name.to_value()),
+            ("output_dataset", output.dataset.base_name().to_value()),
+            ("trigger_source", self.settings.triggered_by.to_value()),
+            ("dependency_check_passed", record.dependency_check_passed.to_value()),
+            (
+                "missing_dependencies",
+                serde_json::to_string(&record.missing_dependencies).expect("strings serialise").to_value(),
+            ),
+            (
+                "stale_dependencies",
+                serde_json::to_string(&record.stale_dependencies).expect("strings serialise").to_value(),
+            ),
+            ("cloud_run_service", self.settings.cloud_run_service.to_value()),
+            ("cloud_run_revision", self.settings.cloud_run_revision.to_value()),
+            ("skipped", matches!(record.status, RunStatus::Skipped { .. }).to_value()),
+            ("skip_reason", skip_reason.to_value()),
+        ]));
     }
 
     pub fn record_failures(
