@@ -27,6 +27,10 @@ pub enum FixtureError {
     UnknownColumn { path: PathBuf, table: String, column: String },
     #[error("{path} line {line}: column {column}: invalid value {value:?}: {expected}")]
     InvalidValue { path: PathBuf, line: u64, column: String, value: String, expected: &'static str },
+    #[error(
+        "{path} line {line}: column {column} is empty, but the table's rows are keyed or partitioned by it"
+    )]
+    MissingKey { path: PathBuf, line: u64, column: String },
     #[error("{path}: {source}")]
     Warehouse { path: PathBuf, source: WarehouseError },
     #[error("cannot write the export: {0}")]
@@ -131,9 +135,23 @@ pub fn parse_rows(path: &Path, table: &'static Table, text: &str) -> Result<Vec<
                     expected,
                 })?;
         }
+        if let Some(column) = empty_key_column(table, &row) {
+            return Err(FixtureError::MissingKey { path: path.to_owned(), line, column: column.to_owned() });
+        }
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// The first key or partition column `row` leaves NULL: the warehouse would refuse the key, and
+/// a row without its partition would escape the delete of a reload and then be loaded twice.
+fn empty_key_column(table: &Table, row: &[Value]) -> Option<&'static str> {
+    table
+        .key
+        .iter()
+        .chain(table.partition.as_ref())
+        .copied()
+        .find(|column| table.column_index(column).is_some_and(|index| row[index] == Value::Null))
 }
 
 /// Parses one field; the error says what was expected.
@@ -256,6 +274,22 @@ mod tests {
         assert_eq!(parse_cell("1.5", ColumnType::Int64), Err("expected a whole number"));
         assert_eq!(parse_cell("yes", ColumnType::Bool), Err("expected true or false"));
         assert_eq!(parse_cell("15/01/2024", ColumnType::Date), Err("expected a date YYYY-MM-DD"));
+    }
+
+    #[test]
+    fn a_row_without_a_key_or_partition_value_is_named_by_line_and_column() {
+        let table = Table::find("nba_raw.nbac_schedule").unwrap();
+        let header = "game_id,game_date,season_year\n";
+        let error = parse_rows(Path::new("x.csv"), table, &format!("{header}1,2025-01-15,2024\n2,,2024\n"))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "x.csv line 3: column game_date is empty, but the table's rows are keyed or partitioned by it"
+        );
+        let without_id = parse_rows(Path::new("x.csv"), table, "game_date\n2025-01-15\n").unwrap_err();
+        assert!(
+            matches!(without_id, FixtureError::MissingKey { line: 2, ref column, .. } if column == "game_id")
+        );
     }
 
     #[test]
