@@ -72,12 +72,35 @@ pub struct SourceUsage {
     pub rows_found: Option<i64>,
     /// `min(rows / expected × 100, 100)`, rounded to 2 decimals.
     pub completeness_pct: Option<f64>,
-    /// The `data_hash` of the most recently processed upstream row of the date, which every
-    /// output row of the date copies.
+    /// The `data_hash` of the most recently processed upstream row of the date that has one,
+    /// which every output row of the date copies.
     pub hash: Option<SmolStr>,
 }
 
 impl SourceUsage {
+    /// Usage of a source from the rows read for the date: the row count (duplicates included,
+    /// as the references' `COUNT(*)`), the newest `processed_at`, and the `data_hash` of the
+    /// most recently processed row that has one (the references' `data_hash IS NOT NULL ORDER
+    /// BY processed_at DESC LIMIT 1`, reference-pcf.md §2.6, reference-mlfs.md §2.3).
+    /// `stamp_of` gives a row's `processed_at` and `data_hash`.
+    pub fn of_rows<Row>(
+        rows: &[Row],
+        expected_rows: i64,
+        stamp_of: impl Fn(&Row) -> (Option<chrono::DateTime<chrono::Utc>>, Option<&str>),
+    ) -> SourceUsage {
+        let last_updated = rows.iter().filter_map(|row| stamp_of(row).0).max();
+        let newest_hash = rows
+            .iter()
+            .filter_map(|row| {
+                let (processed_at, hash) = stamp_of(row);
+                hash.map(|hash| (processed_at, hash))
+            })
+            .max_by_key(|(processed_at, _)| *processed_at)
+            .map(|(_, hash)| SmolStr::new(hash));
+        let rows_found = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        SourceUsage::found(rows_found, expected_rows, last_updated, newest_hash)
+    }
+
     /// Usage of a source that returned `rows_found` rows where `expected_rows` were expected
     /// (the dependency's `expected_count_min`); `None` when no row was found.
     pub fn found(

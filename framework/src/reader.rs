@@ -109,9 +109,9 @@ impl TableRows {
         groups
     }
 
-    /// Per date, the reference's source tracking of this table (reference-framework.md §3.3):
-    /// rows found against `expected_rows`, the newest `processed_at`, and the `data_hash` of the
-    /// newest row. Needs `processed_at` and `data_hash` among the selected columns.
+    /// Per date, the reference's source tracking of this table (reference-framework.md §3.3,
+    /// [`SourceUsage::of_rows`]). Reads `processed_at` and `data_hash` where the read selected
+    /// them.
     pub fn source_usage_by_date(
         &self,
         date_column: &str,
@@ -120,13 +120,9 @@ impl TableRows {
         self.by_date(date_column)
             .into_iter()
             .map(|(date, rows)| {
-                let newest = rows.iter().max_by_key(|row| row.timestamp("processed_at"));
-                let usage = SourceUsage::found(
-                    rows.len() as i64,
-                    expected_rows,
-                    newest.and_then(|row| row.timestamp("processed_at")),
-                    newest.and_then(|row| row.short_text("data_hash")),
-                );
+                let usage = SourceUsage::of_rows(&rows, expected_rows, |row| {
+                    (row.timestamp("processed_at"), row.get("data_hash").as_str())
+                });
                 (date, usage)
             })
             .collect()
@@ -680,6 +676,35 @@ mod tests {
 
     fn text(value: &str) -> Value {
         Value::String(value.to_owned())
+    }
+
+    #[test]
+    fn source_usage_takes_the_newest_hash_that_is_not_null() {
+        use crate::schema::precompute::PLAYER_SHOT_ZONE_ANALYSIS;
+        let at = |hour: u32| {
+            Value::Timestamp(
+                chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 1, 15, hour, 0, 0).unwrap(),
+            )
+        };
+        let day = Value::Date(date("2025-01-15"));
+        let result = ResultSet {
+            columns: vec!["analysis_date".into(), "processed_at".into(), "data_hash".into()],
+            rows: vec![
+                vec![day.clone(), at(10), text("older")],
+                vec![day.clone(), at(12), Value::Null],
+                vec![day.clone(), at(11), text("newer")],
+                vec![day, Value::Null, text("unstamped")],
+            ],
+        };
+        let usage =
+            TableRows::new(&PLAYER_SHOT_ZONE_ANALYSIS, result).source_usage_by_date("analysis_date", 2);
+        let usage = &usage[&date("2025-01-15")];
+        assert_eq!(usage.rows_found, Some(4));
+        assert_eq!(
+            usage.last_updated,
+            Some(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 1, 15, 12, 0, 0).unwrap())
+        );
+        assert_eq!(usage.hash.as_deref(), Some("newer"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod rows;
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use framework::SourceUsage;
 use framework::schema::analytics::UPCOMING_PLAYER_GAME_CONTEXT;
 use framework::schema::precompute::{
@@ -91,7 +91,7 @@ pub struct DateInputs {
 
 impl DateInputs {
     /// Resolves duplicates, indexes the rows and derives the source usage of each Phase 4
-    /// table from the rows read ([`source_usage_of`]). Rows of another date or processor are
+    /// table from the rows read ([`SourceUsage::of_rows`]). Rows of another date or processor are
     /// ignored, so an extraction over a range may hand over a superset.
     pub fn build(date: NaiveDate, rows: DateRows, history: Arc<History>) -> (DateInputs, Vec<DuplicateKey>) {
         let mut duplicates = Vec::new();
@@ -109,18 +109,22 @@ impl DateInputs {
         let player_shot_zone_analysis = only_date(player_shot_zone_analysis, date, |row| row.analysis_date);
         let team_defense_zone_analysis = only_date(team_defense_zone_analysis, date, |row| row.analysis_date);
 
-        let source_daily_cache = source_usage_of(&player_daily_cache, DAILY_CACHE_EXPECTED_ROWS, |row| {
-            (row.processed_at, row.data_hash.as_deref())
-        });
-        let source_composite = source_usage_of(&player_composite_factors, COMPOSITE_EXPECTED_ROWS, |row| {
-            (row.processed_at, row.data_hash.as_deref())
-        });
+        let source_daily_cache =
+            SourceUsage::of_rows(&player_daily_cache, DAILY_CACHE_EXPECTED_ROWS, |row| {
+                (row.processed_at, row.data_hash.as_deref())
+            });
+        // The reference read the composite hash by `analysis_date`; every source is read here
+        // by its own date column (`game_date` for composite factors), the one the features use.
+        let source_composite =
+            SourceUsage::of_rows(&player_composite_factors, COMPOSITE_EXPECTED_ROWS, |row| {
+                (row.processed_at, row.data_hash.as_deref())
+            });
         let source_shot_zones =
-            source_usage_of(&player_shot_zone_analysis, SHOT_ZONES_EXPECTED_ROWS, |row| {
+            SourceUsage::of_rows(&player_shot_zone_analysis, SHOT_ZONES_EXPECTED_ROWS, |row| {
                 (row.processed_at, row.data_hash.as_deref())
             });
         let source_team_defense =
-            source_usage_of(&team_defense_zone_analysis, TEAM_DEFENSE_EXPECTED_ROWS, |row| {
+            SourceUsage::of_rows(&team_defense_zone_analysis, TEAM_DEFENSE_EXPECTED_ROWS, |row| {
                 (row.processed_at, row.data_hash.as_deref())
             });
 
@@ -196,34 +200,10 @@ fn latest_players(
     players
 }
 
-/// A source's `source_<prefix>_*` values from the rows read for the date (reference-mlfs.md
-/// §2.2–2.3): the row count (duplicates included, as the reference's `COUNT(*)`), the latest
-/// `processed_at`, and the `data_hash` of the most recently processed row that has one.
-///
-/// The reference read the composite hash by `analysis_date`; this reads every source by its
-/// own date column (`game_date` for composite factors), the one the features are read by.
-pub fn source_usage_of<Row>(
-    rows: &[Row],
-    expected_rows: i64,
-    stamp_of: impl Fn(&Row) -> (Option<DateTime<Utc>>, Option<&str>),
-) -> SourceUsage {
-    let last_updated = rows.iter().filter_map(|row| stamp_of(row).0).max();
-    let latest_hash = rows
-        .iter()
-        .filter_map(|row| {
-            let (processed_at, hash) = stamp_of(row);
-            hash.map(|hash| (processed_at, hash))
-        })
-        .max_by_key(|(processed_at, _)| *processed_at)
-        .map(|(_, hash)| framework::SmolStr::new(hash));
-    let rows_found = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-    SourceUsage::found(rows_found, expected_rows, last_updated, latest_hash)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{DateTime, TimeZone, Utc};
 
     fn date(text: &str) -> NaiveDate {
         text.parse().unwrap()
