@@ -108,6 +108,21 @@ impl ProcessorArgs {
     }
 
     /// Applies the flags that override the environment.
+    /// The environment variables this command line's flags replace: `--warehouse` replaces
+    /// `WAREHOUSE`; `--serial` and `--workers` replace the parallelization flag and the worker
+    /// chain.
+    pub fn overridden_variables(&self) -> Vec<&'static str> {
+        let mut overridden = Vec::new();
+        if self.warehouse.is_some() {
+            overridden.push("WAREHOUSE");
+        }
+        if self.serial || self.workers.is_some() {
+            overridden.extend(["ENABLE_PLAYER_PARALLELIZATION", "PARALLELIZATION_WORKERS"]);
+            overridden.extend(crate::config::PROCESSOR_WORKER_VARIABLES);
+        }
+        overridden
+    }
+
     pub fn apply_to(&self, settings: &mut Settings) {
         if let Some(url) = &self.warehouse {
             settings.warehouse = url.clone();
@@ -195,7 +210,7 @@ pub fn main<P: Processor>(processor: P) -> ExitCode {
     if let Err(error) = args.validate() {
         return bad_input(&error.to_string());
     }
-    let mut settings = match Settings::from_env() {
+    let mut settings = match Settings::from_env_except(&args.overridden_variables()) {
         Ok(settings) => settings,
         Err(error) => return bad_input(&error.to_string()),
     };

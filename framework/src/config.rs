@@ -111,7 +111,18 @@ impl Settings {
     /// # Errors
     /// A variable with an invalid value, named in the error.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_map(unicode_variables(std::env::vars_os())?)
+        Self::from_env_except(&[])
+    }
+
+    /// [`Settings::from_env`] without the variables `overridden` names: a command-line flag
+    /// replaces them (README §3.2), so their values are not read and a bad one stops nothing.
+    ///
+    /// # Errors
+    /// Another variable read has an invalid value, named in the error.
+    pub fn from_env_except(overridden: &[&str]) -> Result<Self, ConfigError> {
+        let variables =
+            std::env::vars_os().filter(|(name, _)| !overridden.iter().any(|flagged| name == flagged));
+        Self::from_map(unicode_variables(variables)?)
     }
 
     /// Reads the variables from `variables` (name, value) pairs; unknown names are ignored.

@@ -201,6 +201,24 @@ fn a_bad_environment_value_is_one_line_and_exit_code_two() {
     assert_eq!(output.status.code(), Some(2));
 }
 
+/// A flag replaces the variables it overrides (README §3.2), so their bad values stop nothing:
+/// each run below reaches its date (which fails, the warehouse being empty) instead of exit 2.
+#[test]
+fn a_flag_replaces_the_variable_it_overrides_bad_value_and_all() {
+    let cases: [(&[&str], (&str, &str)); 4] = [
+        (&[], ("WAREHOUSE", "postgres:x")),
+        (&["--serial"], ("ENABLE_PLAYER_PARALLELIZATION", "yes")),
+        (&["--serial"], ("PGS_WORKERS", "many")),
+        (&["--workers", "2"], ("PARALLELIZATION_WORKERS", "0")),
+    ];
+    for (flags, variable) in cases {
+        let arguments = [&["--date", "2024-01-15", "--skip-preflight"], flags].concat();
+        let (output, stderr, _) = run_then_status("overridden", &arguments, &[variable]);
+        assert_eq!(output.status.code(), Some(1), "{flags:?} {variable:?}: {stderr}");
+        assert!(stderr.contains("no entities to process for the date"), "{stderr}");
+    }
+}
+
 /// Runs the binary with `arguments` and `environment` on a new warehouse (logging at `info`),
 /// then `--status` on it: the run's output, its stderr and the status table.
 fn run_then_status(

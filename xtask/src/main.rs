@@ -244,8 +244,10 @@ async fn run_pipeline_task(
 }
 
 /// Settings from the environment, with `--warehouse` taking precedence.
+/// The environment's settings, `--warehouse` replacing `WAREHOUSE` (whose value is then not read).
 fn settings(warehouse: Option<WarehouseUrl>) -> anyhow::Result<Settings> {
-    let mut settings = Settings::from_env().map_err(bad_input)?;
+    let overridden: &[&str] = if warehouse.is_some() { &["WAREHOUSE"] } else { &[] };
+    let mut settings = Settings::from_env_except(overridden).map_err(bad_input)?;
     if let Some(url) = warehouse {
         settings.warehouse = url;
     }
