@@ -11,7 +11,9 @@ use framework::schema::analytics::{PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CON
 use framework::{ToValue, Value, Warehouse};
 use ml_feature_store::MlFeatureStoreProcessor;
 
-use crate::util::{TempDir, date, open, query_rows, schedule_directory, settings_in};
+use crate::util::{
+    TempDir, date, live_run_without_preflight, open, query_rows, schedule_directory, settings_in,
+};
 
 /// The player back from injury, LAL at home to GSW on both dates of the run.
 const PLAYER: &str = "returningplayer";
@@ -249,15 +251,7 @@ async fn three_skips_for_incomplete_data_trip_the_players_circuit_breaker() {
     let settings = settings_in(folder.path());
     let warehouse = open(&settings).await;
     load_returning_player(warehouse.as_ref(), false).await;
-    let options = RunOptions {
-        dates: vec![date(FIRST_DATE)],
-        backfill: false,
-        skip_preflight: true,
-        dry_run: false,
-        force: false,
-        dispatch: DispatchMode::Serial,
-        chunk_dates: 16,
-    };
+    let options = live_run_without_preflight(FIRST_DATE);
     for _ in 0..4 {
         let summary = run(&MlFeatureStoreProcessor, warehouse.as_ref(), &settings, &options).await.unwrap();
         assert_eq!(summary.failed_dates(), vec![date(FIRST_DATE)], "all of the date's players were skipped");

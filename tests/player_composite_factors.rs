@@ -3,14 +3,15 @@
 //! history window (reference-pcf.md §2.7).
 
 use chrono::{TimeZone, Utc};
-use framework::dispatch::DispatchMode;
 use framework::fixtures::load_directory;
-use framework::runner::{RunOptions, run};
+use framework::runner::run;
 use framework::schema::analytics::{PLAYER_GAME_SUMMARY, UPCOMING_PLAYER_GAME_CONTEXT};
 use framework::{ToValue, Value};
 use player_composite_factors::PlayerCompositeFactorsProcessor;
 
-use crate::util::{TempDir, date, open, query_rows, schedule_directory, settings_in};
+use crate::util::{
+    TempDir, date, live_run_without_preflight, open, query_rows, schedule_directory, settings_in,
+};
 
 /// He last played for LAL on 2023-02-01 (more than 400 days before the 15th) and plays LAL's
 /// game of 2025-01-15. His latest team is LAL, so he is expected to have played LAL's last 10
@@ -42,15 +43,7 @@ async fn own_completeness_takes_the_latest_team_from_a_game_before_the_history_w
     warehouse.append(&UPCOMING_PLAYER_GAME_CONTEXT, vec![context]).await.expect("the context is stored");
 
     // Live mode: a backfill assumes every player complete.
-    let options = RunOptions {
-        dates: vec![date("2025-01-15")],
-        backfill: false,
-        skip_preflight: true,
-        dry_run: false,
-        force: false,
-        dispatch: DispatchMode::Serial,
-        chunk_dates: 16,
-    };
+    let options = live_run_without_preflight("2025-01-15");
     let summary = run(&PlayerCompositeFactorsProcessor, warehouse.as_ref(), &settings, &options)
         .await
         .expect("PCF runs");

@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use framework::config::{Settings, WarehouseUrl};
+use framework::dispatch::DispatchMode;
+use framework::runner::RunOptions;
 use framework::schema::Table;
 use framework::warehouse::{ResultSet, TableWrite, WriteReport, write_one_by_one};
 use framework::{Query, ReplaceScope, Value, Warehouse, WarehouseError};
@@ -58,6 +60,21 @@ pub fn shared_data() -> PathBuf {
 
 pub fn date(text: &str) -> NaiveDate {
     text.parse().expect("test dates are valid")
+}
+
+/// A live, serial run of one date without preflight: the phase-4 scenarios store only the
+/// upstream rows their test needs, and live mode keeps the completeness gates (a backfill
+/// waives them).
+pub fn live_run_without_preflight(day: &str) -> RunOptions {
+    RunOptions {
+        dates: vec![date(day)],
+        backfill: false,
+        skip_preflight: true,
+        dry_run: false,
+        force: false,
+        dispatch: DispatchMode::Serial,
+        chunk_dates: 16,
+    }
 }
 
 /// Writes `<dataset>.<table>.csv` with `content` into `folder`.
