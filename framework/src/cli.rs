@@ -107,7 +107,6 @@ impl ProcessorArgs {
         }
     }
 
-    /// Applies the flags that override the environment.
     /// The environment variables this command line's flags replace: `--warehouse` replaces
     /// `WAREHOUSE`; `--serial` and `--workers` replace the parallelization flag and the worker
     /// chain.
@@ -123,6 +122,7 @@ impl ProcessorArgs {
         overridden
     }
 
+    /// Applies the flags that override the environment.
     pub fn apply_to(&self, settings: &mut Settings) {
         if let Some(url) = &self.warehouse {
             settings.warehouse = url.clone();
@@ -345,9 +345,10 @@ async fn print_status(
         );
     }
     let totals: Vec<String> = counts.iter().map(|(status, count)| format!("{count} {status}")).collect();
-    match totals.is_empty() {
-        true => println!("{processor}: 0 dates checkpointed"),
-        false => println!("{processor}: {} dates checkpointed ({})", checkpoints.len(), totals.join(", ")),
+    if totals.is_empty() {
+        println!("{processor}: 0 dates checkpointed");
+    } else {
+        println!("{processor}: {} dates checkpointed ({})", checkpoints.len(), totals.join(", "));
     }
     Ok(())
 }
