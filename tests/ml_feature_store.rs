@@ -12,7 +12,8 @@ use framework::{ToValue, Value, Warehouse};
 use ml_feature_store::MlFeatureStoreProcessor;
 
 use crate::util::{
-    TempDir, date, live_run_without_preflight, open, query_rows, schedule_directory, settings_in,
+    TempDir, captured_log, date, live_run_without_preflight, open, query_rows, schedule_directory,
+    settings_in,
 };
 
 /// The player back from injury, LAL at home to GSW on both dates of the run.
@@ -252,10 +253,35 @@ async fn three_skips_for_incomplete_data_trip_the_players_circuit_breaker() {
     let warehouse = open(&settings).await;
     load_returning_player(warehouse.as_ref(), false).await;
     let options = live_run_without_preflight(FIRST_DATE);
+    let mut logs = Vec::new();
     for _ in 0..4 {
-        let summary = run(&MlFeatureStoreProcessor, warehouse.as_ref(), &settings, &options).await.unwrap();
-        assert_eq!(summary.failed_dates(), vec![date(FIRST_DATE)], "all of the date's players were skipped");
+        let log = captured_log(async {
+            let summary =
+                run(&MlFeatureStoreProcessor, warehouse.as_ref(), &settings, &options).await.unwrap();
+            assert_eq!(
+                summary.failed_dates(),
+                vec![date(FIRST_DATE)],
+                "all of the date's players were skipped"
+            );
+        })
+        .await;
+        logs.push(log);
     }
+    // The reference's warnings for each skip (reference-mlfs.md §6.1), not the generic line.
+    let skipped = format!(" WARN {PLAYER}: Completeness 40.0% (4/10 games) - skipping");
+    assert!(logs[..3].iter().all(|log| log.contains(&skipped)), "{logs:#?}");
+    assert!(!logs.iter().any(|log| log.contains("INCOMPLETE_DATA_SKIPPED")), "{logs:#?}");
+    assert!(
+        logs[2].contains(&format!("ERROR {PLAYER}: Circuit breaker TRIPPED after 3 attempts")),
+        "{}",
+        logs[2]
+    );
+    assert!(
+        logs[3].contains(&format!(" WARN {PLAYER}: Circuit breaker active until "))
+            && logs[3].contains(" - skipping"),
+        "{}",
+        logs[3]
+    );
 
     let attempts = query_rows(
         warehouse.as_ref(),

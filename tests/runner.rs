@@ -13,8 +13,8 @@ use framework::{Processor as _, Query, Value, Warehouse};
 
 use crate::toy::ToyProcessor;
 use crate::util::{
-    Fault, InterceptingWarehouse, TempDir, date, export, open, query_rows, schedule_directory, settings_in,
-    write_fixture,
+    Fault, InterceptingWarehouse, TempDir, captured_log, date, export, open, query_rows, schedule_directory,
+    settings_in, write_fixture,
 };
 
 const HEADER: &str = "team_abbr,game_id,game_date,season_year,opponent_team_abbr,game_total,processed_at\n";
@@ -161,57 +161,6 @@ async fn a_day_without_games_or_upstream_rows_is_skipped_not_failed() {
     assert_eq!(with_rows.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 0 });
 }
 
-/// The log lines `work` writes on this thread, without time, target or colours.
-///
-/// One subscriber, the test binary's global default, writes every thread's lines into that
-/// thread's capture, if it has one. A subscriber of this test alone (`set_default`) lost lines:
-/// while it is the only one registered, tracing works out whether a log statement is enabled
-/// with the default of the thread that reaches the statement first, so a statement first reached
-/// by another test's thread was disabled for good, and this test's line went missing (about one
-/// workspace run in four).
-async fn captured_log(work: impl Future<Output = ()>) -> String {
-    static GLOBAL_SUBSCRIBER: std::sync::Once = std::sync::Once::new();
-    GLOBAL_SUBSCRIBER.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(|| ThreadCapture)
-            .with_ansi(false)
-            .without_time()
-            .with_target(false)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
-    });
-    // Statements first reached while the global subscriber was being set may still hold the
-    // verdict of the none before it.
-    tracing::callsite::rebuild_interest_cache();
-    THIS_THREADS_LOG.with(|log| *log.borrow_mut() = Some(Vec::new()));
-    work.await;
-    let bytes = THIS_THREADS_LOG.with(|log| log.borrow_mut().take()).unwrap_or_default();
-    String::from_utf8(bytes).unwrap()
-}
-
-std::thread_local! {
-    /// The lines of this thread while [`captured_log`] runs on it.
-    static THIS_THREADS_LOG: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Appends to this thread's capture, or drops the line when the thread captures nothing.
-struct ThreadCapture;
-
-impl std::io::Write for ThreadCapture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        THIS_THREADS_LOG.with(|log| {
-            if let Some(captured) = log.borrow_mut().as_mut() {
-                captured.extend_from_slice(bytes);
-            }
-        });
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_serial_run_logs_the_reference_lines() {
     let scenario = Scenario::new(MID_SEASON).await;
@@ -226,22 +175,32 @@ async fn a_serial_run_logs_the_reference_lines() {
     // Three teams, FAIL without an opponent: the toy speaks as PCF does (reference-pcf.md §5.4).
     // Its team context was processed at 10:00 on game day, 14 hours before the date ended,
     // which this later run measures to (12 allowed).
+    // The save's lines around its one transaction, then the stats line and the run's end
+    // (reference-pcf.md §5.4 "Base lines a port should keep").
     let expected = [
+        " INFO PRECOMPUTE_STEP Precompute processor run starting",
         " INFO Checking dependency: nba_analytics.upcoming_team_game_context",
         " WARN Stale dependency: nba_analytics.upcoming_team_game_context: 14.0h old (max: 12h)",
         " INFO Dependency check complete: critical_present=True, fresh=False",
         " INFO Source tracking complete: completeness=100.0%, max_age=",
+        " INFO PRECOMPUTE_STEP Dependencies validated in ",
+        " INFO PRECOMPUTE_STEP Data extracted in ",
         " INFO Processing 3 players (serial mode)",
         " INFO Processing player 3/3 (100.0%)",
         " INFO Completed 2 players in ",
         " INFO Successfully processed 2 players",
         " WARN Failed to process 1 players",
+        " INFO Deleting existing data for 2025-01-15",
+        " INFO Inserting 2 rows to nba_analytics.team_offense_game_summary using batch INSERT",
+        " INFO ✅ Deleted 0 existing rows",
+        " INFO ✅ Successfully loaded 2 rows",
         " INFO PRECOMPUTE_STATS {",
+        " INFO PRECOMPUTE_STEP Precompute processor completed in ",
     ];
     let positions: Vec<usize> = expected.iter().map(|text| position(text)).collect();
     assert!(positions.is_sorted(), "out of order: {positions:?} in:\n{log}");
 
-    let stats_line = lines[positions[9]];
+    let stats_line = lines[positions[16]];
     let json_text = &stats_line[stats_line.find('{').unwrap()..];
     let keys = [
         "run_id",

@@ -233,3 +233,54 @@ impl Warehouse for InterceptingWarehouse {
         self.inner.write_together(writes).await
     }
 }
+
+/// The log lines `work` writes on this thread, without time, target or colours.
+///
+/// One subscriber, the test binary's global default, writes every thread's lines into that
+/// thread's capture, if it has one. A subscriber of this test alone (`set_default`) lost lines:
+/// while it is the only one registered, tracing works out whether a log statement is enabled
+/// with the default of the thread that reaches the statement first, so a statement first reached
+/// by another test's thread was disabled for good, and this test's line went missing (about one
+/// workspace run in four).
+pub async fn captured_log(work: impl Future<Output = ()>) -> String {
+    static GLOBAL_SUBSCRIBER: std::sync::Once = std::sync::Once::new();
+    GLOBAL_SUBSCRIBER.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(|| ThreadCapture)
+            .with_ansi(false)
+            .without_time()
+            .with_target(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+    });
+    // Statements first reached while the global subscriber was being set may still hold the
+    // verdict of the none before it.
+    tracing::callsite::rebuild_interest_cache();
+    THIS_THREADS_LOG.with(|log| *log.borrow_mut() = Some(Vec::new()));
+    work.await;
+    let bytes = THIS_THREADS_LOG.with(|log| log.borrow_mut().take()).unwrap_or_default();
+    String::from_utf8(bytes).unwrap()
+}
+
+std::thread_local! {
+    /// The lines of this thread while [`captured_log`] runs on it.
+    static THIS_THREADS_LOG: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Appends to this thread's capture, or drops the line when the thread captures nothing.
+struct ThreadCapture;
+
+impl std::io::Write for ThreadCapture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        THIS_THREADS_LOG.with(|log| {
+            if let Some(captured) = log.borrow_mut().as_mut() {
+                captured.extend_from_slice(bytes);
+            }
+        });
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

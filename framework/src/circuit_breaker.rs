@@ -142,11 +142,15 @@ impl CircuitBreaker {
     pub fn attempts_or_skip(self, entity_id: &str) -> Result<i64, EntityFailure> {
         match self {
             CircuitBreaker::Closed { attempts } => Ok(attempts),
-            CircuitBreaker::Open { until } => Err(EntityFailure::new(
-                entity_id,
-                FailureCategory::CircuitBreakerActive,
-                format!("Circuit breaker active until {}", python_datetime_str(until)),
-            )),
+            CircuitBreaker::Open { until } => {
+                let until = python_datetime_str(until);
+                Err(EntityFailure::new(
+                    entity_id,
+                    FailureCategory::CircuitBreakerActive,
+                    format!("Circuit breaker active until {until}"),
+                )
+                .logged_as(format!("{entity_id}: Circuit breaker active until {until} - skipping")))
+            }
         }
     }
 }
@@ -348,6 +352,11 @@ mod tests {
         assert_eq!(failure.entity_id, "amy");
         assert_eq!(failure.category, FailureCategory::CircuitBreakerActive);
         assert_eq!(failure.reason, "Circuit breaker active until 2025-11-08 12:00:00+00:00");
+        // reference-pcf.md §5.4, reference-mlfs.md §6.1 step 2.
+        assert_eq!(
+            failure.log_line.as_deref(),
+            Some("amy: Circuit breaker active until 2025-11-08 12:00:00+00:00 - skipping")
+        );
         assert_eq!(CircuitBreaker::Closed { attempts: 2 }.attempts_or_skip("amy"), Ok(2));
     }
 }

@@ -433,6 +433,7 @@ mod tests {
         skips_early_season: false,
         serial_lines: crate::progress::SerialLines::ProcessingPlayerPercent,
         closing_lines: crate::progress::ClosingLines::SuccessfullyProcessed,
+        save_lines: crate::progress::SaveLines::BatchInsert,
         dependencies: &[],
     };
 

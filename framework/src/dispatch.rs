@@ -258,6 +258,7 @@ mod tests {
                 category: FailureCategory::ProcessingError,
                 reason: "panic: bad entity 77".into(),
                 can_retry: false,
+                log_line: None,
             }]
         );
     }

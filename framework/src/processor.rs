@@ -41,12 +41,26 @@ pub struct EntityFailure {
     pub reason: String,
     /// Whether rerunning later may succeed (upstream data may still arrive).
     pub can_retry: bool,
+    /// The reference's own warning for this failure, where it had one (`jadenbell: Completeness
+    /// 0.0% (0/10 games) - skipping`), which the runner logs instead of its generic line.
+    pub log_line: Option<String>,
 }
 
 impl EntityFailure {
     pub fn new(entity_id: impl Into<String>, category: FailureCategory, reason: impl Into<String>) -> Self {
         let can_retry = !matches!(category, FailureCategory::ProcessingError);
-        EntityFailure { entity_id: entity_id.into(), category, reason: reason.into(), can_retry }
+        EntityFailure {
+            entity_id: entity_id.into(),
+            category,
+            reason: reason.into(),
+            can_retry,
+            log_line: None,
+        }
+    }
+
+    /// The failure, logged as the reference's `line` instead of the runner's generic line.
+    pub fn logged_as(self, line: String) -> Self {
+        EntityFailure { log_line: Some(line), ..self }
     }
 }
 
@@ -211,6 +225,8 @@ pub struct ProcessorInfo {
     pub serial_lines: crate::progress::SerialLines,
     /// What the processor logs after the completion line (`progress.rs`).
     pub closing_lines: crate::progress::ClosingLines,
+    /// What the processor logs around a save (`progress.rs`).
+    pub save_lines: crate::progress::SaveLines,
     pub dependencies: &'static [Dependency],
 }
 

@@ -171,7 +171,105 @@ pub fn backfill_skips_dependency_checks_line() -> &'static str {
     "⏭️  BACKFILL MODE: Skipping dependency BQ checks (pre-flight already verified)"
 }
 
-fn python_bool(value: bool) -> &'static str {
+/// A step of the reference's structured step lines (reference-framework.md §3.1): the run's
+/// start, its dependency check, an extraction and its end, the last three with their seconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Step {
+    Start,
+    DependenciesValidated { seconds: f64 },
+    DataExtracted { seconds: f64 },
+    Completed { seconds: f64 },
+}
+
+/// `PRECOMPUTE_STEP Dependencies validated in 0.1s`, `ANALYTICS_STEP Analytics processor run
+/// starting`, … (reference-pgs.md §7, reference-pcf.md §5.4 "Base lines a port should keep").
+/// Phase 4's start and end lines name the precompute processor as phase 3's name the analytics
+/// one.
+pub fn step_line(phase: Phase, step: Step) -> String {
+    let (tag, kind) = match phase {
+        Phase::Analytics => ("ANALYTICS_STEP", "Analytics"),
+        Phase::Precompute => ("PRECOMPUTE_STEP", "Precompute"),
+    };
+    match step {
+        Step::Start => format!("{tag} {kind} processor run starting"),
+        Step::DependenciesValidated { seconds } => format!("{tag} Dependencies validated in {seconds:.1}s"),
+        Step::DataExtracted { seconds } => format!("{tag} Data extracted in {seconds:.1}s"),
+        Step::Completed { seconds } => format!("{tag} {kind} processor completed in {seconds:.1}s"),
+    }
+}
+
+/// How a processor's save spoke at the reference (reference-framework.md §4): the bases'
+/// delete-then-load lines, or MLFS's own writer's.
+///
+/// Here a save replaces the dates' rows in one transaction (README §4 item 1), so the lines
+/// before it say what it will replace and write, and the lines after it, logged only once it
+/// committed, what it did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaveLines {
+    /// PGS and PCF: `Deleting existing data for …`, `Inserting 421 rows to
+    /// nba_precompute.player_composite_factors using batch INSERT`; then `✅ Deleted 421
+    /// existing rows`, `✅ Successfully loaded 421 rows`.
+    BatchInsert,
+    /// MLFS (reference-mlfs.md §5.4): `Writing 421 feature records to
+    /// nba_predictions.ml_feature_store_v2`, `Deleting existing records for …`; then `✅ Deleted
+    /// 421 existing rows`, `Write complete: 421/421 rows (100.0% success)`. Its batches of 100
+    /// are gone: the rows go in one write.
+    FeatureRecords,
+}
+
+impl SaveLines {
+    /// The lines before a save of `rows` rows replacing the rows of `dates` in `table`.
+    pub fn before_save(self, table: &crate::schema::Table, dates: &[NaiveDate], rows: usize) -> Vec<String> {
+        let dates = dates_text(dates);
+        match self {
+            SaveLines::BatchInsert => vec![
+                format!("Deleting existing data for {dates}"),
+                format!("Inserting {rows} rows to {table} using batch INSERT"),
+            ],
+            SaveLines::FeatureRecords => vec![
+                format!("Writing {rows} feature records to {table}"),
+                format!("Deleting existing records for {dates}"),
+            ],
+        }
+    }
+
+    /// The lines once the save committed: the rows it deleted and those it wrote.
+    pub fn after_save(self, rows_deleted: u64, rows_written: u64) -> Vec<String> {
+        let deleted = format!("✅ Deleted {rows_deleted} existing rows");
+        match self {
+            SaveLines::BatchInsert => vec![deleted, format!("✅ Successfully loaded {rows_written} rows")],
+            SaveLines::FeatureRecords => {
+                // One write that committed wrote every row.
+                let percent = if rows_written > 0 { 100.0 } else { 0.0 };
+                vec![
+                    deleted,
+                    format!("Write complete: {rows_written}/{rows_written} rows ({percent:.1}% success)"),
+                ]
+            }
+        }
+    }
+}
+
+/// The dates a save replaces: `2025-01-15`; a chunk's `2025-01-15 to 2025-01-21` (PGS's
+/// reference form), with their count when they skip days (`2025-01-15 to 2025-01-21, 5
+/// dates`).
+fn dates_text(dates: &[NaiveDate]) -> String {
+    match (dates.iter().min(), dates.iter().max()) {
+        (Some(first), Some(last)) if first != last => {
+            let days = (*last - *first).num_days() + 1;
+            if usize::try_from(days).is_ok_and(|days| days == dates.len()) {
+                format!("{first} to {last}")
+            } else {
+                format!("{first} to {last}, {} dates", dates.len())
+            }
+        }
+        (Some(first), _) => first.to_string(),
+        _ => "no dates".to_owned(),
+    }
+}
+
+/// A boolean as Python prints it: `True`, `False`.
+pub fn python_bool(value: bool) -> &'static str {
     if value { "True" } else { "False" }
 }
 
@@ -694,5 +792,71 @@ mod tests {
         assert_eq!(python_float_repr(1e16), "1e+16");
         assert_eq!(python_float_repr(-2.5e-7), "-2.5e-07");
         assert_eq!(python_json_object(&[("values", json!([1.5, 2]))]), "{\"values\": [1.5, 2]}");
+    }
+
+    #[test]
+    fn step_lines_name_the_phase_and_round_seconds_to_tenths() {
+        assert_eq!(
+            step_line(Phase::Analytics, Step::Start),
+            "ANALYTICS_STEP Analytics processor run starting"
+        );
+        assert_eq!(
+            step_line(Phase::Precompute, Step::Start),
+            "PRECOMPUTE_STEP Precompute processor run starting"
+        );
+        assert_eq!(
+            step_line(Phase::Analytics, Step::DependenciesValidated { seconds: 0.26 }),
+            "ANALYTICS_STEP Dependencies validated in 0.3s"
+        );
+        assert_eq!(
+            step_line(Phase::Precompute, Step::DataExtracted { seconds: 0.031 }),
+            "PRECOMPUTE_STEP Data extracted in 0.0s"
+        );
+        assert_eq!(
+            step_line(Phase::Precompute, Step::Completed { seconds: 12.96 }),
+            "PRECOMPUTE_STEP Precompute processor completed in 13.0s"
+        );
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().expect("test dates are valid")
+    }
+
+    #[test]
+    fn save_lines_say_what_the_save_replaces_and_then_what_it_did() {
+        use crate::schema::precompute::PLAYER_COMPOSITE_FACTORS;
+        use crate::schema::predictions::ML_FEATURE_STORE_V2;
+        assert_eq!(
+            SaveLines::BatchInsert.before_save(&PLAYER_COMPOSITE_FACTORS, &[day("2025-04-11")], 421),
+            [
+                "Deleting existing data for 2025-04-11",
+                "Inserting 421 rows to nba_precompute.player_composite_factors using batch INSERT",
+            ]
+        );
+        assert_eq!(
+            SaveLines::BatchInsert.after_save(389, 421),
+            ["✅ Deleted 389 existing rows", "✅ Successfully loaded 421 rows"]
+        );
+        assert_eq!(
+            SaveLines::FeatureRecords.before_save(&ML_FEATURE_STORE_V2, &[day("2025-04-11")], 418),
+            [
+                "Writing 418 feature records to nba_predictions.ml_feature_store_v2",
+                "Deleting existing records for 2025-04-11",
+            ]
+        );
+        assert_eq!(
+            SaveLines::FeatureRecords.after_save(421, 418),
+            ["✅ Deleted 421 existing rows", "Write complete: 418/418 rows (100.0% success)"]
+        );
+        assert_eq!(SaveLines::FeatureRecords.after_save(0, 0)[1], "Write complete: 0/0 rows (0.0% success)");
+    }
+
+    #[test]
+    fn a_chunks_dates_read_as_a_range_counted_when_days_are_skipped() {
+        let consecutive = [day("2025-01-17"), day("2025-01-15"), day("2025-01-16")];
+        assert_eq!(dates_text(&consecutive), "2025-01-15 to 2025-01-17");
+        let game_days = [day("2025-01-15"), day("2025-01-17"), day("2025-01-20")];
+        assert_eq!(dates_text(&game_days), "2025-01-15 to 2025-01-20, 3 dates");
+        assert_eq!(dates_text(&[]), "no dates");
     }
 }

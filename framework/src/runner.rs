@@ -23,14 +23,14 @@ use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
 use crate::preflight::{DateDependencies, UpstreamCounts, count_upstream_rows};
 use crate::processor::{CombineRows, Phase, Processor, ProcessorInfo, RunContext, SideWrite, StatsFields};
 use crate::progress::{
-    DateStats, PeriodicLine, Progress, UpstreamCheck, backfill_skips_dependency_checks_line, closing_lines,
-    completion_line, log_lines, processing_start_line, stats_line,
+    DateStats, PeriodicLine, Progress, Step, UpstreamCheck, backfill_skips_dependency_checks_line,
+    closing_lines, completion_line, log_lines, processing_start_line, stats_line, step_line,
 };
 use crate::reader::{ExtractError, InputReader};
 use crate::schema::Table;
 use crate::schema::raw::NBAC_SCHEDULE;
 use crate::value::{TableRow, Value};
-use crate::warehouse::{Query, ReplaceScope, TableWrite, Warehouse, WarehouseError};
+use crate::warehouse::{Query, ReplaceScope, TableWrite, Warehouse, WarehouseError, WriteReport};
 
 /// Dates extracted and saved together: each upstream table (history windows included) is read
 /// once per chunk and the chunk commits once, so a season of 163 game dates costs six rounds of
@@ -179,6 +179,7 @@ pub async fn run<P: Processor>(
     let (Some(&first), Some(&last)) = (options.dates.iter().min(), options.dates.iter().max()) else {
         return Ok(book.summary);
     };
+    info!("{}", step_line(info.phase, Step::Start));
     let chunk_dates = options.chunk_dates.max(1);
     let run_schedule = RunSchedule::default();
     let duplicates = DuplicateLog::default();
@@ -194,6 +195,9 @@ pub async fn run<P: Processor>(
     }
     let (ready, upstream_checks) =
         book.refuse_missing_dependencies(info, schedule, pending, &setup.counts, options);
+    if !options.skip_preflight && !ready.is_empty() {
+        info!("{}", step_line(info.phase, Step::DependenciesValidated { seconds: setup.seconds }));
+    }
 
     let dispatcher = Dispatcher::new(options.dispatch).map_err(|error| RunError::Workers {
         workers: options.dispatch.workers().unwrap_or(1),
@@ -241,6 +245,7 @@ pub async fn run<P: Processor>(
     }
     let mut summary = book.summary;
     summary.wall_seconds = wall.elapsed().as_secs_f64();
+    info!("{}", step_line(info.phase, Step::Completed { seconds: summary.wall_seconds }));
     Ok(summary)
 }
 
@@ -659,7 +664,10 @@ impl<P: Processor> DateSession<'_, P> {
         // whole chunk.
         let extract_share = extraction.seconds / extraction.dates.len().max(1) as f64;
         let mut inputs_by_date = match extraction.inputs {
-            Ok(inputs) => inputs,
+            Ok(inputs) => {
+                info!("{}", step_line(info.phase, Step::DataExtracted { seconds: extraction.seconds }));
+                inputs
+            }
             Err(error) => {
                 for &date in &extraction.dates {
                     let error = format!("extraction failed: {error}");
@@ -757,7 +765,13 @@ impl<P: Processor> DateSession<'_, P> {
         let mut failures = dispatched.failures;
         failures.extend(self.processor.date_failures(inputs, &context));
         for failure in &failures {
-            warn!("{} {date}: {} {}: {}", info.name, failure.category, failure.entity_id, failure.reason);
+            match &failure.log_line {
+                Some(line) => warn!("{line}"),
+                None => warn!(
+                    "{} {date}: {} {}: {}",
+                    info.name, failure.category, failure.entity_id, failure.reason
+                ),
+            }
         }
         let stats = self.processor.stats(inputs);
         log_lines(closing_lines(info.closing_lines, dispatched.rows.len(), failures.len(), &stats));
@@ -805,22 +819,45 @@ impl<P: Processor> DateSession<'_, P> {
         let save = Instant::now();
         let ChunkWrites { writes, pending, stored_reads } = self.chunk_writes(computed).await;
         book.summary.read_queries += stored_reads;
+        self.log_before_save(&pending);
         let saved = self.commit(writes, Vec::new()).await;
         let save_seconds = save.elapsed().as_secs_f64();
         book.summary.phases.save += save_seconds;
-        self.settle(pending, &saved, save_seconds, book);
+        if let Ok(report) = &saved {
+            self.log_after_save(report);
+        }
+        self.settle(pending, &saved.map(|_| ()), save_seconds, book);
     }
 
-    /// Commits a chunk's writes and `more` (its run's bookkeeping, if any) in one transaction;
-    /// writes that could not be built fail the save as a failed commit would.
+    /// Commits a chunk's writes and `more` (its run's bookkeeping, if any) in one transaction
+    /// and reports the output's write (the first); writes that could not be built fail the
+    /// save as a failed commit would.
     async fn commit(
         &self,
         writes: Result<Vec<TableWrite>, WarehouseError>,
         more: Vec<TableWrite>,
-    ) -> Result<(), String> {
+    ) -> Result<WriteReport, String> {
         let mut writes = writes.map_err(|error| error.to_string())?;
         writes.extend(more);
-        self.warehouse.write_together(writes).await.map(|_| ()).map_err(|error| error.to_string())
+        let reports = self.warehouse.write_together(writes).await.map_err(|error| error.to_string())?;
+        Ok(reports.into_iter().next().unwrap_or_default())
+    }
+
+    /// The processor's lines before a chunk's save: the dates it replaces and the rows it writes.
+    fn log_before_save(&self, pending: &[PendingDate]) {
+        let info = self.processor.info();
+        let dates: Vec<NaiveDate> = pending.iter().map(|date| date.date).collect();
+        let rows = pending.iter().map(|date| date.written).sum();
+        for line in info.save_lines.before_save(info.output, &dates, rows) {
+            info!("{line}");
+        }
+    }
+
+    /// The processor's lines once a chunk's save committed.
+    fn log_after_save(&self, output: &WriteReport) {
+        for line in self.processor.info().save_lines.after_save(output.rows_deleted, output.rows_inserted) {
+            info!("{line}");
+        }
     }
 
     /// The last chunk of a run commits together with the run's bookkeeping (run history,
@@ -846,9 +883,11 @@ impl<P: Processor> DateSession<'_, P> {
         let stats_lines =
             self.settle(pending.clone(), &Ok(()), save.elapsed().as_secs_f64(), &mut saved_book);
         saved_book.summary.outcomes.sort_by_key(|outcome| outcome.date);
+        self.log_before_save(&pending);
         let saved = self.commit(writes, saved_book.bookkeeping_writes()).await;
         book.summary.phases.save += save.elapsed().as_secs_f64();
-        if saved.is_ok() {
+        if let Ok(report) = &saved {
+            self.log_after_save(report);
             let save_seconds = book.summary.phases.save;
             *book = saved_book;
             book.quiet = false;
@@ -859,7 +898,7 @@ impl<P: Processor> DateSession<'_, P> {
             book.log_range_progress();
             return true;
         }
-        self.settle(pending, &saved, save.elapsed().as_secs_f64(), book);
+        self.settle(pending, &saved.map(|_| ()), save.elapsed().as_secs_f64(), book);
         false
     }
 

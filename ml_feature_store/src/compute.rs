@@ -15,6 +15,7 @@ pub mod readiness;
 mod tests;
 
 use framework::circuit_breaker::{CircuitBreaker, ReprocessAttempt};
+use framework::progress::python_bool;
 use framework::{EntityFailure, FailureCategory, RunContext, SmolStr, SourceUsage};
 
 use crate::inputs::{
@@ -125,18 +126,30 @@ fn check_completeness(
     upstream: &UpstreamReadiness,
 ) -> Result<(), EntityFailure> {
     if !own_completeness.is_production_ready {
+        let percent = own_completeness.completeness_percentage;
+        let (actual, expected) = (own_completeness.actual_games_count, own_completeness.expected_games_count);
         return Err(EntityFailure::new(
             player_lookup,
             FailureCategory::IncompleteDataSkipped,
-            format!("Incomplete own data: {:.1}%", own_completeness.completeness_percentage),
-        ));
+            format!("Incomplete own data: {percent:.1}%"),
+        )
+        .logged_as(format!(
+            "{player_lookup}: Completeness {percent:.1}% ({actual}/{expected} games) - skipping"
+        )));
     }
     if !upstream.all_ready() {
         return Err(EntityFailure::new(
             player_lookup,
             FailureCategory::UpstreamIncomplete,
             "Upstream Phase 4 dependencies not ready",
-        ));
+        )
+        .logged_as(format!(
+            "{player_lookup}: Upstream not ready (daily_cache={}, composite={}, shot_zone={}, team_defense={}) - skipping",
+            python_bool(upstream.daily_cache),
+            python_bool(upstream.composite),
+            python_bool(upstream.shot_zone),
+            python_bool(upstream.team_defense),
+        )));
     }
     Ok(())
 }

@@ -31,7 +31,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::circuit_breaker::ReprocessAttempt;
 use framework::dates::RunSchedule;
-use framework::progress::{ClosingLines, SerialLines};
+use framework::progress::{ClosingLines, SaveLines, SerialLines};
 use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
 };
@@ -87,6 +87,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     skips_early_season: true,
     serial_lines: SerialLines::CalculatingFeatures,
     closing_lines: ClosingLines::FeatureGenerationComplete,
+    save_lines: SaveLines::FeatureRecords,
     dependencies: &DEPENDENCIES,
 };
 

@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::dates::RunSchedule;
-use framework::progress::{ClosingLines, SerialLines};
+use framework::progress::{ClosingLines, SaveLines, SerialLines};
 use framework::schema::analytics::{UPCOMING_PLAYER_GAME_CONTEXT, UPCOMING_TEAM_GAME_CONTEXT};
 use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
@@ -83,6 +83,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     skips_early_season: true,
     serial_lines: SerialLines::ProcessingPlayerPercent,
     closing_lines: ClosingLines::SuccessfullyProcessed,
+    save_lines: SaveLines::BatchInsert,
     dependencies: &DEPENDENCIES,
 };
 

@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::dates::RunSchedule;
-use framework::progress::{ClosingLines, SerialLines};
+use framework::progress::{ClosingLines, SaveLines, SerialLines};
 use framework::schema::analytics::PLAYER_GAME_SUMMARY;
 use framework::schema::raw::{
     BDL_PLAYER_BOXSCORES, NBAC_GAMEBOOK_PLAYER_STATS, ODDS_API_PLAYER_POINTS_PROPS,
@@ -91,6 +91,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     skips_early_season: false,
     serial_lines: SerialLines::Processing,
     closing_lines: ClosingLines::ProcessedRecords { skipped_stat: "registry_records_skipped" },
+    save_lines: SaveLines::BatchInsert,
     dependencies: &DEPENDENCIES,
 };
 

@@ -961,6 +961,10 @@ fn an_active_circuit_breaker_skips_the_player_even_in_backfill() {
     assert_eq!(failure.category, FailureCategory::CircuitBreakerActive);
     assert_eq!(failure.entity_id, PLAYER);
     assert_eq!(failure.reason, "Circuit breaker active until 2025-01-22 10:00:00+00:00");
+    assert_eq!(
+        failure.log_line.as_deref(),
+        Some("test-player: Circuit breaker active until 2025-01-22 10:00:00+00:00 - skipping")
+    );
 }
 
 #[test]
@@ -981,6 +985,9 @@ fn live_mode_skips_a_player_with_incomplete_own_data() {
     let failure = process(&inputs, false).unwrap_err();
     assert_eq!(failure.category, FailureCategory::IncompleteDataSkipped);
     assert_eq!(failure.reason, "Incomplete own data: 0.0%");
+    // The reference's warning (reference-mlfs.md §6.1 step 3), logged instead of the generic
+    // line: the 16 season games of the example history, none expected.
+    assert_eq!(failure.log_line.as_deref(), Some("test-player: Completeness 0.0% (16/0 games) - skipping"));
 }
 
 /// Example A's history plus a schedule with the team's last 10 games all final, so that own
@@ -1012,6 +1019,13 @@ fn live_mode_skips_a_player_whose_upstream_is_not_ready() {
     let failure = process(&inputs, false).unwrap_err();
     assert_eq!(failure.category, FailureCategory::UpstreamIncomplete);
     assert_eq!(failure.reason, "Upstream Phase 4 dependencies not ready");
+    assert_eq!(
+        failure.log_line.as_deref(),
+        Some(
+            "test-player: Upstream not ready (daily_cache=True, composite=True, shot_zone=True, \
+             team_defense=False) - skipping"
+        )
+    );
 }
 
 /// The player's earlier attempt for the date, untripped.
