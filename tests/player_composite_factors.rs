@@ -10,7 +10,8 @@ use framework::{ToValue, Value};
 use player_composite_factors::PlayerCompositeFactorsProcessor;
 
 use crate::util::{
-    TempDir, date, live_run_without_preflight, open, query_rows, schedule_directory, settings_in,
+    TempDir, captured_log, date, live_run_without_preflight, open, query_rows, schedule_directory,
+    settings_in,
 };
 
 /// He last played for LAL on 2023-02-01 (more than 400 days before the 15th) and plays LAL's
@@ -44,10 +45,21 @@ async fn own_completeness_takes_the_latest_team_from_a_game_before_the_history_w
 
     // Live mode: a backfill assumes every player complete.
     let options = live_run_without_preflight("2025-01-15");
-    let summary = run(&PlayerCompositeFactorsProcessor, warehouse.as_ref(), &settings, &options)
-        .await
-        .expect("PCF runs");
-    assert!(summary.failed_dates().is_empty(), "{:?}", summary.outcomes);
+    let log = captured_log(async {
+        let summary = run(&PlayerCompositeFactorsProcessor, warehouse.as_ref(), &settings, &options)
+            .await
+            .expect("PCF runs");
+        assert!(summary.failed_dates().is_empty(), "{:?}", summary.outcomes);
+    })
+    .await;
+    // Written, and said (reference-pcf.md §5.4): no shot-zone, defence or team-context rows.
+    for note in [
+        " INFO returningplayer: Completeness 0.0% (0/10 games) - processing with reduced quality",
+        " INFO returningplayer: Upstream not fully ready (shot_zone=False, team_defense=False, \
+         player_context=False, team_context=False) - processing with reduced quality",
+    ] {
+        assert!(log.contains(note), "no {note:?} in:\n{log}");
+    }
     let counts = query_rows(
         warehouse.as_ref(),
         "SELECT expected_games_count, actual_games_count FROM {nba_precompute.player_composite_factors} \

@@ -352,6 +352,13 @@ pub trait Processor: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The lines the reference logged for an entity it still processed (PCF's `<player>:
+    /// Completeness 40.0% (4/10 games) - processing with reduced quality`), made from its row;
+    /// the runner logs them after the date's dispatch.
+    fn row_notes(&self, _row: &Self::Row) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Processor-specific fields of the date's stats line, after the counts, in the reference's
     /// order ([`crate::progress::stats_line`]); run history keeps them in its `summary`.
     fn stats(&self, _inputs: &Self::DateInputs) -> StatsFields {

@@ -761,6 +761,11 @@ impl<P: Processor> DateSession<'_, P> {
         let compute_seconds = compute.elapsed().as_secs_f64();
         book.summary.phases.compute += compute_seconds;
         info!("{}", completion_line(noun, dispatched.rows.len(), dispatched.failures.len(), compute_seconds));
+        for row in &dispatched.rows {
+            for note in self.processor.row_notes(row) {
+                info!("{note}");
+            }
+        }
 
         let mut failures = dispatched.failures;
         failures.extend(self.processor.date_failures(inputs, &context));

@@ -127,6 +127,10 @@ impl Processor for PlayerCompositeFactorsProcessor {
         compute::process_entity(player_lookup, inputs, context)
     }
 
+    fn row_notes(&self, row: &PlayerCompositeFactorsRow) -> Vec<String> {
+        compute::quality::reduced_quality_notes(row)
+    }
+
     /// The reference's `get_precompute_stats` fields after the counts (reference-pcf.md §4.7).
     /// `early_season` is false: an early-season date is skipped before it is computed.
     fn stats(&self, _inputs: &DateInputs) -> StatsFields {

@@ -1031,6 +1031,15 @@ fn integration_extreme_fatigue_generates_warning() {
             "upstream_team_context_incomplete",
         ]
     );
+    // The reference's INFO lines for the row (reference-pcf.md §5.4).
+    assert_eq!(
+        quality::reduced_quality_notes(&row),
+        vec![
+            "exhaustedplayer: Completeness 0.0% (0/0 games) - processing with reduced quality",
+            "exhaustedplayer: Upstream not fully ready (shot_zone=False, team_defense=False, \
+             player_context=False, team_context=False) - processing with reduced quality",
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1109,6 +1118,14 @@ fn live_rows_carry_completeness_readiness_and_bookkeeping() {
     );
     assert!(!row.upstream_team_context_ready && !row.all_upstreams_ready && !row.is_production_ready);
     assert_eq!(row.data_quality_issues, vec!["upstream_team_context_incomplete"]);
+    // 90 % is ready: only the upstream line (reference-pcf.md §5.4).
+    assert_eq!(
+        quality::reduced_quality_notes(&row),
+        vec![
+            "lebronjames: Upstream not fully ready (shot_zone=True, team_defense=True, player_context=True, \
+             team_context=False) - processing with reduced quality"
+        ]
+    );
     // 2025-11-01 is day 11 of the season (bootstrap < 30) and in November (boundary month).
     assert!(row.season_boundary_detected && row.backfill_bootstrap_mode);
     assert_eq!((row.analysis_date, row.game_date), (date(ANALYSIS_DATE), date(ANALYSIS_DATE)));
@@ -1126,6 +1143,7 @@ fn backfill_rows_assume_complete_history_and_ready_upstreams() {
     assert_eq!((row.expected_games_count, row.actual_games_count, row.missing_games_count), (1, 1, 0));
     assert_eq!(row.completeness_percentage, 100.0);
     assert!(row.is_production_ready && row.all_upstreams_ready && row.data_quality_issues.is_empty());
+    assert!(quality::reduced_quality_notes(&row).is_empty());
     assert!(!row.season_boundary_detected && !row.backfill_bootstrap_mode);
     // The factors and the hash do not depend on the mode.
     assert_eq!(row.data_hash, "9f4f882968dd5bdb");
