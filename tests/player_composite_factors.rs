@@ -52,8 +52,14 @@ async fn own_completeness_takes_the_latest_team_from_a_game_before_the_history_w
         assert!(summary.failed_dates().is_empty(), "{:?}", summary.outcomes);
     })
     .await;
-    // Written, and said (reference-pcf.md §5.4): no shot-zone, defence or team-context rows.
+    // Said before the players and for him (reference-pcf.md §5.4): he is written with no
+    // shot-zone, defence or team-context rows.
     for note in [
+        " INFO Extracted 1 player context records",
+        " INFO Extracted 0 team context records",
+        " INFO Checking completeness for 1 players...",
+        " INFO Completeness check complete. Bootstrap mode: False, Season boundary: False",
+        " INFO Batch circuit breaker check: 0 players with history, 0 active breakers",
         " INFO returningplayer: Completeness 0.0% (0/10 games) - processing with reduced quality",
         " INFO returningplayer: Upstream not fully ready (shot_zone=False, team_defense=False, \
          player_context=False, team_context=False) - processing with reduced quality",

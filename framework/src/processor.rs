@@ -352,6 +352,12 @@ pub trait Processor: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The lines the reference logged about a date's inputs before its entities (PCF's
+    /// `Extracted 450 player context records`, …); the runner logs them before the dispatch.
+    fn date_notes(&self, _inputs: &Self::DateInputs, _context: &RunContext) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The lines the reference logged for an entity it still processed (PCF's `<player>:
     /// Completeness 40.0% (4/10 games) - processing with reduced quality`), made from its row;
     /// the runner logs them after the date's dispatch.

@@ -268,6 +268,22 @@ fn dates_text(dates: &[NaiveDate]) -> String {
     }
 }
 
+/// Phase 4's line before its batch completeness check: `Checking completeness for 421
+/// players...` (reference-pcf.md §5.4, reference-mlfs.md §6.1).
+pub fn checking_completeness_line(players: usize) -> String {
+    format!("Checking completeness for {players} players...")
+}
+
+/// Phase 4's line after it: `Completeness check complete. Bootstrap mode: False, Season
+/// boundary: True`.
+pub fn completeness_check_complete_line(bootstrap: bool, season_boundary: bool) -> String {
+    format!(
+        "Completeness check complete. Bootstrap mode: {}, Season boundary: {}",
+        python_bool(bootstrap),
+        python_bool(season_boundary)
+    )
+}
+
 /// A boolean as Python prints it: `True`, `False`.
 pub fn python_bool(value: bool) -> &'static str {
     if value { "True" } else { "False" }
@@ -792,6 +808,15 @@ mod tests {
         assert_eq!(python_float_repr(1e16), "1e+16");
         assert_eq!(python_float_repr(-2.5e-7), "-2.5e-07");
         assert_eq!(python_json_object(&[("values", json!([1.5, 2]))]), "{\"values\": [1.5, 2]}");
+    }
+
+    #[test]
+    fn completeness_check_lines_use_python_booleans() {
+        assert_eq!(checking_completeness_line(421), "Checking completeness for 421 players...");
+        assert_eq!(
+            completeness_check_complete_line(true, false),
+            "Completeness check complete. Bootstrap mode: True, Season boundary: False"
+        );
     }
 
     #[test]

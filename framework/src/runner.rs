@@ -748,6 +748,9 @@ impl<P: Processor> DateSession<'_, P> {
             // As before its dependency check: the reference's lines below do not name the date.
             info!("{} {date}: computing", info.name);
         }
+        for note in self.processor.date_notes(inputs, &context) {
+            info!("{note}");
+        }
         info!("{start_line}");
         let progress = Progress::start(periodic_line, entities.len(), &format!("{} {date}", info.name));
         let compute = Instant::now();

@@ -15,7 +15,7 @@ pub mod readiness;
 mod tests;
 
 use framework::circuit_breaker::{CircuitBreaker, ReprocessAttempt};
-use framework::progress::python_bool;
+use framework::progress::{checking_completeness_line, completeness_check_complete_line, python_bool};
 use framework::{EntityFailure, FailureCategory, RunContext, SmolStr, SourceUsage};
 
 use crate::inputs::{
@@ -37,6 +37,17 @@ const PROCESSED_SUCCESSFULLY: &str = "processed_successfully";
 /// deduplicated UPGC rows, which carry everything a player's game context needs.
 pub fn entities(date_inputs: &DateInputs) -> Vec<UpcomingPlayerGameContextRow> {
     date_inputs.players.clone()
+}
+
+/// The reference's lines before a date's players (reference-mlfs.md §6.1 steps 3–4).
+pub fn date_notes(date_inputs: &DateInputs) -> Vec<String> {
+    vec![
+        checking_completeness_line(date_inputs.players.len()),
+        completeness_check_complete_line(
+            is_bootstrap(date_inputs.date, date_inputs.season_year),
+            is_season_boundary(date_inputs.date),
+        ),
+    ]
 }
 
 /// The feature-store row of one player, or why there is none (README §4 item 3).

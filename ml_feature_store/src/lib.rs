@@ -140,6 +140,10 @@ impl Processor for MlFeatureStoreProcessor {
         compute::reprocess_attempts(inputs, context, failures)
     }
 
+    fn date_notes(&self, inputs: &DateInputs, _context: &RunContext) -> Vec<String> {
+        compute::date_notes(inputs)
+    }
+
     /// The reference's `get_precompute_stats` fields after the counts (reference-mlfs.md §5.5).
     /// `early_season` is false: an early-season date is skipped before it is computed.
     fn stats(&self, _inputs: &DateInputs) -> StatsFields {

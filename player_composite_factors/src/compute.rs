@@ -5,10 +5,12 @@
 //! the run time and the backfill flag arrive in [`RunContext`], the inputs in [`DateInputs`].
 //! Formulas live in [`factors`], the context JSON text in [`context_json`], the readiness
 //! columns in [`quality`], the circuit breaker in `framework::circuit_breaker`; this module looks
-//! rows up and assembles the row; [`row_hash`] hashes it.
+//! rows up and assembles the row; [`row_hash`] hashes it, and [`notes`] makes the reference's
+//! lines about a date and its rows for the runner to log.
 
 pub mod context_json;
 pub mod factors;
+pub mod notes;
 pub mod quality;
 pub mod row_hash;
 

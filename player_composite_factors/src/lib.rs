@@ -127,8 +127,12 @@ impl Processor for PlayerCompositeFactorsProcessor {
         compute::process_entity(player_lookup, inputs, context)
     }
 
+    fn date_notes(&self, inputs: &DateInputs, context: &RunContext) -> Vec<String> {
+        compute::notes::date_notes(inputs, context)
+    }
+
     fn row_notes(&self, row: &PlayerCompositeFactorsRow) -> Vec<String> {
-        compute::quality::reduced_quality_notes(row)
+        compute::notes::reduced_quality_notes(row)
     }
 
     /// The reference's `get_precompute_stats` fields after the counts (reference-pcf.md §4.7).

@@ -979,6 +979,20 @@ fn an_expired_circuit_breaker_only_counts_the_attempts() {
 }
 
 #[test]
+fn date_notes_say_the_players_checked_and_the_season_flags() {
+    // reference-mlfs.md §6.1 steps 3–4: 2025-01-15 is past the bootstrap window of the 2024
+    // season and in January, not a boundary month.
+    let inputs = date_inputs(example_context(), example_phase4_rows(), example_history());
+    assert_eq!(
+        date_notes(&inputs),
+        vec![
+            "Checking completeness for 1 players...",
+            "Completeness check complete. Bootstrap mode: False, Season boundary: False",
+        ]
+    );
+}
+
+#[test]
 fn live_mode_skips_a_player_with_incomplete_own_data() {
     // No schedule: nothing expected, so 0.0 % complete, as a debuting rookie.
     let inputs = date_inputs(example_context(), example_phase4_rows(), example_history());

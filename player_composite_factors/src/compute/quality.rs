@@ -10,10 +10,8 @@
 use chrono::NaiveDate;
 pub use framework::completeness::OwnCompleteness;
 use framework::dates::is_season_boundary;
-use framework::progress::python_bool;
 
 use crate::games_history::GamesCompleteness;
-use crate::row::PlayerCompositeFactorsRow;
 
 /// The completeness checker's own bootstrap window, in days from the season start (not the
 /// 14-day early-season skip of the runner).
@@ -71,31 +69,6 @@ pub fn data_quality_issues(own: &OwnCompleteness, upstream: &UpstreamReadiness) 
     .filter(|(ready, _)| !ready)
     .map(|(_, issue)| issue)
     .collect()
-}
-
-/// The reference's INFO lines for a player written with incomplete own games or upstreams
-/// (reference-pcf.md §5.1, §5.4): quality never skips a player, it is only said. None in
-/// backfill, where both are taken as complete.
-pub fn reduced_quality_notes(row: &PlayerCompositeFactorsRow) -> Vec<String> {
-    let mut notes = Vec::new();
-    if row.data_quality_issues.contains(&OWN_DATA_INCOMPLETE) {
-        notes.push(format!(
-            "{}: Completeness {:.1}% ({}/{} games) - processing with reduced quality",
-            row.player_lookup, row.completeness_percentage, row.actual_games_count, row.expected_games_count
-        ));
-    }
-    if !row.all_upstreams_ready {
-        notes.push(format!(
-            "{}: Upstream not fully ready (shot_zone={}, team_defense={}, player_context={}, team_context={}) - \
-             processing with reduced quality",
-            row.player_lookup,
-            python_bool(row.upstream_player_shot_ready),
-            python_bool(row.upstream_team_defense_ready),
-            python_bool(row.upstream_player_context_ready),
-            python_bool(row.upstream_team_context_ready),
-        ));
-    }
-    notes
 }
 
 /// `season_boundary_detected` and `backfill_bootstrap_mode`.

@@ -955,6 +955,43 @@ fn integration_single_player_failure_continues_processing() {
 }
 
 #[test]
+fn date_notes_count_the_rows_read_and_the_open_breakers() {
+    let mut inputs = integration_inputs(true);
+    let found = |rows, expected| SourceUsage::found(rows, expected, None, None);
+    inputs.sources.player_context = found(4, 100);
+    inputs.sources.team_context = found(2, 10);
+    inputs.sources.player_shot = found(3, 100);
+    inputs.sources.team_defense = found(3, 30);
+    // Curry's breaker is open at the run's time (23:30), Durant's ended at midnight.
+    let tripped_until = |until: &str| LatestAttempt {
+        attempt_number: 3,
+        circuit_breaker_tripped: true,
+        circuit_breaker_until: Some(timestamp(until)),
+    };
+    inputs.reprocess_attempts.insert("stephencurry".into(), tripped_until("2025-11-08T12:00:00Z"));
+    inputs.reprocess_attempts.insert("kevindurant".into(), tripped_until("2025-11-01T00:00:00Z"));
+    // reference-pcf.md §5.4; 2025-11-01 is day 11 of the season starting 2025-10-21 (bootstrap
+    // < 30 days) and in November (a boundary month). Four UPGC rows read, three players.
+    assert_eq!(
+        notes::date_notes(&inputs, &run_context(false)),
+        vec![
+            "Extracted 4 player context records",
+            "Extracted 2 team context records",
+            "Extracted 3 player shot zone records",
+            "Extracted 3 team defense zone records",
+            "Checking completeness for 3 players...",
+            "Completeness check complete. Bootstrap mode: True, Season boundary: True",
+            "Batch circuit breaker check: 2 players with history, 1 active breakers",
+        ]
+    );
+    // A backfill takes the season flags as false (reference-pcf.md §2.11).
+    assert_eq!(
+        notes::date_notes(&inputs, &run_context(true))[5],
+        "Completeness check complete. Bootstrap mode: False, Season boundary: False"
+    );
+}
+
+#[test]
 fn integration_source_tracking_fields_populated() {
     let usage = |last_updated: &str, rows_found: i64, completeness_pct: f64| SourceUsage {
         last_updated: Some(timestamp(last_updated)),
@@ -1033,7 +1070,7 @@ fn integration_extreme_fatigue_generates_warning() {
     );
     // The reference's INFO lines for the row (reference-pcf.md §5.4).
     assert_eq!(
-        quality::reduced_quality_notes(&row),
+        notes::reduced_quality_notes(&row),
         vec![
             "exhaustedplayer: Completeness 0.0% (0/0 games) - processing with reduced quality",
             "exhaustedplayer: Upstream not fully ready (shot_zone=False, team_defense=False, \
@@ -1120,7 +1157,7 @@ fn live_rows_carry_completeness_readiness_and_bookkeeping() {
     assert_eq!(row.data_quality_issues, vec!["upstream_team_context_incomplete"]);
     // 90 % is ready: only the upstream line (reference-pcf.md §5.4).
     assert_eq!(
-        quality::reduced_quality_notes(&row),
+        notes::reduced_quality_notes(&row),
         vec![
             "lebronjames: Upstream not fully ready (shot_zone=True, team_defense=True, player_context=True, \
              team_context=False) - processing with reduced quality"
@@ -1143,7 +1180,7 @@ fn backfill_rows_assume_complete_history_and_ready_upstreams() {
     assert_eq!((row.expected_games_count, row.actual_games_count, row.missing_games_count), (1, 1, 0));
     assert_eq!(row.completeness_percentage, 100.0);
     assert!(row.is_production_ready && row.all_upstreams_ready && row.data_quality_issues.is_empty());
-    assert!(quality::reduced_quality_notes(&row).is_empty());
+    assert!(notes::reduced_quality_notes(&row).is_empty());
     assert!(!row.season_boundary_detected && !row.backfill_bootstrap_mode);
     // The factors and the hash do not depend on the mode.
     assert_eq!(row.data_hash, "9f4f882968dd5bdb");
