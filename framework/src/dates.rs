@@ -15,9 +15,9 @@ pub fn season_year(date: NaiveDate) -> i32 {
     if date.month() >= 10 { date.year() } else { date.year() - 1 }
 }
 
-/// `2023-24` for season year 2023, the registry's `season` format.
-pub fn season_label(season_year: i32) -> String {
-    format!("{}-{:02}", season_year, (season_year + 1) % 100)
+/// `2023-24` for season year 2023 (1999 → `1999-00`), the registry's `season` format.
+pub fn season_label(season_year: i64) -> String {
+    format!("{season_year}-{:02}", (season_year + 1).rem_euclid(100))
 }
 
 /// The reference's fallback season starts, used when the schedule has no game of the season.
@@ -292,6 +292,7 @@ mod tests {
         assert_eq!(season_year(date("2024-09-30")), 2023);
         assert_eq!(season_label(2023), "2023-24");
         assert_eq!(season_label(2099), "2099-00");
+        assert_eq!(season_label(1999), "1999-00");
     }
 
     #[test]

@@ -14,9 +14,9 @@ use framework::{EntityFailure, FailureCategory, RunContext};
 use crate::game::{FinalScore, GameTeams, ScheduleGame, TeamTotals};
 use crate::inputs::{ACTIVE_STATUS, DateInputs, GameInputs, PlayerLine, StatLine, StatSource};
 use crate::parsing::{MinutesText, parse_minutes};
-use crate::registry::season_label;
 use crate::row::PlayerGameSummaryRow;
 use crate::validation;
+use framework::dates::season_label;
 
 /// Minutes above which a player counts as a starter: a heuristic, not the real designation
 /// (reference-pgs.md §4 rule 6; strict, so 20:00 is not a starter).

@@ -15,6 +15,7 @@
 //!   and every formula of the row.
 //! - [`row`]: the output rows (`player_game_summary`, `unresolved_player_names`).
 //! - [`unresolved`]: registry misses — run counts and `unresolved_player_names` rows.
+//! - [`notes`]: the reference's lines about a date's records and registry lookup.
 //! - [`parsing`]: minutes and plus/minus text; [`validation`]: impossible values.
 //! - [`game`]: teams from the game id, team totals, final scores; [`props`]: the prop line;
 //!   [`registry`]: universal ids by season. Duplicate rows are resolved by
@@ -26,6 +27,7 @@ pub mod compute;
 pub mod extract;
 pub mod game;
 pub mod inputs;
+pub mod notes;
 pub mod parsing;
 pub mod props;
 pub mod registry;
@@ -133,6 +135,10 @@ impl Processor for PlayerGameSummaryProcessor {
         context: &RunContext,
     ) -> Result<PlayerGameSummaryRow, EntityFailure> {
         compute::process_entity(entity, inputs, context)
+    }
+
+    fn date_notes(&self, inputs: &DateInputs, _context: &RunContext) -> Vec<String> {
+        notes::date_notes(inputs)
     }
 
     fn date_failures(&self, inputs: &DateInputs, _context: &RunContext) -> Vec<EntityFailure> {

@@ -17,11 +17,6 @@ use framework::schema::reference::NBA_PLAYERS_REGISTRY;
 
 use crate::inputs::RegistryRow;
 
-/// The season label of a season's start year: 2023 → `"2023-24"`, 1999 → `"1999-00"`.
-pub fn season_label(season_year: i64) -> String {
-    format!("{season_year}-{:02}", (season_year + 1).rem_euclid(100))
-}
-
 /// The start year of a `"2023-24"` label; `None` for any other text.
 pub fn season_start_year(label: &str) -> Option<i64> {
     let (start, end) = label.split_once('-')?;
@@ -120,9 +115,7 @@ mod tests {
     }
 
     #[test]
-    fn season_labels_match_the_registry_form() {
-        assert_eq!(season_label(2023), "2023-24");
-        assert_eq!(season_label(1999), "1999-00");
+    fn season_labels_parse_back_to_their_start_year() {
         assert_eq!(season_start_year("2023-24"), Some(2023));
         assert_eq!(season_start_year("2023"), None);
         assert_eq!(season_start_year("2023-2024"), None);

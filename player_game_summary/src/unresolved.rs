@@ -11,8 +11,8 @@ use framework::schema::reference::UNRESOLVED_PLAYER_NAMES;
 use framework::{RunContext, TableRow, Value};
 
 use crate::inputs::{DateInputs, GameInputs, PlayerLine};
-use crate::registry::season_label;
 use crate::row::UnresolvedPlayerNameRow;
+use framework::dates::season_label;
 
 /// The `source` written to `unresolved_player_names` (the reference's registry source name).
 pub const UNRESOLVED_SOURCE: &str = "player_game_summary";

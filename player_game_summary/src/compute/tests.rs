@@ -965,7 +965,7 @@ fn entities_and_rows_are_in_key_order_whatever_the_read_order() {
 const REAL_BOX_SCORES: &str =
     include_str!("../../../../shared/data/real/2024-01-15/bdl_box_scores_2024-01-15.json");
 
-fn real_rows() -> Vec<PlayerGameSummaryRow> {
+fn real_date_inputs() -> DateInputs {
     let bdl_rows = bdl_rows_from_api_json(REAL_BOX_SCORES).unwrap();
     let registry = registry_of(
         bdl_rows
@@ -980,10 +980,13 @@ fn real_rows() -> Vec<PlayerGameSummaryRow> {
             .collect(),
     );
     let date = NaiveDate::from_ymd_opt(2024, 1, 15).unwrap();
-    let date_inputs =
-        build_date_inputs(date, RawInputs { bdl_rows, registry, ..RawInputs::default() }).date_inputs;
+    build_date_inputs(date, RawInputs { bdl_rows, registry, ..RawInputs::default() }).date_inputs
+}
+
+fn real_rows() -> Vec<PlayerGameSummaryRow> {
+    let date_inputs = real_date_inputs();
     assert!(date_failures(&date_inputs).is_empty());
-    let context = RunContext { date, ..context() };
+    let context = RunContext { date: date_inputs.date, ..context() };
     entities(&date_inputs)
         .iter()
         .map(|entity| process_entity(entity, &date_inputs, &context).unwrap())
@@ -992,6 +995,23 @@ fn real_rows() -> Vec<PlayerGameSummaryRow> {
 
 fn real_player<'a>(rows: &'a [PlayerGameSummaryRow], player_lookup: &str) -> &'a PlayerGameSummaryRow {
     rows.iter().find(|row| row.player_lookup == player_lookup).unwrap()
+}
+
+#[test]
+fn real_2024_01_15_notes_say_what_was_extracted_and_resolved() {
+    // reference-pgs.md §9 TestDataExtraction: an INFO line with "Extracted" and "Source
+    // distribution"; every one of the 384 players has a registry row of the 2023-24 season.
+    assert_eq!(
+        crate::notes::date_notes(&real_date_inputs()),
+        vec![
+            "✅ Extracted 384 player-game records",
+            "Source distribution: {'bdl_boxscores': 384}",
+            "Looking up universal player IDs...",
+            "Registry context: 2023-24",
+            "Batch lookup for 384 players",
+            "Registry: 384 found, 0 not found",
+        ]
+    );
 }
 
 #[test]

@@ -135,8 +135,7 @@ pub fn generate_season(schedule: &[ScheduleGame], seed: u64) -> DemoSeason {
         selected_lines: &markets.selected,
         outlooks: &team_contexts.outlooks,
     };
-    let season_label =
-        framework::dates::season_label(games.first().map_or(2024, |game| game.season_year as i32));
+    let season_label = framework::dates::season_label(games.first().map_or(2024, |game| game.season_year));
     let mut game_dates: Vec<NaiveDate> = games.iter().map(|game| game.game_date).collect();
     game_dates.dedup();
     DemoSeason {
