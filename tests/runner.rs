@@ -335,8 +335,14 @@ async fn a_panicking_entity_fails_alone() {
         "{MID_SEASON}BOOM,20250115_BOOM_X,2025-01-15,2024,X,1.0,2025-01-15T10:00:00Z\n"
     ))
     .await;
-    let summary = scenario.run(&["2025-01-15"], |_| {}).await;
-    assert_eq!(summary.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 2 });
+    let log = captured_log(async {
+        let summary = scenario.run(&["2025-01-15"], |_| {}).await;
+        assert_eq!(summary.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 2 });
+    })
+    .await;
+    // An error, in the reference's parallel-path words; the other failure is a skip's warning.
+    assert!(log.contains("ERROR Error processing BOOM: panic: the toy panics for BOOM"), "{log}");
+    assert!(log.contains(" WARN ToyTeamProcessor 2025-01-15: "), "{log}");
     let failures = query_rows(
         scenario.warehouse.as_ref(),
         "SELECT entity_id, failure_category, failure_reason FROM {nba_processing.precompute_failures} ORDER BY entity_id",

@@ -90,11 +90,10 @@ impl Dispatcher {
     {
         let run_one = |entity: &E| {
             let outcome = catch_unwind(AssertUnwindSafe(|| work(entity))).unwrap_or_else(|panic| {
-                Err(EntityFailure::new(
-                    entity_id(entity),
-                    FailureCategory::ProcessingError,
-                    panic_message(panic.as_ref()),
-                ))
+                let (id, message) = (entity_id(entity), panic_message(panic.as_ref()));
+                // The reference's parallel path logged an entity's exception this way.
+                let line = format!("Error processing {id}: {message}");
+                Err(EntityFailure::new(id, FailureCategory::ProcessingError, message).logged_as(line))
             });
             progress.entity_done();
             outcome
@@ -258,7 +257,7 @@ mod tests {
                 category: FailureCategory::ProcessingError,
                 reason: "panic: bad entity 77".into(),
                 can_retry: false,
-                log_line: None,
+                log_line: Some("Error processing player77: panic: bad entity 77".into()),
             }]
         );
     }

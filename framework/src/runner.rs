@@ -21,7 +21,9 @@ use crate::dedupe::DuplicateLog;
 use crate::dispatch::{DispatchMode, Dispatcher};
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
 use crate::preflight::{DateDependencies, UpstreamCounts, count_upstream_rows};
-use crate::processor::{CombineRows, Phase, Processor, ProcessorInfo, RunContext, SideWrite, StatsFields};
+use crate::processor::{
+    CombineRows, FailureCategory, Phase, Processor, ProcessorInfo, RunContext, SideWrite, StatsFields,
+};
 use crate::progress::{
     DateStats, PeriodicLine, Progress, Step, UpstreamCheck, backfill_skips_dependency_checks_line,
     closing_lines, completion_line, log_lines, processing_start_line, stats_line, step_line,
@@ -773,12 +775,18 @@ impl<P: Processor> DateSession<'_, P> {
         let mut failures = dispatched.failures;
         failures.extend(self.processor.date_failures(inputs, &context));
         for failure in &failures {
-            match &failure.log_line {
-                Some(line) => warn!("{line}"),
-                None => warn!(
+            let line = failure.log_line.clone().unwrap_or_else(|| {
+                format!(
                     "{} {date}: {} {}: {}",
                     info.name, failure.category, failure.entity_id, failure.reason
-                ),
+                )
+            });
+            // A processing error is a bug to investigate; the other categories are skips the
+            // data explains (the reference's failure breakdown said the same).
+            if failure.category == FailureCategory::ProcessingError {
+                error!("{line}");
+            } else {
+                warn!("{line}");
             }
         }
         let stats = self.processor.stats(inputs);
