@@ -41,7 +41,7 @@ pub struct EntityFailure {
     pub reason: String,
     /// Whether rerunning later may succeed (upstream data may still arrive).
     pub can_retry: bool,
-    /// The reference's own warning for this failure, where it had one (`jadenbell: Completeness
+    /// The reference's own line for this failure, where it had one (`jadenbell: Completeness
     /// 0.0% (0/10 games) - skipping`), which the runner logs instead of its generic line.
     pub log_line: Option<String>,
 }
