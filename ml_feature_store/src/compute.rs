@@ -39,10 +39,13 @@ pub fn entities(date_inputs: &DateInputs) -> Vec<UpcomingPlayerGameContextRow> {
     date_inputs.players.clone()
 }
 
-/// The reference's lines before a date's players (reference-mlfs.md §6.1 steps 3–4).
+/// The reference's lines before a date's players (reference-mlfs.md §1 `extract_raw_data` step
+/// 6, §6.1 steps 3–4).
 pub fn date_notes(date_inputs: &DateInputs) -> Vec<String> {
+    let players = date_inputs.players.len();
     vec![
-        checking_completeness_line(date_inputs.players.len()),
+        format!("Found {players} players with games on {}", date_inputs.date),
+        checking_completeness_line(players),
         completeness_check_complete_line(
             is_bootstrap(date_inputs.date, date_inputs.season_year),
             is_season_boundary(date_inputs.date),

@@ -986,6 +986,7 @@ fn date_notes_say_the_players_checked_and_the_season_flags() {
     assert_eq!(
         date_notes(&inputs),
         vec![
+            "Found 1 players with games on 2025-01-15",
             "Checking completeness for 1 players...",
             "Completeness check complete. Bootstrap mode: False, Season boundary: False",
         ]
