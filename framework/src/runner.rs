@@ -193,7 +193,9 @@ pub async fn run<P: Processor>(
     let schedule = run_schedule.get().await;
     let pending = book.skip_early_season_dates(info, schedule, &options.dates);
     if options.dry_run {
-        return Ok(dry_run_summary(book.summary, info, pending, &setup.counts, wall));
+        let summary = dry_run_summary(book.summary, info, pending, &setup.counts, wall);
+        info!("{}", step_line(info.phase, Step::Completed { seconds: summary.wall_seconds }));
+        return Ok(summary);
     }
     let (ready, upstream_checks) =
         book.refuse_missing_dependencies(info, schedule, pending, &setup.counts, options);
