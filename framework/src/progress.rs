@@ -5,8 +5,8 @@
 //! [`PROGRESS_EVERY`] entities in logs; when stderr is a terminal an indicatif bar replaces them.
 //!
 //! The three processors shared the parallel lines (reference-framework.md §10) but each kept
-//! its own serial loop and closing lines; a processor picks its own with [`SerialLines`] and
-//! [`ClosingLines`] in its `ProcessorInfo`, and the runner writes them.
+//! its own serial loop, closing and save lines; a processor picks its own with [`SerialLines`],
+//! [`ClosingLines`] and [`SaveLines`] in its `ProcessorInfo`, and the runner writes them.
 
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicUsize, Ordering};

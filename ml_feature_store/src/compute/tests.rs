@@ -980,8 +980,8 @@ fn an_expired_circuit_breaker_only_counts_the_attempts() {
 
 #[test]
 fn date_notes_say_the_players_checked_and_the_season_flags() {
-    // reference-mlfs.md §6.1 steps 3–4: 2025-01-15 is past the bootstrap window of the 2024
-    // season and in January, not a boundary month.
+    // reference-mlfs.md §1 step 6 and §6.1 steps 3–4: 2025-01-15 is past the bootstrap window
+    // of the 2024 season and in January, not a boundary month.
     let inputs = date_inputs(example_context(), example_phase4_rows(), example_history());
     assert_eq!(
         date_notes(&inputs),
