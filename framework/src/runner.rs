@@ -32,7 +32,7 @@ use crate::reader::{ExtractError, InputReader};
 use crate::schema::Table;
 use crate::schema::raw::NBAC_SCHEDULE;
 use crate::value::{TableRow, Value};
-use crate::warehouse::{Query, ReplaceScope, TableWrite, Warehouse, WarehouseError, WriteReport};
+use crate::warehouse::{Query, ReplaceScope, TableWrite, Warehouse, WarehouseError};
 
 /// Dates extracted and saved together: each upstream table (history windows included) is read
 /// once per chunk and the chunk commits once, so a season of 163 game dates costs six rounds of
@@ -837,45 +837,36 @@ impl<P: Processor> DateSession<'_, P> {
         let save = Instant::now();
         let ChunkWrites { writes, pending, stored_reads } = self.chunk_writes(computed).await;
         book.summary.read_queries += stored_reads;
-        self.log_before_save(&pending);
-        let saved = self.commit(writes, Vec::new()).await;
+        let saved = self.commit(&pending, writes, Vec::new()).await;
         let save_seconds = save.elapsed().as_secs_f64();
         book.summary.phases.save += save_seconds;
-        if let Ok(report) = &saved {
-            self.log_after_save(report);
-        }
-        self.settle(pending, &saved.map(|_| ()), save_seconds, book);
+        self.settle(pending, &saved, save_seconds, book);
     }
 
-    /// Commits a chunk's writes and `more` (its run's bookkeeping, if any) in one transaction
-    /// and reports the output's write (the first); writes that could not be built fail the
-    /// save as a failed commit would.
+    /// Commits the writes of a chunk's `pending` dates and `more` (its run's bookkeeping, if
+    /// any) in one transaction; writes that could not be built fail the save as a failed commit
+    /// would. The processor's save lines say what the commit replaces and writes, and, once it
+    /// committed, what the output's write (the first) deleted and wrote.
     async fn commit(
         &self,
+        pending: &[PendingDate],
         writes: Result<Vec<TableWrite>, WarehouseError>,
         more: Vec<TableWrite>,
-    ) -> Result<WriteReport, String> {
-        let mut writes = writes.map_err(|error| error.to_string())?;
-        writes.extend(more);
-        let reports = self.warehouse.write_together(writes).await.map_err(|error| error.to_string())?;
-        Ok(reports.into_iter().next().unwrap_or_default())
-    }
-
-    /// The processor's lines before a chunk's save: the dates it replaces and the rows it writes.
-    fn log_before_save(&self, pending: &[PendingDate]) {
+    ) -> Result<(), String> {
         let info = self.processor.info();
         let dates: Vec<NaiveDate> = pending.iter().map(|date| date.date).collect();
         let rows = pending.iter().map(|date| date.written).sum();
         for line in info.save_lines.before_save(info.output, &dates, rows) {
             info!("{line}");
         }
-    }
-
-    /// The processor's lines once a chunk's save committed.
-    fn log_after_save(&self, output: &WriteReport) {
-        for line in self.processor.info().save_lines.after_save(output.rows_deleted, output.rows_inserted) {
+        let mut writes = writes.map_err(|error| error.to_string())?;
+        writes.extend(more);
+        let reports = self.warehouse.write_together(writes).await.map_err(|error| error.to_string())?;
+        let output = reports.first().copied().unwrap_or_default();
+        for line in info.save_lines.after_save(output.rows_deleted, output.rows_inserted) {
             info!("{line}");
         }
+        Ok(())
     }
 
     /// The last chunk of a run commits together with the run's bookkeeping (run history,
@@ -901,11 +892,9 @@ impl<P: Processor> DateSession<'_, P> {
         let stats_lines =
             self.settle(pending.clone(), &Ok(()), save.elapsed().as_secs_f64(), &mut saved_book);
         saved_book.summary.outcomes.sort_by_key(|outcome| outcome.date);
-        self.log_before_save(&pending);
-        let saved = self.commit(writes, saved_book.bookkeeping_writes()).await;
+        let saved = self.commit(&pending, writes, saved_book.bookkeeping_writes()).await;
         book.summary.phases.save += save.elapsed().as_secs_f64();
-        if let Ok(report) = &saved {
-            self.log_after_save(report);
+        if saved.is_ok() {
             let save_seconds = book.summary.phases.save;
             *book = saved_book;
             book.quiet = false;
@@ -916,7 +905,7 @@ impl<P: Processor> DateSession<'_, P> {
             book.log_range_progress();
             return true;
         }
-        self.settle(pending, &saved.map(|_| ()), save.elapsed().as_secs_f64(), book);
+        self.settle(pending, &saved, save.elapsed().as_secs_f64(), book);
         false
     }
 
