@@ -1,12 +1,16 @@
 //! Throughput of the pure per-player computation over a realistic synthetic date: 450 players
 //! on 30 teams, each with a season and a half of game history, every Phase 4 source present.
 //! README §6 asks for at least 200,000 players/s per core.
+//!
+//! Also the history build of such a chunk (`History::build`: grouping, sorting and
+//! deduplicating 54,000 player games), which runs once per chunk between its reads and its
+//! first player, on one core.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use chrono::{Days, NaiveDate, TimeZone, Utc};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use framework::RunContext;
 use ml_feature_store::inputs::{
     DateRows, History, HistoryRows, NbacScheduleRow, PlayerCompositeFactorsRow, PlayerDailyCacheRow,
@@ -32,17 +36,45 @@ fn varied(seed: usize, modulus: usize) -> usize {
     seed.wrapping_mul(2_654_435_761) % modulus
 }
 
-fn history_rows() -> HistoryRows<'static> {
+/// The texts of the history's player games, which a read's rows borrow from its result as
+/// these borrow from here.
+struct HistoryTexts {
+    player_lookups: Vec<String>,
+    team_abbrs: Vec<String>,
+    /// Per game (1-based, back from the game date) and team.
+    game_ids: Vec<Vec<String>>,
+}
+
+impl HistoryTexts {
+    fn new() -> HistoryTexts {
+        let team_abbrs: Vec<String> = (0..TEAMS).map(team_abbr).collect();
+        let game_ids = (0..=HISTORY_GAMES)
+            .map(|game| {
+                let played = game_date() - Days::new(game * 2);
+                team_abbrs.iter().map(|team| format!("{}_{team}", played.format("%Y%m%d"))).collect()
+            })
+            .collect();
+        HistoryTexts {
+            player_lookups: (0..PLAYERS).map(|player| format!("player{player:03}")).collect(),
+            team_abbrs,
+            game_ids,
+        }
+    }
+}
+
+fn history_rows(texts: &HistoryTexts) -> HistoryRows<'_> {
     let mut rows = HistoryRows::default();
-    for player in 0..PLAYERS {
-        let team = team_abbr(player % TEAMS);
-        for game in 1..=HISTORY_GAMES {
+    // Oldest game first, every player's game of a date together: the order the embedded
+    // warehouse returns rows it stored date by date.
+    for game in (1..=HISTORY_GAMES).rev() {
+        for player in 0..PLAYERS {
+            let team = player % TEAMS;
             let played = game_date() - Days::new(game * 2);
             rows.player_game_summary.push(PlayerGameSummaryRow {
-                player_lookup: format!("player{player:03}").into(),
-                game_id: format!("{}_{team}", played.format("%Y%m%d")).into(),
+                player_lookup: texts.player_lookups[player].as_str().into(),
+                game_id: texts.game_ids[game as usize][team].as_str().into(),
                 game_date: played,
-                team_abbr: Some(team.clone().into()),
+                team_abbr: Some(texts.team_abbrs[team].as_str().into()),
                 season_year: Some(season_year_of(played)),
                 points: Some(varied(player * 1000 + game as usize, 40) as i64),
                 minutes_played: Some(varied(player + game as usize, 40) as f64 + 0.5),
@@ -148,7 +180,7 @@ fn date_rows() -> DateRows {
 }
 
 fn bench_process_entity(criterion: &mut Criterion) {
-    let history = Arc::new(History::build(history_rows()).0);
+    let history = Arc::new(History::build(history_rows(&HistoryTexts::new())).0);
     let (date_inputs, _) = DateInputs::build(game_date(), date_rows(), history);
     let players = entities(&date_inputs);
     let context = RunContext {
@@ -172,5 +204,16 @@ fn bench_process_entity(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_process_entity);
+fn bench_history_build(criterion: &mut Criterion) {
+    let texts = HistoryTexts::new();
+    let rows = history_rows(&texts);
+    let mut group = criterion.benchmark_group("ml_feature_store");
+    group.throughput(Throughput::Elements(rows.player_game_summary.len() as u64));
+    group.bench_function("history_build_54000_games", |bencher| {
+        bencher.iter_batched(|| rows.clone(), History::build, BatchSize::LargeInput)
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_process_entity, bench_history_build);
 criterion_main!(benches);
