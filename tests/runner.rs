@@ -199,6 +199,10 @@ async fn a_serial_run_logs_the_reference_lines() {
     ];
     let positions: Vec<usize> = expected.iter().map(|text| position(text)).collect();
     assert!(positions.is_sorted(), "out of order: {positions:?} in:\n{log}");
+    // The reads start beside the dependency check, so their line falls anywhere between the
+    // start and the end of the extraction.
+    let extracting = position(" INFO Extracting data for 2025-01-15");
+    assert!(positions[0] < extracting && extracting < positions[6], "extracting at {extracting} in:\n{log}");
 
     let stats_line = lines[positions[16]];
     let json_text = &stats_line[stats_line.find('{').unwrap()..];

@@ -250,7 +250,14 @@ impl SaveLines {
     }
 }
 
-/// The dates a save replaces: `2025-01-15`; a chunk's `2025-01-15 to 2025-01-21` (PGS's
+/// The line before a chunk's reads: `Extracting data for 2025-01-15` (reference-pcf.md §5.4), a
+/// backfill chunk's `Extracting data for 2025-01-13 to 2025-01-19` (PGS's form, reference-pgs.md
+/// §7). Said by every processor: what a run is reading is worth a line in any of them.
+pub fn extracting_line(dates: &[NaiveDate]) -> String {
+    format!("Extracting data for {}", dates_text(dates))
+}
+
+/// The dates a save or a read covers: `2025-01-15`; a chunk's `2025-01-15 to 2025-01-21` (PGS's
 /// reference form), with their count when they skip days (`2025-01-15 to 2025-01-21, 5
 /// dates`).
 fn dates_text(dates: &[NaiveDate]) -> String {
@@ -883,5 +890,7 @@ mod tests {
         let game_days = [day("2025-01-15"), day("2025-01-17"), day("2025-01-20")];
         assert_eq!(dates_text(&game_days), "2025-01-15 to 2025-01-20, 3 dates");
         assert_eq!(dates_text(&[]), "no dates");
+        assert_eq!(extracting_line(&[day("2025-01-15")]), "Extracting data for 2025-01-15");
+        assert_eq!(extracting_line(&game_days), "Extracting data for 2025-01-15 to 2025-01-20, 3 dates");
     }
 }

@@ -26,7 +26,7 @@ use crate::processor::{
 };
 use crate::progress::{
     DateStats, PeriodicLine, Progress, Step, UpstreamCheck, backfill_skips_dependency_checks_line,
-    closing_lines, completion_line, log_lines, processing_start_line, stats_line, step_line,
+    closing_lines, completion_line, extracting_line, log_lines, processing_start_line, stats_line, step_line,
 };
 use crate::reader::{ExtractError, InputReader};
 use crate::schema::Table;
@@ -392,6 +392,7 @@ async fn extract_chunk<'w, P: Processor>(
     dates: Vec<NaiveDate>,
     schedule: &RunSchedule,
 ) -> ChunkExtraction<'w, P> {
+    info!("{}", extracting_line(&dates));
     let reader = InputReader::new(warehouse, duplicates);
     let started = Instant::now();
     let inputs = processor.extract(&reader, &dates, schedule).await;
