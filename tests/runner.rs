@@ -172,7 +172,8 @@ async fn a_serial_run_logs_the_reference_lines() {
     let position = |text: &str| {
         lines.iter().position(|line| line.contains(text)).unwrap_or_else(|| panic!("no {text:?} in:\n{log}"))
     };
-    // Three teams, FAIL without an opponent: the toy speaks as PCF does (reference-pcf.md §5.4).
+    // Three teams, FAIL without an opponent: the toy speaks as PCF does (reference-pcf.md §5.4),
+    // and sums up its stale sources as MLFS does (reference-mlfs.md §1).
     // Its team context was processed at 10:00 on game day, 14 hours before the date ended,
     // which this later run measures to (12 allowed).
     // The save's lines around its one transaction, then the stats line and the run's end
@@ -183,6 +184,7 @@ async fn a_serial_run_logs_the_reference_lines() {
         " WARN Stale dependency: nba_analytics.upcoming_team_game_context: 14.0h old (max: 12h)",
         " INFO Dependency check complete: critical_present=True, fresh=False",
         " INFO Source tracking complete: completeness=100.0%, max_age=",
+        " WARN Stale Phase 4 data detected: ['nba_analytics.upcoming_team_game_context']",
         " INFO PRECOMPUTE_STEP Dependencies validated in ",
         " INFO PRECOMPUTE_STEP Data extracted in ",
         " INFO Processing 3 players (serial mode)",
@@ -202,9 +204,9 @@ async fn a_serial_run_logs_the_reference_lines() {
     // The reads start beside the dependency check, so their line falls anywhere between the
     // start and the end of the extraction.
     let extracting = position(" INFO Extracting data for 2025-01-15");
-    assert!(positions[0] < extracting && extracting < positions[6], "extracting at {extracting} in:\n{log}");
+    assert!(positions[0] < extracting && extracting < positions[7], "extracting at {extracting} in:\n{log}");
 
-    let stats_line = lines[positions[16]];
+    let stats_line = lines[positions[17]];
     let json_text = &stats_line[stats_line.find('{').unwrap()..];
     let keys = [
         "run_id",

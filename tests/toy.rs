@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::dates::RunSchedule;
-use framework::progress::{ClosingLines, SaveLines, SerialLines};
+use framework::progress::{ClosingLines, DependencyLines, SaveLines, SerialLines};
 use framework::schema::analytics::{TEAM_OFFENSE_GAME_SUMMARY, UPCOMING_TEAM_GAME_CONTEXT};
 use framework::{
     DateFilter, Dependency, EntityFailure, ExtractError, FailureCategory, InputReader, Phase, Processor,
@@ -39,6 +39,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     serial_lines: SerialLines::ProcessingPlayerPercent,
     closing_lines: ClosingLines::SuccessfullyProcessed,
     save_lines: SaveLines::BatchInsert,
+    dependency_lines: DependencyLines::StaleSummary,
     dependencies: &[Dependency {
         table: &UPCOMING_TEAM_GAME_CONTEXT,
         date_column: "game_date",

@@ -434,6 +434,7 @@ mod tests {
         serial_lines: crate::progress::SerialLines::ProcessingPlayerPercent,
         closing_lines: crate::progress::ClosingLines::SuccessfullyProcessed,
         save_lines: crate::progress::SaveLines::BatchInsert,
+        dependency_lines: crate::progress::DependencyLines::Base,
         dependencies: &[],
     };
 

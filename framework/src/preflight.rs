@@ -13,8 +13,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::processor::{Dependency, Phase, completeness_pct};
 use crate::progress::{
-    UpstreamCheck, checking_dependency_line, dependency_check_complete_line, missing_dependency_line,
-    source_tracking_complete_line, stale_dependency_line,
+    DependencyLines, UpstreamCheck, checking_dependency_line, dependency_check_complete_line,
+    missing_dependency_line, source_tracking_complete_line, stale_dependency_line, stale_phase4_data_line,
 };
 use crate::rounding::round_half_even;
 use crate::warehouse::{Query, Warehouse, WarehouseError};
@@ -190,10 +190,10 @@ impl DateDependencies {
 
     /// The check's lines as the reference's base classes logged them, each with whether it is
     /// a warning: in live mode each dependency checked and what it lacked, then the verdict and
-    /// the source-tracking summary; in a backfill, where the reference skipped its check
-    /// (phase 3) or only asked whether rows existed (phase 4), only the missing critical
-    /// dependencies.
-    pub(crate) fn lines(&self, phase: Phase, backfill: bool) -> Vec<(bool, String)> {
+    /// the source-tracking summary, and what the processor adds (`extra`); in a backfill, where
+    /// the reference skipped its check (phase 3) or only asked whether rows existed (phase 4),
+    /// only the missing critical dependencies.
+    pub(crate) fn lines(&self, phase: Phase, extra: DependencyLines, backfill: bool) -> Vec<(bool, String)> {
         let mut lines = Vec::new();
         for finding in &self.findings {
             if !backfill {
@@ -211,6 +211,10 @@ impl DateDependencies {
             lines.push((false, dependency_check_complete_line(self.upstream.dependency_check_passed, fresh)));
             let tracked = self.findings.iter().filter(|finding| finding.found > 0).count();
             lines.push((false, source_tracking_complete_line(phase, &self.upstream, tracked)));
+            let stale = self.stale_tables();
+            if extra == DependencyLines::StaleSummary && !stale.is_empty() {
+                lines.push((true, stale_phase4_data_line(&stale)));
+            }
         }
         lines
     }
@@ -330,7 +334,7 @@ mod tests {
     fn live_lines_follow_the_reference_order() {
         let check =
             DateDependencies::check(&DEPENDENCIES, &counts(), date(), false, at("2025-02-15T08:00:00Z"));
-        let lines = check.lines(Phase::Precompute, false);
+        let lines = check.lines(Phase::Precompute, DependencyLines::Base, false);
         let expected = [
             (false, "Checking dependency: nba_analytics.upcoming_player_game_context"),
             (true, "Stale dependency: nba_analytics.upcoming_player_game_context: 14.0h old (max: 12h)"),
@@ -347,8 +351,42 @@ mod tests {
             lines.iter().map(|(warning, line)| (*warning, line.as_str())).collect();
         assert_eq!(lines, expected);
         assert_eq!(
-            check.lines(Phase::Analytics, false).last().map(|(_, line)| line.as_str()),
+            check.lines(Phase::Analytics, DependencyLines::Base, false).last().map(|(_, line)| line.as_str()),
             Some("Source tracking complete: 2 sources tracked")
+        );
+    }
+
+    #[test]
+    fn mlfs_sums_up_its_stale_sources_after_the_bases_lines() {
+        let check =
+            DateDependencies::check(&DEPENDENCIES, &counts(), date(), false, at("2025-02-15T08:00:00Z"));
+        let lines = check.lines(Phase::Precompute, DependencyLines::StaleSummary, false);
+        assert_eq!(
+            lines.last(),
+            Some(&(
+                true,
+                "Stale Phase 4 data detected: ['nba_analytics.upcoming_player_game_context', \
+                 'nba_analytics.upcoming_team_game_context']"
+                    .to_owned()
+            ))
+        );
+        // The same lines before it as without the summary.
+        assert_eq!(lines[..lines.len() - 1], check.lines(Phase::Precompute, DependencyLines::Base, false));
+        // Fresh sources, or a backfill (which does not look at ages): no summary.
+        let fresh =
+            DateDependencies::check(&DEPENDENCIES, &counts(), date(), false, at("2025-01-15T11:00:00Z"));
+        assert!(fresh.stale_tables().is_empty());
+        assert_eq!(
+            fresh.lines(Phase::Precompute, DependencyLines::StaleSummary, false),
+            fresh.lines(Phase::Precompute, DependencyLines::Base, false)
+        );
+        let backfill =
+            DateDependencies::check(&DEPENDENCIES, &counts(), date(), true, at("2025-02-15T08:00:00Z"));
+        assert!(
+            backfill
+                .lines(Phase::Precompute, DependencyLines::StaleSummary, true)
+                .iter()
+                .all(|(_, line)| !line.starts_with("Stale"))
         );
     }
 
@@ -356,7 +394,7 @@ mod tests {
     fn a_backfill_logs_only_its_missing_critical_dependencies() {
         let empty = UpstreamCounts::new();
         let check = DateDependencies::check(&DEPENDENCIES, &empty, date(), true, at("2025-02-15T08:00:00Z"));
-        let lines = check.lines(Phase::Analytics, true);
+        let lines = check.lines(Phase::Analytics, DependencyLines::Base, true);
         assert_eq!(
             lines,
             [

@@ -227,6 +227,8 @@ pub struct ProcessorInfo {
     pub closing_lines: crate::progress::ClosingLines,
     /// What the processor logs around a save (`progress.rs`).
     pub save_lines: crate::progress::SaveLines,
+    /// What the processor adds to a live dependency check's lines (`progress.rs`).
+    pub dependency_lines: crate::progress::DependencyLines,
     pub dependencies: &'static [Dependency],
 }
 

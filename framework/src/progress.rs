@@ -140,6 +140,23 @@ pub fn stale_dependency_line(table: &str, age_hours: f64, max_age_hours: i64) ->
     format!("Stale dependency: {table}: {age_hours:.1}h old (max: {max_age_hours}h)")
 }
 
+/// What a processor logs after the bases' dependency-check lines of a live run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DependencyLines {
+    /// PGS and PCF: the bases' lines alone.
+    Base,
+    /// MLFS (reference-mlfs.md §1, `extract_raw_data` step 5) also warns when any of its
+    /// sources is stale: [`stale_phase4_data_line`].
+    StaleSummary,
+}
+
+/// `Stale Phase 4 data detected: ['nba_precompute.player_daily_cache']`: MLFS's summary of the
+/// stale tables, as a Python list.
+pub fn stale_phase4_data_line(tables: &[String]) -> String {
+    let quoted: Vec<String> = tables.iter().map(|table| format!("'{table}'")).collect();
+    format!("Stale Phase 4 data detected: [{}]", quoted.join(", "))
+}
+
 /// `Dependency check complete: critical_present=True, fresh=False` (Python's booleans).
 pub fn dependency_check_complete_line(critical_present: bool, fresh: bool) -> String {
     format!(
@@ -673,6 +690,12 @@ mod tests {
             stale_dependency_line(table, 3.46, 2),
             "Stale dependency: nba_precompute.player_daily_cache: 3.5h old (max: 2h)"
         );
+        assert_eq!(
+            stale_phase4_data_line(&[table.to_owned(), "nba_precompute.player_composite_factors".to_owned()]),
+            "Stale Phase 4 data detected: ['nba_precompute.player_daily_cache', \
+             'nba_precompute.player_composite_factors']"
+        );
+        assert_eq!(stale_phase4_data_line(&[]), "Stale Phase 4 data detected: []");
         assert_eq!(
             dependency_check_complete_line(true, false),
             "Dependency check complete: critical_present=True, fresh=False"

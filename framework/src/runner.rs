@@ -497,7 +497,7 @@ impl<'a> RunBook<'a> {
         for date in dates {
             let check =
                 DateDependencies::check(info.dependencies, counts, date, options.backfill, self.started_at);
-            let lines = check.lines(info.phase, options.backfill);
+            let lines = check.lines(info.phase, info.dependency_lines, options.backfill);
             // The reference's lines never name the date (it ran one per process); in a run of
             // several, a line before each date's lines says which date they are about.
             if self.total_dates > 1 && !lines.is_empty() {

@@ -31,7 +31,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::circuit_breaker::ReprocessAttempt;
 use framework::dates::RunSchedule;
-use framework::progress::{ClosingLines, SaveLines, SerialLines};
+use framework::progress::{ClosingLines, DependencyLines, SaveLines, SerialLines};
 use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
 };
@@ -88,6 +88,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     serial_lines: SerialLines::CalculatingFeatures,
     closing_lines: ClosingLines::FeatureGenerationComplete,
     save_lines: SaveLines::FeatureRecords,
+    dependency_lines: DependencyLines::StaleSummary,
     dependencies: &DEPENDENCIES,
 };
 

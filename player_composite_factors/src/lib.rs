@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::dates::RunSchedule;
-use framework::progress::{ClosingLines, SaveLines, SerialLines};
+use framework::progress::{ClosingLines, DependencyLines, SaveLines, SerialLines};
 use framework::schema::analytics::{UPCOMING_PLAYER_GAME_CONTEXT, UPCOMING_TEAM_GAME_CONTEXT};
 use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
@@ -84,6 +84,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     serial_lines: SerialLines::ProcessingPlayerPercent,
     closing_lines: ClosingLines::SuccessfullyProcessed,
     save_lines: SaveLines::BatchInsert,
+    dependency_lines: DependencyLines::Base,
     dependencies: &DEPENDENCIES,
 };
 

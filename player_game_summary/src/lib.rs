@@ -40,7 +40,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::dates::RunSchedule;
-use framework::progress::{ClosingLines, SaveLines, SerialLines};
+use framework::progress::{ClosingLines, DependencyLines, SaveLines, SerialLines};
 use framework::schema::analytics::PLAYER_GAME_SUMMARY;
 use framework::schema::raw::{
     BDL_PLAYER_BOXSCORES, NBAC_GAMEBOOK_PLAYER_STATS, ODDS_API_PLAYER_POINTS_PROPS,
@@ -94,6 +94,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     serial_lines: SerialLines::Processing,
     closing_lines: ClosingLines::ProcessedRecords { skipped_stat: "registry_records_skipped" },
     save_lines: SaveLines::BatchInsert,
+    dependency_lines: DependencyLines::Base,
     dependencies: &DEPENDENCIES,
 };
 
