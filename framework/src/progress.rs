@@ -6,7 +6,8 @@
 //!
 //! The three processors shared the parallel lines (reference-framework.md §10) but each kept
 //! its own serial loop, closing and save lines; a processor picks its own with [`SerialLines`],
-//! [`ClosingLines`] and [`SaveLines`] in its `ProcessorInfo`, and the runner writes them.
+//! [`ClosingLines`], [`SaveLines`] and [`DependencyLines`] in its `ProcessorInfo`, and the runner
+//! writes them.
 
 use std::io::IsTerminal as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serializer as _;
 use serde_json::json;
 
-use crate::processor::Phase;
+use crate::processor::{EntityFailure, FailureCategory, Phase};
 
 /// Entities between two progress lines (the reference's 50).
 pub const PROGRESS_EVERY: usize = 50;
@@ -398,6 +399,39 @@ pub fn closing_lines(
     }
 }
 
+/// The later reference's failure breakdown after a date's closing lines (reference-pcf.md §5.2,
+/// §5.4), each line with whether it is a warning: the failures per category, in the order each
+/// category first failed, the skips the data explains as expected and processing errors (bugs)
+/// flagged to investigate; with none of those, a line saying every skip was expected. Nothing
+/// for a date without failures.
+pub fn failure_breakdown_lines(failures: &[EntityFailure]) -> Vec<(bool, String)> {
+    if failures.is_empty() {
+        return Vec::new();
+    }
+    let mut counts: Vec<(FailureCategory, usize)> = Vec::new();
+    for failure in failures {
+        match counts.iter_mut().find(|(category, _)| *category == failure.category) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((failure.category, 1)),
+        }
+    }
+    let mut lines = vec![(false, format!("📊 Failure breakdown ({} total):", failures.len()))];
+    for &(category, count) in &counts {
+        lines.push(if category == FailureCategory::ProcessingError {
+            (true, format!("   {category}: {count} ⚠️ INVESTIGATE"))
+        } else {
+            (false, format!("   {category}: {count} (expected - data quality)"))
+        });
+    }
+    if counts.iter().all(|(category, _)| *category != FailureCategory::ProcessingError) {
+        lines.push((
+            false,
+            format!("✅ No errors to investigate - all {} skips are expected (data quality)", failures.len()),
+        ));
+    }
+    lines
+}
+
 /// Logs lines made with whether each is a warning ([`closing_lines`], the dependency check's).
 pub fn log_lines(lines: Vec<(bool, String)>) {
     for (warning, line) in lines {
@@ -725,6 +759,38 @@ mod tests {
         assert_eq!(
             source_tracking_complete_line(Phase::Analytics, &upstream, 3),
             "Source tracking complete: 3 sources tracked"
+        );
+    }
+
+    #[test]
+    fn failures_break_down_by_category_in_the_order_they_first_failed() {
+        let failure = |player: &str, category| EntityFailure::new(player, category, "reason");
+        assert!(failure_breakdown_lines(&[]).is_empty());
+        let skips = [
+            failure("amy", FailureCategory::CircuitBreakerActive),
+            failure("bob", FailureCategory::MissingData),
+            failure("cal", FailureCategory::CircuitBreakerActive),
+        ];
+        assert_eq!(
+            failure_breakdown_lines(&skips),
+            [
+                (false, "📊 Failure breakdown (3 total):".to_owned()),
+                (false, "   CIRCUIT_BREAKER_ACTIVE: 2 (expected - data quality)".to_owned()),
+                (false, "   MISSING_DATA: 1 (expected - data quality)".to_owned()),
+                (false, "✅ No errors to investigate - all 3 skips are expected (data quality)".to_owned()),
+            ]
+        );
+        let with_a_bug = [
+            failure("amy", FailureCategory::IncompleteDataSkipped),
+            failure("bob", FailureCategory::ProcessingError),
+        ];
+        assert_eq!(
+            failure_breakdown_lines(&with_a_bug),
+            [
+                (false, "📊 Failure breakdown (2 total):".to_owned()),
+                (false, "   INCOMPLETE_DATA_SKIPPED: 1 (expected - data quality)".to_owned()),
+                (true, "   PROCESSING_ERROR: 1 ⚠️ INVESTIGATE".to_owned()),
+            ]
         );
     }
 

@@ -26,7 +26,8 @@ use crate::processor::{
 };
 use crate::progress::{
     DateStats, PeriodicLine, Progress, Step, UpstreamCheck, backfill_skips_dependency_checks_line,
-    closing_lines, completion_line, extracting_line, log_lines, processing_start_line, stats_line, step_line,
+    closing_lines, completion_line, extracting_line, failure_breakdown_lines, log_lines,
+    processing_start_line, stats_line, step_line,
 };
 use crate::reader::{ExtractError, InputReader};
 use crate::schema::Table;
@@ -794,6 +795,7 @@ impl<P: Processor> DateSession<'_, P> {
         }
         let stats = self.processor.stats(inputs);
         log_lines(closing_lines(info.closing_lines, dispatched.rows.len(), failures.len(), &stats));
+        log_lines(failure_breakdown_lines(&failures));
         book.history.record_failures(date, &failures, context.processed_at);
         let attempts = self.processor.reprocess_attempts(inputs, &context, &failures);
         for tripped in attempts.iter().filter(|attempt| attempt.trips_the_breaker()) {
