@@ -169,11 +169,20 @@ async fn last_10_of_a_player_back_from_a_long_injury_reach_two_seasons_back() {
     let settings = settings_in(folder.path());
     let warehouse = open(&settings).await;
     load_returning_player(warehouse.as_ref(), false).await;
-    let summary = run_both_dates(warehouse.as_ref(), &settings).await;
+    let mut read_queries = 0;
+    let log = captured_log(async {
+        read_queries = run_both_dates(warehouse.as_ref(), &settings).await.read_queries;
+    })
+    .await;
     assert_eq!(game_features(warehouse.as_ref()).await, expected_game_features());
     // The schedule read (a backfill reads no checkpoints), then MLFS's ten reads for the chunk
     // of both dates: the older games are one query, not one per player.
-    assert_eq!(summary.read_queries, 11);
+    assert_eq!(read_queries, 11);
+    // No Phase 4 rows: each date's row took the composite factors' defaults, and says so.
+    let missing_fatigue =
+        format!(" WARN {PLAYER}: Feature 5 (fatigue_score) missing from Phase 4, using default=50.0");
+    assert_eq!(log.matches(&missing_fatigue).count(), 2, "{log}");
+    assert_eq!(log.matches("missing from Phase 4").count(), 8, "{log}");
 }
 
 #[tokio::test]

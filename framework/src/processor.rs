@@ -360,10 +360,12 @@ pub trait Processor: Send + Sync + 'static {
         Vec::new()
     }
 
-    /// The lines the reference logged for an entity it still processed (PCF's `<player>:
-    /// Completeness 40.0% (4/10 games) - processing with reduced quality`), made from its row;
-    /// the runner logs them after the date's dispatch.
-    fn row_notes(&self, _row: &Self::Row) -> Vec<String> {
+    /// The lines the reference logged for an entity it still processed, each with whether it is
+    /// a warning (PCF's `<player>: Completeness 40.0% (4/10 games) - processing with reduced
+    /// quality`, MLFS's `<player>: Feature 5 (fatigue_score) missing from Phase 4, using
+    /// default=50.0`), made from its row and the date's inputs; the runner logs them after the
+    /// date's dispatch.
+    fn row_notes(&self, _row: &Self::Row, _inputs: &Self::DateInputs) -> Vec<(bool, String)> {
         Vec::new()
     }
 

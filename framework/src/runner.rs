@@ -771,9 +771,7 @@ impl<P: Processor> DateSession<'_, P> {
         book.summary.phases.compute += compute_seconds;
         info!("{}", completion_line(noun, dispatched.rows.len(), dispatched.failures.len(), compute_seconds));
         for row in &dispatched.rows {
-            for note in self.processor.row_notes(row) {
-                info!("{note}");
-            }
+            log_lines(self.processor.row_notes(row, inputs));
         }
 
         let mut failures = dispatched.failures;

@@ -24,8 +24,8 @@ use crate::inputs::{
 };
 use crate::row::MlFeatureStoreRow;
 use features::{
-    FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION, FeatureVector, Phase3Values, RecentGames, SeasonStats,
-    TeamSeasonRecord, compute_features, merge_phase4,
+    FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION, FeatureVector, Phase3Values, Phase4Values, RecentGames,
+    SeasonStats, TeamSeasonRecord, compute_features, merge_phase4, missing_composite_feature_lines,
 };
 use quality::{feature_quality_score, primary_data_source, quality_tier};
 use readiness::{OwnCompleteness, UpstreamReadiness, is_bootstrap, is_season_boundary};
@@ -51,6 +51,24 @@ pub fn date_notes(date_inputs: &DateInputs) -> Vec<String> {
             is_season_boundary(date_inputs.date),
         ),
     ]
+}
+
+/// The reference's warnings about a written row whose composite factors took their defaults
+/// (reference-mlfs.md §3): `<player>: Feature 5 (fatigue_score) missing from Phase 4, using
+/// default=50.0`, one per such feature. The reference logged them among the player's own lines
+/// without naming him; here they come after the date's dispatch, so each names its player.
+pub fn row_notes(row: &MlFeatureStoreRow, date_inputs: &DateInputs) -> Vec<String> {
+    let player_lookup = row.player_lookup.as_str();
+    let Ok(index) =
+        date_inputs.players.binary_search_by(|player| player.player_lookup.as_str().cmp(player_lookup))
+    else {
+        return Vec::new();
+    };
+    let phase4 = Phase4Rows::find(&date_inputs.players[index], date_inputs).merged();
+    missing_composite_feature_lines(&phase4)
+        .into_iter()
+        .map(|line| format!("{player_lookup}: {line}"))
+        .collect()
 }
 
 /// The feature-store row of one player, or why there is none (README §4 item 3).
@@ -204,6 +222,11 @@ impl<'a> Phase4Rows<'a> {
         }
     }
 
+    /// The Phase 4 values the features read, merged in the reference's order.
+    fn merged(&self) -> Phase4Values {
+        merge_phase4(self.daily_cache, self.composite, self.shot_zones, self.team_defense)
+    }
+
     /// Readiness of the rows (reference-mlfs.md §2.7): a missing row or a NULL flag is not ready.
     fn readiness(&self) -> UpstreamReadiness {
         let ready = |flag: Option<Option<bool>>| flag.flatten() == Some(true);
@@ -232,12 +255,7 @@ fn features_of(
     player_games: &PlayerGames,
     date_inputs: &DateInputs,
 ) -> FeatureVector {
-    let phase4 = merge_phase4(
-        phase4_rows.daily_cache,
-        phase4_rows.composite,
-        phase4_rows.shot_zones,
-        phase4_rows.team_defense,
-    );
+    let phase4 = phase4_rows.merged();
     let history = &date_inputs.history;
     let games_before = &player_games.games()[..player_games.count_before(date_inputs.date)];
     let recent_games = RecentGames::from_history(games_before);

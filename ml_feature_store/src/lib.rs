@@ -145,6 +145,10 @@ impl Processor for MlFeatureStoreProcessor {
         compute::date_notes(inputs)
     }
 
+    fn row_notes(&self, row: &MlFeatureStoreRow, inputs: &DateInputs) -> Vec<(bool, String)> {
+        compute::row_notes(row, inputs).into_iter().map(|note| (true, note)).collect()
+    }
+
     /// The reference's `get_precompute_stats` fields after the counts (reference-mlfs.md §5.5).
     /// `early_season` is false: an early-season date is skipped before it is computed.
     fn stats(&self, _inputs: &DateInputs) -> StatsFields {

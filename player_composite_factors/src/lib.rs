@@ -132,8 +132,8 @@ impl Processor for PlayerCompositeFactorsProcessor {
         compute::notes::date_notes(inputs, context)
     }
 
-    fn row_notes(&self, row: &PlayerCompositeFactorsRow) -> Vec<String> {
-        compute::notes::reduced_quality_notes(row)
+    fn row_notes(&self, row: &PlayerCompositeFactorsRow, _inputs: &DateInputs) -> Vec<(bool, String)> {
+        compute::notes::reduced_quality_notes(row).into_iter().map(|note| (false, note)).collect()
     }
 
     /// The reference's `get_precompute_stats` fields after the counts (reference-pcf.md §4.7).

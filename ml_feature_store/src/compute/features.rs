@@ -5,6 +5,8 @@
 //! the documented default, so every feature is a finite number (a property test checks it).
 //! Gathering the inputs of one player from the date's tables is `compute`'s job.
 
+use framework::rounding::write_python_float;
+
 use crate::inputs::{
     PlayerCompositeFactorsRow, PlayerDailyCacheRow, PlayerGame, PlayerShotZoneAnalysisRow,
     TeamDefenseZoneAnalysisRow, TeamOffenseGameSummaryRow, UpcomingPlayerGameContextRow,
@@ -339,6 +341,39 @@ fn phase4_or_default(phase4: Option<f64>, default: f64) -> (f64, FeatureSource) 
     with_fallback(phase4, None, default)
 }
 
+/// Index of the first of the four composite factors in the vector (features 5–8).
+const FIRST_COMPOSITE_FEATURE: usize = 5;
+
+/// Features 5–8, the composite factors, as their Phase 4 values and defaults: the features the
+/// reference took from Phase 4 alone (`_get_feature_phase4_only`, reference-mlfs.md §3).
+fn composite_features(phase4: &Phase4Values) -> [(Option<f64>, f64); 4] {
+    [
+        (phase4.fatigue_score, defaults::FATIGUE_SCORE),
+        (phase4.shot_zone_mismatch_score, defaults::ZERO_ADJUSTMENT),
+        (phase4.pace_score, defaults::ZERO_ADJUSTMENT),
+        (phase4.usage_spike_score, defaults::ZERO_ADJUSTMENT),
+    ]
+}
+
+/// The reference's warning for each composite factor it had no Phase 4 value of (reference-mlfs.md
+/// §3, the Phase-4-only rule): `Feature 5 (fatigue_score) missing from Phase 4, using
+/// default=50.0`. Features 3, 4, 13, 14, 18–20, 22 and 23 also fall back to their defaults, but
+/// through the fallback rule, which said nothing.
+pub fn missing_composite_feature_lines(phase4: &Phase4Values) -> Vec<String> {
+    composite_features(phase4)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (value, _))| finite(*value).is_none())
+        .map(|(offset, (_, default))| {
+            let index = FIRST_COMPOSITE_FEATURE + offset;
+            let mut line =
+                format!("Feature {index} ({}) missing from Phase 4, using default=", FEATURE_NAMES[index]);
+            write_python_float(&mut line, default);
+            line
+        })
+        .collect()
+}
+
 /// A shot-zone rate in percent as the fraction the vector holds (features 18–20).
 fn percent_as_fraction((percent, source): (f64, FeatureSource)) -> (f64, FeatureSource) {
     (percent / 100.0, source)
@@ -358,16 +393,18 @@ fn calculated(value: f64) -> (f64, FeatureSource) {
 pub fn compute_features(phase4: &Phase4Values, phase3: &Phase3Values<'_>) -> FeatureVector {
     let context = phase3.context;
     let recent_games = phase3.recent_games;
+    let [fatigue, shot_zone_mismatch, pace, usage_spike] =
+        composite_features(phase4).map(|(value, default)| phase4_or_default(value, default));
     let features: [(f64, FeatureSource); FEATURE_COUNT] = [
         with_fallback(phase4.points_avg_last_5, phase3.points_avg_last_5(), defaults::POINTS_AVERAGE),
         with_fallback(phase4.points_avg_last_10, phase3.points_avg_last_10(), defaults::POINTS_AVERAGE),
         with_fallback(phase4.points_avg_season, phase3.season.points_avg_season, defaults::POINTS_AVERAGE),
         phase4_or_default(phase4.points_std_last_10, defaults::POINTS_STD_LAST_10),
         phase4_or_default(phase4.games_in_last_7_days, defaults::GAMES_IN_LAST_7_DAYS),
-        phase4_or_default(phase4.fatigue_score, defaults::FATIGUE_SCORE),
-        phase4_or_default(phase4.shot_zone_mismatch_score, defaults::ZERO_ADJUSTMENT),
-        phase4_or_default(phase4.pace_score, defaults::ZERO_ADJUSTMENT),
-        phase4_or_default(phase4.usage_spike_score, defaults::ZERO_ADJUSTMENT),
+        fatigue,
+        shot_zone_mismatch,
+        pace,
+        usage_spike,
         calculated(rest_advantage(context.days_rest, context.opponent_days_rest)),
         calculated(injury_risk(context.player_status.as_deref())),
         calculated(recent_trend(recent_games)),

@@ -994,6 +994,44 @@ fn date_notes_say_the_players_checked_and_the_season_flags() {
 }
 
 #[test]
+fn row_notes_warn_of_each_composite_factor_that_took_its_default() {
+    // reference-mlfs.md §3, the Phase-4-only rule: one warning per missing feature of 5–8, with
+    // its default as Python prints it. Example A has all four.
+    let complete = date_inputs(example_context(), example_phase4_rows(), example_history());
+    assert!(row_notes(&process(&complete, true).unwrap(), &complete).is_empty());
+
+    let mut rows = example_phase4_rows();
+    rows.player_composite_factors[0].pace_score = Some(f64::NAN);
+    rows.player_composite_factors[0].usage_spike_score = None;
+    let some_missing = date_inputs(example_context(), rows, example_history());
+    assert_eq!(
+        row_notes(&process(&some_missing, true).unwrap(), &some_missing),
+        [
+            "test-player: Feature 7 (pace_score) missing from Phase 4, using default=0.0",
+            "test-player: Feature 8 (usage_spike_score) missing from Phase 4, using default=0.0",
+        ]
+    );
+
+    // No composite row, and no daily-cache row either: only the composite factors warn (3 and 4
+    // took their defaults through the fallback rule, which said nothing).
+    let mut rows = example_phase4_rows();
+    rows.player_composite_factors.clear();
+    rows.player_daily_cache.clear();
+    let no_composite = date_inputs(example_context(), rows, example_history());
+    let row = process(&no_composite, true).unwrap();
+    assert_eq!(row.features[5..9], [50.0, 0.0, 0.0, 0.0]);
+    assert_eq!(
+        row_notes(&row, &no_composite),
+        [
+            "test-player: Feature 5 (fatigue_score) missing from Phase 4, using default=50.0",
+            "test-player: Feature 6 (shot_zone_mismatch_score) missing from Phase 4, using default=0.0",
+            "test-player: Feature 7 (pace_score) missing from Phase 4, using default=0.0",
+            "test-player: Feature 8 (usage_spike_score) missing from Phase 4, using default=0.0",
+        ]
+    );
+}
+
+#[test]
 fn live_mode_skips_a_player_with_incomplete_own_data() {
     // No schedule: nothing expected, so 0.0 % complete, as a debuting rookie.
     let inputs = date_inputs(example_context(), example_phase4_rows(), example_history());
