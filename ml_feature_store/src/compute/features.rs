@@ -335,8 +335,9 @@ fn with_fallback(phase4: Option<f64>, phase3: Option<f64>, default: f64) -> (f64
     }
 }
 
-/// The Phase-4-only rule: Phase 4, else the default. Features 3, 4, 13, 14, 18–20, 22 and 23
-/// have no Phase 3 value in practice (reference-mlfs.md §0 item 4), so they use this rule.
+/// Phase 4, else the default: the reference's Phase-4-only rule of features 5–8, and in effect
+/// its fallback rule for features 3, 4, 13, 14, 18–20, 22 and 23, which have no Phase 3 value in
+/// practice (reference-mlfs.md §0 item 4).
 fn phase4_or_default(phase4: Option<f64>, default: f64) -> (f64, FeatureSource) {
     with_fallback(phase4, None, default)
 }
@@ -357,8 +358,8 @@ fn composite_features(phase4: &Phase4Values) -> [(Option<f64>, f64); 4] {
 
 /// The reference's warning for each composite factor it had no Phase 4 value of (reference-mlfs.md
 /// §3, the Phase-4-only rule): `Feature 5 (fatigue_score) missing from Phase 4, using
-/// default=50.0`. Features 3, 4, 13, 14, 18–20, 22 and 23 also fall back to their defaults, but
-/// through the fallback rule, which said nothing.
+/// default=50.0`. Features 3, 4, 13, 14, 18–20, 22 and 23 also take their defaults without a
+/// Phase 4 value, but the reference reached those through its fallback rule, which said nothing.
 pub fn missing_composite_feature_lines(phase4: &Phase4Values) -> Vec<String> {
     composite_features(phase4)
         .into_iter()
