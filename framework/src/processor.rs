@@ -24,6 +24,13 @@ impl FailureCategory {
             FailureCategory::ProcessingError => "PROCESSING_ERROR",
         }
     }
+
+    /// Whether the data explains the failure: a skip that a rerun on new data may turn into a
+    /// row, logged as a warning and counted "expected - data quality" in the failure breakdown.
+    /// Only `PROCESSING_ERROR` is not: a bug, logged as an error and flagged to investigate.
+    pub fn explained_by_data(self) -> bool {
+        self != FailureCategory::ProcessingError
+    }
 }
 
 impl fmt::Display for FailureCategory {
@@ -48,7 +55,7 @@ pub struct EntityFailure {
 
 impl EntityFailure {
     pub fn new(entity_id: impl Into<String>, category: FailureCategory, reason: impl Into<String>) -> Self {
-        let can_retry = !matches!(category, FailureCategory::ProcessingError);
+        let can_retry = category.explained_by_data();
         EntityFailure {
             entity_id: entity_id.into(),
             category,

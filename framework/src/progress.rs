@@ -417,13 +417,13 @@ pub fn failure_breakdown_lines(failures: &[EntityFailure]) -> Vec<(bool, String)
     }
     let mut lines = vec![(false, format!("📊 Failure breakdown ({} total):", failures.len()))];
     for &(category, count) in &counts {
-        lines.push(if category == FailureCategory::ProcessingError {
-            (true, format!("   {category}: {count} ⚠️ INVESTIGATE"))
-        } else {
+        lines.push(if category.explained_by_data() {
             (false, format!("   {category}: {count} (expected - data quality)"))
+        } else {
+            (true, format!("   {category}: {count} ⚠️ INVESTIGATE"))
         });
     }
-    if counts.iter().all(|(category, _)| *category != FailureCategory::ProcessingError) {
+    if counts.iter().all(|(category, _)| category.explained_by_data()) {
         lines.push((
             false,
             format!("✅ No errors to investigate - all {} skips are expected (data quality)", failures.len()),

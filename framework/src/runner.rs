@@ -21,9 +21,7 @@ use crate::dedupe::DuplicateLog;
 use crate::dispatch::{DispatchMode, Dispatcher};
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
 use crate::preflight::{DateDependencies, UpstreamCounts, count_upstream_rows};
-use crate::processor::{
-    CombineRows, FailureCategory, Phase, Processor, ProcessorInfo, RunContext, SideWrite, StatsFields,
-};
+use crate::processor::{CombineRows, Phase, Processor, ProcessorInfo, RunContext, SideWrite, StatsFields};
 use crate::progress::{
     DateStats, PeriodicLine, Progress, Step, UpstreamCheck, backfill_skips_dependency_checks_line,
     closing_lines, completion_line, extracting_line, failure_breakdown_lines, log_lines,
@@ -783,12 +781,10 @@ impl<P: Processor> DateSession<'_, P> {
                     info.name, failure.category, failure.entity_id, failure.reason
                 )
             });
-            // A processing error is a bug to investigate; the other categories are skips the
-            // data explains (the reference's failure breakdown said the same).
-            if failure.category == FailureCategory::ProcessingError {
-                error!("{line}");
-            } else {
+            if failure.category.explained_by_data() {
                 warn!("{line}");
+            } else {
+                error!("{line}");
             }
         }
         let stats = self.processor.stats(inputs);
