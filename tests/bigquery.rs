@@ -21,8 +21,8 @@ use framework::schema::analytics::{
 use framework::schema::precompute::PLAYER_COMPOSITE_FACTORS;
 use framework::schema::predictions::ML_FEATURE_STORE_V2;
 use framework::schema::raw::NBAC_SCHEDULE;
-use framework::warehouse::ReplaceScope;
 use framework::warehouse::bigquery::{BigQueryWarehouse, RequestPolicy};
+use framework::warehouse::{ReplaceScope, TableWrite};
 use framework::{Query, Value, Warehouse, WarehouseError};
 
 use ml_feature_store::MlFeatureStoreProcessor;
@@ -315,6 +315,54 @@ async fn every_column_type_round_trips_and_duplicate_keys_are_refused() {
     .await;
     let Some(exports) = exports else { return };
     assert_eq!(exports[0].lines().count(), 3, "the refused write left the two earlier rows");
+}
+
+/// A write set (a chunk's output with its side writes, a run's history with its checkpoints) is
+/// one transaction on both backends: a table refusing its rows inside it (a NULL key) rolls back
+/// the tables written before it in the set, and a set that succeeds reports each table's rows.
+#[tokio::test]
+async fn a_write_set_commits_all_or_nothing_on_both_backends() {
+    let compared = [&ML_FEATURE_STORE_V2];
+    let exports = assert_same_rows_on_both_backends(&compared, async |backend: &Backend| {
+        let warehouse = backend.warehouse.as_ref();
+        let (first, second) = (date("2025-01-15"), date("2025-01-16"));
+        let day = |date| ReplaceScope::Partitions(vec![date]);
+        let rows = vec![feature_row("lebronjames", 97.35), feature_row("stephcurry", 88.0)];
+        warehouse.replace(&ML_FEATURE_STORE_V2, day(first), rows, true).await.unwrap();
+
+        let mut keyless = feature_row("kevindurant", 50.0);
+        keyless[ML_FEATURE_STORE_V2.column_index("player_lookup").unwrap()] = Value::Null;
+        let refused = vec![
+            TableWrite::replace(
+                &ML_FEATURE_STORE_V2,
+                day(first),
+                vec![feature_row("kevindurant", 60.0)],
+                true,
+            ),
+            TableWrite::replace(&ML_FEATURE_STORE_V2, day(second), vec![keyless], false),
+        ];
+        let error = warehouse.write_together(refused).await.unwrap_err();
+        assert!(matches!(error, WarehouseError::Write { .. }), "{}: {error}", backend.name);
+        let kept = export(warehouse, &ML_FEATURE_STORE_V2, None).await;
+        assert!(kept.contains("stephcurry") && !kept.contains("kevindurant"), "{}: {kept}", backend.name);
+
+        let applied = vec![
+            TableWrite::replace(
+                &ML_FEATURE_STORE_V2,
+                day(first),
+                vec![feature_row("kevindurant", 60.0)],
+                true,
+            ),
+            TableWrite::replace(&ML_FEATURE_STORE_V2, day(second), Vec::new(), true),
+        ];
+        let reports = warehouse.write_together(applied).await.unwrap();
+        let counts: Vec<(u64, u64)> =
+            reports.iter().map(|report| (report.rows_deleted, report.rows_inserted)).collect();
+        assert_eq!(counts, [(2, 1), (0, 0)], "{}", backend.name);
+    })
+    .await;
+    let Some(exports) = exports else { return };
+    assert_eq!(exports[0].lines().count(), 2, "one row left after the header: {}", exports[0]);
 }
 
 /// The three real processors over two demo dates (2024-11-06 and 2024-11-07, the first after the

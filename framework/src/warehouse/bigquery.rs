@@ -9,14 +9,18 @@
 //! # How a write stays atomic
 //! Rows go to a staging table of this run (`_staging_<table>_<run>_<n>`, in the target's
 //! dataset, expiring after a day if a crash leaves it behind) through `insertAll` in chunks; then
-//! one `MERGE … ON FALSE` statement deletes the scope's rows (`WHEN NOT MATCHED BY SOURCE AND
-//! <scope>`) and inserts every staged row (`WHEN NOT MATCHED`) — a single DML statement, atomic
-//! on BigQuery and on the emulator, with no multi-statement transaction needed; finally the
-//! staging table is dropped, whatever happened. A failure before or during the MERGE leaves the
-//! previous rows. With `unique_key`, one query before the MERGE refuses a write whose staged rows
-//! repeat a key, or share one with a row outside the scope (the rows the MERGE keeps); it is the
-//! same rule as the DuckDB backend's check inside its transaction, and it assumes one writer per
-//! table and date, as the processors' scheduling guarantees.
+//! one script applies every table's write inside `BEGIN TRANSACTION … COMMIT TRANSACTION`: per
+//! replaced scope a `MERGE … ON FALSE` that deletes the scope's rows (`WHEN NOT MATCHED BY SOURCE
+//! AND <scope>`) and inserts every staged row (`WHEN NOT MATCHED`), or a `DELETE` when no rows
+//! replace them; per append an `INSERT … SELECT`; per keyed upsert a `MERGE` on the key. A chunk's
+//! output, its side tables and a run's history and checkpoints so commit together or not at all,
+//! as on the embedded warehouse ([`Warehouse::writes_together_atomically`]). Finally the staging
+//! tables are dropped, whatever happened. A failure before or during the script leaves the
+//! previous rows. With `unique_key`, one query before the script refuses a write whose staged
+//! rows repeat a key, or share one with a row outside the scope (the rows the MERGE keeps); it is
+//! the same rule as the DuckDB backend's check inside its transaction, and it assumes one writer
+//! per table and date, as the processors' scheduling guarantees. A retried script keeps its
+//! request id, so BigQuery runs it once.
 //!
 //! # SQL dialect
 //! Shared SQL quotes identifiers with double quotes (ANSI, DuckDB); BigQuery reads those as
@@ -60,7 +64,7 @@ use gcp_bigquery_client::model::table_row::TableRow;
 use gcp_bigquery_client::table::ListOptions;
 use serde_json::{Map, Value as Json};
 
-use super::{Query, ReplaceScope, ResultSet, Warehouse, WarehouseError, WriteReport, render_sql};
+use super::{Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport, render_sql};
 use crate::schema::{ColumnType, Dataset, Table};
 use crate::value::Value;
 
@@ -104,8 +108,9 @@ impl Default for RequestPolicy {
     }
 }
 
-/// Called once the rows are staged, just before the MERGE; an error aborts the write (the staging
-/// table is still dropped). Tests inject failures here; production warehouses have none.
+/// Called for each table of a write once every table's rows are staged, just before the script
+/// that applies them; an error aborts the whole write (the staging tables are still dropped).
+/// Tests inject failures here; production warehouses have none.
 pub type BeforeMergeHook = Arc<dyn Fn(&'static Table) -> Result<(), WarehouseError> + Send + Sync>;
 
 pub struct BigQueryWarehouse {
@@ -173,7 +178,7 @@ impl BigQueryWarehouse {
         self
     }
 
-    /// Installs a hook run between staging and MERGE (see [`BeforeMergeHook`]).
+    /// Installs a hook run between staging and the write's script (see [`BeforeMergeHook`]).
     pub fn with_before_merge_hook(mut self, hook: BeforeMergeHook) -> Self {
         self.before_merge = Some(hook);
         self
@@ -190,6 +195,10 @@ impl BigQueryWarehouse {
     fn staging_name(&self, table: &Table) -> String {
         let counter = self.staging_counter.fetch_add(1, Ordering::Relaxed);
         format!("_staging_{}_{}_{counter}", table.name, self.run_tag)
+    }
+
+    fn staging_qualified_name(&self, table: &Table, staging: &str) -> String {
+        format!("`{}.{}.{staging}`", self.project, self.dataset_name(table.dataset))
     }
 
     /// Renders shared SQL for BigQuery and types its parameters.
@@ -415,30 +424,53 @@ fn create_staging_sql(qualified_name: &str, table: &Table) -> String {
     )
 }
 
-/// A SQL condition on the target rows (alias `T`) and the parameters it uses.
-#[derive(Clone, Debug, PartialEq)]
-struct ScopeCondition {
-    sql: String,
-    parameters: Vec<(String, Value)>,
+/// The staged scopes of a write set: per partition-scoped write, its index and each date it
+/// replaces. A script cannot take query parameters on the emulator, and values never become SQL
+/// text (README §4 item 8), so the dates reach the script as rows, like the rows they replace.
+const WRITE_SCOPE_COLUMNS: [crate::schema::Column; 2] = [
+    crate::schema::Column::new("write_index", ColumnType::Int64, true),
+    crate::schema::Column::new("scope_date", ColumnType::Date, true),
+];
+
+/// The staging table of a write set's scopes, in `dataset` (any dataset of the write set).
+fn write_scope_table(dataset: Dataset) -> Table {
+    Table { dataset, name: "write_scopes", partition: None, key: &[], columns: &WRITE_SCOPE_COLUMNS }
 }
 
-/// The condition selecting the target rows a scope replaces; `None`: the scope is every row.
-/// Keys are handled by [`upsert_sql`] instead.
-fn scope_condition(table: &Table, scope: &ReplaceScope) -> Result<Option<ScopeCondition>, String> {
+/// The rows of [`write_scope_table`] for `writes`: none when no write is scoped by dates.
+fn write_scope_rows(writes: &[TableWrite]) -> Vec<Vec<Value>> {
+    writes
+        .iter()
+        .enumerate()
+        .flat_map(|(index, write)| {
+            let dates = match &write.scope {
+                Some(ReplaceScope::Partitions(dates)) => dates.as_slice(),
+                _ => &[],
+            };
+            dates.iter().map(move |date| vec![Value::Int(index as i64), Value::Date(*date)])
+        })
+        .collect()
+}
+
+/// The condition selecting the target rows (alias `T`) the `index`th write's scope replaces,
+/// its dates read from the staged `scopes` table; `None`: the scope is every row. Keys are
+/// handled by [`upsert_sql`] instead.
+fn scope_condition(
+    table: &Table,
+    scope: &ReplaceScope,
+    index: usize,
+    scopes: Option<&str>,
+) -> Result<Option<String>, String> {
     match scope {
         ReplaceScope::WholeTable => Ok(None),
         ReplaceScope::Partitions(dates) => {
             let partition = table.partition.ok_or("the table has no partition column")?;
-            if dates.is_empty() {
-                return Ok(Some(ScopeCondition { sql: "FALSE".to_owned(), parameters: Vec::new() }));
+            match scopes {
+                Some(scopes) if !dates.is_empty() => Ok(Some(format!(
+                    "T.`{partition}` IN (SELECT `scope_date` FROM {scopes} WHERE `write_index` = {index})"
+                ))),
+                _ => Ok(Some("FALSE".to_owned())),
             }
-            let names: Vec<String> = (0..dates.len()).map(|index| format!("@scope_{index}")).collect();
-            let parameters = dates
-                .iter()
-                .enumerate()
-                .map(|(index, date)| (format!("scope_{index}"), Value::Date(*date)))
-                .collect();
-            Ok(Some(ScopeCondition { sql: format!("T.`{partition}` IN ({})", names.join(", ")), parameters }))
         }
         ReplaceScope::Keys => Err("the keys scope is written by an upsert".to_owned()),
     }
@@ -793,7 +825,6 @@ fn jitter() -> f64 {
 struct QueryOutcome {
     fields: Vec<TableFieldSchema>,
     rows: Vec<TableRow>,
-    affected_rows: u64,
 }
 
 impl BigQueryWarehouse {
@@ -884,8 +915,6 @@ impl BigQueryWarehouse {
             }
             response = self.results_page(&job, None).await?;
         }
-        let affected_rows =
-            response.num_dml_affected_rows.as_deref().and_then(|text| text.parse().ok()).unwrap_or(0);
         let fields = response.schema.as_ref().and_then(|schema| schema.fields.clone()).unwrap_or_default();
         let mut rows = response.rows.take().unwrap_or_default();
         let mut page_token = response.page_token.take();
@@ -894,7 +923,7 @@ impl BigQueryWarehouse {
             rows.extend(page.rows.take().unwrap_or_default());
             page_token = page.page_token.take();
         }
-        Ok(QueryOutcome { fields, rows, affected_rows })
+        Ok(QueryOutcome { fields, rows })
     }
 
     /// One `getQueryResults` call (a wait for completion, or the page after `page_token`).
@@ -991,13 +1020,11 @@ impl BigQueryWarehouse {
         &self,
         table: &Table,
         staging: &str,
-        condition: Option<&ScopeCondition>,
+        condition: Option<&str>,
     ) -> Result<(), WarehouseError> {
         let target = self.qualified_name(table);
-        let sql =
-            duplicate_key_sql(&target, staging, table, condition.map(|condition| condition.sql.as_str()));
-        let parameters = condition.map(|condition| condition.parameters.as_slice()).unwrap_or_default();
-        let outcome = self.execute_for(table, &sql, parameters).await?;
+        let sql = duplicate_key_sql(&target, staging, table, condition);
+        let outcome = self.execute_for(table, &sql, &[]).await?;
         let Some(row) = outcome.rows.into_iter().next() else {
             return Ok(());
         };
@@ -1007,63 +1034,146 @@ impl BigQueryWarehouse {
         Err(WarehouseError::DuplicateKey { table: table.to_string(), key: key.join("/") })
     }
 
-    /// Stages, checks, merges: the body of [`Warehouse::replace`] once the staging table exists.
-    async fn merge_through_staging(
+    /// Stages every write's rows, checks their keys, then applies them all in one script (see
+    /// the module's "How a write stays atomic"). The staging tables are dropped whatever
+    /// happened.
+    async fn write_in_one_transaction(
         &self,
-        table: &'static Table,
-        staging: &str,
-        scope: &ReplaceScope,
-        rows: &[Vec<Value>],
-        unique_key: bool,
-    ) -> Result<WriteReport, WarehouseError> {
-        let write_error = |message: String| WarehouseError::Write { table: table.to_string(), message };
-        self.stage_rows(table, staging, rows).await?;
-        let staging_name = format!("`{}.{}.{staging}`", self.project, self.dataset_name(table.dataset));
-        let target = self.qualified_name(table);
-        let inserted = rows.len() as u64;
-        let (sql, parameters) = if *scope == ReplaceScope::Keys {
-            if unique_key && !table.key.is_empty() {
-                self.check_unique_keys(table, &staging_name, None).await?;
-            }
-            (upsert_sql(&target, &staging_name, table), Vec::new())
-        } else {
-            let condition = scope_condition(table, scope).map_err(write_error)?;
-            if unique_key && !table.key.is_empty() {
-                self.check_unique_keys(table, &staging_name, condition.as_ref()).await?;
-            }
-            let sql = replace_merge_sql(
-                &target,
-                &staging_name,
-                table,
-                condition.as_ref().map(|condition| condition.sql.as_str()),
-            );
-            (sql, condition.map(|condition| condition.parameters).unwrap_or_default())
+        writes: &[TableWrite],
+    ) -> Result<Vec<WriteReport>, WarehouseError> {
+        let Some(first) = writes.first() else {
+            return Ok(Vec::new());
         };
-        if let Some(hook) = &self.before_merge {
-            hook(table)?;
-        }
-        let outcome = self.execute_for(table, &sql, &parameters).await?;
-        // MERGE reports deleted + inserted (or updated + inserted for an upsert) as one count.
-        Ok(WriteReport {
-            rows_deleted: outcome.affected_rows.saturating_sub(inserted),
-            rows_inserted: inserted,
-        })
-    }
-
-    /// Creates the staging table, runs `work` with its name, and drops it whatever happened.
-    async fn with_staging<T, F, Fut>(&self, table: &'static Table, work: F) -> Result<T, WarehouseError>
-    where
-        F: FnOnce(String) -> Fut,
-        Fut: Future<Output = Result<T, WarehouseError>>,
-    {
-        let staging = self.staging_name(table);
-        let qualified = format!("`{}.{}.{staging}`", self.project, self.dataset_name(table.dataset));
-        self.execute_for(table, &create_staging_sql(&qualified, table), &[]).await?;
-        let outcome = work(staging).await;
-        if let Err(error) = self.execute_for(table, &format!("DROP TABLE IF EXISTS {qualified}"), &[]).await {
-            tracing::warn!("cannot drop staging table {qualified} (it expires within a day): {error}");
+        let scope_rows = write_scope_rows(writes);
+        let scope_table = write_scope_table(first.table.dataset);
+        let scopes = (!scope_rows.is_empty()).then(|| self.staging_name(&scope_table));
+        let stagings: Vec<Option<String>> = writes
+            .iter()
+            .map(|write| (!write.rows.is_empty()).then(|| self.staging_name(write.table)))
+            .collect();
+        let outcome =
+            self.stage_and_apply(writes, &stagings, scopes.as_deref(), &scope_table, &scope_rows).await;
+        let staged = writes.iter().map(|write| write.table).zip(&stagings).chain([(&scope_table, &scopes)]);
+        for (table, staging) in staged {
+            let Some(staging) = staging else { continue };
+            let qualified = self.staging_qualified_name(table, staging);
+            let drop = format!("DROP TABLE IF EXISTS {qualified}");
+            if let Err(error) = self.execute_for(table, &drop, &[]).await {
+                tracing::warn!("cannot drop staging table {qualified} (it expires within a day): {error}");
+            }
         }
         outcome
+    }
+
+    /// Creates a staging table for `table` named `staging` and streams `rows` into it; returns
+    /// its qualified name.
+    async fn stage(
+        &self,
+        table: &Table,
+        staging: &str,
+        rows: &[Vec<Value>],
+    ) -> Result<String, WarehouseError> {
+        let qualified = self.staging_qualified_name(table, staging);
+        self.execute_for(table, &create_staging_sql(&qualified, table), &[]).await?;
+        self.stage_rows(table, staging, rows).await?;
+        Ok(qualified)
+    }
+
+    async fn stage_and_apply(
+        &self,
+        writes: &[TableWrite],
+        stagings: &[Option<String>],
+        scopes: Option<&str>,
+        scope_table: &Table,
+        scope_rows: &[Vec<Value>],
+    ) -> Result<Vec<WriteReport>, WarehouseError> {
+        let scopes = match scopes {
+            Some(scopes) => Some(self.stage(scope_table, scopes, scope_rows).await?),
+            None => None,
+        };
+        let mut statements = Vec::with_capacity(writes.len());
+        for (index, (write, staging)) in writes.iter().zip(stagings).enumerate() {
+            let staging = match staging {
+                Some(staging) => Some(self.stage(write.table, staging, &write.rows).await?),
+                None => None,
+            };
+            statements.push(self.write_statement(index, write, staging.as_deref(), scopes.as_deref()).await?);
+        }
+        if let Some(hook) = &self.before_merge {
+            for write in writes {
+                hook(write.table)?;
+            }
+        }
+        let Some(first) = writes.first() else {
+            return Ok(Vec::new());
+        };
+        let deleted = match transaction_script(&statements) {
+            Some(script) => {
+                let outcome = self.execute_for(first.table, &script.sql, &[]).await?;
+                script
+                    .deleted_counts(&outcome)
+                    .map_err(|message| WarehouseError::Write { table: first.table.to_string(), message })?
+            }
+            None => vec![0; statements.len()],
+        };
+        Ok(statements
+            .iter()
+            .zip(deleted)
+            .map(|(statement, rows_deleted)| WriteReport {
+                rows_deleted,
+                rows_inserted: statement.rows_inserted,
+            })
+            .collect())
+    }
+
+    /// The statement that applies `write` (the `index`th of its script) from its staging table,
+    /// after checking its keys; `scopes` is the staged [`write_scope_table`].
+    async fn write_statement(
+        &self,
+        index: usize,
+        write: &TableWrite,
+        staging: Option<&str>,
+        scopes: Option<&str>,
+    ) -> Result<WriteStatement, WarehouseError> {
+        let TableWrite { table, scope, rows, unique_key } = write;
+        let write_error = |message: String| WarehouseError::Write { table: table.to_string(), message };
+        let target = self.qualified_name(table);
+        let rows_inserted = rows.len() as u64;
+        let check_keys = *unique_key && !table.key.is_empty();
+        let unchanged = WriteStatement { sql: None, counted_scope: None, rows_inserted };
+        let statement = match (scope, staging) {
+            (None | Some(ReplaceScope::Keys), None) => unchanged,
+            (None, Some(staging)) => {
+                let columns = quoted_columns(table, "");
+                WriteStatement {
+                    sql: Some(format!("INSERT INTO {target} ({columns}) SELECT {columns} FROM {staging}")),
+                    ..unchanged
+                }
+            }
+            (Some(ReplaceScope::Keys), Some(staging)) => {
+                if check_keys {
+                    self.check_unique_keys(table, staging, None).await?;
+                }
+                WriteStatement { sql: Some(upsert_sql(&target, staging, table)), ..unchanged }
+            }
+            (Some(scope), staging) => {
+                let condition = scope_condition(table, scope, index, scopes).map_err(write_error)?;
+                if let Some(staging) = staging.filter(|_| check_keys) {
+                    self.check_unique_keys(table, staging, condition.as_deref()).await?;
+                }
+                let condition = condition.unwrap_or_else(|| "TRUE".to_owned());
+                let sql = match staging {
+                    Some(staging) => replace_merge_sql(&target, staging, table, Some(&condition)),
+                    None => format!("DELETE FROM {target} T WHERE {condition}"),
+                };
+                WriteStatement {
+                    sql: Some(sql),
+                    counted_scope: Some(format!("SELECT COUNT(*) FROM {target} T WHERE {condition}")),
+                    rows_inserted,
+                }
+            }
+        };
+        Ok(statement)
     }
 
     /// Table names of one dataset; `None` when the dataset does not exist.
@@ -1159,52 +1269,95 @@ impl Warehouse for BigQueryWarehouse {
         rows: Vec<Vec<Value>>,
         unique_key: bool,
     ) -> Result<WriteReport, WarehouseError> {
-        if rows.is_empty() {
-            return self.delete_scope(table, &scope).await;
-        }
-        self.with_staging(table, |staging| async move {
-            self.merge_through_staging(table, &staging, &scope, &rows, unique_key).await
-        })
-        .await
+        let write = TableWrite { table, scope: Some(scope), rows, unique_key };
+        Ok(self.write_in_one_transaction(&[write]).await?.pop().unwrap_or_default())
     }
 
-    /// Stages the rows, then one `INSERT … SELECT`: the rows appear together or not at all, and
-    /// the target never holds streamed rows (which would block later DML on BigQuery).
     async fn append(&self, table: &'static Table, rows: Vec<Vec<Value>>) -> Result<(), WarehouseError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        self.with_staging(table, |staging| async move {
-            self.stage_rows(table, &staging, &rows).await?;
-            let staging_name = format!("`{}.{}.{staging}`", self.project, self.dataset_name(table.dataset));
-            let columns = quoted_columns(table, "");
-            let sql = format!(
-                "INSERT INTO {} ({columns}) SELECT {columns} FROM {staging_name}",
-                self.qualified_name(table)
-            );
-            self.execute_for(table, &sql, &[]).await.map(|_| ())
-        })
-        .await
+        self.write_in_one_transaction(&[TableWrite::append(table, rows)]).await.map(|_| ())
+    }
+
+    fn writes_together_atomically(&self) -> bool {
+        true
+    }
+
+    async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError> {
+        self.write_in_one_transaction(&writes).await
     }
 }
 
-impl BigQueryWarehouse {
-    /// A replace by no rows: one DELETE of the scope (nothing for the keys scope).
-    async fn delete_scope(
-        &self,
-        table: &'static Table,
-        scope: &ReplaceScope,
-    ) -> Result<WriteReport, WarehouseError> {
-        if *scope == ReplaceScope::Keys {
-            return Ok(WriteReport::default());
+/// One write's part of a script: its statement (`None` when it changes nothing: no rows to
+/// append or upsert) and, for a scope it replaces, the query counting that scope's rows, which
+/// the statement deletes.
+struct WriteStatement {
+    sql: Option<String>,
+    counted_scope: Option<String>,
+    rows_inserted: u64,
+}
+
+/// A multi-statement transaction applying writes, and which of them count deleted rows.
+struct TransactionScript {
+    sql: String,
+    /// Per write, whether the script's final row has its `deleted_<index>` column.
+    counted: Vec<bool>,
+}
+
+/// The writes' statements in one BigQuery transaction: each scope's rows are counted just before
+/// the statement that deletes them (a MERGE or DELETE reports only its total of affected rows,
+/// and a script reports none per statement), and the script's last statement selects the counts.
+/// A failing statement rolls every write back. `None` when no write changes anything.
+fn transaction_script(statements: &[WriteStatement]) -> Option<TransactionScript> {
+    if statements.iter().all(|statement| statement.sql.is_none()) {
+        return None;
+    }
+    let counted: Vec<bool> = statements.iter().map(|statement| statement.counted_scope.is_some()).collect();
+    let mut sql = String::new();
+    let counters: Vec<String> = (0..statements.len())
+        .filter(|&index| counted[index])
+        .map(|index| format!("deleted_{index}"))
+        .collect();
+    for counter in &counters {
+        sql.push_str(&format!("DECLARE {counter} INT64 DEFAULT 0;\n"));
+    }
+    sql.push_str("BEGIN TRANSACTION;\n");
+    for (index, statement) in statements.iter().enumerate() {
+        if let Some(count) = &statement.counted_scope {
+            sql.push_str(&format!("SET deleted_{index} = ({count});\n"));
         }
-        let condition = scope_condition(table, scope)
-            .map_err(|message| WarehouseError::Write { table: table.to_string(), message })?;
-        let ScopeCondition { sql: condition, parameters } =
-            condition.unwrap_or_else(|| ScopeCondition { sql: "TRUE".to_owned(), parameters: Vec::new() });
-        let sql = format!("DELETE FROM {} T WHERE {condition}", self.qualified_name(table));
-        let outcome = self.execute_for(table, &sql, &parameters).await?;
-        Ok(WriteReport { rows_deleted: outcome.affected_rows, rows_inserted: 0 })
+        if let Some(write) = &statement.sql {
+            sql.push_str(write);
+            sql.push_str(";\n");
+        }
+    }
+    sql.push_str("COMMIT TRANSACTION;\n");
+    if !counters.is_empty() {
+        sql.push_str(&format!("SELECT {};", counters.join(", ")));
+    }
+    Some(TransactionScript { sql, counted })
+}
+
+impl TransactionScript {
+    /// Each write's deleted rows, read from the script's final row (0 for writes it did not
+    /// count).
+    fn deleted_counts(&self, outcome: &QueryOutcome) -> Result<Vec<u64>, String> {
+        let cells = match outcome.rows.first() {
+            Some(row) => decode_row(&outcome.fields, row.clone())?,
+            None if !self.counted.contains(&true) => Vec::new(),
+            None => return Err("the write script returned no counts".to_owned()),
+        };
+        let mut counts = cells.into_iter();
+        self.counted
+            .iter()
+            .map(|&counted| {
+                if !counted {
+                    return Ok(0);
+                }
+                match counts.next() {
+                    Some(Value::Int(count)) => u64::try_from(count).map_err(|error| error.to_string()),
+                    other => Err(format!("the write script returned {other:?} as a count")),
+                }
+            })
+            .collect()
     }
 }
 
@@ -1382,20 +1535,76 @@ mod tests {
     }
 
     #[test]
-    fn a_partition_replace_is_one_merge_on_false() {
+    fn a_partition_replace_is_one_merge_on_false_over_its_staged_dates() {
         let table = &PLAYER_GAME_SUMMARY;
         let scope = ReplaceScope::Partitions(vec![date("2025-01-15"), date("2025-01-16")]);
-        let ScopeCondition { sql: condition, parameters } = scope_condition(table, &scope).unwrap().unwrap();
-        assert_eq!(condition, "T.`game_date` IN (@scope_0, @scope_1)");
-        assert_eq!(parameters[0], ("scope_0".to_owned(), Value::Date(date("2025-01-15"))));
+        let condition = scope_condition(table, &scope, 2, Some("`scopes`")).unwrap().unwrap();
+        assert_eq!(condition, "T.`game_date` IN (SELECT `scope_date` FROM `scopes` WHERE `write_index` = 2)");
         let merge = replace_merge_sql("`t`", "`s`", table, Some(&condition));
         assert!(merge.starts_with("MERGE `t` T USING (SELECT `player_lookup`, "), "{merge}");
         assert!(
-            merge.contains(" FROM `s`) S ON FALSE WHEN NOT MATCHED BY SOURCE AND T.`game_date` IN (@scope_0, @scope_1) THEN DELETE WHEN NOT MATCHED THEN INSERT ("),
+            merge.contains(" FROM `s`) S ON FALSE WHEN NOT MATCHED BY SOURCE AND T.`game_date` IN (SELECT `scope_date` FROM `scopes` WHERE `write_index` = 2) THEN DELETE WHEN NOT MATCHED THEN INSERT ("),
             "{merge}"
         );
-        assert!(scope_condition(&crate::schema::reference::NBA_PLAYERS_REGISTRY, &scope).is_err());
-        assert_eq!(scope_condition(table, &ReplaceScope::WholeTable), Ok(None));
+        let no_dates = ReplaceScope::Partitions(Vec::new());
+        assert_eq!(scope_condition(table, &no_dates, 0, None), Ok(Some("FALSE".to_owned())));
+        assert!(scope_condition(&crate::schema::reference::NBA_PLAYERS_REGISTRY, &scope, 0, None).is_err());
+        assert_eq!(scope_condition(table, &ReplaceScope::WholeTable, 0, None), Ok(None));
+    }
+
+    #[test]
+    fn a_write_set_stages_each_scoped_date_with_its_write() {
+        let (first, second) = (date("2025-01-15"), date("2025-01-16"));
+        let writes = [
+            TableWrite::append(&ML_FEATURE_STORE_V2, Vec::new()),
+            TableWrite::replace(
+                &PLAYER_GAME_SUMMARY,
+                ReplaceScope::Partitions(vec![first, second]),
+                Vec::new(),
+                true,
+            ),
+            TableWrite::replace(&PLAYER_GAME_SUMMARY, ReplaceScope::WholeTable, Vec::new(), false),
+        ];
+        assert_eq!(
+            write_scope_rows(&writes),
+            [vec![Value::Int(1), Value::Date(first)], vec![Value::Int(1), Value::Date(second)],]
+        );
+    }
+
+    #[test]
+    fn a_transaction_script_counts_each_replaced_scope_before_its_statement() {
+        let statements = [
+            WriteStatement {
+                sql: Some("MERGE a".to_owned()),
+                counted_scope: Some("SELECT COUNT(*) FROM a".to_owned()),
+                rows_inserted: 3,
+            },
+            WriteStatement { sql: None, counted_scope: None, rows_inserted: 0 },
+            WriteStatement { sql: Some("INSERT INTO b".to_owned()), counted_scope: None, rows_inserted: 1 },
+            WriteStatement {
+                sql: Some("DELETE FROM c".to_owned()),
+                counted_scope: Some("SELECT COUNT(*) FROM c".to_owned()),
+                rows_inserted: 0,
+            },
+        ];
+        let script = transaction_script(&statements).unwrap();
+        assert_eq!(
+            script.sql,
+            "DECLARE deleted_0 INT64 DEFAULT 0;\nDECLARE deleted_3 INT64 DEFAULT 0;\nBEGIN TRANSACTION;\n\
+             SET deleted_0 = (SELECT COUNT(*) FROM a);\nMERGE a;\nINSERT INTO b;\n\
+             SET deleted_3 = (SELECT COUNT(*) FROM c);\nDELETE FROM c;\nCOMMIT TRANSACTION;\n\
+             SELECT deleted_0, deleted_3;"
+        );
+        let outcome = QueryOutcome {
+            fields: vec![
+                field("deleted_0", FieldType::Integer, "NULLABLE"),
+                field("deleted_3", FieldType::Integer, "NULLABLE"),
+            ],
+            rows: vec![serde_json::from_value(serde_json::json!({"f": [{"v": "7"}, {"v": "2"}]})).unwrap()],
+        };
+        assert_eq!(script.deleted_counts(&outcome), Ok(vec![7, 0, 0, 2]));
+        let nothing = [WriteStatement { sql: None, counted_scope: None, rows_inserted: 0 }];
+        assert!(transaction_script(&nothing).is_none());
     }
 
     #[test]

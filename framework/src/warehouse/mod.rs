@@ -154,8 +154,8 @@ impl TableWrite {
 }
 
 /// A warehouse backend. Every method is one operation however many rows: a query or a
-/// transaction on DuckDB; on BigQuery a write takes a few requests (staging, one MERGE, the
-/// staging table's drop) and lands as its one statement.
+/// transaction on DuckDB; on BigQuery a write takes a few requests (staging, one transaction
+/// script, the staging tables' drop) and lands as one transaction.
 #[async_trait]
 pub trait Warehouse: Send + Sync {
     /// Creates the datasets and tables that do not exist yet.
@@ -189,20 +189,18 @@ pub trait Warehouse: Send + Sync {
         false
     }
 
-    /// Applies `writes` in order, one report each. The embedded warehouse commits them as one
-    /// transaction (a chunk's output with its side writes, a run's history with its checkpoints:
-    /// all or nothing, and one commit instead of several). This default, for backends without
-    /// multi-table transactions (BigQuery), applies them one after another, each atomic alone,
-    /// and stops at the first failure.
-    async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError> {
-        write_one_by_one(self, writes).await
-    }
+    /// Applies `writes` in order, one report each. Both backends commit them as one transaction
+    /// (a chunk's output with its side writes, a run's history with its checkpoints: all or
+    /// nothing, and one commit instead of several); a backend that cannot says so through
+    /// [`Warehouse::writes_together_atomically`] and applies them one by one
+    /// ([`write_one_by_one`]).
+    async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError>;
 }
 
 /// [`Warehouse::write_together`] without a transaction across tables: each write through
 /// `warehouse`'s own [`replace`](Warehouse::replace) or [`append`](Warehouse::append), in order,
-/// stopping at the first failure. The trait's default, and what a wrapper that intercepts
-/// single writes (the tests' fault injection) passes a together-write through.
+/// stopping at the first failure. What a wrapper that intercepts single writes (the tests' fault
+/// injection) passes a together-write through.
 ///
 /// # Errors
 /// The first write that fails.
