@@ -8,19 +8,22 @@
 //!
 //! # How a write stays atomic
 //! Rows go to a staging table of this run (`_staging_<table>_<run>_<n>`, in the target's
-//! dataset, expiring after a day if a crash leaves it behind) through `insertAll` in chunks; then
-//! one script applies every table's write inside `BEGIN TRANSACTION … COMMIT TRANSACTION`: per
-//! replaced scope a `MERGE … ON FALSE` that deletes the scope's rows (`WHEN NOT MATCHED BY SOURCE
-//! AND <scope>`) and inserts every staged row (`WHEN NOT MATCHED`), or a `DELETE` when no rows
-//! replace them; per append an `INSERT … SELECT`; per keyed upsert a `MERGE` on the key. A chunk's
-//! output, its side tables and a run's history and checkpoints so commit together or not at all,
-//! as on the embedded warehouse ([`Warehouse::writes_together_atomically`]). Finally the staging
-//! tables are dropped, whatever happened. A failure before or during the script leaves the
-//! previous rows. With `unique_key`, one query before the script refuses a write whose staged
-//! rows repeat a key, or share one with a row outside the scope (the rows the MERGE keeps); it is
-//! the same rule as the DuckDB backend's check inside its transaction, and it assumes one writer
-//! per table and date, as the processors' scheduling guarantees. A retried script keeps its
-//! request id, so BigQuery runs it once.
+//! dataset, expiring after a day if a crash leaves it behind) through `insertAll` in chunks (the
+//! targets never hold streamed rows, which would block later DML on BigQuery), and the dates of
+//! every replaced scope go to one more (`write_scopes`: a script takes no query parameters on the
+//! emulator, and values never become SQL text). Then one script applies every table's write
+//! inside `BEGIN TRANSACTION … COMMIT TRANSACTION`: per replaced scope a `MERGE … ON FALSE` that
+//! deletes the scope's rows (`WHEN NOT MATCHED BY SOURCE AND <scope>`) and inserts every staged
+//! row (`WHEN NOT MATCHED`), or a `DELETE` when no rows replace them; per append an
+//! `INSERT … SELECT`; per keyed upsert a `MERGE` on the key. A chunk's output and side tables, or
+//! a run's history and checkpoints, thus commit together or not at all, as on the embedded
+//! warehouse ([`Warehouse::writes_together_atomically`]). Finally the staging tables are dropped,
+//! whatever happened. A failure before or during the script leaves the previous rows. With
+//! `unique_key`, one query before the script refuses a write whose staged rows repeat a key, or
+//! share one with a row outside the scope (the rows the MERGE keeps); it is the same rule as the
+//! DuckDB backend's check inside its transaction, and it assumes one writer per table and date,
+//! as the processors' scheduling guarantees. A retried script keeps its request id, so BigQuery
+//! runs it once.
 //!
 //! # SQL dialect
 //! Shared SQL quotes identifiers with double quotes (ANSI, DuckDB); BigQuery reads those as
@@ -425,7 +428,7 @@ fn create_staging_sql(qualified_name: &str, table: &Table) -> String {
 }
 
 /// The staged scopes of a write set: per partition-scoped write, its index and each date it
-/// replaces. A script cannot take query parameters on the emulator, and values never become SQL
+/// replaces. A script takes no query parameters on the emulator, and values never become SQL
 /// text (README §4 item 8), so the dates reach the script as rows, like the rows they replace.
 const WRITE_SCOPE_COLUMNS: [crate::schema::Column; 2] = [
     crate::schema::Column::new("write_index", ColumnType::Int64, true),
@@ -1046,17 +1049,20 @@ impl BigQueryWarehouse {
         };
         let scope_rows = write_scope_rows(writes);
         let scope_table = write_scope_table(first.table.dataset);
-        let scopes = (!scope_rows.is_empty()).then(|| self.staging_name(&scope_table));
-        let stagings: Vec<Option<String>> = writes
-            .iter()
-            .map(|write| (!write.rows.is_empty()).then(|| self.staging_name(write.table)))
-            .collect();
-        let outcome =
-            self.stage_and_apply(writes, &stagings, scopes.as_deref(), &scope_table, &scope_rows).await;
-        let staged = writes.iter().map(|write| write.table).zip(&stagings).chain([(&scope_table, &scopes)]);
-        for (table, staging) in staged {
-            let Some(staging) = staging else { continue };
-            let qualified = self.staging_qualified_name(table, staging);
+        let staging = Staging {
+            writes: writes
+                .iter()
+                .map(|write| (!write.rows.is_empty()).then(|| self.staging_name(write.table)))
+                .collect(),
+            scopes: (!scope_rows.is_empty()).then(|| self.staging_name(&scope_table)),
+            scope_table,
+            scope_rows,
+        };
+        let outcome = self.stage_and_apply(first.table, writes, &staging).await;
+        let staged = writes.iter().map(|write| write.table).zip(&staging.writes);
+        for (table, name) in staged.chain([(&staging.scope_table, &staging.scopes)]) {
+            let Some(name) = name else { continue };
+            let qualified = self.staging_qualified_name(table, name);
             let drop = format!("DROP TABLE IF EXISTS {qualified}");
             if let Err(error) = self.execute_for(table, &drop, &[]).await {
                 tracing::warn!("cannot drop staging table {qualified} (it expires within a day): {error}");
@@ -1065,54 +1071,45 @@ impl BigQueryWarehouse {
         outcome
     }
 
-    /// Creates a staging table for `table` named `staging` and streams `rows` into it; returns
-    /// its qualified name.
-    async fn stage(
-        &self,
-        table: &Table,
-        staging: &str,
-        rows: &[Vec<Value>],
-    ) -> Result<String, WarehouseError> {
-        let qualified = self.staging_qualified_name(table, staging);
+    /// Creates a staging table for `table` named `name` and streams `rows` into it; returns its
+    /// qualified name.
+    async fn stage(&self, table: &Table, name: &str, rows: &[Vec<Value>]) -> Result<String, WarehouseError> {
+        let qualified = self.staging_qualified_name(table, name);
         self.execute_for(table, &create_staging_sql(&qualified, table), &[]).await?;
-        self.stage_rows(table, staging, rows).await?;
+        self.stage_rows(table, name, rows).await?;
         Ok(qualified)
     }
 
+    /// The body of [`BigQueryWarehouse::write_in_one_transaction`]; a failed script is reported
+    /// against `first`, the set's first table (as the embedded warehouse reports a failed commit).
     async fn stage_and_apply(
         &self,
+        first: &Table,
         writes: &[TableWrite],
-        stagings: &[Option<String>],
-        scopes: Option<&str>,
-        scope_table: &Table,
-        scope_rows: &[Vec<Value>],
+        staging: &Staging,
     ) -> Result<Vec<WriteReport>, WarehouseError> {
-        let scopes = match scopes {
-            Some(scopes) => Some(self.stage(scope_table, scopes, scope_rows).await?),
+        let scopes = match &staging.scopes {
+            Some(name) => Some(self.stage(&staging.scope_table, name, &staging.scope_rows).await?),
             None => None,
         };
         let mut statements = Vec::with_capacity(writes.len());
-        for (index, (write, staging)) in writes.iter().zip(stagings).enumerate() {
-            let staging = match staging {
-                Some(staging) => Some(self.stage(write.table, staging, &write.rows).await?),
+        for (index, (write, name)) in writes.iter().zip(&staging.writes).enumerate() {
+            let staged = match name {
+                Some(name) => Some(self.stage(write.table, name, &write.rows).await?),
                 None => None,
             };
-            statements.push(self.write_statement(index, write, staging.as_deref(), scopes.as_deref()).await?);
+            statements.push(self.write_statement(index, write, staged.as_deref(), scopes.as_deref()).await?);
         }
         if let Some(hook) = &self.before_merge {
             for write in writes {
                 hook(write.table)?;
             }
         }
-        let Some(first) = writes.first() else {
-            return Ok(Vec::new());
-        };
+        let write_error = |message: String| WarehouseError::Write { table: first.to_string(), message };
         let deleted = match transaction_script(&statements) {
             Some(script) => {
-                let outcome = self.execute_for(first.table, &script.sql, &[]).await?;
-                script
-                    .deleted_counts(&outcome)
-                    .map_err(|message| WarehouseError::Write { table: first.table.to_string(), message })?
+                let outcome = self.execute_for(first, &script.sql, &[]).await?;
+                script.deleted_counts(&outcome).map_err(write_error)?
             }
             None => vec![0; statements.len()],
         };
@@ -1284,6 +1281,16 @@ impl Warehouse for BigQueryWarehouse {
     async fn write_together(&self, writes: Vec<TableWrite>) -> Result<Vec<WriteReport>, WarehouseError> {
         self.write_in_one_transaction(&writes).await
     }
+}
+
+/// The staging tables of a write set, named before any is created so that every one is dropped
+/// afterwards: per write, its rows' table (none when it has no rows); and the table of the
+/// scopes' dates ([`write_scope_table`], none when no write is scoped by dates) with its rows.
+struct Staging {
+    writes: Vec<Option<String>>,
+    scopes: Option<String>,
+    scope_table: Table,
+    scope_rows: Vec<Vec<Value>>,
 }
 
 /// One write's part of a script: its statement (`None` when it changes nothing: no rows to
