@@ -330,15 +330,18 @@ async fn a_write_set_commits_all_or_nothing_on_both_backends() {
         let rows = vec![feature_row("lebronjames", 97.35), feature_row("stephcurry", 88.0)];
         warehouse.replace(&ML_FEATURE_STORE_V2, day(first), rows, true).await.unwrap();
 
-        let mut keyless = feature_row("kevindurant", 50.0);
-        keyless[ML_FEATURE_STORE_V2.column_index("player_lookup").unwrap()] = Value::Null;
-        let refused = vec![
+        let replace_first_day = || {
             TableWrite::replace(
                 &ML_FEATURE_STORE_V2,
                 day(first),
                 vec![feature_row("kevindurant", 60.0)],
                 true,
-            ),
+            )
+        };
+        let mut keyless = feature_row("kevindurant", 50.0);
+        keyless[ML_FEATURE_STORE_V2.column_index("player_lookup").unwrap()] = Value::Null;
+        let refused = vec![
+            replace_first_day(),
             TableWrite::replace(&ML_FEATURE_STORE_V2, day(second), vec![keyless], false),
         ];
         let error = warehouse.write_together(refused).await.unwrap_err();
@@ -347,12 +350,7 @@ async fn a_write_set_commits_all_or_nothing_on_both_backends() {
         assert!(kept.contains("stephcurry") && !kept.contains("kevindurant"), "{}: {kept}", backend.name);
 
         let applied = vec![
-            TableWrite::replace(
-                &ML_FEATURE_STORE_V2,
-                day(first),
-                vec![feature_row("kevindurant", 60.0)],
-                true,
-            ),
+            replace_first_day(),
             TableWrite::replace(&ML_FEATURE_STORE_V2, day(second), Vec::new(), true),
         ];
         let reports = warehouse.write_together(applied).await.unwrap();
