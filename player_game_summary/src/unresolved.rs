@@ -137,9 +137,9 @@ fn most_frequent_team(lines: &[(&GameInputs, &PlayerLine)]) -> Option<String> {
 ///   `original_name` and `created_at` of the first sighting;
 /// - the seen dates widen; `team_abbr` and `season` follow the latest sighting; example games
 ///   are the first [`MAXIMUM_EXAMPLE_GAMES`] of both, sorted;
-/// - `occurrences` adds the later date's lines only when that date lies outside the seen span:
-///   a rerun of a date already counted (or of one inside the span) adds nothing, so reruns
-///   never inflate it. Dates run out of order can leave a date inside the span uncounted.
+/// - `occurrences` adds the later date's lines only when that date was not counted before
+///   ([`adds_an_uncounted_date`]), so reruns never inflate it, and a date run out of order, inside
+///   the seen span, still counts when the example games show it was never seen.
 ///
 /// A row that does not read as a sighting (a required cell NULL) gives way to the later row.
 pub fn combine_sightings(earlier: Vec<Value>, later: Vec<Value>) -> Vec<Value> {
@@ -149,10 +149,31 @@ pub fn combine_sightings(earlier: Vec<Value>, later: Vec<Value>) -> Vec<Value> {
     }
 }
 
+/// Whether `later`, one date's sighting, brings a date `earlier` has not counted: one outside the
+/// seen span, or, inside it, a date with a game the example games would list had it been seen.
+/// They are the first [`MAXIMUM_EXAMPLE_GAMES`] game ids seen, sorted, and a game id starts
+/// with its date: with fewer than that many, they list every game seen; with that many, every
+/// game before the last of them. A game after it, inside the span, may have been counted or not;
+/// it is not counted again, so a rerun never adds to the count.
+fn adds_an_uncounted_date(earlier: &UnresolvedPlayerNameRow, later: &UnresolvedPlayerNameRow) -> bool {
+    if later.first_seen_date > earlier.last_seen_date || later.last_seen_date < earlier.first_seen_date {
+        return true;
+    }
+    let (Some(listed), Some(games)) = (&earlier.example_games, &later.example_games) else {
+        return false;
+    };
+    let lists_every_game_seen = listed.len() < MAXIMUM_EXAMPLE_GAMES;
+    games.iter().any(|game| {
+        !listed.contains(game) && (lists_every_game_seen || listed.last().is_some_and(|last| game < last))
+    })
+}
+
 fn combined(earlier: UnresolvedPlayerNameRow, later: UnresolvedPlayerNameRow) -> UnresolvedPlayerNameRow {
-    let unseen_date =
-        later.first_seen_date > earlier.last_seen_date || later.last_seen_date < earlier.first_seen_date;
-    let occurrences = if unseen_date { earlier.occurrences + later.occurrences } else { earlier.occurrences };
+    let occurrences = if adds_an_uncounted_date(&earlier, &later) {
+        earlier.occurrences + later.occurrences
+    } else {
+        earlier.occurrences
+    };
     let later_is_latest = later.last_seen_date >= earlier.last_seen_date;
     let (team_abbr, season) =
         if later_is_latest { (later.team_abbr, later.season) } else { (earlier.team_abbr, earlier.season) };
@@ -311,6 +332,33 @@ mod tests {
             assert_eq!(row.reviewed_at, stored.reviewed_at);
             assert_eq!((row.first_seen_date, row.last_seen_date), (day("2025-01-14"), day("2025-01-16")));
         }
+    }
+
+    #[test]
+    fn a_date_inside_the_span_run_out_of_order_counts_once() {
+        let stored = combine(
+            &sighting("2025-01-14", "LAL", 2, &["20250114_LAL_GSW"]),
+            &sighting("2025-01-18", "LAL", 1, &["20250118_LAL_PHX"]),
+        );
+        let late = sighting("2025-01-16", "LAL", 3, &["20250116_LAL_DEN"]);
+        let row = combine(&stored, &late);
+        assert_eq!(row.occurrences, 6, "2 + 1, then the 3 lines of the 16th");
+        assert_eq!((row.first_seen_date, row.last_seen_date), (day("2025-01-14"), day("2025-01-18")));
+        assert_eq!(row.team_abbr.as_deref(), Some("LAL"));
+        assert_eq!(combine(&row, &late).occurrences, 6, "its rerun finds its game listed");
+    }
+
+    #[test]
+    fn with_ten_example_games_an_inside_date_counts_only_when_its_game_would_be_listed() {
+        let mut stored = sighting("2025-01-01", "LAL", 14, &[]);
+        stored.last_seen_date = day("2025-01-31");
+        // Ten games listed, on odd days from the 1st to the 19th.
+        stored.example_games =
+            Some((0..10).map(|index| format!("202501{:02}_LAL_GSW", 2 * index + 1)).collect());
+        let before_the_last = sighting("2025-01-12", "LAL", 1, &["20250112_LAL_DEN"]);
+        assert_eq!(combine(&stored, &before_the_last).occurrences, 15, "the 12th would be listed: unseen");
+        let after_the_last = sighting("2025-01-25", "LAL", 1, &["20250125_LAL_DEN"]);
+        assert_eq!(combine(&stored, &after_the_last).occurrences, 14, "the 25th may have been counted");
     }
 
     #[test]
