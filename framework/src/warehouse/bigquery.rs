@@ -11,7 +11,10 @@
 //! dataset, expiring after a day if a crash leaves it behind) through `insertAll` in chunks (the
 //! targets never hold streamed rows, which would block later DML on BigQuery), and the dates of
 //! every replaced scope go to one more (`write_scopes`: a script takes no query parameters on the
-//! emulator, and values never become SQL text). Then one script applies every table's write
+//! emulator, and values never become SQL text). The script declares each scope's dates as an
+//! array variable from that table, so that its statements compare the partition column with
+//! values known before they run, which partition pruning needs (a subquery there defeats it;
+//! not measured on real BigQuery). Then the script applies every table's write
 //! inside `BEGIN TRANSACTION … COMMIT TRANSACTION`: per replaced scope a `MERGE … ON FALSE` that
 //! deletes the scope's rows (`WHEN NOT MATCHED BY SOURCE AND <scope>`) and inserts every staged
 //! row (`WHEN NOT MATCHED`), or a `DELETE` when no rows replace them; per append an
@@ -455,25 +458,27 @@ fn write_scope_rows(writes: &[TableWrite]) -> Vec<Vec<Value>> {
         .collect()
 }
 
-/// The condition selecting the target rows (alias `T`) the `index`th write's scope replaces,
-/// its dates read from the staged `scopes` table; `None`: the scope is every row. Keys are
-/// handled by [`upsert_sql`] instead.
+/// The `index`th write's dates as a query of the staged `scopes` table.
+fn staged_scope_dates(scopes: &str, index: usize) -> String {
+    format!("(SELECT `scope_date` FROM {scopes} WHERE `write_index` = {index})")
+}
+
+/// The condition selecting the target rows (alias `T`) a scope replaces, its dates given by
+/// `dates`, an expression `IN` takes (`None`: the scope has no dates); `None`: the scope is
+/// every row. Keys are handled by [`upsert_sql`] instead.
 fn scope_condition(
     table: &Table,
     scope: &ReplaceScope,
-    index: usize,
-    scopes: Option<&str>,
+    dates: Option<&str>,
 ) -> Result<Option<String>, String> {
     match scope {
         ReplaceScope::WholeTable => Ok(None),
-        ReplaceScope::Partitions(dates) => {
+        ReplaceScope::Partitions(_) => {
             let partition = table.partition.ok_or("the table has no partition column")?;
-            match scopes {
-                Some(scopes) if !dates.is_empty() => Ok(Some(format!(
-                    "T.`{partition}` IN (SELECT `scope_date` FROM {scopes} WHERE `write_index` = {index})"
-                ))),
-                _ => Ok(Some("FALSE".to_owned())),
-            }
+            Ok(Some(match dates {
+                Some(dates) => format!("T.`{partition}` IN {dates}"),
+                None => "FALSE".to_owned(),
+            }))
         }
         ReplaceScope::Keys => Err("the keys scope is written by an upsert".to_owned()),
     }
@@ -1137,7 +1142,7 @@ impl BigQueryWarehouse {
         let target = self.qualified_name(table);
         let rows_inserted = rows.len() as u64;
         let check_keys = *unique_key && !table.key.is_empty();
-        let unchanged = WriteStatement { sql: None, counted_scope: None, rows_inserted };
+        let unchanged = WriteStatement { declaration: None, sql: None, counted_scope: None, rows_inserted };
         let statement = match (scope, staging) {
             (None | Some(ReplaceScope::Keys), None) => unchanged,
             (None, Some(staging)) => {
@@ -1154,16 +1159,32 @@ impl BigQueryWarehouse {
                 WriteStatement { sql: Some(upsert_sql(&target, staging, table)), ..unchanged }
             }
             (Some(scope), staging) => {
-                let condition = scope_condition(table, scope, index, scopes).map_err(write_error)?;
+                let staged_dates = match (scope, scopes) {
+                    (ReplaceScope::Partitions(dates), Some(scopes)) if !dates.is_empty() => {
+                        Some(staged_scope_dates(scopes, index))
+                    }
+                    _ => None,
+                };
                 if let Some(staging) = staging.filter(|_| check_keys) {
+                    let condition =
+                        scope_condition(table, scope, staged_dates.as_deref()).map_err(write_error)?;
                     self.check_unique_keys(table, staging, condition.as_deref()).await?;
                 }
-                let condition = condition.unwrap_or_else(|| "TRUE".to_owned());
+                // The script's statements read the dates from a variable: BigQuery prunes the
+                // target's partitions by a script variable, not by a subquery.
+                let variable = format!("scope_{index}");
+                let declaration =
+                    staged_dates.map(|dates| format!("DECLARE {variable} ARRAY<DATE> DEFAULT ARRAY{dates}"));
+                let in_script = declaration.as_ref().map(|_| format!("UNNEST({variable})"));
+                let condition = scope_condition(table, scope, in_script.as_deref())
+                    .map_err(write_error)?
+                    .unwrap_or_else(|| "TRUE".to_owned());
                 let sql = match staging {
                     Some(staging) => replace_merge_sql(&target, staging, table, Some(&condition)),
                     None => format!("DELETE FROM {target} T WHERE {condition}"),
                 };
                 WriteStatement {
+                    declaration,
                     sql: Some(sql),
                     counted_scope: Some(format!("SELECT COUNT(*) FROM {target} T WHERE {condition}")),
                     rows_inserted,
@@ -1293,10 +1314,12 @@ struct Staging {
     scope_rows: Vec<Vec<Value>>,
 }
 
-/// One write's part of a script: its statement (`None` when it changes nothing: no rows to
-/// append or upsert) and, for a scope it replaces, the query counting that scope's rows, which
-/// the statement deletes.
+/// One write's part of a script: the declaration of the variable holding its scope's dates
+/// (scopes of dates only), its statement (`None` when it changes nothing: no rows to append or
+/// upsert) and, for a scope it replaces, the query counting that scope's rows, which the
+/// statement deletes.
 struct WriteStatement {
+    declaration: Option<String>,
     sql: Option<String>,
     counted_scope: Option<String>,
     rows_inserted: u64,
@@ -1323,6 +1346,10 @@ fn transaction_script(statements: &[WriteStatement]) -> Option<TransactionScript
         .filter(|&index| counted[index])
         .map(|index| format!("deleted_{index}"))
         .collect();
+    for declaration in statements.iter().filter_map(|statement| statement.declaration.as_ref()) {
+        sql.push_str(declaration);
+        sql.push_str(";\n");
+    }
     for counter in &counters {
         sql.push_str(&format!("DECLARE {counter} INT64 DEFAULT 0;\n"));
     }
@@ -1545,18 +1572,21 @@ mod tests {
     fn a_partition_replace_is_one_merge_on_false_over_its_staged_dates() {
         let table = &PLAYER_GAME_SUMMARY;
         let scope = ReplaceScope::Partitions(vec![date("2025-01-15"), date("2025-01-16")]);
-        let condition = scope_condition(table, &scope, 2, Some("`scopes`")).unwrap().unwrap();
-        assert_eq!(condition, "T.`game_date` IN (SELECT `scope_date` FROM `scopes` WHERE `write_index` = 2)");
-        let merge = replace_merge_sql("`t`", "`s`", table, Some(&condition));
+        let staged = staged_scope_dates("`scopes`", 2);
+        assert_eq!(staged, "(SELECT `scope_date` FROM `scopes` WHERE `write_index` = 2)");
+        let condition = scope_condition(table, &scope, Some(&staged)).unwrap().unwrap();
+        assert_eq!(condition, format!("T.`game_date` IN {staged}"));
+        let in_script = scope_condition(table, &scope, Some("UNNEST(scope_2)")).unwrap().unwrap();
+        let merge = replace_merge_sql("`t`", "`s`", table, Some(&in_script));
         assert!(merge.starts_with("MERGE `t` T USING (SELECT `player_lookup`, "), "{merge}");
         assert!(
-            merge.contains(" FROM `s`) S ON FALSE WHEN NOT MATCHED BY SOURCE AND T.`game_date` IN (SELECT `scope_date` FROM `scopes` WHERE `write_index` = 2) THEN DELETE WHEN NOT MATCHED THEN INSERT ("),
+            merge.contains(" FROM `s`) S ON FALSE WHEN NOT MATCHED BY SOURCE AND T.`game_date` IN UNNEST(scope_2) THEN DELETE WHEN NOT MATCHED THEN INSERT ("),
             "{merge}"
         );
         let no_dates = ReplaceScope::Partitions(Vec::new());
-        assert_eq!(scope_condition(table, &no_dates, 0, None), Ok(Some("FALSE".to_owned())));
-        assert!(scope_condition(&crate::schema::reference::NBA_PLAYERS_REGISTRY, &scope, 0, None).is_err());
-        assert_eq!(scope_condition(table, &ReplaceScope::WholeTable, 0, None), Ok(None));
+        assert_eq!(scope_condition(table, &no_dates, None), Ok(Some("FALSE".to_owned())));
+        assert!(scope_condition(&crate::schema::reference::NBA_PLAYERS_REGISTRY, &scope, None).is_err());
+        assert_eq!(scope_condition(table, &ReplaceScope::WholeTable, None), Ok(None));
     }
 
     #[test]
@@ -1580,15 +1610,19 @@ mod tests {
 
     #[test]
     fn a_transaction_script_counts_each_replaced_scope_before_its_statement() {
+        let unchanged =
+            || WriteStatement { declaration: None, sql: None, counted_scope: None, rows_inserted: 0 };
         let statements = [
             WriteStatement {
                 sql: Some("MERGE a".to_owned()),
                 counted_scope: Some("SELECT COUNT(*) FROM a".to_owned()),
                 rows_inserted: 3,
+                ..unchanged()
             },
-            WriteStatement { sql: None, counted_scope: None, rows_inserted: 0 },
-            WriteStatement { sql: Some("INSERT INTO b".to_owned()), counted_scope: None, rows_inserted: 1 },
+            unchanged(),
+            WriteStatement { sql: Some("INSERT INTO b".to_owned()), rows_inserted: 1, ..unchanged() },
             WriteStatement {
+                declaration: Some("DECLARE scope_3 ARRAY<DATE> DEFAULT ARRAY(SELECT 1)".to_owned()),
                 sql: Some("DELETE FROM c".to_owned()),
                 counted_scope: Some("SELECT COUNT(*) FROM c".to_owned()),
                 rows_inserted: 0,
@@ -1597,7 +1631,8 @@ mod tests {
         let script = transaction_script(&statements).unwrap();
         assert_eq!(
             script.sql,
-            "DECLARE deleted_0 INT64 DEFAULT 0;\nDECLARE deleted_3 INT64 DEFAULT 0;\nBEGIN TRANSACTION;\n\
+            "DECLARE scope_3 ARRAY<DATE> DEFAULT ARRAY(SELECT 1);\n\
+             DECLARE deleted_0 INT64 DEFAULT 0;\nDECLARE deleted_3 INT64 DEFAULT 0;\nBEGIN TRANSACTION;\n\
              SET deleted_0 = (SELECT COUNT(*) FROM a);\nMERGE a;\nINSERT INTO b;\n\
              SET deleted_3 = (SELECT COUNT(*) FROM c);\nDELETE FROM c;\nCOMMIT TRANSACTION;\n\
              SELECT deleted_0, deleted_3;"
@@ -1610,8 +1645,7 @@ mod tests {
             rows: vec![serde_json::from_value(serde_json::json!({"f": [{"v": "7"}, {"v": "2"}]})).unwrap()],
         };
         assert_eq!(script.deleted_counts(&outcome), Ok(vec![7, 0, 0, 2]));
-        let nothing = [WriteStatement { sql: None, counted_scope: None, rows_inserted: 0 }];
-        assert!(transaction_script(&nothing).is_none());
+        assert!(transaction_script(&[unchanged()]).is_none());
     }
 
     #[test]
