@@ -1170,8 +1170,8 @@ impl BigQueryWarehouse {
                         scope_condition(table, scope, staged_dates.as_deref()).map_err(write_error)?;
                     self.check_unique_keys(table, staging, condition.as_deref()).await?;
                 }
-                // The script's statements read the dates from a variable: BigQuery prunes the
-                // target's partitions by a script variable, not by a subquery.
+                // The script's statements read the dates from a variable declared before them,
+                // not from a subquery (partition pruning; see the module's doc).
                 let variable = format!("scope_{index}");
                 let declaration =
                     staged_dates.map(|dates| format!("DECLARE {variable} ARRAY<DATE> DEFAULT ARRAY{dates}"));
