@@ -211,9 +211,11 @@ impl DateDependencies {
             lines.push((false, dependency_check_complete_line(self.upstream.dependency_check_passed, fresh)));
             let tracked = self.findings.iter().filter(|finding| finding.found > 0).count();
             lines.push((false, source_tracking_complete_line(phase, &self.upstream, tracked)));
-            let stale = self.stale_tables();
-            if extra == DependencyLines::StaleSummary && !stale.is_empty() {
-                lines.push((true, stale_phase4_data_line(&stale)));
+            if extra == DependencyLines::StaleSummary {
+                let stale = self.stale_tables();
+                if !stale.is_empty() {
+                    lines.push((true, stale_phase4_data_line(&stale)));
+                }
             }
         }
         lines
