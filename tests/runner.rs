@@ -209,6 +209,9 @@ async fn a_serial_run_logs_the_reference_lines() {
     let extracting = position(" INFO Extracting data for 2025-01-15");
     assert!(positions[0] < extracting && extracting < positions[7], "extracting at {extracting} in:\n{log}");
 
+    // A live date publishes nothing and says nothing of it; a backfill date does (next test).
+    assert!(!log.contains("Skipping downstream trigger"), "{log}");
+
     let stats_line = lines[positions[20]];
     let json_text = &stats_line[stats_line.find('{').unwrap()..];
     let keys = [
@@ -247,6 +250,28 @@ async fn a_serial_run_logs_the_reference_lines() {
         dependencies,
         vec![vec![Value::Bool(true), text("[]"), text("[\"nba_analytics.upcoming_team_game_context\"]")]]
     );
+}
+
+/// A backfill never triggers the next phase, and each of its dates says so right after its stats
+/// line, as the reference's did (reference-pcf.md §5.4 "Base lines a port should keep").
+#[tokio::test]
+async fn a_backfill_date_logs_the_downstream_trigger_it_skips() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    let log = captured_log(async {
+        scenario.run(&["2025-01-15"], |options| options.backfill = true).await;
+    })
+    .await;
+    let lines: Vec<&str> = log.lines().collect();
+    let stats =
+        lines.iter().position(|line| line.contains(" INFO PRECOMPUTE_STATS {")).expect("a stats line");
+    assert!(
+        lines[stats + 1].ends_with(
+            " INFO ⏸️  Skipping downstream trigger (backfill mode) - Phase 5 will not be auto-triggered for \
+             team_offense_game_summary"
+        ),
+        "{log}"
+    );
+    assert_eq!(log.matches("Skipping downstream trigger").count(), 1, "{log}");
 }
 
 /// Skips are recorded in run history (reference-framework.md §14 item 6: the reference logged

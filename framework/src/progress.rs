@@ -189,6 +189,21 @@ pub fn backfill_skips_dependency_checks_line() -> &'static str {
     "⏭️  BACKFILL MODE: Skipping dependency BQ checks (pre-flight already verified)"
 }
 
+/// `⏸️  Skipping downstream trigger (backfill mode) - Phase 5 will not be auto-triggered for
+/// player_composite_factors`: the reference's line after a backfill date's stats line, where a
+/// live date published its completion for the next phase (reference-pgs.md §7, reference-pcf.md
+/// §5.4). A backfill never triggers the next phase (README §3.1).
+pub fn downstream_trigger_skipped_line(phase: Phase, output_table: &str) -> String {
+    let next_phase = match phase {
+        Phase::Analytics => 4,
+        Phase::Precompute => 5,
+    };
+    format!(
+        "⏸️  Skipping downstream trigger (backfill mode) - Phase {next_phase} will not be auto-triggered for \
+         {output_table}"
+    )
+}
+
 /// A step of the reference's structured step lines (reference-framework.md §3.1): the run's
 /// start, its dependency check, an extraction and its end, the last three with their seconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -791,6 +806,20 @@ mod tests {
                 (false, "   INCOMPLETE_DATA_SKIPPED: 1 (expected - data quality)".to_owned()),
                 (true, "   PROCESSING_ERROR: 1 ⚠️ INVESTIGATE".to_owned()),
             ]
+        );
+    }
+
+    #[test]
+    fn downstream_trigger_lines_name_the_next_phase_and_the_output_table() {
+        assert_eq!(
+            downstream_trigger_skipped_line(Phase::Analytics, "player_game_summary"),
+            "⏸️  Skipping downstream trigger (backfill mode) - Phase 4 will not be auto-triggered for \
+             player_game_summary"
+        );
+        assert_eq!(
+            downstream_trigger_skipped_line(Phase::Precompute, "player_composite_factors"),
+            "⏸️  Skipping downstream trigger (backfill mode) - Phase 5 will not be auto-triggered for \
+             player_composite_factors"
         );
     }
 

@@ -24,8 +24,8 @@ use crate::preflight::{DateDependencies, UpstreamCounts, count_upstream_rows};
 use crate::processor::{CombineRows, Phase, Processor, ProcessorInfo, RunContext, SideWrite, StatsFields};
 use crate::progress::{
     DateStats, PeriodicLine, Progress, Step, UpstreamCheck, backfill_skips_dependency_checks_line,
-    closing_lines, completion_line, extracting_line, failure_breakdown_lines, log_lines,
-    processing_start_line, stats_line, step_line,
+    closing_lines, completion_line, downstream_trigger_skipped_line, extracting_line,
+    failure_breakdown_lines, log_lines, processing_start_line, stats_line, step_line,
 };
 use crate::reader::{ExtractError, InputReader};
 use crate::schema::Table;
@@ -886,8 +886,7 @@ impl<P: Processor> DateSession<'_, P> {
         saved_book.quiet = true;
         // The history rows commit with the output, so the dates' shares of the save are taken
         // here, before the commit: they leave out the commit itself.
-        let stats_lines =
-            self.settle(pending.clone(), &Ok(()), save.elapsed().as_secs_f64(), &mut saved_book);
+        let date_lines = self.settle(pending.clone(), &Ok(()), save.elapsed().as_secs_f64(), &mut saved_book);
         saved_book.summary.outcomes.sort_by_key(|outcome| outcome.date);
         let saved = self.commit(&pending, writes, saved_book.bookkeeping_writes()).await;
         book.summary.phases.save += save.elapsed().as_secs_f64();
@@ -896,7 +895,7 @@ impl<P: Processor> DateSession<'_, P> {
             *book = saved_book;
             book.quiet = false;
             book.summary.phases.save = save_seconds;
-            for line in stats_lines {
+            for line in date_lines {
                 info!("{line}");
             }
             book.log_range_progress();
@@ -941,7 +940,8 @@ impl<P: Processor> DateSession<'_, P> {
     }
 
     /// Records each date of a chunk after its save, which took `save_seconds` for all of them;
-    /// returns the stats lines of the saved dates (logged already unless the book is quiet).
+    /// returns the lines each saved date closes with (logged already unless the book is quiet):
+    /// its stats line and, in backfill, the downstream trigger it skips.
     fn settle(
         &self,
         pending: Vec<PendingDate>,
@@ -951,9 +951,10 @@ impl<P: Processor> DateSession<'_, P> {
     ) -> Vec<String> {
         let info = self.processor.info();
         let save_share = save_seconds / pending.len().max(1) as f64;
-        let mut stats_lines = Vec::new();
+        let mut date_lines = Vec::new();
         for PendingDate { date, written, failures, stats, digests, mut record } in pending {
             record.seconds += save_share;
+            let mut closing = Vec::new();
             let status = match saved {
                 Ok(()) => {
                     let date_stats = DateStats {
@@ -967,11 +968,10 @@ impl<P: Processor> DateSession<'_, P> {
                         failed: failures,
                         processor_fields: &stats,
                     };
-                    let line = stats_line(info.phase, &date_stats);
-                    if !book.quiet {
-                        info!("{line}");
+                    closing.push(stats_line(info.phase, &date_stats));
+                    if self.context_template.backfill {
+                        closing.push(downstream_trigger_skipped_line(info.phase, info.output.name));
                     }
-                    stats_lines.push(line);
                     DateStatus::Succeeded { rows: written, failures }
                 }
                 Err(error) => {
@@ -980,10 +980,16 @@ impl<P: Processor> DateSession<'_, P> {
                     DateStatus::Failed { error }
                 }
             };
+            if !book.quiet {
+                for line in &closing {
+                    info!("{line}");
+                }
+            }
+            date_lines.append(&mut closing);
             record.stats = history_summary(stats, &digests);
             book.finish(date, status, record);
         }
-        stats_lines
+        date_lines
     }
 }
 
