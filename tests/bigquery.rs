@@ -363,6 +363,79 @@ async fn a_write_set_commits_all_or_nothing_on_both_backends() {
     assert_eq!(exports[0].lines().count(), 2, "one row left after the header: {}", exports[0]);
 }
 
+/// A TCP relay to the emulator that records the most connections open through it at once. The
+/// client speaks HTTP/1.1 to the emulator, one request per connection at a time, so requests in
+/// flight together need a connection each, and requests made one after another reuse one.
+struct ConnectionRelay {
+    address: String,
+    open: Arc<AtomicU64>,
+    most_open: Arc<AtomicU64>,
+}
+
+impl ConnectionRelay {
+    async fn start(target: &str) -> ConnectionRelay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free local port");
+        let address = listener.local_addr().expect("a bound port").to_string();
+        let (open, most_open) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let (counter, peak, target) = (Arc::clone(&open), Arc::clone(&most_open), target.to_owned());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let (counter, peak, target) = (Arc::clone(&counter), Arc::clone(&peak), target.clone());
+                tokio::spawn(async move {
+                    let now_open = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now_open, Ordering::SeqCst);
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                    counter.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        ConnectionRelay { address, open, most_open }
+    }
+
+    /// Starts a new peak from the connections open now (the client's idle ones).
+    fn restart_peak(&self) -> u64 {
+        let open = self.open.load(Ordering::SeqCst);
+        self.most_open.store(open, Ordering::SeqCst);
+        open
+    }
+
+    fn peak(&self) -> u64 {
+        self.most_open.load(Ordering::SeqCst)
+    }
+}
+
+/// The tables of a write set are staged side by side, not one after another: a write set of
+/// two tables and their staged scopes has its requests in flight together, so the client holds more connections at
+/// once than it did idle before the write. (One after another, the write reused one connection.)
+fn team_game_row() -> Vec<Value> {
+    TEAM_OFFENSE_GAME_SUMMARY.row(vec![
+        ("game_id", Value::String("20250115_LAL_GSW".into())),
+        ("game_date", Value::Date(date("2025-01-15"))),
+        ("team_abbr", Value::String("LAL".into())),
+        ("opponent_team_abbr", Value::String("GSW".into())),
+        ("season_year", Value::Int(2024)),
+    ])
+}
+
+#[tokio::test]
+async fn the_tables_of_a_write_set_are_staged_side_by_side() {
+    let Some(host) = emulator_host() else { return };
+    let relay = ConnectionRelay::start(&host).await;
+    let backend = Backend::emulator(&relay.address).await;
+    let idle = relay.restart_peak();
+    let day = ReplaceScope::Partitions(vec![date("2025-01-15")]);
+    let writes = vec![
+        TableWrite::replace(&ML_FEATURE_STORE_V2, day.clone(), vec![feature_row("lebronjames", 97.35)], true),
+        TableWrite::replace(&TEAM_OFFENSE_GAME_SUMMARY, day, vec![team_game_row()], true),
+    ];
+    backend.warehouse.write_together(writes).await.expect("the write set commits");
+    assert!(relay.peak() >= idle + 2, "{} connections at most, {idle} idle before the write", relay.peak());
+    let written = export(backend.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await;
+    assert!(written.contains("LAL"), "{written}");
+}
+
 /// The three real processors over two demo dates (2024-11-06 and 2024-11-07, the first after the
 /// early-season window), then a forced rerun: DuckDB and the emulator must write the same rows,
 /// apart from the run timestamps, and no key twice.

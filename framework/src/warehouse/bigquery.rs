@@ -21,7 +21,10 @@
 //! `INSERT … SELECT`; per keyed upsert a `MERGE` on the key. A chunk's output and side tables, or
 //! a run's history and checkpoints, thus commit together or not at all, as on the embedded
 //! warehouse ([`Warehouse::writes_together_atomically`]). Finally the staging tables are dropped,
-//! whatever happened. A failure before or during the script leaves the previous rows. With
+//! whatever happened. A failure before or during the script leaves the previous rows. The
+//! requests of different tables do not depend on each other, so they run side by side: the
+//! stagings (creation, then `insertAll`), then the key checks, the script, and the drops, about
+//! five round trips for a write set of any size instead of about three per table. With
 //! `unique_key`, one query before the script refuses a write whose staged rows repeat a key, or
 //! share one with a row outside the scope (the rows the MERGE keeps); it is the same rule as the
 //! DuckDB backend's check inside its transaction, and it assumes one writer per table and date,
@@ -51,6 +54,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
+use futures::future::{join_all, try_join_all};
 use gcp_bigquery_client::Client;
 use gcp_bigquery_client::auth::Authenticator;
 use gcp_bigquery_client::client_builder::ClientBuilder;
@@ -1065,14 +1069,18 @@ impl BigQueryWarehouse {
         };
         let outcome = self.stage_and_apply(first.table, writes, &staging).await;
         let staged = writes.iter().map(|write| write.table).zip(&staging.writes);
-        for (table, name) in staged.chain([(&staging.scope_table, &staging.scopes)]) {
-            let Some(name) = name else { continue };
-            let qualified = self.staging_qualified_name(table, name);
-            let drop = format!("DROP TABLE IF EXISTS {qualified}");
-            if let Err(error) = self.execute_for(table, &drop, &[]).await {
-                tracing::warn!("cannot drop staging table {qualified} (it expires within a day): {error}");
-            }
-        }
+        let drops = staged.chain([(&staging.scope_table, &staging.scopes)]).filter_map(|(table, name)| {
+            let qualified = self.staging_qualified_name(table, name.as_deref()?);
+            Some(async move {
+                let drop = format!("DROP TABLE IF EXISTS {qualified}");
+                if let Err(error) = self.execute_for(table, &drop, &[]).await {
+                    tracing::warn!(
+                        "cannot drop staging table {qualified} (it expires within a day): {error}"
+                    );
+                }
+            })
+        });
+        join_all(drops).await;
         outcome
     }
 
@@ -1093,18 +1101,24 @@ impl BigQueryWarehouse {
         writes: &[TableWrite],
         staging: &Staging,
     ) -> Result<Vec<WriteReport>, WarehouseError> {
-        let scopes = match &staging.scopes {
-            Some(name) => Some(self.stage(&staging.scope_table, name, &staging.scope_rows).await?),
-            None => None,
+        let stage_scopes = async {
+            match &staging.scopes {
+                Some(name) => self.stage(&staging.scope_table, name, &staging.scope_rows).await.map(Some),
+                None => Ok(None),
+            }
         };
-        let mut statements = Vec::with_capacity(writes.len());
-        for (index, (write, name)) in writes.iter().zip(&staging.writes).enumerate() {
-            let staged = match name {
-                Some(name) => Some(self.stage(write.table, name, &write.rows).await?),
-                None => None,
-            };
-            statements.push(self.write_statement(index, write, staged.as_deref(), scopes.as_deref()).await?);
-        }
+        let stage_writes = try_join_all(writes.iter().zip(&staging.writes).map(|(write, name)| async move {
+            match name {
+                Some(name) => self.stage(write.table, name, &write.rows).await.map(Some),
+                None => Ok(None),
+            }
+        }));
+        let (scopes, staged) = tokio::try_join!(stage_scopes, stage_writes)?;
+        let statements =
+            try_join_all(writes.iter().zip(&staged).enumerate().map(|(index, (write, staged))| {
+                self.write_statement(index, write, staged.as_deref(), scopes.as_deref())
+            }))
+            .await?;
         if let Some(hook) = &self.before_merge {
             for write in writes {
                 hook(write.table)?;
