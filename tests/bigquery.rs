@@ -21,8 +21,9 @@ use framework::schema::analytics::{
 use framework::schema::precompute::PLAYER_COMPOSITE_FACTORS;
 use framework::schema::predictions::ML_FEATURE_STORE_V2;
 use framework::schema::raw::NBAC_SCHEDULE;
+use framework::schema::reference::UNRESOLVED_PLAYER_NAMES;
 use framework::warehouse::bigquery::{BigQueryWarehouse, RequestPolicy};
-use framework::warehouse::{ReplaceScope, TableWrite};
+use framework::warehouse::{ExpectedVersions, ReplaceScope, TableWrite};
 use framework::{Query, Value, Warehouse, WarehouseError};
 
 use ml_feature_store::MlFeatureStoreProcessor;
@@ -361,6 +362,68 @@ async fn a_write_set_commits_all_or_nothing_on_both_backends() {
     .await;
     let Some(exports) = exports else { return };
     assert_eq!(exports[0].lines().count(), 2, "one row left after the header: {}", exports[0]);
+}
+
+fn unresolved_name_row(occurrences: i64, processed_at: &str) -> Vec<Value> {
+    UNRESOLVED_PLAYER_NAMES.row(vec![
+        ("source", Value::String("bdl".into())),
+        ("original_name", Value::String("Victor Wembanyama".into())),
+        ("normalized_lookup", Value::String("victorwembanyama".into())),
+        ("first_seen_date", Value::Date(date("2024-01-15"))),
+        ("last_seen_date", Value::Date(date("2024-01-15"))),
+        ("occurrences", Value::Int(occurrences)),
+        ("example_games", Value::StringArray(vec!["20240115_SAS_MIL".into()])),
+        ("status", Value::String("pending".into())),
+        ("created_at", Value::Timestamp("2024-01-16T06:00:00Z".parse().unwrap())),
+        ("processed_at", Value::Timestamp(processed_at.parse().unwrap())),
+    ])
+}
+
+/// A write built from stored rows commits only if they are still as read: expecting another
+/// `processed_at` than the stored one, or no row where one is stored, is refused as a concurrent
+/// update and writes nothing, on both backends; expecting what is stored applies.
+#[tokio::test]
+async fn a_write_expecting_stored_rows_that_changed_is_refused_on_both_backends() {
+    let compared = [&UNRESOLVED_PLAYER_NAMES];
+    let exports = assert_same_rows_on_both_backends(&compared, async |backend: &Backend| {
+        let warehouse = backend.warehouse.as_ref();
+        let stored = vec![unresolved_name_row(3, "2024-01-16T06:00:00.123456Z")];
+        warehouse.replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, stored.clone(), false).await.unwrap();
+        let upsert = |occurrences| {
+            let rows = vec![unresolved_name_row(occurrences, "2024-01-17T06:00:00Z")];
+            TableWrite::replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, rows, true)
+        };
+        let expecting = |read: &[Vec<Value>], written: &TableWrite| {
+            ExpectedVersions::of(&UNRESOLVED_PLAYER_NAMES, "processed_at", read, &written.rows)
+        };
+        let earlier = vec![unresolved_name_row(2, "2024-01-16T05:00:00Z")];
+        for read in [earlier, Vec::new()] {
+            let write = upsert(4);
+            let expected = expecting(&read, &write);
+            let error = warehouse.write_together(vec![write.expecting(expected)]).await.unwrap_err();
+            assert!(
+                matches!(&error, WarehouseError::ConcurrentUpdate { table } if table == "nba_reference.unresolved_player_names"),
+                "{}: {error}",
+                backend.name
+            );
+            let kept = export(warehouse, &UNRESOLVED_PLAYER_NAMES, None).await;
+            assert!(kept.contains(",3,"), "{}: {kept}", backend.name);
+        }
+        // What a run reads back (microseconds included) is what it expects.
+        let read = warehouse
+            .query(&Query::new("SELECT * FROM {nba_reference.unresolved_player_names}"))
+            .await
+            .unwrap()
+            .rows;
+        assert_eq!(read, stored, "{}", backend.name);
+        let write = upsert(4);
+        let expected = expecting(&read, &write);
+        let reports = warehouse.write_together(vec![write.expecting(expected)]).await.unwrap();
+        assert_eq!(reports[0].rows_inserted, 1, "{}", backend.name);
+    })
+    .await;
+    let Some(exports) = exports else { return };
+    assert!(exports[0].contains(",4,"), "{}", exports[0]);
 }
 
 /// A TCP relay to the emulator that records the most connections open through it at once. The

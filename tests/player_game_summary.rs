@@ -207,3 +207,122 @@ async fn reference_framework_14_9_a_rerun_after_one_player_changed_keeps_every_o
         .collect();
     assert_eq!(query_rows(bench.warehouse.as_ref(), points_by_player).await, expected);
 }
+
+/// A warehouse where another writer (a shard running other dates) commits to the unresolved
+/// names between a run's read of their stored rows and its write: it adds 100 sightings and
+/// stamps its own `processed_at`, once.
+struct AnotherShardInBetween {
+    inner: std::sync::Arc<dyn Warehouse>,
+    interfered: std::sync::atomic::AtomicBool,
+    stored_reads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Warehouse for AnotherShardInBetween {
+    async fn ensure_tables(
+        &self,
+        tables: &[&'static framework::schema::Table],
+    ) -> Result<(), framework::WarehouseError> {
+        self.inner.ensure_tables(tables).await
+    }
+
+    async fn query(
+        &self,
+        query: &Query,
+    ) -> Result<framework::warehouse::ResultSet, framework::WarehouseError> {
+        let result = self.inner.query(query).await?;
+        let reads_stored_names = query.sql.contains("unresolved_player_names") && query.sql.contains(" IN (");
+        if !reads_stored_names {
+            return Ok(result);
+        }
+        self.stored_reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if !self.interfered.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let cell = |column: &str| UNRESOLVED_PLAYER_NAMES.column_index(column).unwrap();
+            let mut theirs = result.rows.clone();
+            for row in &mut theirs {
+                row[cell("occurrences")] = Value::Int(row[cell("occurrences")].as_i64().unwrap() + 100);
+                row[cell("processed_at")] = Utc.with_ymd_and_hms(2024, 1, 20, 7, 0, 0).unwrap().to_value();
+            }
+            self.inner.replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, theirs, false).await?;
+        }
+        Ok(result)
+    }
+
+    async fn replace(
+        &self,
+        table: &'static framework::schema::Table,
+        scope: ReplaceScope,
+        rows: Vec<Vec<Value>>,
+        unique_key: bool,
+    ) -> Result<framework::warehouse::WriteReport, framework::WarehouseError> {
+        self.inner.replace(table, scope, rows, unique_key).await
+    }
+
+    async fn append(
+        &self,
+        table: &'static framework::schema::Table,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), framework::WarehouseError> {
+        self.inner.append(table, rows).await
+    }
+
+    fn writes_together_atomically(&self) -> bool {
+        self.inner.writes_together_atomically()
+    }
+
+    async fn write_together(
+        &self,
+        writes: Vec<framework::warehouse::TableWrite>,
+    ) -> Result<Vec<framework::warehouse::WriteReport>, framework::WarehouseError> {
+        self.inner.write_together(writes).await
+    }
+}
+
+/// Two shards that see one unresolved name: the one that read its row before the other wrote it
+/// is refused when it commits, reads the row again, combines its sightings with the other's and
+/// commits. Without the check its write would have put back the row it read, losing the other
+/// shard's 100 sightings.
+#[tokio::test]
+async fn a_name_another_shard_updated_after_it_was_read_is_combined_again_not_overwritten() {
+    let folder = TempDir::new("pgs-shards");
+    let settings = settings_in(folder.path());
+    let warehouse = open(&settings).await;
+    load_real_date(warehouse.as_ref(), "victorwembanyama").await;
+    let options = |force| RunOptions {
+        dates: vec![date("2024-01-15")],
+        backfill: true,
+        skip_preflight: false,
+        dry_run: false,
+        force,
+        dispatch: DispatchMode::Serial,
+        chunk_dates: 16,
+    };
+    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &options(false)).await.unwrap();
+
+    let shards = AnotherShardInBetween {
+        inner: std::sync::Arc::clone(&warehouse),
+        interfered: std::sync::atomic::AtomicBool::new(false),
+        stored_reads: std::sync::atomic::AtomicUsize::new(0),
+    };
+    let log = crate::util::captured_log(async {
+        let rerun = run(&PlayerGameSummaryProcessor, &shards, &settings, &options(true)).await.unwrap();
+        assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
+    })
+    .await;
+    assert!(
+        log.contains(
+            " WARN Rows of nba_reference.unresolved_player_names changed while this run combined them: reading \
+             them again (2/5)"
+        ),
+        "{log}"
+    );
+    assert_eq!(shards.stored_reads.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // The other shard's 100 sightings and this date's one, counted once: the rerun adds nothing.
+    let after = query_rows(
+        warehouse.as_ref(),
+        "SELECT normalized_lookup, occurrences, processed_at > TIMESTAMP '2024-01-20 07:00:00' \
+         FROM {nba_reference.unresolved_player_names}",
+    )
+    .await;
+    assert_eq!(after, vec![vec!["victorwembanyama".to_value(), Value::Int(101), Value::Bool(true)]]);
+}

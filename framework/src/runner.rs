@@ -31,7 +31,7 @@ use crate::reader::{ExtractError, InputReader};
 use crate::schema::Table;
 use crate::schema::raw::NBAC_SCHEDULE;
 use crate::value::{TableRow, Value};
-use crate::warehouse::{Query, ReplaceScope, TableWrite, Warehouse, WarehouseError};
+use crate::warehouse::{ExpectedVersions, Query, ReplaceScope, TableWrite, Warehouse, WarehouseError};
 
 /// Dates extracted and saved together: each upstream table (history windows included) is read
 /// once per chunk and the chunk commits once, so a season of 163 game dates costs six rounds of
@@ -629,14 +629,21 @@ struct ComputedDate {
     record: DateRecord,
 }
 
-/// What a chunk saves: its table writes (or why they could not be built: the read of the
-/// stored rows its side writes combine with failed), its dates waiting for the outcome, and the
-/// reads that took.
+/// What a chunk saves: its table writes, each with the combination its rows still need with the
+/// stored rows of their keys (read when the save commits, see [`DateSession::commit`]), and its
+/// dates waiting for the outcome.
 struct ChunkWrites {
-    writes: Result<Vec<TableWrite>, WarehouseError>,
+    writes: Vec<(TableWrite, Option<CombineRows>)>,
     pending: Vec<PendingDate>,
-    stored_reads: usize,
 }
+
+/// How many times a save whose combined rows another writer changed in between is read,
+/// combined and committed, the first time included ([`WarehouseError::ConcurrentUpdate`]).
+const COMBINE_ATTEMPTS: usize = 5;
+
+/// The column that tells whether a stored row changed since it was read: every write of a
+/// table whose rows are combined sets it ([`ExpectedVersions`]).
+const VERSION_COLUMN: &str = "processed_at";
 
 /// A saved (or unsaved) date's bookkeeping, once its rows went into the chunk's writes.
 #[derive(Clone)]
@@ -832,23 +839,41 @@ impl<P: Processor> DateSession<'_, P> {
             return;
         }
         let save = Instant::now();
-        let ChunkWrites { writes, pending, stored_reads } = self.chunk_writes(computed).await;
+        let ChunkWrites { writes, pending } = self.chunk_writes(computed);
+        let (saved, stored_reads) = self.commit(&pending, writes, Vec::new()).await;
         book.summary.read_queries += stored_reads;
-        let saved = self.commit(&pending, writes, Vec::new()).await;
         let save_seconds = save.elapsed().as_secs_f64();
         book.summary.phases.save += save_seconds;
         self.settle(pending, &saved, save_seconds, book);
     }
 
     /// Commits the writes of a chunk's `pending` dates and `more` (its run's bookkeeping, if
-    /// any) in one transaction; writes that could not be built fail the save as a failed commit
-    /// would. The processor's save lines say what the commit replaces and writes, and, once it
-    /// committed, what the output's write (the first) deleted and wrote.
+    /// any) in one transaction. The processor's save lines say what the commit replaces and
+    /// writes, and, once it committed, what the output's write (the first) deleted and wrote.
+    ///
+    /// Rows combined with stored ones are combined just before the commit, which refuses them if
+    /// another writer (a run of other dates, on another shard) changed those stored rows in
+    /// between; they are then read and combined again, up to [`COMBINE_ATTEMPTS`] times, so no
+    /// writer's sightings are lost. A failed read of stored rows fails the save as a failed
+    /// commit would. Returns the outcome and the reads of stored rows it made.
     async fn commit(
         &self,
         pending: &[PendingDate],
-        writes: Result<Vec<TableWrite>, WarehouseError>,
+        writes: Vec<(TableWrite, Option<CombineRows>)>,
         more: Vec<TableWrite>,
+    ) -> (Result<(), String>, usize) {
+        let mut stored_reads = 0;
+        let outcome = self.commit_counting(pending, writes, more, &mut stored_reads).await;
+        (outcome, stored_reads)
+    }
+
+    /// [`DateSession::commit`], adding its reads of stored rows to `stored_reads`.
+    async fn commit_counting(
+        &self,
+        pending: &[PendingDate],
+        writes: Vec<(TableWrite, Option<CombineRows>)>,
+        more: Vec<TableWrite>,
+        stored_reads: &mut usize,
     ) -> Result<(), String> {
         let info = self.processor.info();
         let dates: Vec<NaiveDate> = pending.iter().map(|date| date.date).collect();
@@ -856,14 +881,58 @@ impl<P: Processor> DateSession<'_, P> {
         for line in info.save_lines.before_save(info.output, &dates, rows) {
             info!("{line}");
         }
-        let mut writes = writes.map_err(|error| error.to_string())?;
-        writes.extend(more);
-        let reports = self.warehouse.write_together(writes).await.map_err(|error| error.to_string())?;
+        let combines = writes.iter().any(|(write, combine)| combine.is_some() && !write.rows.is_empty());
+        // Kept for another attempt only when one can be needed: a copy of the output's rows
+        // costs an allocation per text cell.
+        let mut retry = combines.then(|| (writes.clone(), more.clone()));
+        let (mut writes, mut more) = (writes, more);
+        let mut attempt = 1;
+        let reports = loop {
+            let mut combined = Vec::with_capacity(writes.len() + more.len());
+            for (write, combine) in writes {
+                let write = self.combined_with_stored(write, combine, stored_reads).await;
+                combined.push(write.map_err(|error| error.to_string())?);
+            }
+            combined.append(&mut more);
+            match (self.warehouse.write_together(combined).await, retry.take()) {
+                (Err(WarehouseError::ConcurrentUpdate { table }), Some((next_writes, next_more)))
+                    if attempt < COMBINE_ATTEMPTS =>
+                {
+                    attempt += 1;
+                    warn!(
+                        "Rows of {table} changed while this run combined them: reading them again \
+                         ({attempt}/{COMBINE_ATTEMPTS})"
+                    );
+                    retry = Some((next_writes.clone(), next_more.clone()));
+                    (writes, more) = (next_writes, next_more);
+                }
+                (result, _) => break result.map_err(|error| error.to_string())?,
+            }
+        };
         let output = reports.first().copied().unwrap_or_default();
         for line in info.save_lines.after_save(output.rows_deleted, output.rows_inserted) {
             info!("{line}");
         }
         Ok(())
+    }
+
+    /// `write` with its rows combined with the stored rows of their keys (one read, counted in
+    /// `stored_reads`) and expecting those rows unchanged; as it is without a combination.
+    async fn combined_with_stored(
+        &self,
+        mut write: TableWrite,
+        combine: Option<CombineRows>,
+        stored_reads: &mut usize,
+    ) -> Result<TableWrite, WarehouseError> {
+        let Some(combine) = combine.filter(|_| !write.rows.is_empty()) else { return Ok(write) };
+        *stored_reads += 1;
+        let stored = stored_rows_of_keys(self.warehouse, write.table, &write.rows).await?;
+        write.rows = combine_per_key(write.table, stored.clone(), write.rows, combine);
+        if write.table.column_index(VERSION_COLUMN).is_none() {
+            return Ok(write);
+        }
+        let expected = ExpectedVersions::of(write.table, VERSION_COLUMN, &stored, &write.rows);
+        Ok(write.expecting(expected))
     }
 
     /// The last chunk of a run commits together with the run's bookkeeping (run history,
@@ -880,15 +949,17 @@ impl<P: Processor> DateSession<'_, P> {
             return false;
         }
         let save = Instant::now();
-        let ChunkWrites { writes, pending, stored_reads } = self.chunk_writes(computed).await;
-        book.summary.read_queries += stored_reads;
+        let ChunkWrites { writes, pending } = self.chunk_writes(computed);
         let mut saved_book = book.clone();
         saved_book.quiet = true;
         // The history rows commit with the output, so the dates' shares of the save are taken
         // here, before the commit: they leave out the commit itself.
         let date_lines = self.settle(pending.clone(), &Ok(()), save.elapsed().as_secs_f64(), &mut saved_book);
         saved_book.summary.outcomes.sort_by_key(|outcome| outcome.date);
-        let saved = self.commit(&pending, writes, saved_book.bookkeeping_writes()).await;
+        let bookkeeping = saved_book.bookkeeping_writes();
+        let (saved, stored_reads) = self.commit(&pending, writes, bookkeeping).await;
+        book.summary.read_queries += stored_reads;
+        saved_book.summary.read_queries += stored_reads;
         book.summary.phases.save += save.elapsed().as_secs_f64();
         if saved.is_ok() {
             let save_seconds = book.summary.phases.save;
@@ -906,7 +977,7 @@ impl<P: Processor> DateSession<'_, P> {
     }
 
     /// A chunk's table writes and its dates waiting for the outcome.
-    async fn chunk_writes(&self, computed: Vec<ComputedDate>) -> ChunkWrites {
+    fn chunk_writes(&self, computed: Vec<ComputedDate>) -> ChunkWrites {
         let output = self.processor.info().output;
         let dates: Vec<NaiveDate> = computed.iter().map(|date_rows| date_rows.date).collect();
         let mut rows = Vec::with_capacity(computed.iter().map(|date_rows| date_rows.rows.len()).sum());
@@ -924,19 +995,10 @@ impl<P: Processor> DateSession<'_, P> {
             rows.append(&mut date_rows.rows);
             side_writes.append(&mut date_rows.side_writes);
         }
-        let mut writes = vec![TableWrite::replace(output, ReplaceScope::Partitions(dates), rows, true)];
-        let mut stored_reads = 0;
-        for (mut write, combine) in merge_upserts(side_writes) {
-            if let Some(combine) = combine.filter(|_| !write.rows.is_empty()) {
-                stored_reads += 1;
-                match stored_rows_of_keys(self.warehouse, write.table, &write.rows).await {
-                    Ok(stored) => write.rows = combine_per_key(write.table, stored, write.rows, combine),
-                    Err(error) => return ChunkWrites { writes: Err(error), pending, stored_reads },
-                }
-            }
-            writes.push(write);
-        }
-        ChunkWrites { writes: Ok(writes), pending, stored_reads }
+        let mut writes =
+            vec![(TableWrite::replace(output, ReplaceScope::Partitions(dates), rows, true), None)];
+        writes.extend(merge_upserts(side_writes));
+        ChunkWrites { writes, pending }
     }
 
     /// Records each date of a chunk after its save, which took `save_seconds` for all of them;
@@ -1031,8 +1093,10 @@ fn keep_last_row_per_key(table: &Table, rows: &mut Vec<Vec<Value>>) {
 /// query, each key column matched against the distinct values of the new rows (a superset,
 /// narrowed to the exact keys by [`combine_per_key`]).
 ///
-/// It runs just before the chunk's write transaction, not inside it: a person editing one of
-/// these rows in between loses that edit, a window of one save.
+/// It runs just before the chunk's write transaction, not inside it. A writer that changes one of
+/// these rows in between sets its `processed_at`, which the write expects unchanged
+/// ([`ExpectedVersions`]), so the write is refused and built again; a person editing a row
+/// without touching `processed_at` in that window of one save still loses the edit.
 async fn stored_rows_of_keys(
     warehouse: &dyn Warehouse,
     table: &'static Table,

@@ -28,8 +28,11 @@
 //! `unique_key`, one query before the script refuses a write whose staged rows repeat a key, or
 //! share one with a row outside the scope (the rows the MERGE keeps); it is the same rule as the
 //! DuckDB backend's check inside its transaction, and it assumes one writer per table and date,
-//! as the processors' scheduling guarantees. A retried script keeps its request id, so BigQuery
-//! runs it once.
+//! as the processors' scheduling guarantees. A write built from stored rows carries what it
+//! read of them ([`ExpectedVersions`], staged too), and its script checks them first, inside the
+//! transaction ([`version_check_sql`]): rows that another writer changed fail the script as a
+//! [`WarehouseError::ConcurrentUpdate`]. A retried script keeps its request id, so BigQuery runs
+//! it once.
 //!
 //! # SQL dialect
 //! Shared SQL quotes identifiers with double quotes (ANSI, DuckDB); BigQuery reads those as
@@ -74,7 +77,10 @@ use gcp_bigquery_client::model::table_row::TableRow;
 use gcp_bigquery_client::table::ListOptions;
 use serde_json::{Map, Value as Json};
 
-use super::{Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport, render_sql};
+use super::{
+    ExpectedVersions, Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport,
+    render_sql,
+};
 use crate::schema::{ColumnType, Dataset, Table};
 use crate::value::Value;
 
@@ -512,6 +518,34 @@ fn replace_merge_sql(target: &str, staging: &str, table: &Table, condition: Opti
 /// One MERGE replacing the rows whose key a staged row has: matched rows take the staged values,
 /// the others are inserted. Unlike the DuckDB backend, two staged rows with one key are an error
 /// here even without `unique_key` (BigQuery's MERGE refuses to match a row twice).
+/// What a script's failed version check says, so that its error is told from any other.
+const CONCURRENT_UPDATE: &str = "concurrent update of";
+
+/// Inside the transaction, before any write: fails the script (rolling it back) when a key's
+/// stored version differs from the staged [`ExpectedVersions`] row (`E`), a stored row that was
+/// absent included (its expected version is NULL). `ERROR()` rather than `RAISE`: both fail the
+/// script with the message on BigQuery, and the emulator answers a `RAISE` with HTTP 500.
+fn version_check_sql(target: &str, expected: &str, table: &Table, versions: &ExpectedVersions) -> String {
+    let on: Vec<String> = table.key.iter().map(|key| format!("T.`{key}` = E.`{key}`")).collect();
+    let column = versions.column;
+    format!(
+        "IF EXISTS (SELECT 1 FROM {expected} E LEFT JOIN {target} T ON {on} \
+         WHERE NOT ((T.`{column}` IS NULL AND E.`{column}` IS NULL) OR T.`{column}` = E.`{column}`)) THEN \
+         SELECT ERROR('{CONCURRENT_UPDATE} {table}'); END IF",
+        on = on.join(" AND "),
+    )
+}
+
+/// A script's failure as [`WarehouseError::ConcurrentUpdate`] when a version check raised it.
+fn concurrent_update(error: WarehouseError) -> WarehouseError {
+    let WarehouseError::Write { message, .. } = &error else { return error };
+    let Some((_, rest)) = message.split_once(CONCURRENT_UPDATE) else { return error };
+    let table = rest.split_whitespace().next().unwrap_or_default().trim_matches(|character: char| {
+        !(character.is_ascii_alphanumeric() || character == '_' || character == '.')
+    });
+    WarehouseError::ConcurrentUpdate { table: table.to_owned() }
+}
+
 fn upsert_sql(target: &str, staging: &str, table: &Table) -> String {
     let on: Vec<String> = table.key.iter().map(|key| format!("T.`{key}` = S.`{key}`")).collect();
     let set: Vec<String> =
@@ -1063,12 +1097,20 @@ impl BigQueryWarehouse {
                 .iter()
                 .map(|write| (!write.rows.is_empty()).then(|| self.staging_name(write.table)))
                 .collect(),
+            expectations: writes
+                .iter()
+                .map(|write| {
+                    let expects = write.expected.as_ref().is_some_and(|expected| !expected.rows.is_empty());
+                    expects.then(|| self.staging_name(write.table))
+                })
+                .collect(),
             scopes: (!scope_rows.is_empty()).then(|| self.staging_name(&scope_table)),
             scope_table,
             scope_rows,
         };
         let outcome = self.stage_and_apply(first.table, writes, &staging).await;
-        let staged = writes.iter().map(|write| write.table).zip(&staging.writes);
+        let tables = || writes.iter().map(|write| write.table);
+        let staged = tables().zip(&staging.writes).chain(tables().zip(&staging.expectations));
         let drops = staged.chain([(&staging.scope_table, &staging.scopes)]).filter_map(|(table, name)| {
             let qualified = self.staging_qualified_name(table, name.as_deref()?);
             Some(async move {
@@ -1113,21 +1155,40 @@ impl BigQueryWarehouse {
                 None => Ok(None),
             }
         }));
-        let (scopes, staged) = tokio::try_join!(stage_scopes, stage_writes)?;
+        let stage_expectations =
+            try_join_all(writes.iter().zip(&staging.expectations).map(|(write, name)| async move {
+                match (name, &write.expected) {
+                    (Some(name), Some(expected)) => {
+                        self.stage(write.table, name, &expected.rows).await.map(Some)
+                    }
+                    _ => Ok(None),
+                }
+            }));
+        let (scopes, staged, expectations) =
+            tokio::try_join!(stage_scopes, stage_writes, stage_expectations)?;
         let statements =
             try_join_all(writes.iter().zip(&staged).enumerate().map(|(index, (write, staged))| {
                 self.write_statement(index, write, staged.as_deref(), scopes.as_deref())
             }))
             .await?;
+        let preconditions: Vec<String> = writes
+            .iter()
+            .zip(&expectations)
+            .filter_map(|(write, staged)| {
+                let expected = write.expected.as_ref()?;
+                let target = self.qualified_name(write.table);
+                Some(version_check_sql(&target, staged.as_deref()?, write.table, expected))
+            })
+            .collect();
         if let Some(hook) = &self.before_merge {
             for write in writes {
                 hook(write.table)?;
             }
         }
         let write_error = |message: String| WarehouseError::Write { table: first.to_string(), message };
-        let deleted = match transaction_script(&statements) {
+        let deleted = match transaction_script(&preconditions, &statements) {
             Some(script) => {
-                let outcome = self.execute_for(first, &script.sql, &[]).await?;
+                let outcome = self.execute_for(first, &script.sql, &[]).await.map_err(concurrent_update)?;
                 script.deleted_counts(&outcome).map_err(write_error)?
             }
             None => vec![0; statements.len()],
@@ -1151,7 +1212,7 @@ impl BigQueryWarehouse {
         staging: Option<&str>,
         scopes: Option<&str>,
     ) -> Result<WriteStatement, WarehouseError> {
-        let TableWrite { table, scope, rows, unique_key } = write;
+        let TableWrite { table, scope, rows, unique_key, expected: _ } = write;
         let write_error = |message: String| WarehouseError::Write { table: table.to_string(), message };
         let target = self.qualified_name(table);
         let rows_inserted = rows.len() as u64;
@@ -1301,7 +1362,7 @@ impl Warehouse for BigQueryWarehouse {
         rows: Vec<Vec<Value>>,
         unique_key: bool,
     ) -> Result<WriteReport, WarehouseError> {
-        let write = TableWrite { table, scope: Some(scope), rows, unique_key };
+        let write = TableWrite::replace(table, scope, rows, unique_key);
         Ok(self.write_in_one_transaction(&[write]).await?.pop().unwrap_or_default())
     }
 
@@ -1319,10 +1380,13 @@ impl Warehouse for BigQueryWarehouse {
 }
 
 /// The staging tables of a write set, named before any is created so that every one is dropped
-/// afterwards: per write, its rows' table (none when it has no rows); and the table of the
+/// afterwards: per write, its rows' table (none when it has no rows) and its expected versions'
+/// (none without an expectation, see [`version_check_sql`]); and the table of the
 /// scopes' dates ([`write_scope_table`], none when no write is scoped by dates) with its rows.
 struct Staging {
     writes: Vec<Option<String>>,
+    /// Per write, the table of its [`ExpectedVersions`] rows (none without an expectation).
+    expectations: Vec<Option<String>>,
     scopes: Option<String>,
     scope_table: Table,
     scope_rows: Vec<Vec<Value>>,
@@ -1349,8 +1413,9 @@ struct TransactionScript {
 /// The writes' statements in one BigQuery transaction: each scope's rows are counted just before
 /// the statement that deletes them (a MERGE or DELETE reports only its total of affected rows,
 /// and a script reports none per statement), and the script's last statement selects the counts.
-/// A failing statement rolls every write back. `None` when no write changes anything.
-fn transaction_script(statements: &[WriteStatement]) -> Option<TransactionScript> {
+/// The writes' version checks ([`version_check_sql`]) come first, inside the transaction. A
+/// failing statement rolls every write back. `None` when no write changes anything.
+fn transaction_script(preconditions: &[String], statements: &[WriteStatement]) -> Option<TransactionScript> {
     if statements.iter().all(|statement| statement.sql.is_none()) {
         return None;
     }
@@ -1368,6 +1433,10 @@ fn transaction_script(statements: &[WriteStatement]) -> Option<TransactionScript
         sql.push_str(&format!("DECLARE {counter} INT64 DEFAULT 0;\n"));
     }
     sql.push_str("BEGIN TRANSACTION;\n");
+    for precondition in preconditions {
+        sql.push_str(precondition);
+        sql.push_str(";\n");
+    }
     for (index, statement) in statements.iter().enumerate() {
         if let Some(count) = &statement.counted_scope {
             sql.push_str(&format!("SET deleted_{index} = ({count});\n"));
@@ -1642,12 +1711,12 @@ mod tests {
                 rows_inserted: 0,
             },
         ];
-        let script = transaction_script(&statements).unwrap();
+        let script = transaction_script(&["IF check THEN RAISE; END IF".to_owned()], &statements).unwrap();
         assert_eq!(
             script.sql,
             "DECLARE scope_3 ARRAY<DATE> DEFAULT ARRAY(SELECT 1);\n\
              DECLARE deleted_0 INT64 DEFAULT 0;\nDECLARE deleted_3 INT64 DEFAULT 0;\nBEGIN TRANSACTION;\n\
-             SET deleted_0 = (SELECT COUNT(*) FROM a);\nMERGE a;\nINSERT INTO b;\n\
+             IF check THEN RAISE; END IF;\nSET deleted_0 = (SELECT COUNT(*) FROM a);\nMERGE a;\nINSERT INTO b;\n\
              SET deleted_3 = (SELECT COUNT(*) FROM c);\nDELETE FROM c;\nCOMMIT TRANSACTION;\n\
              SELECT deleted_0, deleted_3;"
         );
@@ -1659,7 +1728,33 @@ mod tests {
             rows: vec![serde_json::from_value(serde_json::json!({"f": [{"v": "7"}, {"v": "2"}]})).unwrap()],
         };
         assert_eq!(script.deleted_counts(&outcome), Ok(vec![7, 0, 0, 2]));
-        assert!(transaction_script(&[unchanged()]).is_none());
+        assert!(transaction_script(&[], &[unchanged()]).is_none());
+    }
+
+    #[test]
+    fn a_version_check_raises_for_a_changed_or_appeared_row_and_is_told_from_other_failures() {
+        let table = crate::schema::Table::find("nba_reference.unresolved_player_names").unwrap();
+        let versions = ExpectedVersions { column: "processed_at", rows: Vec::new() };
+        assert_eq!(
+            version_check_sql("`t`", "`e`", table, &versions),
+            "IF EXISTS (SELECT 1 FROM `e` E LEFT JOIN `t` T ON T.`source` = E.`source` AND \
+             T.`normalized_lookup` = E.`normalized_lookup` WHERE NOT ((T.`processed_at` IS NULL AND \
+             E.`processed_at` IS NULL) OR T.`processed_at` = E.`processed_at`)) THEN SELECT \
+             ERROR('concurrent update of nba_reference.unresolved_player_names'); END IF"
+        );
+        let raised = WarehouseError::Write {
+            table: "nba_analytics.player_game_summary".to_owned(),
+            message: "Query error: concurrent update of nba_reference.unresolved_player_names at [4:1]"
+                .to_owned(),
+        };
+        assert!(matches!(
+            concurrent_update(raised),
+            WarehouseError::ConcurrentUpdate { table } if table == "nba_reference.unresolved_player_names"
+        ));
+        let other = WarehouseError::Write { table: "t".to_owned(), message: "syntax error".to_owned() };
+        assert!(
+            matches!(concurrent_update(other), WarehouseError::Write { message, .. } if message == "syntax error")
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod bigquery;
 pub mod duckdb;
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -28,6 +29,10 @@ pub enum WarehouseError {
     Write { table: String, message: String },
     #[error("write to {table} would duplicate key {key}: nothing was written")]
     DuplicateKey { table: String, key: String },
+    /// A write's [`ExpectedVersions`] no longer hold: another writer changed the rows it was
+    /// built from. Read them again and rebuild the write.
+    #[error("rows of {table} changed since they were read, by another writer: nothing was written")]
+    ConcurrentUpdate { table: String },
     #[error("unknown table {0} in query")]
     UnknownTable(String),
     #[error("parameter @{0} is used in the query but not bound")]
@@ -136,6 +141,8 @@ pub struct TableWrite {
     pub rows: Vec<Vec<Value>>,
     /// Refuse a result holding two rows with one key.
     pub unique_key: bool,
+    /// What the stored rows must still be when the write commits (a read-modify-write).
+    pub expected: Option<ExpectedVersions>,
 }
 
 impl TableWrite {
@@ -145,11 +152,76 @@ impl TableWrite {
         rows: Vec<Vec<Value>>,
         unique_key: bool,
     ) -> Self {
-        TableWrite { table, scope: Some(scope), rows, unique_key }
+        TableWrite { table, scope: Some(scope), rows, unique_key, expected: None }
     }
 
     pub fn append(table: &'static Table, rows: Vec<Vec<Value>>) -> Self {
-        TableWrite { table, scope: None, rows, unique_key: false }
+        TableWrite { table, scope: None, rows, unique_key: false, expected: None }
+    }
+
+    /// The write, refused with [`WarehouseError::ConcurrentUpdate`] unless `expected` still
+    /// holds inside its transaction.
+    pub fn expecting(self, expected: ExpectedVersions) -> Self {
+        TableWrite { expected: Some(expected), ..self }
+    }
+}
+
+/// What a write built from stored rows (new rows combined with them) expects of them when it
+/// commits: for each key it writes, the `column` of the key's stored row as it was read, NULL
+/// for a key that had no row. A writer that changed one of those rows in between (another run of
+/// the processor, on other dates) set that column to its own value, so the write is refused
+/// instead of overwriting that change, and its rows are read and combined again.
+///
+/// `column` is one every writer of the table sets on each write (`processed_at`), never NULL.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpectedVersions {
+    pub column: &'static str,
+    /// One row per key, in the table's column order: the key's cells and the expected version,
+    /// every other cell NULL.
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl ExpectedVersions {
+    /// The versions `stored` holds for the keys of `written` (NULL for a key not stored).
+    pub fn of(table: &Table, column: &'static str, stored: &[Vec<Value>], written: &[Vec<Value>]) -> Self {
+        let version_index = table.column_index(column);
+        let key_indices: Vec<usize> = table.key.iter().filter_map(|key| table.column_index(key)).collect();
+        let stored_versions: HashMap<String, &Value> =
+            stored.iter().filter_map(|row| Some((table.key_text(row), row.get(version_index?)?))).collect();
+        let mut seen = HashSet::new();
+        let rows = written
+            .iter()
+            .filter(|row| seen.insert(table.key_text(row)))
+            .map(|row| {
+                let mut expected = vec![Value::Null; table.columns.len()];
+                for &index in &key_indices {
+                    expected[index] = row[index].clone();
+                }
+                if let (Some(index), Some(version)) =
+                    (version_index, stored_versions.get(&table.key_text(row)))
+                {
+                    expected[index] = (*version).clone();
+                }
+                expected
+            })
+            .collect();
+        ExpectedVersions { column, rows }
+    }
+
+    /// The keys whose version differs in `current` (rows of the table, any superset of the
+    /// keys), as key texts: empty when the expectation holds.
+    pub fn changed_keys(&self, table: &Table, current: &[Vec<Value>]) -> Vec<String> {
+        let Some(version_index) = table.column_index(self.column) else { return Vec::new() };
+        let current_versions: HashMap<String, &Value> =
+            current.iter().map(|row| (table.key_text(row), &row[version_index])).collect();
+        self.rows
+            .iter()
+            .filter_map(|row| {
+                let key = table.key_text(row);
+                let now = current_versions.get(&key).copied().unwrap_or(&Value::Null);
+                (now != &row[version_index]).then_some(key)
+            })
+            .collect()
     }
 }
 
@@ -200,7 +272,7 @@ pub trait Warehouse: Send + Sync {
 /// [`Warehouse::write_together`] without a transaction across tables: each write through
 /// `warehouse`'s own [`replace`](Warehouse::replace) or [`append`](Warehouse::append), in order,
 /// stopping at the first failure. What a wrapper that intercepts single writes (the tests' fault
-/// injection) passes a together-write through.
+/// injection) passes a together-write through. Writes' [`ExpectedVersions`] are not checked.
 ///
 /// # Errors
 /// The first write that fails.
@@ -209,7 +281,8 @@ pub async fn write_one_by_one<W: Warehouse + ?Sized>(
     writes: Vec<TableWrite>,
 ) -> Result<Vec<WriteReport>, WarehouseError> {
     let mut reports = Vec::with_capacity(writes.len());
-    for TableWrite { table, scope, rows, unique_key } in writes {
+    // Without a transaction, nothing could check an expectation and the write atomically.
+    for TableWrite { table, scope, rows, unique_key, expected: _ } in writes {
         reports.push(match scope {
             Some(scope) => warehouse.replace(table, scope, rows, unique_key).await?,
             None if rows.is_empty() => WriteReport::default(),
@@ -326,6 +399,36 @@ pub(crate) fn render_sql(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expected_versions_hold_each_written_keys_stored_version_and_name_the_keys_that_changed() {
+        let table = crate::schema::Table::find("nba_reference.unresolved_player_names").unwrap();
+        let row = |lookup: &str, version: Option<i64>| {
+            table.row(vec![
+                ("source", Value::String("bdl".into())),
+                ("normalized_lookup", Value::String(lookup.into())),
+                ("occurrences", Value::Int(7)),
+                ("processed_at", version.map_or(Value::Null, Value::Int)),
+            ])
+        };
+        let stored = [row("amy", Some(1)), row("zed", Some(9))];
+        let written = [row("amy", Some(5)), row("amy", Some(6)), row("bob", Some(5))];
+        let expected = ExpectedVersions::of(table, "processed_at", &stored, &written);
+        // One row per written key, holding only its key and the version read (none for bob).
+        let key_and_version = |lookup: &str, version: Option<i64>| {
+            table.row(vec![
+                ("source", Value::String("bdl".into())),
+                ("normalized_lookup", Value::String(lookup.into())),
+                ("processed_at", version.map_or(Value::Null, Value::Int)),
+            ])
+        };
+        assert_eq!(expected.rows, [key_and_version("amy", Some(1)), key_and_version("bob", None)]);
+
+        assert!(expected.changed_keys(table, &stored).is_empty());
+        assert_eq!(expected.changed_keys(table, &[row("amy", Some(2))]), ["bdl/amy"]);
+        assert_eq!(expected.changed_keys(table, &[row("amy", Some(1)), row("bob", Some(3))]), ["bdl/bob"]);
+        assert_eq!(expected.changed_keys(table, &[]), ["bdl/amy"]);
+    }
 
     #[test]
     fn placeholders_and_parameters_are_rendered_outside_strings() {

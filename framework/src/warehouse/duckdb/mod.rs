@@ -20,7 +20,10 @@ use duckdb::types::{TimeUnit as DuckTimeUnit, ToSqlOutput, Value as DuckValue, V
 use duckdb::{Connection, ToSql};
 
 use self::arrow::{DAYS_FROM_CE_TO_UNIX_EPOCH, decode_column, empty_cells, record_batch};
-use super::{Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport, render_sql};
+use super::{
+    ExpectedVersions, Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport,
+    render_sql,
+};
 use crate::columns::ColumnSet;
 use crate::fixtures::format_cell;
 use crate::schema::{Column, ColumnType, Table};
@@ -256,7 +259,7 @@ impl Warehouse for DuckDbWarehouse {
         rows: Vec<Vec<Value>>,
         unique_key: bool,
     ) -> Result<WriteReport, WarehouseError> {
-        let write = TableWrite { table, scope: Some(scope), rows, unique_key };
+        let write = TableWrite::replace(table, scope, rows, unique_key);
         Ok(self.write_together(vec![write]).await?.pop().unwrap_or_default())
     }
 
@@ -339,6 +342,9 @@ fn write_one(
         let message = format!("a row has {} cells for {} columns", row.len(), table.columns.len());
         return Err(write_error(table, message));
     }
+    if let Some(expected) = &write.expected {
+        check_versions(connection, table, &target.qualified, expected)?;
+    }
     let check_kept_rows = write.unique_key && !new_rows_decide_uniqueness(write) && !table.key.is_empty();
     let keys_staging = check_kept_rows.then(|| stage_keys(connection, table, &write.rows)).transpose()?;
     let rows_deleted = match &write.scope {
@@ -369,6 +375,37 @@ fn write_one(
         execute(connection, table, &format!("DELETE FROM {staging}"), &[])?;
     }
     Ok(WriteReport { rows_deleted, rows_inserted: write.rows.len() as u64 })
+}
+
+/// Inside the write's transaction: refuses it when a stored row it was built from changed since
+/// it was read ([`ExpectedVersions`]). Writes are serialised on this connection, so whatever
+/// another writer committed in between is what this statement sees.
+fn check_versions(
+    connection: &Connection,
+    table: &Table,
+    qualified: &str,
+    expected: &ExpectedVersions,
+) -> Result<(), WarehouseError> {
+    if expected.rows.is_empty() {
+        return Ok(());
+    }
+    let mut conditions = Vec::with_capacity(table.key.len());
+    let mut parameters = Vec::new();
+    for (index, column) in key_columns(table) {
+        let mut values: Vec<Value> = expected.rows.iter().map(|row| row[index].clone()).collect();
+        values.sort_by(Value::total_cmp);
+        values.dedup();
+        conditions.push(format!("\"{}\" IN ({})", column.name, vec!["?"; values.len()].join(", ")));
+        parameters.extend(values);
+    }
+    let columns: Vec<String> = table.column_names().map(|name| format!("\"{name}\"")).collect();
+    let sql = format!("SELECT {} FROM {qualified} WHERE {}", columns.join(", "), conditions.join(" AND "));
+    let current = run_query(connection, &sql, &parameters)?.into_result_set();
+    if expected.changed_keys(table, &current.rows).is_empty() {
+        Ok(())
+    } else {
+        Err(WarehouseError::ConcurrentUpdate { table: table.to_string() })
+    }
 }
 
 /// Whether the new rows alone decide key uniqueness: they replace the whole table, every row of
