@@ -1,6 +1,9 @@
 //! Player Game Summary end to end on the embedded warehouse, with the real 2024-01-15 box scores.
 
+use std::sync::Arc;
+
 use chrono::{TimeZone, Utc};
+use framework::config::Settings;
 use framework::dispatch::DispatchMode;
 use framework::runner::{DateStatus, RunOptions, run};
 use framework::schema::raw::BDL_PLAYER_BOXSCORES;
@@ -116,20 +119,19 @@ async fn real_box_scores_become_summaries_with_hand_computed_values() {
     assert_eq!(keys[0][0], keys[0][1]);
 }
 
-#[tokio::test]
-async fn a_rerun_keeps_what_a_reviewer_wrote_about_an_unresolved_name_and_counts_its_date_once() {
-    let folder = TempDir::new("pgs-review");
+/// A warehouse in a folder of its own holding the real date without Victor Wembanyama in the
+/// registry ([`load_real_date`]), and its settings.
+async fn real_date_without_wembanyama(folder_name: &str) -> (TempDir, Settings, Arc<dyn Warehouse>) {
+    let folder = TempDir::new(folder_name);
     let settings = settings_in(folder.path());
     let warehouse = open(&settings).await;
     load_real_date(warehouse.as_ref(), "victorwembanyama").await;
-    review_and_rerun(warehouse.as_ref(), &settings).await;
+    (folder, settings, warehouse)
 }
 
-/// Runs 2024-01-15 (loaded by [`load_real_date`] without Victor Wembanyama), snoozes his
-/// unresolved name as a reviewer would, reruns the date and checks the review, the count and the
-/// first run's `created_at` survived.
-pub(crate) async fn review_and_rerun(warehouse: &dyn Warehouse, settings: &framework::config::Settings) {
-    let options = |force| RunOptions {
+/// A backfill of the real date, forced or not.
+fn backfill_of_the_real_date(force: bool) -> RunOptions {
+    RunOptions {
         dates: vec![date("2024-01-15")],
         backfill: true,
         skip_preflight: false,
@@ -137,8 +139,20 @@ pub(crate) async fn review_and_rerun(warehouse: &dyn Warehouse, settings: &frame
         force,
         dispatch: DispatchMode::Parallel { workers: 2 },
         chunk_dates: 16,
-    };
-    run(&PlayerGameSummaryProcessor, warehouse, settings, &options(false)).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_rerun_keeps_what_a_reviewer_wrote_about_an_unresolved_name_and_counts_its_date_once() {
+    let (_folder, settings, warehouse) = real_date_without_wembanyama("pgs-review").await;
+    review_and_rerun(warehouse.as_ref(), &settings).await;
+}
+
+/// Runs 2024-01-15 (loaded by [`load_real_date`] without Victor Wembanyama), snoozes his
+/// unresolved name as a reviewer would, reruns the date and checks the review, the count and the
+/// first run's `created_at` survived.
+pub(crate) async fn review_and_rerun(warehouse: &dyn Warehouse, settings: &Settings) {
+    run(&PlayerGameSummaryProcessor, warehouse, settings, &backfill_of_the_real_date(false)).await.unwrap();
 
     let mut stored = warehouse
         .query(&Query::new("SELECT * FROM {nba_reference.unresolved_player_names}"))
@@ -153,7 +167,9 @@ pub(crate) async fn review_and_rerun(warehouse: &dyn Warehouse, settings: &frame
     stored[0][cell("reviewed_by")] = "analyst@example.com".to_value();
     warehouse.replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, stored, false).await.unwrap();
 
-    let rerun = run(&PlayerGameSummaryProcessor, warehouse, settings, &options(true)).await.unwrap();
+    let rerun = run(&PlayerGameSummaryProcessor, warehouse, settings, &backfill_of_the_real_date(true))
+        .await
+        .unwrap();
     assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
     let after = query_rows(
         warehouse,
@@ -212,7 +228,7 @@ async fn reference_framework_14_9_a_rerun_after_one_player_changed_keeps_every_o
 /// names between a run's read of their stored rows and its write: it adds 100 sightings and
 /// stamps its own `processed_at`, once.
 struct AnotherShardInBetween {
-    inner: std::sync::Arc<dyn Warehouse>,
+    inner: Arc<dyn Warehouse>,
     interfered: std::sync::atomic::AtomicBool,
     stored_reads: std::sync::atomic::AtomicUsize,
 }
@@ -284,28 +300,19 @@ impl Warehouse for AnotherShardInBetween {
 /// shard's 100 sightings.
 #[tokio::test]
 async fn a_name_another_shard_updated_after_it_was_read_is_combined_again_not_overwritten() {
-    let folder = TempDir::new("pgs-shards");
-    let settings = settings_in(folder.path());
-    let warehouse = open(&settings).await;
-    load_real_date(warehouse.as_ref(), "victorwembanyama").await;
-    let options = |force| RunOptions {
-        dates: vec![date("2024-01-15")],
-        backfill: true,
-        skip_preflight: false,
-        dry_run: false,
-        force,
-        dispatch: DispatchMode::Serial,
-        chunk_dates: 16,
-    };
-    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &options(false)).await.unwrap();
+    let (_folder, settings, warehouse) = real_date_without_wembanyama("pgs-shards").await;
+    let first = backfill_of_the_real_date(false);
+    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &first).await.unwrap();
 
     let shards = AnotherShardInBetween {
-        inner: std::sync::Arc::clone(&warehouse),
+        inner: Arc::clone(&warehouse),
         interfered: std::sync::atomic::AtomicBool::new(false),
         stored_reads: std::sync::atomic::AtomicUsize::new(0),
     };
     let log = crate::util::captured_log(async {
-        let rerun = run(&PlayerGameSummaryProcessor, &shards, &settings, &options(true)).await.unwrap();
+        let rerun = run(&PlayerGameSummaryProcessor, &shards, &settings, &backfill_of_the_real_date(true))
+            .await
+            .unwrap();
         assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
     })
     .await;
