@@ -160,7 +160,8 @@ impl TableWrite {
     }
 
     /// The write, refused with [`WarehouseError::ConcurrentUpdate`] unless `expected` still
-    /// holds inside its transaction.
+    /// holds inside its transaction. Only a keyed upsert ([`ReplaceScope::Keys`]) expects: the
+    /// embedded warehouse checks the rows its delete returns.
     pub fn expecting(self, expected: ExpectedVersions) -> Self {
         TableWrite { expected: Some(expected), ..self }
     }
