@@ -927,12 +927,16 @@ impl<P: Processor> DateSession<'_, P> {
         let Some(combine) = combine.filter(|_| !write.rows.is_empty()) else { return Ok(write) };
         *stored_reads += 1;
         let stored = stored_rows_of_keys(self.warehouse, write.table, &write.rows).await?;
-        write.rows = combine_per_key(write.table, stored.clone(), write.rows, combine);
-        if write.table.column_index(VERSION_COLUMN).is_none() {
-            return Ok(write);
-        }
-        let expected = ExpectedVersions::of(write.table, VERSION_COLUMN, &stored, &write.rows);
-        Ok(write.expecting(expected))
+        // The combined rows have the new rows' keys.
+        let expected = write
+            .table
+            .column_index(VERSION_COLUMN)
+            .map(|_| ExpectedVersions::of(write.table, VERSION_COLUMN, &stored, &write.rows));
+        write.rows = combine_per_key(write.table, stored, write.rows, combine);
+        Ok(match expected {
+            Some(expected) => write.expecting(expected),
+            None => write,
+        })
     }
 
     /// The last chunk of a run commits together with the run's bookkeeping (run history,

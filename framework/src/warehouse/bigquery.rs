@@ -515,9 +515,6 @@ fn replace_merge_sql(target: &str, staging: &str, table: &Table, condition: Opti
     )
 }
 
-/// One MERGE replacing the rows whose key a staged row has: matched rows take the staged values,
-/// the others are inserted. Unlike the DuckDB backend, two staged rows with one key are an error
-/// here even without `unique_key` (BigQuery's MERGE refuses to match a row twice).
 /// What a script's failed version check says, so that its error is told from any other.
 const CONCURRENT_UPDATE: &str = "concurrent update of";
 
@@ -546,6 +543,9 @@ fn concurrent_update(error: WarehouseError) -> WarehouseError {
     WarehouseError::ConcurrentUpdate { table: table.to_owned() }
 }
 
+/// One MERGE replacing the rows whose key a staged row has: matched rows take the staged values,
+/// the others are inserted. Unlike the DuckDB backend, two staged rows with one key are an error
+/// here even without `unique_key` (BigQuery's MERGE refuses to match a row twice).
 fn upsert_sql(target: &str, staging: &str, table: &Table) -> String {
     let on: Vec<String> = table.key.iter().map(|key| format!("T.`{key}` = S.`{key}`")).collect();
     let set: Vec<String> =
