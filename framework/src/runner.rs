@@ -840,7 +840,8 @@ impl<P: Processor> DateSession<'_, P> {
         }
         let save = Instant::now();
         let ChunkWrites { writes, pending } = self.chunk_writes(computed);
-        let (saved, stored_reads) = self.commit(&pending, writes, Vec::new()).await;
+        let mut stored_reads = 0;
+        let saved = self.commit(&pending, writes, Vec::new(), &mut stored_reads).await;
         book.summary.read_queries += stored_reads;
         let save_seconds = save.elapsed().as_secs_f64();
         book.summary.phases.save += save_seconds;
@@ -855,24 +856,12 @@ impl<P: Processor> DateSession<'_, P> {
     /// another writer (a run of other dates, on another shard) changed those stored rows in
     /// between; they are then read and combined again, up to [`COMBINE_ATTEMPTS`] times, so no
     /// writer's sightings are lost. A failed read of stored rows fails the save as a failed
-    /// commit would. Returns the outcome and the reads of stored rows it made.
+    /// commit would. Its reads of stored rows are added to `stored_reads`, failed or not.
     async fn commit(
         &self,
         pending: &[PendingDate],
-        writes: Vec<(TableWrite, Option<CombineRows>)>,
-        more: Vec<TableWrite>,
-    ) -> (Result<(), String>, usize) {
-        let mut stored_reads = 0;
-        let outcome = self.commit_counting(pending, writes, more, &mut stored_reads).await;
-        (outcome, stored_reads)
-    }
-
-    /// [`DateSession::commit`], adding its reads of stored rows to `stored_reads`.
-    async fn commit_counting(
-        &self,
-        pending: &[PendingDate],
-        writes: Vec<(TableWrite, Option<CombineRows>)>,
-        more: Vec<TableWrite>,
+        mut writes: Vec<(TableWrite, Option<CombineRows>)>,
+        mut more: Vec<TableWrite>,
         stored_reads: &mut usize,
     ) -> Result<(), String> {
         let info = self.processor.info();
@@ -885,7 +874,6 @@ impl<P: Processor> DateSession<'_, P> {
         // Kept for another attempt only when one can be needed: a copy of the output's rows
         // costs an allocation per text cell.
         let mut retry = combines.then(|| (writes.clone(), more.clone()));
-        let (mut writes, mut more) = (writes, more);
         let mut attempt = 1;
         let reports = loop {
             let mut combined = Vec::with_capacity(writes.len() + more.len());
@@ -961,7 +949,8 @@ impl<P: Processor> DateSession<'_, P> {
         let date_lines = self.settle(pending.clone(), &Ok(()), save.elapsed().as_secs_f64(), &mut saved_book);
         saved_book.summary.outcomes.sort_by_key(|outcome| outcome.date);
         let bookkeeping = saved_book.bookkeeping_writes();
-        let (saved, stored_reads) = self.commit(&pending, writes, bookkeeping).await;
+        let mut stored_reads = 0;
+        let saved = self.commit(&pending, writes, bookkeeping, &mut stored_reads).await;
         book.summary.read_queries += stored_reads;
         saved_book.summary.read_queries += stored_reads;
         book.summary.phases.save += save.elapsed().as_secs_f64();

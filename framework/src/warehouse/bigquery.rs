@@ -1135,6 +1135,19 @@ impl BigQueryWarehouse {
         Ok(qualified)
     }
 
+    /// [`BigQueryWarehouse::stage`] for a staging table the plan named; nothing without a name.
+    async fn stage_if_named(
+        &self,
+        table: &Table,
+        name: Option<&str>,
+        rows: &[Vec<Value>],
+    ) -> Result<Option<String>, WarehouseError> {
+        match name {
+            Some(name) => self.stage(table, name, rows).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The body of [`BigQueryWarehouse::write_in_one_transaction`]; a failed script is reported
     /// against `first`, the set's first table (as the embedded warehouse reports a failed commit).
     async fn stage_and_apply(
@@ -1143,26 +1156,18 @@ impl BigQueryWarehouse {
         writes: &[TableWrite],
         staging: &Staging,
     ) -> Result<Vec<WriteReport>, WarehouseError> {
-        let stage_scopes = async {
-            match &staging.scopes {
-                Some(name) => self.stage(&staging.scope_table, name, &staging.scope_rows).await.map(Some),
-                None => Ok(None),
-            }
-        };
-        let stage_writes = try_join_all(writes.iter().zip(&staging.writes).map(|(write, name)| async move {
-            match name {
-                Some(name) => self.stage(write.table, name, &write.rows).await.map(Some),
-                None => Ok(None),
-            }
-        }));
+        let stage_scopes =
+            self.stage_if_named(&staging.scope_table, staging.scopes.as_deref(), &staging.scope_rows);
+        let stage_writes = try_join_all(
+            writes
+                .iter()
+                .zip(&staging.writes)
+                .map(|(write, name)| self.stage_if_named(write.table, name.as_deref(), &write.rows)),
+        );
         let stage_expectations =
-            try_join_all(writes.iter().zip(&staging.expectations).map(|(write, name)| async move {
-                match (name, &write.expected) {
-                    (Some(name), Some(expected)) => {
-                        self.stage(write.table, name, &expected.rows).await.map(Some)
-                    }
-                    _ => Ok(None),
-                }
+            try_join_all(writes.iter().zip(&staging.expectations).map(|(write, name)| {
+                let rows = write.expected.as_ref().map_or(&[][..], |expected| expected.rows.as_slice());
+                self.stage_if_named(write.table, name.as_deref(), rows)
             }));
         let (scopes, staged, expectations) =
             tokio::try_join!(stage_scopes, stage_writes, stage_expectations)?;
