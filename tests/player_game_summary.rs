@@ -229,8 +229,19 @@ async fn reference_framework_14_9_a_rerun_after_one_player_changed_keeps_every_o
 /// stamps its own `processed_at`, once.
 struct AnotherShardInBetween {
     inner: Arc<dyn Warehouse>,
-    interfered: std::sync::atomic::AtomicBool,
+    /// How many of the reads of stored names the other shard follows with a write of its own.
+    interferences: usize,
     stored_reads: std::sync::atomic::AtomicUsize,
+}
+
+impl AnotherShardInBetween {
+    fn interfering(inner: &Arc<dyn Warehouse>, interferences: usize) -> Self {
+        AnotherShardInBetween {
+            inner: Arc::clone(inner),
+            interferences,
+            stored_reads: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -251,13 +262,16 @@ impl Warehouse for AnotherShardInBetween {
         if !reads_stored_names {
             return Ok(result);
         }
-        self.stored_reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if !self.interfered.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        let reads_before = self.stored_reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if reads_before < self.interferences {
             let cell = |column: &str| UNRESOLVED_PLAYER_NAMES.column_index(column).unwrap();
+            // Each of the other shard's writes sets a newer `processed_at`, as a run does.
+            let processed_at = Utc.with_ymd_and_hms(2024, 1, 20, 7, 0, 0).unwrap()
+                + chrono::Duration::minutes(reads_before as i64);
             let mut theirs = result.rows.clone();
             for row in &mut theirs {
                 row[cell("occurrences")] = Value::Int(row[cell("occurrences")].as_i64().unwrap() + 100);
-                row[cell("processed_at")] = Utc.with_ymd_and_hms(2024, 1, 20, 7, 0, 0).unwrap().to_value();
+                row[cell("processed_at")] = processed_at.to_value();
             }
             self.inner.replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, theirs, false).await?;
         }
@@ -304,11 +318,7 @@ async fn a_name_another_shard_updated_after_it_was_read_is_combined_again_not_ov
     let first = backfill_of_the_real_date(false);
     run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &first).await.unwrap();
 
-    let shards = AnotherShardInBetween {
-        inner: Arc::clone(&warehouse),
-        interfered: std::sync::atomic::AtomicBool::new(false),
-        stored_reads: std::sync::atomic::AtomicUsize::new(0),
-    };
+    let shards = AnotherShardInBetween::interfering(&warehouse, 1);
     let log = crate::util::captured_log(async {
         let rerun = run(&PlayerGameSummaryProcessor, &shards, &settings, &backfill_of_the_real_date(true))
             .await
@@ -332,4 +342,42 @@ async fn a_name_another_shard_updated_after_it_was_read_is_combined_again_not_ov
     )
     .await;
     assert_eq!(after, vec![vec!["victorwembanyama".to_value(), Value::Int(101), Value::Bool(true)]]);
+}
+
+/// A name the other shard keeps updating between every read and write: the save is read,
+/// combined and refused five times, then the date fails and the other shard's last row stays.
+#[tokio::test]
+async fn a_name_another_shard_keeps_updating_fails_the_date_after_five_attempts_and_keeps_their_row() {
+    let (_folder, settings, warehouse) = real_date_without_wembanyama("pgs-busy-shards").await;
+    let first = backfill_of_the_real_date(false);
+    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &first).await.unwrap();
+
+    let shards = AnotherShardInBetween::interfering(&warehouse, usize::MAX);
+    let log = crate::util::captured_log(async {
+        let rerun = run(&PlayerGameSummaryProcessor, &shards, &settings, &backfill_of_the_real_date(true))
+            .await
+            .unwrap();
+        let DateStatus::Failed { error } = &rerun.outcomes[0].status else {
+            panic!("the date saved: {:?}", rerun.outcomes[0].status)
+        };
+        assert!(error.contains("nba_reference.unresolved_player_names"), "{error}");
+    })
+    .await;
+    for attempt in 2..=5 {
+        let warning = format!(
+            " WARN Rows of nba_reference.unresolved_player_names changed while this run combined them: \
+             reading them again ({attempt}/5)"
+        );
+        assert!(log.contains(&warning), "{log}");
+    }
+    assert!(!log.contains("reading them again (6/5)"), "{log}");
+    assert_eq!(shards.stored_reads.load(std::sync::atomic::Ordering::SeqCst), 5);
+    // Five writes of the other shard, each 100 sightings on top of the row it read; none of ours.
+    let after = query_rows(
+        warehouse.as_ref(),
+        "SELECT normalized_lookup, occurrences, processed_at FROM {nba_reference.unresolved_player_names}",
+    )
+    .await;
+    let last_theirs = Utc.with_ymd_and_hms(2024, 1, 20, 7, 4, 0).unwrap();
+    assert_eq!(after, vec![vec!["victorwembanyama".to_value(), Value::Int(501), last_theirs.to_value()]]);
 }

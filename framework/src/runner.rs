@@ -883,15 +883,14 @@ impl<P: Processor> DateSession<'_, P> {
             }
             combined.append(&mut more);
             match (self.warehouse.write_together(combined).await, retry.take()) {
-                (Err(WarehouseError::ConcurrentUpdate { table }), Some((next_writes, next_more)))
-                    if attempt < COMBINE_ATTEMPTS =>
-                {
+                (Err(WarehouseError::ConcurrentUpdate { table }), Some((next_writes, next_more))) => {
                     attempt += 1;
                     warn!(
                         "Rows of {table} changed while this run combined them: reading them again \
                          ({attempt}/{COMBINE_ATTEMPTS})"
                     );
-                    retry = Some((next_writes.clone(), next_more.clone()));
+                    // The last attempt keeps no copy: its refusal ends the save.
+                    retry = (attempt < COMBINE_ATTEMPTS).then(|| (next_writes.clone(), next_more.clone()));
                     (writes, more) = (next_writes, next_more);
                 }
                 (result, _) => break result.map_err(|error| error.to_string())?,

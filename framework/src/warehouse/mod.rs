@@ -192,18 +192,19 @@ impl ExpectedVersions {
         let mut seen = HashSet::new();
         let rows = written
             .iter()
-            .filter(|row| seen.insert(table.key_text(row)))
-            .map(|row| {
-                let mut expected = vec![Value::Null; table.columns.len()];
-                for &index in &key_indices {
-                    expected[index] = row[index].clone();
-                }
-                if let (Some(index), Some(version)) =
-                    (version_index, stored_versions.get(&table.key_text(row)))
-                {
-                    expected[index] = (*version).clone();
-                }
-                expected
+            .filter_map(|row| {
+                let key = table.key_text(row);
+                let version = stored_versions.get(&key).copied();
+                seen.insert(key).then(|| {
+                    let mut expected = vec![Value::Null; table.columns.len()];
+                    for &index in &key_indices {
+                        expected[index] = row[index].clone();
+                    }
+                    if let (Some(index), Some(version)) = (version_index, version) {
+                        expected[index] = version.clone();
+                    }
+                    expected
+                })
             })
             .collect();
         ExpectedVersions { column, rows }
