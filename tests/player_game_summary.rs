@@ -344,6 +344,38 @@ async fn a_name_another_shard_updated_after_it_was_read_is_combined_again_not_ov
     assert_eq!(after, vec![vec!["victorwembanyama".to_value(), Value::Int(101), Value::Bool(true)]]);
 }
 
+/// A save leaves a name's row a version later than the one it read, even when its own is not:
+/// here the stored row was written by a shard whose clock runs ahead. A run's saves all carry
+/// its start as `processed_at`; without the move, its second save of a name would leave the
+/// version its first left, and a shard that read the row in between would overwrite the second
+/// save's sightings with its expectation still holding.
+#[tokio::test]
+async fn a_saved_name_is_a_version_later_than_the_row_it_read() {
+    let (_folder, settings, warehouse) = real_date_without_wembanyama("pgs-versions").await;
+    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &backfill_of_the_real_date(false))
+        .await
+        .unwrap();
+    let mut stored = warehouse
+        .query(&Query::new("SELECT * FROM {nba_reference.unresolved_player_names}"))
+        .await
+        .unwrap()
+        .rows;
+    let ahead = Utc.with_ymd_and_hms(2099, 1, 1, 0, 0, 0).unwrap();
+    stored[0][UNRESOLVED_PLAYER_NAMES.column_index("processed_at").unwrap()] = ahead.to_value();
+    warehouse.replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, stored, false).await.unwrap();
+
+    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &backfill_of_the_real_date(true))
+        .await
+        .unwrap();
+    let after = query_rows(
+        warehouse.as_ref(),
+        "SELECT normalized_lookup, occurrences, processed_at FROM {nba_reference.unresolved_player_names}",
+    )
+    .await;
+    let one_microsecond_later = ahead + chrono::Duration::microseconds(1);
+    assert_eq!(after, vec![vec!["victorwembanyama".to_value(), Value::Int(1), one_microsecond_later.to_value()]]);
+}
+
 /// A name the other shard keeps updating between every read and write: the save is read,
 /// combined and refused five times, then the date fails and the other shard's last row stays.
 #[tokio::test]

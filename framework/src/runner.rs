@@ -921,7 +921,10 @@ impl<P: Processor> DateSession<'_, P> {
             .map(|_| ExpectedVersions::of(write.table, VERSION_COLUMN, &stored, &write.rows));
         write.rows = combine_per_key(write.table, stored, write.rows, combine);
         Ok(match expected {
-            Some(expected) => write.expecting(expected),
+            Some(expected) => {
+                expected.advance_past(write.table, &mut write.rows);
+                write.expecting(expected)
+            }
             None => write,
         })
     }

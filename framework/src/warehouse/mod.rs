@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::columns::ColumnSet;
 use crate::config::{Settings, WarehouseUrl};
@@ -173,7 +173,8 @@ impl TableWrite {
 /// the processor, on other dates) set that column to its own value, so the write is refused
 /// instead of overwriting that change, and its rows are read and combined again.
 ///
-/// `column` is one every writer of the table sets on each write (`processed_at`), never NULL.
+/// `column` is one every writer of the table sets on each write (`processed_at`), never NULL, to
+/// a value after the one it replaces ([`ExpectedVersions::advance_past`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExpectedVersions {
     pub column: &'static str,
@@ -208,6 +209,34 @@ impl ExpectedVersions {
             })
             .collect();
         ExpectedVersions { column, rows }
+    }
+
+    /// Moves the version of each of `rows` (the rows written, one per key) past the version
+    /// expected of its key: a microsecond after it when the row's own is not later.
+    ///
+    /// A writer's own version is its run's start, the same for every save of the run. Written as
+    /// it is, a run's second save of a key would leave the version its first save left; a writer
+    /// that read the row between the two would still find its expectation holding, and its write
+    /// would overwrite the second save's change. With every write later than the version it
+    /// replaces, a key's version never repeats, whatever the writers' clocks.
+    pub fn advance_past(&self, table: &Table, rows: &mut [Vec<Value>]) {
+        let Some(version_index) = table.column_index(self.column) else { return };
+        let expected: HashMap<String, DateTime<Utc>> = self
+            .rows
+            .iter()
+            .filter_map(|row| match row[version_index] {
+                Value::Timestamp(version) => Some((table.key_text(row), version)),
+                _ => None,
+            })
+            .collect();
+        for row in rows {
+            let Some(&replaced) = expected.get(&table.key_text(row)) else { continue };
+            let after_replaced = replaced + TimeDelta::microseconds(1);
+            match &mut row[version_index] {
+                Value::Timestamp(own) if *own >= after_replaced => {}
+                version => *version = Value::Timestamp(after_replaced),
+            }
+        }
     }
 
     /// The keys whose version differs in `current` (rows of the table, any superset of the
@@ -430,6 +459,43 @@ mod tests {
         assert_eq!(expected.changed_keys(table, &[row("amy", Some(2))]), ["bdl/amy"]);
         assert_eq!(expected.changed_keys(table, &[row("amy", Some(1)), row("bob", Some(3))]), ["bdl/bob"]);
         assert_eq!(expected.changed_keys(table, &[]), ["bdl/amy"]);
+    }
+
+    #[test]
+    fn a_written_version_moves_past_the_version_it_replaces() {
+        let table = crate::schema::Table::find("nba_reference.unresolved_player_names").unwrap();
+        let at = |text: &str| Value::Timestamp(text.parse().unwrap());
+        let row = |lookup: &str, version: Value| {
+            table.row(vec![
+                ("source", Value::String("bdl".into())),
+                ("normalized_lookup", Value::String(lookup.into())),
+                ("processed_at", version),
+            ])
+        };
+        let run_start = "2025-01-16T08:00:00Z";
+        let stored = [
+            row("amy", at(run_start)),
+            row("bob", at("2025-01-16T07:00:00Z")),
+            row("cat", at("2025-01-17T09:30:00.999999Z")),
+        ];
+        let mut written: Vec<Vec<Value>> =
+            ["amy", "bob", "cat", "dan"].iter().map(|lookup| row(lookup, at(run_start))).collect();
+        let expected = ExpectedVersions::of(table, "processed_at", &stored, &written);
+        expected.advance_past(table, &mut written);
+        let versions: Vec<&Value> = written.iter().map(|row| &row[table.column_index("processed_at").unwrap()]).collect();
+        // amy: this run's earlier save left its own start, so this save leaves a microsecond
+        // more; bob: an older version, the run's start stays; cat: a writer with a clock ahead,
+        // a microsecond after its version; dan: no stored row, the run's start.
+        assert_eq!(
+            versions,
+            [
+                &at("2025-01-16T08:00:00.000001Z"),
+                &at(run_start),
+                &at("2025-01-17T09:30:01Z"),
+                &at(run_start)
+            ]
+        );
+        assert_eq!(expected.changed_keys(table, &written), ["bdl/amy", "bdl/bob", "bdl/cat", "bdl/dan"]);
     }
 
     #[test]
