@@ -373,7 +373,53 @@ async fn a_saved_name_is_a_version_later_than_the_row_it_read() {
     )
     .await;
     let one_microsecond_later = ahead + chrono::Duration::microseconds(1);
-    assert_eq!(after, vec![vec!["victorwembanyama".to_value(), Value::Int(1), one_microsecond_later.to_value()]]);
+    assert_eq!(
+        after,
+        vec![vec!["victorwembanyama".to_value(), Value::Int(1), one_microsecond_later.to_value()]]
+    );
+}
+
+/// A name stored twice (a row another pipeline left beside ours, with an older `processed_at`):
+/// the rerun combines its sighting with the latest row, keeping what the reviewer wrote on it,
+/// expects that row's version, and replaces both rows with one.
+#[tokio::test]
+async fn a_name_stored_twice_is_combined_with_its_latest_row_and_written_once() {
+    let (_folder, settings, warehouse) = real_date_without_wembanyama("pgs-stored-twice").await;
+    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &backfill_of_the_real_date(false))
+        .await
+        .unwrap();
+    let mut stored = warehouse
+        .query(&Query::new("SELECT * FROM {nba_reference.unresolved_player_names}"))
+        .await
+        .unwrap()
+        .rows;
+    let cell = |column: &str| UNRESOLVED_PLAYER_NAMES.column_index(column).unwrap();
+    stored[0][cell("notes")] = "rookie, registry catches up next week".to_value();
+    warehouse.replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, stored.clone(), false).await.unwrap();
+    let mut older = stored[0].clone();
+    older[cell("notes")] = "imported from the old pipeline".to_value();
+    older[cell("occurrences")] = Value::Int(50);
+    older[cell("processed_at")] = Utc.with_ymd_and_hms(2024, 1, 2, 3, 0, 0).unwrap().to_value();
+    warehouse.append(&UNRESOLVED_PLAYER_NAMES, vec![older]).await.unwrap();
+
+    let rerun =
+        run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &backfill_of_the_real_date(true))
+            .await
+            .unwrap();
+    assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
+    let after = query_rows(
+        warehouse.as_ref(),
+        "SELECT normalized_lookup, occurrences, notes FROM {nba_reference.unresolved_player_names}",
+    )
+    .await;
+    assert_eq!(
+        after,
+        vec![vec![
+            "victorwembanyama".to_value(),
+            Value::Int(1),
+            "rookie, registry catches up next week".to_value()
+        ]]
+    );
 }
 
 /// A name the other shard keeps updating between every read and write: the save is read,

@@ -17,7 +17,7 @@ use tracing::{error, info, warn};
 use crate::checkpoint::{Checkpoint, CheckpointBuffer, checkpoints_by_date, combined_digest};
 use crate::config::Settings;
 use crate::dates::{RunSchedule, Schedule};
-use crate::dedupe::DuplicateLog;
+use crate::dedupe::{DuplicateLog, keep_latest};
 use crate::dispatch::{DispatchMode, Dispatcher};
 use crate::history::{HistoryBuffer, RunRecord, RunStatus, new_run_id};
 use crate::preflight::{DateDependencies, UpstreamCounts, count_upstream_rows};
@@ -1086,7 +1086,9 @@ fn keep_last_row_per_key(table: &Table, rows: &mut Vec<Vec<Value>>) {
 
 /// The stored rows of `table` with the keys of `rows`, every column in the table's order: one
 /// query, each key column matched against the distinct values of the new rows (a superset,
-/// narrowed to the exact keys by [`combine_per_key`]).
+/// narrowed to the exact keys by [`combine_per_key`]). Rows that share a key (left by another
+/// pipeline: ours never writes a key twice) give way to the latest `processed_at` (README §4
+/// item 9b), which the write is then combined with and expects; the write replaces them all.
 ///
 /// It runs just before the chunk's write transaction, not inside it. A writer that changes one of
 /// these rows in between sets its `processed_at`, which the write expects unchanged
@@ -1114,7 +1116,14 @@ async fn stored_rows_of_keys(
     let sql = format!("SELECT {} FROM {{{table}}} WHERE {}", columns.join(", "), conditions.join(" AND "));
     let query =
         values_by_key.iter().fold(Query::new(sql), |query, (name, values)| query.bind_list(name, values));
-    Ok(warehouse.query(&query).await?.rows)
+    let stored = warehouse.query(&query).await?.rows;
+    let version_index = table.column_index(VERSION_COLUMN);
+    let version_of = |row: &Vec<Value>| match version_index.map(|index| &row[index]) {
+        Some(Value::Timestamp(version)) => Some(*version),
+        _ => None,
+    };
+    let (latest, _) = keep_latest(stored, table, |row| table.key_text(row), version_of);
+    Ok(latest)
 }
 
 /// The row written per key of `rows`: the key's stored row (if any) combined with each of its

@@ -520,15 +520,20 @@ const CONCURRENT_UPDATE: &str = "concurrent update of";
 
 /// Inside the transaction, before any write: fails the script (rolling it back) when a key's
 /// stored version differs from the staged [`ExpectedVersions`] row (`E`), a stored row that was
-/// absent included (its expected version is NULL). `ERROR()` rather than `RAISE`: both fail the
-/// script with the message on BigQuery, and the emulator answers a `RAISE` with HTTP 500.
+/// absent included (its expected version is NULL). A key several stored rows share has their
+/// latest version, as [`ExpectedVersions::changed_keys`] reads it. `ERROR()` rather than
+/// `RAISE`: both fail the script with the message on BigQuery, and the emulator answers a
+/// `RAISE` with HTTP 500.
 fn version_check_sql(target: &str, expected: &str, table: &Table, versions: &ExpectedVersions) -> String {
+    let keys: Vec<String> = table.key.iter().map(|key| format!("`{key}`")).collect();
     let on: Vec<String> = table.key.iter().map(|key| format!("T.`{key}` = E.`{key}`")).collect();
     let column = versions.column;
     format!(
-        "IF EXISTS (SELECT 1 FROM {expected} E LEFT JOIN {target} T ON {on} \
+        "IF EXISTS (SELECT 1 FROM {expected} E LEFT JOIN \
+         (SELECT {keys}, MAX(`{column}`) AS `{column}` FROM {target} GROUP BY {keys}) T ON {on} \
          WHERE NOT ((T.`{column}` IS NULL AND E.`{column}` IS NULL) OR T.`{column}` = E.`{column}`)) THEN \
          SELECT ERROR('{CONCURRENT_UPDATE} {table}'); END IF",
+        keys = keys.join(", "),
         on = on.join(" AND "),
     )
 }
@@ -1742,8 +1747,10 @@ mod tests {
         let versions = ExpectedVersions { column: "processed_at", rows: Vec::new() };
         assert_eq!(
             version_check_sql("`t`", "`e`", table, &versions),
-            "IF EXISTS (SELECT 1 FROM `e` E LEFT JOIN `t` T ON T.`source` = E.`source` AND \
-             T.`normalized_lookup` = E.`normalized_lookup` WHERE NOT ((T.`processed_at` IS NULL AND \
+            "IF EXISTS (SELECT 1 FROM `e` E LEFT JOIN (SELECT `source`, `normalized_lookup`, \
+             MAX(`processed_at`) AS `processed_at` FROM `t` GROUP BY `source`, `normalized_lookup`) T ON \
+             T.`source` = E.`source` AND T.`normalized_lookup` = E.`normalized_lookup` WHERE NOT \
+             ((T.`processed_at` IS NULL AND \
              E.`processed_at` IS NULL) OR T.`processed_at` = E.`processed_at`)) THEN SELECT \
              ERROR('concurrent update of nba_reference.unresolved_player_names'); END IF"
         );

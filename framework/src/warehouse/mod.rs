@@ -240,11 +240,22 @@ impl ExpectedVersions {
     }
 
     /// The keys whose version differs in `current` (rows of the table, any superset of the
-    /// keys), as key texts: empty when the expectation holds.
+    /// keys), as key texts: empty when the expectation holds. A key held by several rows has
+    /// their latest version, the one a writer reads for it (README §4 item 9b).
     pub fn changed_keys(&self, table: &Table, current: &[Vec<Value>]) -> Vec<String> {
         let Some(version_index) = table.column_index(self.column) else { return Vec::new() };
-        let current_versions: HashMap<String, &Value> =
-            current.iter().map(|row| (table.key_text(row), &row[version_index])).collect();
+        let mut current_versions: HashMap<String, &Value> = HashMap::with_capacity(current.len());
+        for row in current {
+            let version = &row[version_index];
+            current_versions
+                .entry(table.key_text(row))
+                .and_modify(|latest| {
+                    if version.total_cmp(latest).is_gt() {
+                        *latest = version;
+                    }
+                })
+                .or_insert(version);
+        }
         self.rows
             .iter()
             .filter_map(|row| {
@@ -459,6 +470,9 @@ mod tests {
         assert_eq!(expected.changed_keys(table, &[row("amy", Some(2))]), ["bdl/amy"]);
         assert_eq!(expected.changed_keys(table, &[row("amy", Some(1)), row("bob", Some(3))]), ["bdl/bob"]);
         assert_eq!(expected.changed_keys(table, &[]), ["bdl/amy"]);
+        // Rows sharing a key (left by another pipeline) stand for it with their latest version.
+        assert!(expected.changed_keys(table, &[row("amy", Some(1)), row("amy", Some(0))]).is_empty());
+        assert_eq!(expected.changed_keys(table, &[row("amy", Some(1)), row("amy", Some(2))]), ["bdl/amy"]);
     }
 
     #[test]
@@ -482,18 +496,14 @@ mod tests {
             ["amy", "bob", "cat", "dan"].iter().map(|lookup| row(lookup, at(run_start))).collect();
         let expected = ExpectedVersions::of(table, "processed_at", &stored, &written);
         expected.advance_past(table, &mut written);
-        let versions: Vec<&Value> = written.iter().map(|row| &row[table.column_index("processed_at").unwrap()]).collect();
+        let versions: Vec<&Value> =
+            written.iter().map(|row| &row[table.column_index("processed_at").unwrap()]).collect();
         // amy: this run's earlier save left its own start, so this save leaves a microsecond
         // more; bob: an older version, the run's start stays; cat: a writer with a clock ahead,
         // a microsecond after its version; dan: no stored row, the run's start.
         assert_eq!(
             versions,
-            [
-                &at("2025-01-16T08:00:00.000001Z"),
-                &at(run_start),
-                &at("2025-01-17T09:30:01Z"),
-                &at(run_start)
-            ]
+            [&at("2025-01-16T08:00:00.000001Z"), &at(run_start), &at("2025-01-17T09:30:01Z"), &at(run_start)]
         );
         assert_eq!(expected.changed_keys(table, &written), ["bdl/amy", "bdl/bob", "bdl/cat", "bdl/dan"]);
     }
