@@ -129,6 +129,22 @@ async fn real_date_without_wembanyama(folder_name: &str) -> (TempDir, Settings, 
     (folder, settings, warehouse)
 }
 
+/// [`real_date_without_wembanyama`] after a first backfill of the date, with the unresolved-name
+/// rows it stored (his).
+async fn real_date_run_once(folder_name: &str) -> (TempDir, Settings, Arc<dyn Warehouse>, Vec<Vec<Value>>) {
+    let (folder, settings, warehouse) = real_date_without_wembanyama(folder_name).await;
+    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &backfill_of_the_real_date(false))
+        .await
+        .unwrap();
+    let names = stored_unresolved_names(warehouse.as_ref()).await;
+    (folder, settings, warehouse, names)
+}
+
+/// Every row of `unresolved_player_names`, every column.
+async fn stored_unresolved_names(warehouse: &dyn Warehouse) -> Vec<Vec<Value>> {
+    warehouse.query(&Query::new("SELECT * FROM {nba_reference.unresolved_player_names}")).await.unwrap().rows
+}
+
 /// A backfill of the real date, forced or not.
 fn backfill_of_the_real_date(force: bool) -> RunOptions {
     RunOptions {
@@ -154,11 +170,7 @@ async fn a_rerun_keeps_what_a_reviewer_wrote_about_an_unresolved_name_and_counts
 pub(crate) async fn review_and_rerun(warehouse: &dyn Warehouse, settings: &Settings) {
     run(&PlayerGameSummaryProcessor, warehouse, settings, &backfill_of_the_real_date(false)).await.unwrap();
 
-    let mut stored = warehouse
-        .query(&Query::new("SELECT * FROM {nba_reference.unresolved_player_names}"))
-        .await
-        .unwrap()
-        .rows;
+    let mut stored = stored_unresolved_names(warehouse).await;
     assert_eq!(stored.len(), 1);
     let cell = |column: &str| UNRESOLVED_PLAYER_NAMES.column_index(column).unwrap();
     let created_at = stored[0][cell("created_at")].clone();
@@ -314,9 +326,7 @@ impl Warehouse for AnotherShardInBetween {
 /// shard's 100 sightings.
 #[tokio::test]
 async fn a_name_another_shard_updated_after_it_was_read_is_combined_again_not_overwritten() {
-    let (_folder, settings, warehouse) = real_date_without_wembanyama("pgs-shards").await;
-    let first = backfill_of_the_real_date(false);
-    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &first).await.unwrap();
+    let (_folder, settings, warehouse, _) = real_date_run_once("pgs-shards").await;
 
     let shards = AnotherShardInBetween::interfering(&warehouse, 1);
     let log = crate::util::captured_log(async {
@@ -351,15 +361,7 @@ async fn a_name_another_shard_updated_after_it_was_read_is_combined_again_not_ov
 /// save's sightings with its expectation still holding.
 #[tokio::test]
 async fn a_saved_name_is_a_version_later_than_the_row_it_read() {
-    let (_folder, settings, warehouse) = real_date_without_wembanyama("pgs-versions").await;
-    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &backfill_of_the_real_date(false))
-        .await
-        .unwrap();
-    let mut stored = warehouse
-        .query(&Query::new("SELECT * FROM {nba_reference.unresolved_player_names}"))
-        .await
-        .unwrap()
-        .rows;
+    let (_folder, settings, warehouse, mut stored) = real_date_run_once("pgs-versions").await;
     let ahead = Utc.with_ymd_and_hms(2099, 1, 1, 0, 0, 0).unwrap();
     stored[0][UNRESOLVED_PLAYER_NAMES.column_index("processed_at").unwrap()] = ahead.to_value();
     warehouse.replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, stored, false).await.unwrap();
@@ -384,15 +386,7 @@ async fn a_saved_name_is_a_version_later_than_the_row_it_read() {
 /// expects that row's version, and replaces both rows with one.
 #[tokio::test]
 async fn a_name_stored_twice_is_combined_with_its_latest_row_and_written_once() {
-    let (_folder, settings, warehouse) = real_date_without_wembanyama("pgs-stored-twice").await;
-    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &backfill_of_the_real_date(false))
-        .await
-        .unwrap();
-    let mut stored = warehouse
-        .query(&Query::new("SELECT * FROM {nba_reference.unresolved_player_names}"))
-        .await
-        .unwrap()
-        .rows;
+    let (_folder, settings, warehouse, mut stored) = real_date_run_once("pgs-stored-twice").await;
     let cell = |column: &str| UNRESOLVED_PLAYER_NAMES.column_index(column).unwrap();
     stored[0][cell("notes")] = "rookie, registry catches up next week".to_value();
     warehouse.replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, stored.clone(), false).await.unwrap();
@@ -426,9 +420,7 @@ async fn a_name_stored_twice_is_combined_with_its_latest_row_and_written_once() 
 /// combined and refused five times, then the date fails and the other shard's last row stays.
 #[tokio::test]
 async fn a_name_another_shard_keeps_updating_fails_the_date_after_five_attempts_and_keeps_their_row() {
-    let (_folder, settings, warehouse) = real_date_without_wembanyama("pgs-busy-shards").await;
-    let first = backfill_of_the_real_date(false);
-    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &first).await.unwrap();
+    let (_folder, settings, warehouse, _) = real_date_run_once("pgs-busy-shards").await;
 
     let shards = AnotherShardInBetween::interfering(&warehouse, usize::MAX);
     let log = crate::util::captured_log(async {
