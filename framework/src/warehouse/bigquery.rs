@@ -20,7 +20,9 @@
 //! row (`WHEN NOT MATCHED`), or a `DELETE` when no rows replace them; per append an
 //! `INSERT … SELECT`; per keyed upsert a `MERGE` on the key. A chunk's output and side tables, or
 //! a run's history and checkpoints, thus commit together or not at all, as on the embedded
-//! warehouse ([`Warehouse::writes_together_atomically`]). Finally the staging tables are dropped,
+//! warehouse ([`Warehouse::writes_together_atomically`]). The script first checks that every
+//! staging table holds the rows streamed into it ([`staged_rows_check_sql`]: streamed rows become
+//! queryable within seconds, not at once) and is run again after a backoff until they do. Finally the staging tables are dropped,
 //! whatever happened. A failure before or during the script leaves the previous rows. The
 //! requests of different tables do not depend on each other, so they run side by side: the
 //! stagings (creation, then `insertAll`), then the key checks, the script, and the drops, about
@@ -536,6 +538,28 @@ fn version_check_sql(target: &str, expected: &str, table: &Table, versions: &Exp
         keys = keys.join(", "),
         on = on.join(" AND "),
     )
+}
+
+/// What a script's failed staging check says, so that its error is told from any other.
+const STAGING_INCOMPLETE: &str = "staged rows not yet visible";
+
+/// The waits before running a script again whose staged rows were not all visible yet.
+const STAGING_WAITS: [Duration; 4] =
+    [Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4), Duration::from_secs(8)];
+
+/// Inside the transaction, first: fails the script when a staging table (qualified name, rows
+/// streamed into it) holds another number of rows. BigQuery makes streamed rows queryable within
+/// seconds of the first insertion into a table, and every staging table is new: a script that
+/// read one too early would replace a scope by part of its rows, or by none, without an error.
+/// The counts are the writer's own, not data, so they are written into the script (which takes
+/// no parameters on the emulator).
+fn staged_rows_check_sql(staged: &[(&str, usize)]) -> Option<String> {
+    if staged.is_empty() {
+        return None;
+    }
+    let differing: Vec<String> =
+        staged.iter().map(|(staging, rows)| format!("(SELECT COUNT(*) FROM {staging}) != {rows}")).collect();
+    Some(format!("IF {} THEN SELECT ERROR('{STAGING_INCOMPLETE}'); END IF", differing.join(" OR ")))
 }
 
 /// A script's failure as [`WarehouseError::ConcurrentUpdate`] when a version check raised it.
@@ -1181,15 +1205,23 @@ impl BigQueryWarehouse {
                 self.write_statement(index, write, staged.as_deref(), scopes.as_deref())
             }))
             .await?;
-        let preconditions: Vec<String> = writes
+        let staged_rows: Vec<(&str, usize)> = writes
             .iter()
-            .zip(&expectations)
-            .filter_map(|(write, staged)| {
-                let expected = write.expected.as_ref()?;
-                let target = self.qualified_name(write.table);
-                Some(version_check_sql(&target, staged.as_deref()?, write.table, expected))
-            })
+            .zip(&staged)
+            .map(|(write, staging)| (staging, write.rows.len()))
+            .chain(writes.iter().zip(&expectations).map(|(write, staging)| {
+                (staging, write.expected.as_ref().map_or(0, |expected| expected.rows.len()))
+            }))
+            .chain([(&scopes, staging.scope_rows.len())])
+            .filter_map(|(staging, rows)| Some((staging.as_deref()?, rows)))
             .collect();
+        let version_checks = writes.iter().zip(&expectations).filter_map(|(write, staged)| {
+            let expected = write.expected.as_ref()?;
+            let target = self.qualified_name(write.table);
+            Some(version_check_sql(&target, staged.as_deref()?, write.table, expected))
+        });
+        let preconditions: Vec<String> =
+            staged_rows_check_sql(&staged_rows).into_iter().chain(version_checks).collect();
         if let Some(hook) = &self.before_merge {
             for write in writes {
                 hook(write.table)?;
@@ -1198,7 +1230,7 @@ impl BigQueryWarehouse {
         let write_error = |message: String| WarehouseError::Write { table: first.to_string(), message };
         let deleted = match transaction_script(&preconditions, &statements) {
             Some(script) => {
-                let outcome = self.execute_for(first, &script.sql, &[]).await.map_err(concurrent_update)?;
+                let outcome = self.execute_script(first, &script.sql).await.map_err(concurrent_update)?;
                 script.deleted_counts(&outcome).map_err(write_error)?
             }
             None => vec![0; statements.len()],
@@ -1211,6 +1243,27 @@ impl BigQueryWarehouse {
                 rows_inserted: statement.rows_inserted,
             })
             .collect())
+    }
+
+    /// Runs a write script, and again after each of [`STAGING_WAITS`] while its staging check
+    /// finds streamed rows not yet visible ([`staged_rows_check_sql`]; the failed script rolled
+    /// back): BigQuery promises them within seconds, so the waits add up to fifteen.
+    async fn execute_script(&self, first: &Table, sql: &str) -> Result<QueryOutcome, WarehouseError> {
+        let mut waits = STAGING_WAITS.iter();
+        loop {
+            let outcome = self.execute_for(first, sql, &[]).await;
+            let not_yet_visible = matches!(&outcome, Err(WarehouseError::Write { message, .. }) if message.contains(STAGING_INCOMPLETE));
+            match waits.next() {
+                Some(wait) if not_yet_visible => {
+                    tracing::warn!(
+                        "BigQuery write to {first}: {STAGING_INCOMPLETE}, running its script again in {}s",
+                        wait.as_secs()
+                    );
+                    tokio::time::sleep(*wait).await;
+                }
+                _ => return outcome,
+            }
+        }
     }
 
     /// The statement that applies `write` (the `index`th of its script) from its staging table,
@@ -1423,7 +1476,8 @@ struct TransactionScript {
 /// The writes' statements in one BigQuery transaction: each scope's rows are counted just before
 /// the statement that deletes them (a MERGE or DELETE reports only its total of affected rows,
 /// and a script reports none per statement), and the script's last statement selects the counts.
-/// The writes' version checks ([`version_check_sql`]) come first, inside the transaction. A
+/// The preconditions (the staging check, the writes' version checks) come first, inside the
+/// transaction. A
 /// failing statement rolls every write back. `None` when no write changes anything.
 fn transaction_script(preconditions: &[String], statements: &[WriteStatement]) -> Option<TransactionScript> {
     if statements.iter().all(|statement| statement.sql.is_none()) {
@@ -1739,6 +1793,16 @@ mod tests {
         };
         assert_eq!(script.deleted_counts(&outcome), Ok(vec![7, 0, 0, 2]));
         assert!(transaction_script(&[], &[unchanged()]).is_none());
+    }
+
+    #[test]
+    fn the_staging_check_compares_every_staging_table_with_the_rows_streamed_into_it() {
+        assert_eq!(staged_rows_check_sql(&[]), None);
+        assert_eq!(
+            staged_rows_check_sql(&[("`p.d._staging_a_r_0`", 421), ("`p.d._staging_b_r_1`", 1)]).unwrap(),
+            "IF (SELECT COUNT(*) FROM `p.d._staging_a_r_0`) != 421 OR (SELECT COUNT(*) FROM \
+             `p.d._staging_b_r_1`) != 1 THEN SELECT ERROR('staged rows not yet visible'); END IF"
+        );
     }
 
     #[test]
