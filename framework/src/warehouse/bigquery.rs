@@ -22,8 +22,9 @@
 //! a run's history and checkpoints, thus commit together or not at all, as on the embedded
 //! warehouse ([`Warehouse::writes_together_atomically`]). The script first checks that every
 //! staging table holds the rows streamed into it ([`staged_rows_check_sql`]: streamed rows become
-//! queryable within seconds, not at once) and is run again after a backoff until they do. Finally the staging tables are dropped,
-//! whatever happened. A failure before or during the script leaves the previous rows. The
+//! queryable within seconds, not at once) and runs again after a wait while one does not.
+//! Finally the staging tables are dropped, whatever happened. A failure before or during the
+//! script leaves the previous rows. The
 //! requests of different tables do not depend on each other, so they run side by side: the
 //! stagings (creation, then `insertAll`), then the key checks, the script, and the drops, about
 //! five round trips for a write set of any size instead of about three per table. With
@@ -1252,7 +1253,10 @@ impl BigQueryWarehouse {
         let mut waits = STAGING_WAITS.iter();
         loop {
             let outcome = self.execute_for(first, sql, &[]).await;
-            let not_yet_visible = matches!(&outcome, Err(WarehouseError::Write { message, .. }) if message.contains(STAGING_INCOMPLETE));
+            let not_yet_visible = matches!(
+                &outcome,
+                Err(WarehouseError::Write { message, .. }) if message.contains(STAGING_INCOMPLETE)
+            );
             match waits.next() {
                 Some(wait) if not_yet_visible => {
                     tracing::warn!(
@@ -1477,8 +1481,8 @@ struct TransactionScript {
 /// the statement that deletes them (a MERGE or DELETE reports only its total of affected rows,
 /// and a script reports none per statement), and the script's last statement selects the counts.
 /// The preconditions (the staging check, the writes' version checks) come first, inside the
-/// transaction. A
-/// failing statement rolls every write back. `None` when no write changes anything.
+/// transaction. A failing statement rolls every write back. `None` when no write changes
+/// anything.
 fn transaction_script(preconditions: &[String], statements: &[WriteStatement]) -> Option<TransactionScript> {
     if statements.iter().all(|statement| statement.sql.is_none()) {
         return None;
@@ -1814,8 +1818,8 @@ mod tests {
             "IF EXISTS (SELECT 1 FROM `e` E LEFT JOIN (SELECT `source`, `normalized_lookup`, \
              MAX(`processed_at`) AS `processed_at` FROM `t` GROUP BY `source`, `normalized_lookup`) T ON \
              T.`source` = E.`source` AND T.`normalized_lookup` = E.`normalized_lookup` WHERE NOT \
-             ((T.`processed_at` IS NULL AND \
-             E.`processed_at` IS NULL) OR T.`processed_at` = E.`processed_at`)) THEN SELECT \
+             ((T.`processed_at` IS NULL AND E.`processed_at` IS NULL) OR T.`processed_at` = \
+             E.`processed_at`)) THEN SELECT \
              ERROR('concurrent update of nba_reference.unresolved_player_names'); END IF"
         );
         let raised = WarehouseError::Write {
