@@ -396,11 +396,21 @@ async fn a_name_stored_twice_is_combined_with_its_latest_row_and_written_once() 
     older[cell("processed_at")] = Utc.with_ymd_and_hms(2024, 1, 2, 3, 0, 0).unwrap().to_value();
     warehouse.append(&UNRESOLVED_PLAYER_NAMES, vec![older]).await.unwrap();
 
-    let rerun =
-        run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &backfill_of_the_real_date(true))
-            .await
-            .unwrap();
-    assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
+    let log = crate::util::captured_log(async {
+        let rerun =
+            run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &backfill_of_the_real_date(true))
+                .await
+                .unwrap();
+        assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
+    })
+    .await;
+    assert!(
+        log.contains(
+            " WARN 2 rows share the key player_game_summary/victorwembanyama in nba_reference.unresolved_player_names: \
+             the save combines with the latest processed_at and replaces them all"
+        ),
+        "{log}"
+    );
     let after = query_rows(
         warehouse.as_ref(),
         "SELECT normalized_lookup, occurrences, notes FROM {nba_reference.unresolved_player_names}",

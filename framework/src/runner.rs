@@ -1122,7 +1122,10 @@ async fn stored_rows_of_keys(
         Some(Value::Timestamp(version)) => Some(*version),
         _ => None,
     };
-    let (latest, _) = keep_latest(stored, table, |row| table.key_text(row), version_of);
+    let (latest, duplicates) = keep_latest(stored, table, |row| table.key_text(row), version_of);
+    for duplicate in duplicates {
+        warn!("{duplicate}: the save combines with the latest processed_at and replaces them all");
+    }
     Ok(latest)
 }
 
