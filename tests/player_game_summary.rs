@@ -140,6 +140,18 @@ async fn real_date_run_once(folder_name: &str) -> (TempDir, Settings, Arc<dyn Wa
     (folder, settings, warehouse, names)
 }
 
+/// A forced rerun of the real date on `warehouse` that saves (383 rows, his name the one
+/// failure), with the log it wrote.
+async fn forced_rerun_that_saves(warehouse: &dyn Warehouse, settings: &Settings) -> String {
+    crate::util::captured_log(async {
+        let rerun = run(&PlayerGameSummaryProcessor, warehouse, settings, &backfill_of_the_real_date(true))
+            .await
+            .unwrap();
+        assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
+    })
+    .await
+}
+
 /// Every row of `unresolved_player_names`, every column.
 async fn stored_unresolved_names(warehouse: &dyn Warehouse) -> Vec<Vec<Value>> {
     warehouse.query(&Query::new("SELECT * FROM {nba_reference.unresolved_player_names}")).await.unwrap().rows
@@ -179,10 +191,7 @@ pub(crate) async fn review_and_rerun(warehouse: &dyn Warehouse, settings: &Setti
     stored[0][cell("reviewed_by")] = "analyst@example.com".to_value();
     warehouse.replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, stored, false).await.unwrap();
 
-    let rerun = run(&PlayerGameSummaryProcessor, warehouse, settings, &backfill_of_the_real_date(true))
-        .await
-        .unwrap();
-    assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
+    forced_rerun_that_saves(warehouse, settings).await;
     let after = query_rows(
         warehouse,
         "SELECT normalized_lookup, status, notes, reviewed_by, occurrences, first_seen_date, last_seen_date, \
@@ -329,13 +338,7 @@ async fn a_name_another_shard_updated_after_it_was_read_is_combined_again_not_ov
     let (_folder, settings, warehouse, _) = real_date_run_once("pgs-shards").await;
 
     let shards = AnotherShardInBetween::interfering(&warehouse, 1);
-    let log = crate::util::captured_log(async {
-        let rerun = run(&PlayerGameSummaryProcessor, &shards, &settings, &backfill_of_the_real_date(true))
-            .await
-            .unwrap();
-        assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
-    })
-    .await;
+    let log = forced_rerun_that_saves(&shards, &settings).await;
     assert!(
         log.contains(
             " WARN Rows of nba_reference.unresolved_player_names changed while this run combined them: reading \
@@ -366,9 +369,7 @@ async fn a_saved_name_is_a_version_later_than_the_row_it_read() {
     stored[0][UNRESOLVED_PLAYER_NAMES.column_index("processed_at").unwrap()] = ahead.to_value();
     warehouse.replace(&UNRESOLVED_PLAYER_NAMES, ReplaceScope::Keys, stored, false).await.unwrap();
 
-    run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &backfill_of_the_real_date(true))
-        .await
-        .unwrap();
+    forced_rerun_that_saves(warehouse.as_ref(), &settings).await;
     let after = query_rows(
         warehouse.as_ref(),
         "SELECT normalized_lookup, occurrences, processed_at FROM {nba_reference.unresolved_player_names}",
@@ -396,14 +397,7 @@ async fn a_name_stored_twice_is_combined_with_its_latest_row_and_written_once() 
     older[cell("processed_at")] = Utc.with_ymd_and_hms(2024, 1, 2, 3, 0, 0).unwrap().to_value();
     warehouse.append(&UNRESOLVED_PLAYER_NAMES, vec![older]).await.unwrap();
 
-    let log = crate::util::captured_log(async {
-        let rerun =
-            run(&PlayerGameSummaryProcessor, warehouse.as_ref(), &settings, &backfill_of_the_real_date(true))
-                .await
-                .unwrap();
-        assert_eq!(rerun.outcomes[0].status, DateStatus::Succeeded { rows: 383, failures: 1 });
-    })
-    .await;
+    let log = forced_rerun_that_saves(warehouse.as_ref(), &settings).await;
     assert!(
         log.contains(
             " WARN 2 rows share the key player_game_summary/victorwembanyama in nba_reference.unresolved_player_names: \
