@@ -24,9 +24,9 @@
 //! staging table holds the rows streamed into it ([`staged_rows_check_sql`]: streamed rows become
 //! queryable within seconds, not at once) and runs again after a wait while one does not.
 //! Finally the staging tables are dropped, whatever happened. A failure before or during the
-//! script leaves the previous rows. The
-//! requests of different tables do not depend on each other, so they run side by side: the
-//! stagings (creation, then `insertAll`), then the key checks, the script, and the drops, about
+//! script leaves the previous rows. The requests of different tables do not depend on each
+//! other, so they run side by side: the stagings (creation, then `insertAll`), then the key
+//! checks, the script, and the drops, about
 //! five round trips for a write set of any size instead of about three per table. With
 //! `unique_key`, one query before the script refuses a write whose staged rows repeat a key, or
 //! share one with a row outside the scope (the rows the MERGE keeps); it is the same rule as the
