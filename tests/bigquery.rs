@@ -33,6 +33,8 @@ use player_game_summary::PlayerGameSummaryProcessor;
 use crate::toy::ToyProcessor;
 use crate::util::{TempDir, date, export, export_masking, schedule_directory, settings_in, write_fixture};
 
+mod lost_scripts;
+
 const PROJECT: &str = "test-project";
 
 /// The emulator's `host:port`, or `None` after printing why the emulator tests are skipped.

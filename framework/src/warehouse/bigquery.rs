@@ -35,7 +35,10 @@
 //! read of them ([`ExpectedVersions`], staged too), and its script checks them first, inside the
 //! transaction ([`version_check_sql`]): rows that another writer changed fail the script as a
 //! [`WarehouseError::ConcurrentUpdate`]. A retried script keeps its request id, so BigQuery runs
-//! it once.
+//! it once. A script the client loses track of once submitted (its polling keeps failing, or it
+//! outlives `job_timeout`) may still commit: it is cancelled and its job's final state decides
+//! whether the write succeeded or failed; when that state cannot be read either, the write fails
+//! as of unknown outcome, naming the job (`BigQueryWarehouse::settle_lost_script`).
 //!
 //! # SQL dialect
 //! Shared SQL quotes identifiers with double quotes (ANSI, DuckDB); BigQuery reads those as
@@ -69,6 +72,8 @@ use gcp_bigquery_client::model::data_format_options::DataFormatOptions;
 use gcp_bigquery_client::model::error_proto::ErrorProto;
 use gcp_bigquery_client::model::field_type::FieldType;
 use gcp_bigquery_client::model::get_query_results_parameters::GetQueryResultsParameters;
+use gcp_bigquery_client::model::job::Job;
+use gcp_bigquery_client::model::job_reference::JobReference;
 use gcp_bigquery_client::model::query_parameter::QueryParameter;
 use gcp_bigquery_client::model::query_parameter_type::QueryParameterType;
 use gcp_bigquery_client::model::query_parameter_value::QueryParameterValue;
@@ -109,6 +114,9 @@ pub struct RequestPolicy {
     pub server_wait: Duration,
     /// Limit on one query job, polling included.
     pub job_timeout: Duration,
+    /// How long a write script the client lost track of is given to reach its final state after
+    /// it was asked to cancel (see `BigQueryWarehouse::settle_lost_script`).
+    pub cancel_grace: Duration,
     /// Rows per result page; `None` lets BigQuery pick (about 10 MB per page).
     pub page_rows: Option<u32>,
 }
@@ -122,6 +130,7 @@ impl Default for RequestPolicy {
             request_timeout: Duration::from_secs(60),
             server_wait: Duration::from_secs(30),
             job_timeout: Duration::from_secs(15 * 60),
+            cancel_grace: Duration::from_secs(2 * 60),
             page_rows: None,
         }
     }
@@ -946,32 +955,40 @@ impl BigQueryWarehouse {
         sql: &str,
         parameters: Vec<QueryParameter>,
     ) -> Result<QueryOutcome, RequestFailure> {
+        let response = self.submit(sql, parameters).await?;
+        self.complete(response).await
+    }
+
+    /// Submits one statement (`jobs.query`) and returns BigQuery's first answer, which names the
+    /// job and holds its first page when it finished within `server_wait`.
+    async fn submit(
+        &self,
+        sql: &str,
+        parameters: Vec<QueryParameter>,
+    ) -> Result<QueryResponse, RequestFailure> {
         let request_base =
             format!("{}-{}", self.run_tag, self.staging_counter.fetch_add(1, Ordering::Relaxed));
         // The request id makes a retried DML statement run once on BigQuery (jobs.query dedupes
         // it); a job that answered with errors is resubmitted under a new id.
         let resubmissions = AtomicU64::new(0);
-        let response = self
-            .with_retries("query", || {
-                let mut request = QueryRequest::new(sql);
-                request.parameter_mode = Some("NAMED".to_owned());
-                request.query_parameters = Some(parameters.clone());
-                request.timeout_ms = Some(self.policy.server_wait.as_millis() as i32);
-                request.max_results = self.policy.page_rows.map(|rows| rows as i32);
-                request.format_options = Some(DataFormatOptions { use_int64_timestamp: Some(true) });
-                request.request_id =
-                    Some(format!("{request_base}-{}", resubmissions.load(Ordering::Relaxed)));
-                let resubmissions = &resubmissions;
-                async move {
-                    let response = self.client.job().query(&self.project, request).await?;
-                    job_errors(&response.errors).inspect_err(|_| {
-                        resubmissions.fetch_add(1, Ordering::Relaxed);
-                    })?;
-                    Ok(response)
-                }
-            })
-            .await?;
-        self.complete(response).await
+        self.with_retries("query", || {
+            let mut request = QueryRequest::new(sql);
+            request.parameter_mode = Some("NAMED".to_owned());
+            request.query_parameters = Some(parameters.clone());
+            request.timeout_ms = Some(self.policy.server_wait.as_millis() as i32);
+            request.max_results = self.policy.page_rows.map(|rows| rows as i32);
+            request.format_options = Some(DataFormatOptions { use_int64_timestamp: Some(true) });
+            request.request_id = Some(format!("{request_base}-{}", resubmissions.load(Ordering::Relaxed)));
+            let resubmissions = &resubmissions;
+            async move {
+                let response = self.client.job().query(&self.project, request).await?;
+                job_errors(&response.errors).inspect_err(|_| {
+                    resubmissions.fetch_add(1, Ordering::Relaxed);
+                })?;
+                Ok(response)
+            }
+        })
+        .await
     }
 
     /// Polls an unfinished job, then reads the remaining pages.
@@ -1005,7 +1022,7 @@ impl BigQueryWarehouse {
     /// One `getQueryResults` call (a wait for completion, or the page after `page_token`).
     async fn results_page(
         &self,
-        job: &gcp_bigquery_client::model::job_reference::JobReference,
+        job: &JobReference,
         page_token: Option<String>,
     ) -> Result<QueryResponse, RequestFailure> {
         let job_id = job.job_id.clone().ok_or_else(|| RequestFailure {
@@ -1031,6 +1048,101 @@ impl BigQueryWarehouse {
             }
         })
         .await
+    }
+
+    /// Runs a write script to its end. When the client loses track of it after submitting it
+    /// (polling keeps failing, or it outlives `job_timeout`), the script may still commit, so its
+    /// end is settled from the job itself ([`BigQueryWarehouse::settle_lost_script`]) instead of
+    /// being reported as a failure. `None`: the script committed, but its results could not be
+    /// read.
+    async fn run_script(&self, sql: &str) -> Result<Option<QueryOutcome>, RequestFailure> {
+        let response = self.submit(sql, Vec::new()).await.map_err(|mut failure| {
+            if failure.no_answer {
+                // The request may have reached BigQuery, and its job may still commit.
+                failure.message =
+                    format!("{}; the script may have been received and may still commit", failure.message);
+            }
+            failure
+        })?;
+        let job = response.job_reference.clone();
+        match (self.complete(response).await, job) {
+            (Ok(outcome), _) => Ok(Some(outcome)),
+            (Err(lost), Some(job)) => self.settle_lost_script(&job, lost).await,
+            (Err(lost), None) => Err(lost),
+        }
+    }
+
+    /// Asks a lost script's job to cancel (a finished job ignores it) and waits up to
+    /// `cancel_grace` for its final state, which decides what the write did: no error result, it
+    /// committed, and its results are read; an error result, it rolled back (with that error, so
+    /// a version check or the staging check is still recognised). Reporting a committed script as
+    /// failed would record a run as failed whose output was written, and its rerun would then
+    /// append its history twice. When the state cannot be read either, the outcome is unknown and
+    /// the error says so, naming the job.
+    async fn settle_lost_script(
+        &self,
+        job: &JobReference,
+        lost: RequestFailure,
+    ) -> Result<Option<QueryOutcome>, RequestFailure> {
+        let Some(job_id) = job.job_id.as_deref() else { return Err(lost) };
+        let location = job.location.as_deref();
+        tracing::warn!(
+            "BigQuery write script {job_id} was lost ({}); cancelling it to read its end",
+            lost.message
+        );
+        let cancelled = self
+            .with_retries("jobs.cancel", || async {
+                Ok(self.client.job().cancel_job(&self.project, job_id, location).await?)
+            })
+            .await;
+        if let Err(failure) = cancelled {
+            tracing::warn!(
+                "BigQuery jobs.cancel of {job_id} failed ({}); reading its state",
+                failure.message
+            );
+        }
+        let unknown = |why: String| RequestFailure {
+            message: format!(
+                "the outcome of write script {job_id} is unknown ({}; then {why}): it may still commit, \
+                 so read the job's state before running its dates again",
+                lost.message
+            ),
+            ..lost.clone()
+        };
+        let deadline = Instant::now() + self.policy.cancel_grace;
+        let mut polls = 0;
+        loop {
+            let state = self
+                .with_retries("jobs.get", || async {
+                    Ok(self.client.job().get_job(&self.project, job_id, location).await?)
+                })
+                .await
+                .map_err(|failure| unknown(format!("its state could not be read: {}", failure.message)))?;
+            match job_end(&state) {
+                JobEnd::RolledBack(failure) => return Err(failure),
+                JobEnd::Committed => break,
+                JobEnd::Running if Instant::now() < deadline => {
+                    tokio::time::sleep(backoff_delay(&self.policy, polls, jitter())).await;
+                    polls += 1;
+                }
+                JobEnd::Running => {
+                    let grace = self.policy.cancel_grace.as_secs();
+                    return Err(unknown(format!("it was still running {grace}s after it was cancelled")));
+                }
+            }
+        }
+        tracing::warn!("BigQuery write script {job_id} committed; reading its results");
+        let finished = QueryResponse { job_reference: Some(job.clone()), ..QueryResponse::default() };
+        match self.complete(finished).await {
+            Ok(outcome) => Ok(Some(outcome)),
+            Err(failure) => {
+                tracing::warn!(
+                    "BigQuery write script {job_id} committed, but its results cannot be read: {}",
+                    failure.message
+                );
+                Ok(None)
+            }
+        }
     }
 
     /// Runs a statement the backend built itself, reporting failures against `table`.
@@ -1230,10 +1342,10 @@ impl BigQueryWarehouse {
         }
         let write_error = |message: String| WarehouseError::Write { table: first.to_string(), message };
         let deleted = match transaction_script(&preconditions, &statements) {
-            Some(script) => {
-                let outcome = self.execute_script(first, &script.sql).await.map_err(concurrent_update)?;
-                script.deleted_counts(&outcome).map_err(write_error)?
-            }
+            Some(script) => match self.execute_script(first, &script.sql).await.map_err(concurrent_update)? {
+                Some(outcome) => script.deleted_counts(&outcome).map_err(write_error)?,
+                None => vec![0; statements.len()],
+            },
             None => vec![0; statements.len()],
         };
         Ok(statements
@@ -1246,13 +1358,17 @@ impl BigQueryWarehouse {
             .collect())
     }
 
-    /// Runs a write script, and again after each of [`STAGING_WAITS`] while its staging check
-    /// finds streamed rows not yet visible ([`staged_rows_check_sql`]; the failed script rolled
-    /// back): BigQuery promises them within seconds, so the waits add up to fifteen.
-    async fn execute_script(&self, first: &Table, sql: &str) -> Result<QueryOutcome, WarehouseError> {
+    /// Runs a write script ([`BigQueryWarehouse::run_script`]), and again after each of
+    /// [`STAGING_WAITS`] while its staging check finds streamed rows not yet visible
+    /// ([`staged_rows_check_sql`]; the failed script rolled back): BigQuery promises them within
+    /// seconds, so the waits add up to fifteen.
+    async fn execute_script(&self, first: &Table, sql: &str) -> Result<Option<QueryOutcome>, WarehouseError> {
         let mut waits = STAGING_WAITS.iter();
         loop {
-            let outcome = self.execute_for(first, sql, &[]).await;
+            let outcome = self.run_script(sql).await.map_err(|failure| WarehouseError::Write {
+                table: first.to_string(),
+                message: failure.message,
+            });
             let not_yet_visible = matches!(
                 &outcome,
                 Err(WarehouseError::Write { message, .. }) if message.contains(STAGING_INCOMPLETE)
@@ -1363,6 +1479,26 @@ impl BigQueryWarehouse {
                 return Ok(Some(names));
             }
         }
+    }
+}
+
+/// Where a job is, read from its state (`jobs.get`).
+#[derive(Debug, PartialEq)]
+enum JobEnd {
+    Running,
+    Committed,
+    /// Finished with an error result: a script's transaction rolled back.
+    RolledBack(RequestFailure),
+}
+
+fn job_end(job: &Job) -> JobEnd {
+    let Some(status) = &job.status else { return JobEnd::Running };
+    if status.state.as_deref() != Some("DONE") {
+        return JobEnd::Running;
+    }
+    match &status.error_result {
+        Some(error) => JobEnd::RolledBack(RequestFailure::from_job_errors(std::slice::from_ref(error))),
+        None => JobEnd::Committed,
     }
 }
 
@@ -1871,6 +2007,40 @@ mod tests {
         assert!(!failure(Some(404), &["notFound"]).is_transient());
         assert!(!failure(None, &["invalidQuery"]).is_transient());
         assert!(!failure(Some(403), &["accessDenied"]).is_transient());
+    }
+
+    fn job(state: &str, error_result: Option<ErrorProto>) -> Job {
+        Job {
+            status: Some(gcp_bigquery_client::model::job_status::JobStatus {
+                state: Some(state.to_owned()),
+                error_result,
+                errors: None,
+            }),
+            ..Job::default()
+        }
+    }
+
+    #[test]
+    fn a_jobs_state_tells_a_commit_from_a_rollback_and_from_a_job_still_running() {
+        assert_eq!(job_end(&job("DONE", None)), JobEnd::Committed);
+        assert_eq!(job_end(&job("RUNNING", None)), JobEnd::Running);
+        assert_eq!(job_end(&job("PENDING", None)), JobEnd::Running);
+        assert_eq!(job_end(&Job::default()), JobEnd::Running);
+        let raised = ErrorProto {
+            reason: Some("invalidQuery".to_owned()),
+            message: Some(format!("{CONCURRENT_UPDATE} nba_reference.unresolved_player_names")),
+            ..ErrorProto::default()
+        };
+        let JobEnd::RolledBack(failure) = job_end(&job("DONE", Some(raised))) else {
+            panic!("an error result is a rollback")
+        };
+        assert_eq!(failure.reasons, ["invalidQuery"]);
+        let error =
+            concurrent_update(WarehouseError::Write { table: String::new(), message: failure.message });
+        assert!(
+            matches!(&error, WarehouseError::ConcurrentUpdate { table } if table == "nba_reference.unresolved_player_names"),
+            "{error}"
+        );
     }
 
     #[test]
