@@ -430,11 +430,11 @@ async fn a_write_expecting_stored_rows_that_changed_is_refused_on_both_backends(
 
 /// A key stored twice (another pipeline's older row beside ours) stands with its latest version
 /// in the version check, on both backends: expecting the older row's version is refused,
-/// expecting the latest applies. (DuckDB then holds one row of the key, BigQuery's MERGE updates
-/// both, so the tables are not compared.)
+/// expecting the latest applies, and both backends then hold the key once.
 #[tokio::test]
 async fn a_key_stored_twice_is_checked_against_its_latest_version_on_both_backends() {
-    assert_same_rows_on_both_backends(&[], async |backend: &Backend| {
+    let compared = [&UNRESOLVED_PLAYER_NAMES];
+    let exports = assert_same_rows_on_both_backends(&compared, async |backend: &Backend| {
         let warehouse = backend.warehouse.as_ref();
         let latest = unresolved_name_row(3, "2024-01-16T06:00:00.123456Z");
         let older = unresolved_name_row(2, "2024-01-15T06:00:00Z");
@@ -461,6 +461,8 @@ async fn a_key_stored_twice_is_checked_against_its_latest_version_on_both_backen
         );
     })
     .await;
+    let Some(exports) = exports else { return };
+    assert_eq!(exports[0].lines().count(), 2, "the header and the key's one row: {}", exports[0]);
 }
 
 /// A TCP relay to the emulator that records the most connections open through it at once. The

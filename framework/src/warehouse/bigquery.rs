@@ -18,9 +18,9 @@
 //! inside `BEGIN TRANSACTION … COMMIT TRANSACTION`: per replaced scope a `MERGE … ON FALSE` that
 //! deletes the scope's rows (`WHEN NOT MATCHED BY SOURCE AND <scope>`) and inserts every staged
 //! row (`WHEN NOT MATCHED`), or a `DELETE` when no rows replace them; per append an
-//! `INSERT … SELECT`; per keyed upsert a `MERGE` on the key. A chunk's output and side tables, or
-//! a run's history and checkpoints, thus commit together or not at all, as on the embedded
-//! warehouse ([`Warehouse::writes_together_atomically`]). The script first checks that every
+//! `INSERT … SELECT`; per keyed upsert a `DELETE` of its keys and an `INSERT … SELECT`. A
+//! chunk's output and side tables, or a run's history and checkpoints, thus commit together or
+//! not at all, as on the embedded warehouse ([`Warehouse::writes_together_atomically`]). The script first checks that every
 //! staging table holds the rows streamed into it ([`staged_rows_check_sql`]: streamed rows become
 //! queryable within seconds, not at once) and runs again after a wait while one does not.
 //! Finally the staging tables are dropped, whatever happened. A failure before or during the
@@ -582,20 +582,17 @@ fn concurrent_update(error: WarehouseError) -> WarehouseError {
     WarehouseError::ConcurrentUpdate { table: table.to_owned() }
 }
 
-/// One MERGE replacing the rows whose key a staged row has: matched rows take the staged values,
-/// the others are inserted. Unlike the DuckDB backend, two staged rows with one key are an error
-/// here even without `unique_key` (BigQuery's MERGE refuses to match a row twice).
+/// A keyed upsert as two statements of the script: every target row holding a staged row's key
+/// is deleted, then the staged rows are inserted. As on the DuckDB backend, a key stored twice
+/// (another pipeline's row beside ours) is then held once; a `MERGE` on the key updated both
+/// rows alike, and refused two staged rows of one key even without `unique_key`.
 fn upsert_sql(target: &str, staging: &str, table: &Table) -> String {
-    let on: Vec<String> = table.key.iter().map(|key| format!("T.`{key}` = S.`{key}`")).collect();
-    let set: Vec<String> =
-        table.columns.iter().map(|column| format!("`{0}` = S.`{0}`", column.name)).collect();
+    let matches: Vec<String> = table.key.iter().map(|key| format!("T.`{key}` = S.`{key}`")).collect();
     format!(
-        "MERGE {target} T USING (SELECT {columns} FROM {staging}) S ON {on} \
-         WHEN MATCHED THEN UPDATE SET {set} WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({values})",
+        "DELETE FROM {target} T WHERE EXISTS (SELECT 1 FROM {staging} S WHERE {matches});\n\
+         INSERT INTO {target} ({columns}) SELECT {columns} FROM {staging}",
+        matches = matches.join(" AND "),
         columns = quoted_columns(table, ""),
-        on = on.join(" AND "),
-        set = set.join(", "),
-        values = quoted_columns(table, "S."),
     )
 }
 
@@ -1853,6 +1850,21 @@ mod tests {
         assert_eq!(json.len(), 4);
         assert_eq!(cell_json(ColumnType::Numeric { precision: 5, scale: 1 }, &Value::Float(97.35)), "97.3");
         assert!(row_json(table, &row[1..]).unwrap_err().contains("cells for 50 columns"));
+    }
+
+    #[test]
+    fn an_upsert_deletes_the_rows_of_its_staged_keys_then_inserts_the_staged_rows() {
+        let table = &crate::schema::reference::UNRESOLVED_PLAYER_NAMES;
+        let sql = upsert_sql("`t`", "`s`", table);
+        let (delete, insert) = sql.split_once(";\n").expect("two statements");
+        assert_eq!(
+            delete,
+            "DELETE FROM `t` T WHERE EXISTS (SELECT 1 FROM `s` S WHERE T.`source` = S.`source` \
+             AND T.`normalized_lookup` = S.`normalized_lookup`)"
+        );
+        let columns = quoted_columns(table, "");
+        assert!(columns.starts_with("`source`, `original_name`, "), "{columns}");
+        assert_eq!(insert, format!("INSERT INTO `t` ({columns}) SELECT {columns} FROM `s`"));
     }
 
     #[test]
