@@ -1084,7 +1084,7 @@ impl BigQueryWarehouse {
         let Some(job_id) = job.job_id.as_deref() else { return Err(lost) };
         let location = job.location.as_deref();
         tracing::warn!(
-            "BigQuery write script {job_id} was lost ({}); cancelling it to read its end",
+            "BigQuery write script {job_id}: its end was not read ({}); cancelling it to read its state",
             lost.message
         );
         let cancelled = self
