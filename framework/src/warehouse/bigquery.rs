@@ -7,38 +7,38 @@
 //! reference implementation is the DuckDB backend.
 //!
 //! # How a write stays atomic
-//! Rows go to a staging table of this run (`_staging_<table>_<run>_<n>`, in the target's
-//! dataset, expiring after a day if a crash leaves it behind) through `insertAll` in chunks (the
-//! targets never hold streamed rows, which would block later DML on BigQuery), and the dates of
-//! every replaced scope go to one more (`write_scopes`: a script takes no query parameters on the
-//! emulator, and values never become SQL text). The script declares each scope's dates as an
-//! array variable from that table, so that its statements compare the partition column with
-//! values known before they run, which partition pruning needs (a subquery there defeats it;
-//! not measured on real BigQuery). Then the script applies every table's write
-//! inside `BEGIN TRANSACTION … COMMIT TRANSACTION`: per replaced scope a `MERGE … ON FALSE` that
-//! deletes the scope's rows (`WHEN NOT MATCHED BY SOURCE AND <scope>`) and inserts every staged
-//! row (`WHEN NOT MATCHED`), or a `DELETE` when no rows replace them; per append an
-//! `INSERT … SELECT`; per keyed upsert a `DELETE` of its keys and an `INSERT … SELECT`. A
-//! chunk's output and side tables, or a run's history and checkpoints, thus commit together or
-//! not at all, as on the embedded warehouse ([`Warehouse::writes_together_atomically`]). The script first checks that every
-//! staging table holds the rows streamed into it ([`staged_rows_check_sql`]: streamed rows become
-//! queryable within seconds, not at once) and runs again after a wait while one does not.
-//! Finally the staging tables are dropped, whatever happened. A failure before or during the
-//! script leaves the previous rows. The requests of different tables do not depend on each
-//! other, so they run side by side: the stagings (creation, then `insertAll`), then the key
-//! checks, the script, and the drops, about
-//! five round trips for a write set of any size instead of about three per table. With
-//! `unique_key`, one query before the script refuses a write whose staged rows repeat a key, or
-//! share one with a row outside the scope (the rows the MERGE keeps); it is the same rule as the
-//! DuckDB backend's check inside its transaction, and it assumes one writer per table and date,
-//! as the processors' scheduling guarantees. A write built from stored rows carries what it
-//! read of them ([`ExpectedVersions`], staged too), and its script checks them first, inside the
-//! transaction ([`version_check_sql`]): rows that another writer changed fail the script as a
-//! [`WarehouseError::ConcurrentUpdate`]. A retried script keeps its request id, so BigQuery runs
-//! it once. A script the client loses track of once submitted (its polling keeps failing, or it
+//! Rows go to a staging table of this run (`_staging_<table>_<run>_<n>`, in the target's dataset,
+//! expiring after a day if a crash leaves it behind) through `insertAll` in chunks (the targets
+//! never hold streamed rows, which would block later DML on BigQuery), and the dates of every
+//! replaced scope go to one more (`write_scopes`: a script takes no query parameters on the
+//! emulator, and values never become SQL text). The script declares each scope's dates as an array
+//! variable from that table, so that its statements compare the partition column with values known
+//! before they run, which partition pruning needs (a subquery there defeats it; not measured on
+//! real BigQuery). Then the script applies every table's write inside `BEGIN TRANSACTION … COMMIT
+//! TRANSACTION`: per replaced scope a `MERGE … ON FALSE` that deletes the scope's rows (`WHEN NOT
+//! MATCHED BY SOURCE AND <scope>`) and inserts every staged row (`WHEN NOT MATCHED`), or a `DELETE`
+//! when no rows replace them; per append an `INSERT … SELECT`; per keyed upsert a `DELETE` of its
+//! keys and an `INSERT … SELECT`. A chunk's output and side tables, or a run's history and
+//! checkpoints, thus commit together or not at all, as on the embedded warehouse
+//! ([`Warehouse::writes_together_atomically`]). The script first checks that every staging table
+//! holds the rows streamed into it ([`staged_rows_check_sql`]: streamed rows become queryable
+//! within seconds, not at once) and runs again after a wait while one does not; one holding more
+//! rows than were streamed (a retried chunk's copy) fails the write. Finally the staging tables are
+//! dropped, whatever happened. A failure before or during the script leaves the previous rows. The
+//! requests of different tables do not depend on each other, so they run side by side: the stagings
+//! (creation, then `insertAll`), then the key checks, the script, and the drops, about five round
+//! trips for a write set of any size instead of about three per table. With `unique_key`, one query
+//! before the script refuses a write whose staged rows repeat a key, or share one with a row
+//! outside the scope (the rows the MERGE keeps); it is the same rule as the DuckDB backend's check
+//! inside its transaction, and it assumes one writer per table and date, as the processors'
+//! scheduling guarantees. A write built from stored rows carries what it read of them
+//! ([`ExpectedVersions`], staged too), and its script checks them first, inside the transaction
+//! ([`version_check_sql`]): rows that another writer changed fail the script as a
+//! [`WarehouseError::ConcurrentUpdate`]. A retried script keeps its request id, so BigQuery runs it
+//! once. A script the client loses track of once submitted (its polling keeps failing, or it
 //! outlives `job_timeout`) may still commit: it is cancelled and its job's final state decides
-//! whether the write succeeded or failed; when that state cannot be read either, the write fails
-//! as of unknown outcome, naming the job (`BigQueryWarehouse::settle_lost_script`).
+//! whether the write succeeded or failed; when that state cannot be read either, the write fails as
+//! of unknown outcome, naming the job (`BigQueryWarehouse::settle_lost_script`).
 //!
 //! # SQL dialect
 //! Shared SQL quotes identifiers with double quotes (ANSI, DuckDB); BigQuery reads those as
@@ -553,6 +553,9 @@ fn version_check_sql(target: &str, expected: &str, table: &Table, versions: &Exp
 /// What a script's failed staging check says, so that its error is told from any other.
 const STAGING_INCOMPLETE: &str = "staged rows not yet visible";
 
+/// What a script's staging check says of a staging table holding more rows than were streamed.
+const STAGING_DUPLICATED: &str = "staged rows duplicated by a retried insertAll";
+
 /// The waits before running a script again whose staged rows were not all visible yet.
 const STAGING_WAITS: [Duration; 4] =
     [Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(4), Duration::from_secs(8)];
@@ -560,16 +563,29 @@ const STAGING_WAITS: [Duration; 4] =
 /// Inside the transaction, first: fails the script when a staging table (qualified name, rows
 /// streamed into it) holds another number of rows. BigQuery makes streamed rows queryable within
 /// seconds of the first insertion into a table, and every staging table is new: a script that
-/// read one too early would replace a scope by part of its rows, or by none, without an error.
-/// The counts are the writer's own, not data, so they are written into the script (which takes
-/// no parameters on the emulator).
-fn staged_rows_check_sql(staged: &[(&str, usize)]) -> Option<String> {
+/// read one too early would replace a scope by part of its rows, or by none, without an error
+/// ([`STAGING_INCOMPLETE`], which the script is run again for). BigQuery drops a retried
+/// `insertAll` chunk's copy by its insert ids only on a best-effort basis: more rows than were
+/// streamed fail at once ([`STAGING_DUPLICATED`]; no wait makes them fewer). The counts are the
+/// writer's own, not data, so they are written into the script (which takes no parameters on the
+/// emulator).
+fn staged_rows_check_sql(staged: &[(&str, usize)]) -> Vec<String> {
     if staged.is_empty() {
-        return None;
+        return Vec::new();
     }
-    let differing: Vec<String> =
-        staged.iter().map(|(staging, rows)| format!("(SELECT COUNT(*) FROM {staging}) != {rows}")).collect();
-    Some(format!("IF {} THEN SELECT ERROR('{STAGING_INCOMPLETE}'); END IF", differing.join(" OR ")))
+    let compared = |comparison: &str| {
+        let tables: Vec<String> = staged
+            .iter()
+            .map(|(staging, rows)| format!("(SELECT COUNT(*) FROM {staging}) {comparison} {rows}"))
+            .collect();
+        tables.join(" OR ")
+    };
+    [(">", STAGING_DUPLICATED), ("<", STAGING_INCOMPLETE)]
+        .into_iter()
+        .map(|(comparison, error)| {
+            format!("IF {} THEN SELECT ERROR('{error}'); END IF", compared(comparison))
+        })
+        .collect()
 }
 
 /// A script's failure as [`WarehouseError::ConcurrentUpdate`] when a version check raised it.
@@ -1949,11 +1965,16 @@ mod tests {
 
     #[test]
     fn the_staging_check_compares_every_staging_table_with_the_rows_streamed_into_it() {
-        assert_eq!(staged_rows_check_sql(&[]), None);
+        assert!(staged_rows_check_sql(&[]).is_empty());
         assert_eq!(
-            staged_rows_check_sql(&[("`p.d._staging_a_r_0`", 421), ("`p.d._staging_b_r_1`", 1)]).unwrap(),
-            "IF (SELECT COUNT(*) FROM `p.d._staging_a_r_0`) != 421 OR (SELECT COUNT(*) FROM \
-             `p.d._staging_b_r_1`) != 1 THEN SELECT ERROR('staged rows not yet visible'); END IF"
+            staged_rows_check_sql(&[("`p.d._staging_a_r_0`", 421), ("`p.d._staging_b_r_1`", 1)]),
+            [
+                "IF (SELECT COUNT(*) FROM `p.d._staging_a_r_0`) > 421 OR (SELECT COUNT(*) FROM \
+                 `p.d._staging_b_r_1`) > 1 THEN SELECT ERROR('staged rows duplicated by a retried \
+                 insertAll'); END IF",
+                "IF (SELECT COUNT(*) FROM `p.d._staging_a_r_0`) < 421 OR (SELECT COUNT(*) FROM \
+                 `p.d._staging_b_r_1`) < 1 THEN SELECT ERROR('staged rows not yet visible'); END IF"
+            ]
         );
     }
 
