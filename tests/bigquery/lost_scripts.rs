@@ -1,9 +1,11 @@
 //! A write script the client loses track of after submitting it is settled from its job's final
-//! state, not reported as failed: BigQuery may still commit it.
+//! state, not reported as failed: BigQuery may still commit it. One whose answer is cut off is
+//! sent again under its request id.
 //!
 //! The emulator finishes every job before it answers, so a relay in front of it plays the lost
 //! answer: it tells the client that a write script has not finished yet, and answers every poll
-//! of that job's results with HTTP 503 until the client gives up on polling.
+//! of that job's results with HTTP 503 until the client gives up on polling; or it closes the
+//! connection instead of answering.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -31,6 +33,9 @@ enum Loss {
     Results,
     /// Its results and its state (`jobs.get`): nothing tells the client how it ended.
     ResultsAndState,
+    /// The answers to the first so many scripts submitted: the relay passes each on to the
+    /// emulator, which runs it, and closes the client's connection instead of answering.
+    Answers(usize),
 }
 
 /// An HTTP/1.1 relay to the emulator that loses write scripts' answers (see [`Loss`]); every
@@ -40,11 +45,13 @@ struct LosingRelay {
     jobs: Arc<Mutex<LostJobs>>,
 }
 
-/// The jobs whose answers the relay lost, and of those the ones it still withholds.
+/// The jobs whose answers the relay lost, of those the ones it still withholds, and how many
+/// scripts' answers it dropped.
 #[derive(Default)]
 struct LostJobs {
     lost: HashSet<String>,
     withheld: HashSet<String>,
+    answers_dropped: usize,
 }
 
 impl LosingRelay {
@@ -155,7 +162,14 @@ async fn relay_connection(client: TcpStream, target: String, jobs: Arc<Mutex<Los
             let is_script = method == "POST"
                 && path.ends_with("/queries")
                 && String::from_utf8_lossy(&request.body).contains("BEGIN TRANSACTION");
-            if is_script {
+            if let (true, Loss::Answers(dropped)) = (is_script, loss) {
+                let mut jobs = jobs.lock().unwrap();
+                if jobs.answers_dropped < dropped {
+                    jobs.answers_dropped += 1;
+                    return;
+                }
+            }
+            if is_script && !matches!(loss, Loss::Answers(_)) {
                 lose_answer(&answer, &jobs)
             } else {
                 [answer.head.into_bytes(), answer.body].concat()
@@ -293,4 +307,41 @@ async fn a_run_whose_save_scripts_are_lost_succeeds_and_is_recorded_once() {
     assert_eq!(history.rows, [[Value::String("success".into())]]);
     let output = export(backend.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await;
     assert_eq!(output.lines().count(), 3, "the header and the date's two teams: {output}");
+}
+
+/// A script whose answer is cut off (the connection closed after the request went out) is sent
+/// again under its request id: BigQuery answers a repeat with the first job, the emulator runs
+/// it again, which a replace makes harmless. The write succeeds and its rows are there once.
+#[tokio::test]
+async fn a_write_script_whose_answer_is_cut_off_is_sent_again() {
+    let Some(host) = emulator_host() else { return };
+    let backend = Backend::emulator(&host).await;
+    let relay = LosingRelay::start(&host, Loss::Answers(1)).await;
+    let lossy = relay.warehouse(&backend.settings.dataset_prefix).await;
+
+    let rows = vec![feature_row("lebronjames", 97.35), feature_row("stephcurry", 88.0)];
+    let report =
+        lossy.replace(&ML_FEATURE_STORE_V2, day(), rows, true).await.expect("the write is sent again");
+    assert_eq!(report.rows_inserted, 2);
+    assert_eq!(relay.jobs.lock().unwrap().answers_dropped, 1);
+    let stored = export(backend.warehouse.as_ref(), &ML_FEATURE_STORE_V2, None).await;
+    assert_eq!(stored.lines().count(), 3, "the header and two rows: {stored}");
+}
+
+/// No answer on any attempt: the write fails, saying that the script may still commit.
+#[tokio::test]
+async fn a_write_script_never_answered_fails_saying_it_may_still_commit() {
+    let Some(host) = emulator_host() else { return };
+    let backend = Backend::emulator(&host).await;
+    let relay = LosingRelay::start(&host, Loss::Answers(usize::MAX)).await;
+    let lossy = relay.warehouse(&backend.settings.dataset_prefix).await;
+
+    let rows = vec![feature_row("lebronjames", 97.35)];
+    let error = lossy.replace(&ML_FEATURE_STORE_V2, day(), rows, true).await.unwrap_err();
+    let WarehouseError::Write { message, .. } = &error else { panic!("a write error: {error}") };
+    assert!(
+        message.contains("(after 2 attempts); the script may have been received and may still commit"),
+        "{message}"
+    );
+    assert_eq!(relay.jobs.lock().unwrap().answers_dropped, 2);
 }

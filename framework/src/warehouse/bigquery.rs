@@ -891,7 +891,13 @@ impl From<BQError> for RequestFailure {
             BQError::RequestError(request) => RequestFailure {
                 http_status: request.status().map(|status| status.as_u16()),
                 reasons: Vec::new(),
-                no_answer: request.is_timeout() || request.is_connect(),
+                // No answer, or part of one: the connection failed, timed out, or closed while the
+                // request or its answer was in flight (a reset pooled connection). Every request
+                // here may be sent again (request ids, insert ids, reads).
+                no_answer: request.is_timeout()
+                    || request.is_connect()
+                    || request.is_request()
+                    || request.is_body(),
                 message: request.to_string(),
             },
             other => RequestFailure {
