@@ -205,6 +205,16 @@ fn lose_answer(answer: &Message, jobs: &Mutex<LostJobs>) -> Vec<u8> {
     json_response("200 OK", &unfinished)
 }
 
+/// The emulator as a backend, a relay in front of it losing `loss`, and a warehouse on the same
+/// datasets through the relay; `None` without the emulator.
+async fn behind_relay(loss: Loss) -> Option<(Backend, LosingRelay, BigQueryWarehouse)> {
+    let host = emulator_host()?;
+    let backend = Backend::emulator(&host).await;
+    let relay = LosingRelay::start(&host, loss).await;
+    let lossy = relay.warehouse(&backend.settings.dataset_prefix).await;
+    Some((backend, relay, lossy))
+}
+
 fn day() -> ReplaceScope {
     ReplaceScope::Partitions(vec![date("2025-01-15")])
 }
@@ -214,10 +224,7 @@ fn day() -> ReplaceScope {
 /// once.
 #[tokio::test]
 async fn a_lost_write_script_that_committed_is_reported_as_written() {
-    let Some(host) = emulator_host() else { return };
-    let backend = Backend::emulator(&host).await;
-    let relay = LosingRelay::start(&host, Loss::ResultsUntilCancelled).await;
-    let lossy = relay.warehouse(&backend.settings.dataset_prefix).await;
+    let Some((backend, relay, lossy)) = behind_relay(Loss::ResultsUntilCancelled).await else { return };
 
     let first = vec![feature_row("lebronjames", 97.35), feature_row("stephcurry", 88.0)];
     let reports = lossy.replace(&ML_FEATURE_STORE_V2, day(), first, true).await.expect("the write settles");
@@ -227,7 +234,8 @@ async fn a_lost_write_script_that_committed_is_reported_as_written() {
     assert_eq!((reports.rows_deleted, reports.rows_inserted), (2, 1));
     assert_eq!(relay.lost_jobs().len(), 2, "both scripts' answers were lost");
 
-    let unread = LosingRelay::start(&host, Loss::Results).await;
+    let host = backend.settings.bigquery_emulator_host.as_deref().expect("the emulator's address");
+    let unread = LosingRelay::start(host, Loss::Results).await;
     let lossy = unread.warehouse(&backend.settings.dataset_prefix).await;
     let third = vec![feature_row("nikolajokic", 99.0)];
     let reports = lossy.replace(&ML_FEATURE_STORE_V2, day(), third, true).await.expect("the write settles");
@@ -243,12 +251,9 @@ async fn a_lost_write_script_that_committed_is_reported_as_written() {
 /// replaced stay.
 #[tokio::test]
 async fn a_lost_write_script_that_rolled_back_fails_with_its_error() {
-    let Some(host) = emulator_host() else { return };
-    let backend = Backend::emulator(&host).await;
+    let Some((backend, relay, lossy)) = behind_relay(Loss::Results).await else { return };
     let stored = vec![feature_row("lebronjames", 97.35)];
     backend.warehouse.replace(&ML_FEATURE_STORE_V2, day(), stored, true).await.unwrap();
-    let relay = LosingRelay::start(&host, Loss::Results).await;
-    let lossy = relay.warehouse(&backend.settings.dataset_prefix).await;
 
     let mut keyless = feature_row("kevindurant", 50.0);
     keyless[ML_FEATURE_STORE_V2.column_index("player_lookup").unwrap()] = Value::Null;
@@ -273,10 +278,7 @@ async fn a_lost_write_script_that_rolled_back_fails_with_its_error() {
 /// is unknown and naming the job, for an operator to look it up.
 #[tokio::test]
 async fn a_lost_write_script_whose_state_cannot_be_read_is_reported_as_unknown() {
-    let Some(host) = emulator_host() else { return };
-    let backend = Backend::emulator(&host).await;
-    let relay = LosingRelay::start(&host, Loss::ResultsAndState).await;
-    let lossy = relay.warehouse(&backend.settings.dataset_prefix).await;
+    let Some((_backend, relay, lossy)) = behind_relay(Loss::ResultsAndState).await else { return };
 
     let rows = vec![feature_row("lebronjames", 97.35)];
     let error = lossy.replace(&ML_FEATURE_STORE_V2, day(), rows, true).await.unwrap_err();
@@ -290,11 +292,8 @@ async fn a_lost_write_script_whose_state_cannot_be_read_is_reported_as_unknown()
 /// success: before, the lost output script was recorded as a failed run although it committed.
 #[tokio::test]
 async fn a_run_whose_save_scripts_are_lost_succeeds_and_is_recorded_once() {
-    let Some(host) = emulator_host() else { return };
-    let backend = Backend::emulator(&host).await;
+    let Some((backend, relay, lossy)) = behind_relay(Loss::Results).await else { return };
     load_inputs(backend.warehouse.as_ref(), TWO_DATES).await;
-    let relay = LosingRelay::start(&host, Loss::Results).await;
-    let lossy = relay.warehouse(&backend.settings.dataset_prefix).await;
 
     let summary = run_toy(&lossy, &backend.settings, &["2025-01-15"], false).await;
     assert_eq!(summary.outcomes[0].status, DateStatus::Succeeded { rows: 2, failures: 1 });
@@ -314,10 +313,7 @@ async fn a_run_whose_save_scripts_are_lost_succeeds_and_is_recorded_once() {
 /// it again, which a replace makes harmless. The write succeeds and its rows are there once.
 #[tokio::test]
 async fn a_write_script_whose_answer_is_cut_off_is_sent_again() {
-    let Some(host) = emulator_host() else { return };
-    let backend = Backend::emulator(&host).await;
-    let relay = LosingRelay::start(&host, Loss::Answers(1)).await;
-    let lossy = relay.warehouse(&backend.settings.dataset_prefix).await;
+    let Some((backend, relay, lossy)) = behind_relay(Loss::Answers(1)).await else { return };
 
     let rows = vec![feature_row("lebronjames", 97.35), feature_row("stephcurry", 88.0)];
     let report =
@@ -331,10 +327,7 @@ async fn a_write_script_whose_answer_is_cut_off_is_sent_again() {
 /// No answer on any attempt: the write fails, saying that the script may still commit.
 #[tokio::test]
 async fn a_write_script_never_answered_fails_saying_it_may_still_commit() {
-    let Some(host) = emulator_host() else { return };
-    let backend = Backend::emulator(&host).await;
-    let relay = LosingRelay::start(&host, Loss::Answers(usize::MAX)).await;
-    let lossy = relay.warehouse(&backend.settings.dataset_prefix).await;
+    let Some((_backend, relay, lossy)) = behind_relay(Loss::Answers(usize::MAX)).await else { return };
 
     let rows = vec![feature_row("lebronjames", 97.35)];
     let error = lossy.replace(&ML_FEATURE_STORE_V2, day(), rows, true).await.unwrap_err();
