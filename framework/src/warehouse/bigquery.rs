@@ -599,9 +599,12 @@ fn concurrent_update(error: WarehouseError) -> WarehouseError {
 }
 
 /// A keyed upsert as two statements of the script: every target row holding a staged row's key
-/// is deleted, then the staged rows are inserted. As on the DuckDB backend, a key stored twice
-/// (another pipeline's row beside ours) is then held once; a `MERGE` on the key updated both
-/// rows alike, and refused two staged rows of one key even without `unique_key`.
+/// is deleted, then the staged rows are inserted. Both run inside the script's transaction, so
+/// the keys' rows are replaced all at once or not at all (unlike the reference's delete job
+/// followed by a load job), as the DuckDB backend's keyed upsert does in its transaction. As
+/// there, a key stored twice (another pipeline's row beside ours) is then held once; a `MERGE`
+/// on the key updated both rows alike, and refused two staged rows of one key even without
+/// `unique_key`.
 fn upsert_sql(target: &str, staging: &str, table: &Table) -> String {
     let matches: Vec<String> = table.key.iter().map(|key| format!("T.`{key}` = S.`{key}`")).collect();
     format!(
