@@ -270,6 +270,7 @@ async fn a_lost_write_script_that_rolled_back_fails_with_its_error() {
     assert_eq!(relay.lost_jobs().len(), 1, "the script's answer was lost");
     let WarehouseError::Write { message, .. } = &error else { panic!("a write error: {error}") };
     assert!(!message.contains("unknown") && message.to_lowercase().contains("null"), "{message}");
+    assert!(message.ends_with("(from the job's state: its end was not read, HTTP 503: the relay lost the answer (after 2 attempts), and it was asked to cancel)"), "{message}");
     let kept = export(backend.warehouse.as_ref(), &ML_FEATURE_STORE_V2, None).await;
     assert!(kept.contains("lebronjames") && !kept.contains("stephcurry"), "{kept}");
 }

@@ -1141,7 +1141,14 @@ impl BigQueryWarehouse {
                 .await
                 .map_err(|failure| unknown(format!("its state could not be read: {}", failure.message)))?;
             match job_end(&state) {
-                JobEnd::RolledBack(failure) => return Err(failure),
+                JobEnd::RolledBack(mut failure) => {
+                    // A job this cancelled fails as "cancelled": the message says why it was asked.
+                    failure.message = format!(
+                        "{} (from the job's state: its end was not read, {}, and it was asked to cancel)",
+                        failure.message, lost.message
+                    );
+                    return Err(failure);
+                }
                 JobEnd::Committed => break,
                 JobEnd::Running if Instant::now() < deadline => {
                     tokio::time::sleep(backoff_delay(&self.policy, polls, jitter())).await;
