@@ -879,7 +879,7 @@ impl<P: Processor> DateSession<'_, P> {
             let mut combined = Vec::with_capacity(writes.len() + more.len());
             for (write, combine) in writes {
                 let write = self.combined_with_stored(write, combine, stored_reads).await;
-                combined.push(write.map_err(|error| error.to_string())?);
+                combined.push(write.map_err(|error| save_failure(&error))?);
             }
             combined.append(&mut more);
             match (self.warehouse.write_together(combined).await, retry.take()) {
@@ -893,7 +893,7 @@ impl<P: Processor> DateSession<'_, P> {
                     retry = (attempt < COMBINE_ATTEMPTS).then(|| (next_writes.clone(), next_more.clone()));
                     (writes, more) = (next_writes, next_more);
                 }
-                (result, _) => break result.map_err(|error| error.to_string())?,
+                (result, _) => break result.map_err(|error| save_failure(&error))?,
             }
         };
         let output = reports.first().copied().unwrap_or_default();
@@ -1032,9 +1032,8 @@ impl<P: Processor> DateSession<'_, P> {
                     DateStatus::Succeeded { rows: written, failures }
                 }
                 Err(error) => {
-                    let error = format!("save failed, the previous rows are kept: {error}");
                     warn!("{} {date}: {error}", info.name);
-                    DateStatus::Failed { error }
+                    DateStatus::Failed { error: error.clone() }
                 }
             };
             if !book.quiet {
@@ -1188,6 +1187,17 @@ fn history_summary(stats: StatsFields, digests: &BTreeMap<String, String>) -> se
     serde_json::Value::Object(summary)
 }
 
+/// A failed save as its dates' error: the previous rows are kept, unless the warehouse could not
+/// tell whether the save committed, which an operator has to look up before rerunning.
+fn save_failure(error: &WarehouseError) -> String {
+    match error {
+        WarehouseError::OutcomeUnknown { .. } => {
+            format!("save's outcome unknown, the dates' rows may have been written: {error}")
+        }
+        _ => format!("save failed, the previous rows are kept: {error}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1201,6 +1211,20 @@ mod tests {
             ("normalized_lookup", lookup.to_value()),
             ("last_seen_date", date.to_value()),
         ])
+    }
+
+    #[test]
+    fn a_failed_save_keeps_the_previous_rows_unless_its_outcome_is_unknown() {
+        let failed = WarehouseError::Write { table: "t".into(), message: "refused".into() };
+        assert_eq!(
+            save_failure(&failed),
+            "save failed, the previous rows are kept: write to t failed: refused"
+        );
+        let unknown = WarehouseError::OutcomeUnknown { table: "t".into(), message: "no answer".into() };
+        assert_eq!(
+            save_failure(&unknown),
+            "save's outcome unknown, the dates' rows may have been written: write to t may have committed: no answer"
+        );
     }
 
     #[test]

@@ -275,8 +275,8 @@ async fn a_lost_write_script_that_rolled_back_fails_with_its_error() {
     assert!(kept.contains("lebronjames") && !kept.contains("stephcurry"), "{kept}");
 }
 
-/// Neither the results nor the state of the job can be read: the write fails saying its outcome
-/// is unknown and naming the job, for an operator to look it up.
+/// Neither the results nor the state of the job can be read: the write fails as of unknown
+/// outcome, naming the job for an operator to look it up.
 #[tokio::test]
 async fn a_lost_write_script_whose_state_cannot_be_read_is_reported_as_unknown() {
     let Some((_backend, relay, lossy)) = behind_relay(Loss::ResultsAndState).await else { return };
@@ -284,7 +284,9 @@ async fn a_lost_write_script_whose_state_cannot_be_read_is_reported_as_unknown()
     let rows = vec![feature_row("lebronjames", 97.35)];
     let error = lossy.replace(&ML_FEATURE_STORE_V2, day(), rows, true).await.unwrap_err();
     let [job] = &relay.lost_jobs()[..] else { panic!("one script's answer was lost") };
-    let WarehouseError::Write { message, .. } = &error else { panic!("a write error: {error}") };
+    let WarehouseError::OutcomeUnknown { message, .. } = &error else {
+        panic!("an unknown outcome: {error}")
+    };
     assert!(message.contains(&format!("the outcome of write script {job} is unknown")), "{message}");
     assert!(message.contains("it may still commit"), "{message}");
 }
@@ -325,14 +327,17 @@ async fn a_write_script_whose_answer_is_cut_off_is_sent_again() {
     assert_eq!(stored.lines().count(), 3, "the header and two rows: {stored}");
 }
 
-/// No answer on any attempt: the write fails, saying that the script may still commit.
+/// No answer on any attempt: the write fails as of unknown outcome, saying that the script may
+/// still commit.
 #[tokio::test]
 async fn a_write_script_never_answered_fails_saying_it_may_still_commit() {
     let Some((_backend, relay, lossy)) = behind_relay(Loss::Answers(usize::MAX)).await else { return };
 
     let rows = vec![feature_row("lebronjames", 97.35)];
     let error = lossy.replace(&ML_FEATURE_STORE_V2, day(), rows, true).await.unwrap_err();
-    let WarehouseError::Write { message, .. } = &error else { panic!("a write error: {error}") };
+    let WarehouseError::OutcomeUnknown { message, .. } = &error else {
+        panic!("an unknown outcome: {error}")
+    };
     assert!(
         message.contains("(after 2 attempts); the script may have been received and may still commit"),
         "{message}"

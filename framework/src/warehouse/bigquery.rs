@@ -1077,20 +1077,21 @@ impl BigQueryWarehouse {
     /// end is settled from the job itself ([`BigQueryWarehouse::settle_lost_script`]) instead of
     /// being reported as a failure. `None`: the script committed, but its results could not be
     /// read.
-    async fn run_script(&self, sql: &str) -> Result<Option<QueryOutcome>, RequestFailure> {
+    async fn run_script(&self, sql: &str) -> Result<Option<QueryOutcome>, ScriptFailure> {
         let response = self.submit(sql, Vec::new()).await.map_err(|mut failure| {
-            if failure.no_answer {
-                // The request may have reached BigQuery, and its job may still commit.
-                failure.message =
-                    format!("{}; the script may have been received and may still commit", failure.message);
+            if !failure.no_answer {
+                return ScriptFailure::Failed(failure);
             }
-            failure
+            // The request may have reached BigQuery, and its job may still commit.
+            failure.message =
+                format!("{}; the script may have been received and may still commit", failure.message);
+            ScriptFailure::OutcomeUnknown(failure)
         })?;
         let job = response.job_reference.clone();
         match (self.complete(response).await, job) {
             (Ok(outcome), _) => Ok(Some(outcome)),
             (Err(lost), Some(job)) => self.settle_lost_script(&job, lost).await,
-            (Err(lost), None) => Err(lost),
+            (Err(lost), None) => Err(ScriptFailure::OutcomeUnknown(lost)),
         }
     }
 
@@ -1105,8 +1106,8 @@ impl BigQueryWarehouse {
         &self,
         job: &JobReference,
         lost: RequestFailure,
-    ) -> Result<Option<QueryOutcome>, RequestFailure> {
-        let Some(job_id) = job.job_id.as_deref() else { return Err(lost) };
+    ) -> Result<Option<QueryOutcome>, ScriptFailure> {
+        let Some(job_id) = job.job_id.as_deref() else { return Err(ScriptFailure::OutcomeUnknown(lost)) };
         let location = job.location.as_deref();
         tracing::warn!(
             "BigQuery write script {job_id}: its end was not read ({}); cancelling it to read its state",
@@ -1123,13 +1124,15 @@ impl BigQueryWarehouse {
                 failure.message
             );
         }
-        let unknown = |why: String| RequestFailure {
-            message: format!(
-                "the outcome of write script {job_id} is unknown ({}; then {why}): it may still commit, \
-                 so read the job's state before running its dates again",
-                lost.message
-            ),
-            ..lost.clone()
+        let unknown = |why: String| {
+            ScriptFailure::OutcomeUnknown(RequestFailure {
+                message: format!(
+                    "the outcome of write script {job_id} is unknown ({}; then {why}): it may still commit, \
+                     so read the job's state before running its dates again",
+                    lost.message
+                ),
+                ..lost.clone()
+            })
         };
         let deadline = Instant::now() + self.policy.cancel_grace;
         let mut polls = 0;
@@ -1147,7 +1150,7 @@ impl BigQueryWarehouse {
                         "{} (from the job's state: its end was not read, {}, and it was asked to cancel)",
                         failure.message, lost.message
                     );
-                    return Err(failure);
+                    return Err(ScriptFailure::Failed(failure));
                 }
                 JobEnd::Committed => break,
                 JobEnd::Running if Instant::now() < deadline => {
@@ -1394,9 +1397,12 @@ impl BigQueryWarehouse {
     async fn execute_script(&self, first: &Table, sql: &str) -> Result<Option<QueryOutcome>, WarehouseError> {
         let mut waits = STAGING_WAITS.iter();
         loop {
-            let outcome = self.run_script(sql).await.map_err(|failure| WarehouseError::Write {
-                table: first.to_string(),
-                message: failure.message,
+            let table = first.to_string();
+            let outcome = self.run_script(sql).await.map_err(|failure| match failure {
+                ScriptFailure::Failed(failure) => WarehouseError::Write { table, message: failure.message },
+                ScriptFailure::OutcomeUnknown(failure) => {
+                    WarehouseError::OutcomeUnknown { table, message: failure.message }
+                }
             });
             let not_yet_visible = matches!(
                 &outcome,
@@ -1509,6 +1515,15 @@ impl BigQueryWarehouse {
             }
         }
     }
+}
+
+/// Why a write script did not succeed.
+enum ScriptFailure {
+    /// It did not commit.
+    Failed(RequestFailure),
+    /// Nobody can tell whether it committed: it was sent, and then neither its answer nor its
+    /// job's state could be read.
+    OutcomeUnknown(RequestFailure),
 }
 
 /// Where a job is, read from its state (`jobs.get`).

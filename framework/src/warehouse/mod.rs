@@ -27,6 +27,10 @@ pub enum WarehouseError {
     Query { sql: String, message: String },
     #[error("write to {table} failed: {message}")]
     Write { table: String, message: String },
+    /// The write was sent, but the warehouse stopped answering before anyone could learn whether
+    /// it committed: its rows may or may not be written.
+    #[error("write to {table} may have committed: {message}")]
+    OutcomeUnknown { table: String, message: String },
     #[error("write to {table} would duplicate key {key}: nothing was written")]
     DuplicateKey { table: String, key: String },
     /// A write's [`ExpectedVersions`] no longer hold: another writer changed the rows it was
