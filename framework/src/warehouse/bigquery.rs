@@ -511,6 +511,19 @@ fn quoted_columns(table: &Table, alias: &str) -> String {
     names.join(", ")
 }
 
+/// The table's key columns, quoted and prefixed with `alias` (`T.` or none), comma-separated.
+fn quoted_keys(table: &Table, alias: &str) -> String {
+    let names: Vec<String> = table.key.iter().map(|key| format!("{alias}`{key}`")).collect();
+    names.join(", ")
+}
+
+/// Rows of `left` and `right` (aliases) holding the same key: `left.k = right.k AND …`.
+fn same_key(table: &Table, left: &str, right: &str) -> String {
+    let equalities: Vec<String> =
+        table.key.iter().map(|key| format!("{left}.`{key}` = {right}.`{key}`")).collect();
+    equalities.join(" AND ")
+}
+
 /// One MERGE replacing the scope's rows by every staged row: `ON FALSE` matches nothing, so each
 /// staged row is inserted (duplicates included, as fixtures need) and each target row of the
 /// scope is deleted, in one atomic statement.
@@ -537,16 +550,14 @@ const CONCURRENT_UPDATE: &str = "concurrent update of";
 /// `RAISE`: both fail the script with the message on BigQuery, and the emulator answers a
 /// `RAISE` with HTTP 500.
 fn version_check_sql(target: &str, expected: &str, table: &Table, versions: &ExpectedVersions) -> String {
-    let keys: Vec<String> = table.key.iter().map(|key| format!("`{key}`")).collect();
-    let on: Vec<String> = table.key.iter().map(|key| format!("T.`{key}` = E.`{key}`")).collect();
+    let keys = quoted_keys(table, "");
     let column = versions.column;
     format!(
         "IF EXISTS (SELECT 1 FROM {expected} E LEFT JOIN \
          (SELECT {keys}, MAX(`{column}`) AS `{column}` FROM {target} GROUP BY {keys}) T ON {on} \
          WHERE NOT ((T.`{column}` IS NULL AND E.`{column}` IS NULL) OR T.`{column}` = E.`{column}`)) THEN \
          SELECT ERROR('{CONCURRENT_UPDATE} {table}'); END IF",
-        keys = keys.join(", "),
-        on = on.join(" AND "),
+        on = same_key(table, "T", "E"),
     )
 }
 
@@ -606,11 +617,10 @@ fn concurrent_update(error: WarehouseError) -> WarehouseError {
 /// on the key updated both rows alike, and refused two staged rows of one key even without
 /// `unique_key`.
 fn upsert_sql(target: &str, staging: &str, table: &Table) -> String {
-    let matches: Vec<String> = table.key.iter().map(|key| format!("T.`{key}` = S.`{key}`")).collect();
     format!(
         "DELETE FROM {target} T WHERE EXISTS (SELECT 1 FROM {staging} S WHERE {matches});\n\
          INSERT INTO {target} ({columns}) SELECT {columns} FROM {staging}",
-        matches = matches.join(" AND "),
+        matches = same_key(table, "T", "S"),
         columns = quoted_columns(table, ""),
     )
 }
@@ -618,20 +628,15 @@ fn upsert_sql(target: &str, staging: &str, table: &Table) -> String {
 /// The first key the write would hold twice: among the staged rows, or shared by a staged row and
 /// a target row outside the scope (one the MERGE keeps). Selects the key columns and a count.
 fn duplicate_key_sql(target: &str, staging: &str, table: &Table, condition: Option<&str>) -> String {
-    let keys: Vec<String> = table.key.iter().map(|key| format!("`{key}`")).collect();
-    let keys = keys.join(", ");
+    let keys = quoted_keys(table, "");
     let kept = match condition {
         None => String::new(),
-        Some(condition) => {
-            let join: Vec<String> = table.key.iter().map(|key| format!("T.`{key}` = W.`{key}`")).collect();
-            let target_keys: Vec<String> = table.key.iter().map(|key| format!("T.`{key}`")).collect();
-            format!(
-                " UNION ALL SELECT {target_keys} FROM {target} T JOIN (SELECT DISTINCT {keys} FROM {staging}) W \
-                 ON {join} WHERE NOT COALESCE({condition}, FALSE)",
-                target_keys = target_keys.join(", "),
-                join = join.join(" AND "),
-            )
-        }
+        Some(condition) => format!(
+            " UNION ALL SELECT {target_keys} FROM {target} T JOIN (SELECT DISTINCT {keys} FROM {staging}) W \
+             ON {join} WHERE NOT COALESCE({condition}, FALSE)",
+            target_keys = quoted_keys(table, "T."),
+            join = same_key(table, "T", "W"),
+        ),
     };
     format!(
         "SELECT {keys}, COUNT(*) AS copies FROM (SELECT {keys} FROM {staging}{kept}) \
