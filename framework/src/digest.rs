@@ -83,7 +83,18 @@ impl HashValue<'_> {
 fn stripped(text: &str) -> &str {
     let printable_ascii = |byte: Option<&u8>| matches!(byte, Some(b'!'..=b'~'));
     let bytes = text.as_bytes();
-    if printable_ascii(bytes.first()) && printable_ascii(bytes.last()) { text } else { text.trim() }
+    if printable_ascii(bytes.first()) && printable_ascii(bytes.last()) {
+        text
+    } else {
+        text.trim_matches(is_python_whitespace)
+    }
+}
+
+/// Python's `str.isspace()`: Unicode's `White_Space` characters, which Rust's `trim` strips, and
+/// the four ASCII separators U+001C–U+001F, which Python counts as whitespace and Rust does not
+/// (an id ending in one would otherwise hash differently from the reference's).
+fn is_python_whitespace(character: char) -> bool {
+    character.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&character)
 }
 
 impl<'a, T> From<Option<T>> for HashValue<'a>
@@ -573,6 +584,11 @@ mod tests {
             ("a\n", "a"),
             ("\ta", "a"),
             ("\u{3000}é\u{a0}", "é"),
+            // Python: '\x1cab\x1f'.strip() == 'ab' (the file, group, record and unit
+            // separators), while '\x1bab'.strip() keeps ESC.
+            ("\u{1c}ab\u{1f}", "ab"),
+            ("\u{1d}a\u{1e}", "a"),
+            ("\u{1b}ab", "\u{1b}ab"),
             ("é", "é"),
             ("  ", ""),
             ("", ""),
