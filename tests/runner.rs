@@ -473,6 +473,57 @@ async fn a_failing_save_keeps_the_previous_rows_and_fails_the_date() {
     assert_eq!(scenario.history().await[1][1], text("failed"));
 }
 
+/// A date whose every entity is held back by the processor's own gates (here a completeness
+/// gate) has no row to write: it is skipped with its reason (exit 0, no retry that could only
+/// count more reprocess attempts) and keeps its previous rows, as the reference's run did
+/// ("No transformed data to write"); its failures are recorded, and the next live run computes
+/// it again. A date with one entity failing otherwise still fails.
+#[tokio::test]
+async fn a_date_whose_every_entity_is_held_back_is_skipped_and_keeps_its_rows() {
+    let scenario = Scenario::new(MID_SEASON).await;
+    scenario.run(&["2025-01-15"], |_| {}).await;
+    let before = export(scenario.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await;
+
+    let held_back = MID_SEASON.replace("LAL,", "HOLD,").replace("GSW,", "HOLD,").replace("FAIL,", "HOLD,");
+    scenario.load_team_context(&held_back).await;
+    let skipped = scenario.run(&["2025-01-15"], |_| {}).await;
+    let expected = DateStatus::Skipped { reason: "all_entities_held_back".into() };
+    assert_eq!(skipped.outcomes[0].status, expected);
+    assert!(skipped.failed_dates().is_empty());
+    assert_eq!(export(scenario.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await, before);
+    assert_eq!(
+        scenario.history().await[1],
+        [
+            Value::Date(date("2025-01-15")),
+            text("skipped"),
+            text("all_entities_held_back"),
+            Value::Int(0),
+            Value::Int(3)
+        ]
+    );
+    let failures = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT failure_category, count(*) FROM {nba_processing.precompute_failures} \
+         GROUP BY ALL ORDER BY ALL",
+    )
+    .await;
+    assert_eq!(
+        failures,
+        vec![vec![text("INCOMPLETE_DATA_SKIPPED"), Value::Int(3)], vec![text("MISSING_DATA"), Value::Int(1)]]
+    );
+
+    let again = scenario.run(&["2025-01-15"], |_| {}).await;
+    assert_eq!(again.outcomes[0].status, expected, "a skip is no success that unchanged inputs repeat");
+
+    scenario.load_team_context(&MID_SEASON.replace("LAL,", "HOLD,").replace("GSW,", "HOLD,")).await;
+    let failed = scenario.run(&["2025-01-15"], |_| {}).await;
+    assert_eq!(
+        failed.outcomes[0].status,
+        DateStatus::Failed { error: "no rows produced: all 3 entities failed".into() }
+    );
+    assert_eq!(export(scenario.warehouse.as_ref(), &TEAM_OFFENSE_GAME_SUMMARY, None).await, before);
+}
+
 /// The reference's change detection also ran in backfill (reference-framework.md §14 item 11).
 #[tokio::test]
 async fn a_backfill_recomputes_every_date_and_a_live_rerun_skips_the_unchanged_ones() {

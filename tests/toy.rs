@@ -1,8 +1,9 @@
 //! A small real processor for testing the framework: one output row per team of
 //! `upcoming_team_game_context`, written to `team_offense_game_summary`.
 //!
-//! Team `FAIL` has no opponent (a `MISSING_DATA` failure) and team `BOOM` panics, so the
-//! lifecycle's failure paths run on real data.
+//! Team `FAIL` has no opponent (a `MISSING_DATA` failure), team `HOLD` is held back by a
+//! completeness gate (`INCOMPLETE_DATA_SKIPPED`) and team `BOOM` panics, so the lifecycle's
+//! failure paths run on real data.
 
 use std::collections::BTreeMap;
 
@@ -106,6 +107,13 @@ impl Processor for ToyProcessor {
     ) -> Result<ToyOutput, EntityFailure> {
         if team.team_abbr == "BOOM" {
             panic!("the toy panics for BOOM");
+        }
+        if team.team_abbr == "HOLD" {
+            return Err(EntityFailure::new(
+                &team.team_abbr,
+                FailureCategory::IncompleteDataSkipped,
+                "Incomplete own data: 40.0%",
+            ));
         }
         let opponent = team.opponent_team_abbr.clone().ok_or_else(|| {
             EntityFailure::new(

@@ -31,6 +31,20 @@ impl FailureCategory {
     pub fn explained_by_data(self) -> bool {
         self != FailureCategory::ProcessingError
     }
+
+    /// Whether the processor's own gates held the entity back on data that is there but not
+    /// good enough yet: its circuit breaker, its completeness and upstream-readiness checks.
+    /// A date whose every entity was held back is skipped, not failed (see the runner), since a
+    /// retry on the same data cannot succeed and would only count more reprocess attempts.
+    /// Missing data and errors are not such gates: a date of only those still fails.
+    pub fn holds_back(self) -> bool {
+        matches!(
+            self,
+            FailureCategory::CircuitBreakerActive
+                | FailureCategory::IncompleteDataSkipped
+                | FailureCategory::UpstreamIncomplete
+        )
+    }
 }
 
 impl fmt::Display for FailureCategory {

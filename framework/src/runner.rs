@@ -59,6 +59,10 @@ pub mod skip_reason {
     pub const INPUTS_UNCHANGED: &str = "inputs_unchanged";
     /// No game on the date in the schedule, and too few upstream rows to run it.
     pub const NO_GAMES: &str = "no_games";
+    /// Every entity of the date was held back by the processor's own gates (circuit breaker,
+    /// completeness, upstream readiness; `FailureCategory::holds_back`): no row to write, and the
+    /// date's previous rows are kept.
+    pub const ALL_ENTITIES_HELD_BACK: &str = "all_entities_held_back";
 }
 
 /// What happened to one date.
@@ -609,9 +613,11 @@ struct DateSession<'a, P: Processor> {
     context_template: RunContext,
 }
 
-/// What computing a date gave: rows to save, or a failure with its reason.
+/// What computing a date gave: rows to save, no row because every entity was held back, or a
+/// failure with its reason.
 enum Computation {
     Rows(ComputedDate),
+    Skipped { reason: String, record: DateRecord },
     Failed { error: String, record: DateRecord },
 }
 
@@ -726,6 +732,11 @@ impl<P: Processor> DateSession<'_, P> {
                     date_rows.record.seconds = extract_share + started.elapsed().as_secs_f64();
                     computed.push(date_rows);
                 }
+                Computation::Skipped { reason, mut record } => {
+                    record.seconds = extract_share + started.elapsed().as_secs_f64();
+                    record.input_digest = Some(input_digest);
+                    book.finish(date, DateStatus::Skipped { reason }, record);
+                }
                 Computation::Failed { error, mut record } => {
                     record.seconds = extract_share + started.elapsed().as_secs_f64();
                     record.input_digest = Some(input_digest);
@@ -806,20 +817,33 @@ impl<P: Processor> DateSession<'_, P> {
             );
         }
         book.history.record_reprocess_attempts(date, &attempts, context.processed_at);
-        let record =
-            DateRecord { entities: entities.len(), failures: failures.len(), ..DateRecord::default() };
         if dispatched.rows.is_empty() {
+            let record = DateRecord {
+                entities: entities.len(),
+                failures: failures.len(),
+                stats: history_summary(stats, digests),
+                ..DateRecord::default()
+            };
+            if !entities.is_empty() && failures.iter().all(|failure| failure.category.holds_back()) {
+                warn!(
+                    "{} {date}: skipped, all {} entities were held back (circuit breaker, completeness \
+                     or upstream readiness); the previous rows are kept",
+                    info.name,
+                    entities.len()
+                );
+                let reason = skip_reason::ALL_ENTITIES_HELD_BACK.to_owned();
+                return Computation::Skipped { reason, record };
+            }
             let error = if entities.is_empty() {
                 "no entities to process for the date".to_owned()
             } else {
                 format!("no rows produced: all {} entities failed", entities.len())
             };
             warn!("{} {date}: {error}; the previous rows are kept", info.name);
-            return Computation::Failed {
-                error,
-                record: DateRecord { stats: history_summary(stats, digests), ..record },
-            };
+            return Computation::Failed { error, record };
         }
+        let record =
+            DateRecord { entities: entities.len(), failures: failures.len(), ..DateRecord::default() };
         Computation::Rows(ComputedDate {
             date,
             rows: sorted_rows(&dispatched.rows),
