@@ -108,8 +108,8 @@ pub fn process_entity(
 }
 
 /// Failures of the date that belong to no entity: raw lines that could not become one (no
-/// `player_lookup`, a player on both teams), and schedule games with no box score at all.
-/// Sorted by entity id.
+/// `player_lookup`, a player on both teams at his rows' latest `processed_at`), and schedule
+/// games with no box score at all. Sorted by entity id.
 pub fn date_failures(date_inputs: &DateInputs) -> Vec<EntityFailure> {
     let mut failures = date_inputs.rejected_lines.clone();
     let missing_games = date_inputs

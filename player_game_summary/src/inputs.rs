@@ -7,6 +7,7 @@
 //! selected prop lines, the registry), so that the per-player computation in `compute` only
 //! reads maps. This module decides no output value.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -17,13 +18,16 @@ use crate::game::{self, FinalScore, GameTeams, ScheduleGame, TeamTotals};
 use crate::props::{self, PropLine, PropLines};
 use crate::registry::RegistryIndex;
 use framework::dedupe::{DuplicateKey, keep_latest};
+use framework::schema::Table;
 use framework::schema::raw::{BDL_PLAYER_BOXSCORES, NBAC_GAMEBOOK_PLAYER_STATS, NBAC_SCHEDULE};
 
 /// `player_status` of the gamebook lines that are summarised (reference-pgs.md §2.3).
 pub const ACTIVE_STATUS: &str = "active";
 
-/// One row of `nba_raw.nbac_gamebook_player_stats` (read: `game_date = D`; only `active` rows are
-/// summarised, so extraction may also filter `player_status = 'active'`).
+/// One row of `nba_raw.nbac_gamebook_player_stats` (read: `game_date = D`, every status). Only
+/// `active` lines are summarised, but extraction must not filter on `player_status`: a key's
+/// latest row decides whether the player has an active line (README §4 items 9b and 10), and a
+/// re-processed `inactive` row hidden by such a filter would let the stale `active` row win.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GamebookPlayerRow {
     pub game_id: String,
@@ -247,8 +251,9 @@ pub struct DateInputs {
     /// The date's schedule games, for the missing-box-score check.
     pub schedule_games: Vec<ScheduleGame>,
     pub source_usage: SourceUsages,
-    /// Raw lines that cannot become an entity (no `player_lookup`, or one player listed for
-    /// both teams); reported as failures by `compute::date_failures`.
+    /// Raw lines that cannot become an entity (an active gamebook row without `player_lookup`,
+    /// or a player whose latest rows of one `processed_at` name two teams); reported as failures
+    /// by `compute::date_failures`.
     pub rejected_lines: Vec<EntityFailure>,
 }
 
@@ -321,7 +326,10 @@ pub fn build_date_inputs(date: NaiveDate, raw: RawInputs) -> AssembledDate {
 /// A player line keyed by (game_id, player_lookup), with the game date it came with.
 type KeyedLine = ((String, String), NaiveDate, PlayerLine);
 
-/// The date's active gamebook lines: one per (game, player), conflicts rejected.
+/// The date's active gamebook lines, one per (game, player). Duplicates are resolved over all of
+/// a key's rows, whatever their status, and only then is the surviving row's status looked at
+/// (README §4 item 9b, then item 10): a re-processed `inactive` row replaces an earlier `active`
+/// one, so the player has no active gamebook line and his BDL line, if any, is used.
 fn gamebook_lines(
     date: NaiveDate,
     rows: Vec<GamebookPlayerRow>,
@@ -329,22 +337,19 @@ fn gamebook_lines(
     rejected_lines: &mut Vec<EntityFailure>,
 ) -> Vec<KeyedLine> {
     let mut keyed = Vec::with_capacity(rows.len());
-    for row in rows.into_iter().filter(|row| row.game_date == date && row.player_status == ACTIVE_STATUS) {
+    for row in rows.into_iter().filter(|row| row.game_date == date) {
         match row.player_lookup.clone() {
             Some(player_lookup) if !player_lookup.is_empty() => keyed.push((player_lookup, row)),
-            _ => rejected_lines.push(line_without_lookup(&row)),
+            // A row without a key can be matched with no other row and become no entity: an
+            // active one is reported as a lost line; one of another status would not have been
+            // summarised anyway.
+            _ if row.is_summarised() => rejected_lines.push(line_without_lookup(&row)),
+            _ => {}
         }
     }
-    let keyed =
-        reject_team_conflicts(keyed, |row| &row.game_id, |row| row.team_abbr.as_deref(), rejected_lines);
-    let (kept, duplicates) = keep_latest(
-        keyed,
-        &NBAC_GAMEBOOK_PLAYER_STATS,
-        |(lookup, row)| format!("{}/{lookup}", row.game_id),
-        |(_, row)| row.processed_at,
-    );
-    duplicate_keys.extend(duplicates);
-    kept.into_iter()
+    latest_rows(keyed, &NBAC_GAMEBOOK_PLAYER_STATS, duplicate_keys, rejected_lines)
+        .into_iter()
+        .filter(|(_, row)| row.is_summarised())
         .map(|(lookup, row)| ((row.game_id.clone(), lookup), row.game_date, gamebook_line(row)))
         .collect()
 }
@@ -387,7 +392,7 @@ fn gamebook_line(row: GamebookPlayerRow) -> PlayerLine {
     }
 }
 
-/// The date's BDL lines: one per (game, player), conflicts rejected.
+/// The date's BDL lines, one per (game, player) (README §4 item 9b).
 fn bdl_lines(
     date: NaiveDate,
     rows: Vec<BdlBoxscoreRow>,
@@ -399,15 +404,8 @@ fn bdl_lines(
         .filter(|row| row.game_date == date)
         .map(|row| (row.player_lookup.clone(), row))
         .collect();
-    let keyed = reject_team_conflicts(keyed, |row| &row.game_id, |row| Some(&row.team_abbr), rejected_lines);
-    let (kept, duplicates) = keep_latest(
-        keyed,
-        &BDL_PLAYER_BOXSCORES,
-        |(lookup, row)| format!("{}/{lookup}", row.game_id),
-        |(_, row)| row.processed_at,
-    );
-    duplicate_keys.extend(duplicates);
-    kept.into_iter()
+    latest_rows(keyed, &BDL_PLAYER_BOXSCORES, duplicate_keys, rejected_lines)
+        .into_iter()
         .map(|(lookup, row)| ((row.game_id.clone(), lookup), row.game_date, bdl_line(row)))
         .collect()
 }
@@ -442,28 +440,97 @@ fn bdl_line(row: BdlBoxscoreRow) -> PlayerLine {
     }
 }
 
-/// Removes every (game, player) listed for two different teams and records one failure per
-/// such key. Duplicates for one team are left to [`keep_latest`]: a re-processed row is a
-/// duplicate, a player on both sides is a contradiction no timestamp can settle.
-fn reject_team_conflicts<Row>(
+/// What resolving a box score's duplicate rows needs to know of a row, gamebook or BDL.
+trait BoxScoreRow {
+    fn game_id(&self) -> &str;
+    fn team_abbr(&self) -> Option<&str>;
+    fn processed_at(&self) -> Option<DateTime<Utc>>;
+    /// Whether the row, as its key's latest, gives a summarised line.
+    fn is_summarised(&self) -> bool;
+}
+
+impl BoxScoreRow for GamebookPlayerRow {
+    fn game_id(&self) -> &str {
+        &self.game_id
+    }
+
+    fn team_abbr(&self) -> Option<&str> {
+        self.team_abbr.as_deref()
+    }
+
+    fn processed_at(&self) -> Option<DateTime<Utc>> {
+        self.processed_at
+    }
+
+    fn is_summarised(&self) -> bool {
+        self.player_status == ACTIVE_STATUS
+    }
+}
+
+impl BoxScoreRow for BdlBoxscoreRow {
+    fn game_id(&self) -> &str {
+        &self.game_id
+    }
+
+    fn team_abbr(&self) -> Option<&str> {
+        Some(&self.team_abbr)
+    }
+
+    fn processed_at(&self) -> Option<DateTime<Utc>> {
+        self.processed_at
+    }
+
+    /// BDL lists only players who played (`bdl_line` marks each one active).
+    fn is_summarised(&self) -> bool {
+        true
+    }
+}
+
+/// One row per (game, player) of `table`, the one with the latest `processed_at`, rows of a key
+/// for different teams included (README §4 item 9b): a re-processed row that moves a player to
+/// the other side corrects the earlier one like any re-processed row, and the key is counted as
+/// a duplicate. Keys whose latest rows contradict each other are rejected first (see
+/// [`reject_unsettled_team_conflicts`]).
+fn latest_rows<Row: BoxScoreRow>(
     keyed: Vec<(String, Row)>,
-    game_id_of: impl Fn(&Row) -> &String,
-    team_of: impl Fn(&Row) -> Option<&str>,
+    table: &'static Table,
+    duplicate_keys: &mut Vec<DuplicateKey>,
     rejected_lines: &mut Vec<EntityFailure>,
 ) -> Vec<(String, Row)> {
-    let mut teams_by_key: BTreeMap<(&str, &str), Vec<Option<&str>>> = BTreeMap::new();
+    let keyed = reject_unsettled_team_conflicts(keyed, rejected_lines);
+    let (kept, duplicates) = keep_latest(
+        keyed,
+        table,
+        |(lookup, row)| format!("{}/{lookup}", row.game_id()),
+        |(_, row)| row.processed_at(),
+    );
+    duplicate_keys.extend(duplicates);
+    kept
+}
+
+/// Removes every (game, player) whose rows of its latest `processed_at` name different teams
+/// while one of them is summarised, and records one failure per such key. No timestamp settles
+/// which side the player was on, and [`keep_latest`]'s tie rule (the row read later) would let
+/// the read order decide; so neither side wins, and `merge_lines` does not fall back to BDL for
+/// such a gamebook key either. A tie among rows none of which is summarised is left to
+/// [`keep_latest`]: whichever wins, the key has no summarised line.
+fn reject_unsettled_team_conflicts<Row: BoxScoreRow>(
+    keyed: Vec<(String, Row)>,
+    rejected_lines: &mut Vec<EntityFailure>,
+) -> Vec<(String, Row)> {
+    let mut latest_by_key: BTreeMap<(&str, &str), LatestRows<'_>> = BTreeMap::new();
     for (lookup, row) in &keyed {
-        let teams = teams_by_key.entry((game_id_of(row).as_str(), lookup.as_str())).or_default();
-        if !teams.contains(&team_of(row)) {
-            teams.push(team_of(row));
-        }
+        latest_by_key
+            .entry((row.game_id(), lookup.as_str()))
+            .and_modify(|latest| latest.add(row))
+            .or_insert_with(|| LatestRows::of(row));
     }
-    let conflicting: HashSet<(String, String)> = teams_by_key
+    let unsettled: HashSet<(String, String)> = latest_by_key
         .into_iter()
-        .filter(|(_, teams)| teams.len() > 1)
-        .map(|((game_id, lookup), mut teams)| {
-            teams.sort();
-            let names: Vec<&str> = teams.iter().map(|team| team.unwrap_or("NULL")).collect();
+        .filter(|(_, latest)| latest.is_unsettled())
+        .map(|((game_id, lookup), mut latest)| {
+            latest.teams.sort();
+            let names: Vec<&str> = latest.teams.iter().map(|team| team.unwrap_or("NULL")).collect();
             rejected_lines.push(EntityFailure::new(
                 format!("{game_id}/{lookup}"),
                 FailureCategory::ProcessingError,
@@ -475,17 +542,54 @@ fn reject_team_conflicts<Row>(
             (game_id.to_owned(), lookup.to_owned())
         })
         .collect();
-    if conflicting.is_empty() {
+    if unsettled.is_empty() {
         return keyed;
     }
     keyed
         .into_iter()
-        .filter(|(lookup, row)| !conflicting.contains(&(game_id_of(row).clone(), lookup.clone())))
+        .filter(|(lookup, row)| !unsettled.contains(&(row.game_id().to_owned(), lookup.clone())))
         .collect()
 }
 
+/// The rows of one key that share its latest `processed_at` (a missing one is older than any
+/// timestamp, as in [`keep_latest`]).
+struct LatestRows<'row> {
+    processed_at: Option<DateTime<Utc>>,
+    /// Distinct teams of those rows.
+    teams: Vec<Option<&'row str>>,
+    any_summarised: bool,
+}
+
+impl<'row> LatestRows<'row> {
+    fn of<Row: BoxScoreRow>(row: &'row Row) -> Self {
+        LatestRows {
+            processed_at: row.processed_at(),
+            teams: vec![row.team_abbr()],
+            any_summarised: row.is_summarised(),
+        }
+    }
+
+    fn add<Row: BoxScoreRow>(&mut self, row: &'row Row) {
+        match row.processed_at().cmp(&self.processed_at) {
+            Ordering::Less => {}
+            Ordering::Greater => *self = LatestRows::of(row),
+            Ordering::Equal => {
+                if !self.teams.contains(&row.team_abbr()) {
+                    self.teams.push(row.team_abbr());
+                }
+                self.any_summarised |= row.is_summarised();
+            }
+        }
+    }
+
+    fn is_unsettled(&self) -> bool {
+        self.teams.len() > 1 && self.any_summarised
+    }
+}
+
 /// README §4 item 10: per (game, player) the active gamebook line, else the BDL line. A key whose
-/// gamebook lines were rejected as contradictory does not fall back to BDL: its failure stands.
+/// latest gamebook rows were rejected as contradictory does not fall back to BDL: one of them is
+/// active, so whether the player has an active gamebook line is unknown, and its failure stands.
 fn merge_lines(
     gamebook: Vec<KeyedLine>,
     bdl: Vec<KeyedLine>,

@@ -713,24 +713,147 @@ fn a_malformed_game_id_fails_each_of_its_lines() {
     assert_eq!(failure.reason, "game_id 0022400555 is not of the form YYYYMMDD_AWAY_HOME");
 }
 
+/// LeBron's key reported as duplicated `rows` times in `table`.
+fn lebron_duplicate(table: &'static framework::schema::Table, rows: usize) -> DuplicateKey {
+    DuplicateKey { table, key: "20250115_LAL_GSW/lebronjames".into(), rows }
+}
+
 #[test]
-fn a_player_listed_for_both_teams_is_a_date_failure_not_an_entity() {
+fn a_player_listed_for_both_teams_at_one_processed_at_is_a_date_failure_not_an_entity() {
+    // Both gamebook rows were processed at 03:00: no timestamp says which side he was on.
+    let on_both_sides =
+        vec![case_a_lebron(), GamebookPlayerRow { team_abbr: Some("GSW".into()), ..case_a_lebron() }];
     let mut raw = one_line_inputs(case_a_lebron(), None);
-    raw.gamebook_rows.push(GamebookPlayerRow {
-        team_abbr: Some("GSW".into()),
-        processed_at: Some(hour(9)),
-        ..case_a_lebron()
-    });
+    raw.gamebook_rows = on_both_sides.clone();
     raw.bdl_rows.push(bdl_row("lebronjames", "LeBron James", "LAL"));
+    let assembled = build_date_inputs(game_date(), raw.clone());
+    assert!(assembled.duplicate_keys.is_empty(), "a rejected key is a failure, not a resolved duplicate");
     let (date_inputs, results) = run_all(raw);
     assert!(results.is_empty(), "no side wins and BDL does not paper over the contradiction");
     let failures = date_failures(&date_inputs);
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].entity_id, "20250115_LAL_GSW/lebronjames");
+    let reason = "player lebronjames is listed for more than one team in game 20250115_LAL_GSW: GSW, LAL";
+    assert_eq!(failures[0].reason, reason);
+
+    // The same tie among BDL rows (both processed at 02:00), with no gamebook row.
+    let mut bdl_only = one_line_inputs(case_a_lebron(), None);
+    bdl_only.gamebook_rows.clear();
+    bdl_only.bdl_rows =
+        vec![bdl_row("lebronjames", "LeBron James", "GSW"), bdl_row("lebronjames", "LeBron James", "LAL")];
+    let (date_inputs, results) = run_all(bdl_only);
+    assert!(results.is_empty());
+    let failures = date_failures(&date_inputs);
+    assert_eq!((failures.len(), failures[0].reason.as_str()), (1, reason));
+
+    // A later row settles the tie: the LAL row processed at 09:00 is the key's latest.
+    let mut settled = one_line_inputs(case_a_lebron(), None);
+    settled.gamebook_rows = on_both_sides;
+    settled.gamebook_rows.push(GamebookPlayerRow {
+        points: Some(28),
+        processed_at: Some(hour(9)),
+        ..case_a_lebron()
+    });
+    let (date_inputs, _) = run_all(settled.clone());
+    assert!(date_failures(&date_inputs).is_empty());
+    let row = only_row(settled);
+    assert_eq!((row.team_abbr.as_str(), row.points), ("LAL", Some(28)));
+}
+
+#[test]
+fn a_tie_of_two_teams_among_rows_that_are_not_active_rejects_nothing() {
+    // Whichever of the 03:00 rows wins, LeBron has no active gamebook line: the BDL line is used.
+    let mut raw = one_line_inputs(case_a_lebron(), None);
+    raw.gamebook_rows = vec![
+        GamebookPlayerRow { player_status: "inactive".into(), ..case_a_lebron() },
+        GamebookPlayerRow { player_status: "dnp".into(), team_abbr: Some("GSW".into()), ..case_a_lebron() },
+    ];
+    raw.bdl_rows.push(BdlBoxscoreRow { points: Some(31), ..bdl_row("lebronjames", "LeBron James", "LAL") });
+    let (date_inputs, _) = run_all(raw.clone());
+    assert!(date_failures(&date_inputs).is_empty());
+    let row = only_row(raw);
+    assert_eq!((row.primary_source_used.as_str(), row.points), ("bdl_boxscores", Some(31)));
+}
+
+#[test]
+fn a_player_moved_to_the_other_team_by_a_later_row_keeps_the_later_line() {
+    // README §4 item 9b: rows of one key for two teams are duplicates like any other; the GSW
+    // row processed at 09:00 corrects the LAL row of 03:00, in either read order.
+    let moved = GamebookPlayerRow {
+        team_abbr: Some("GSW".into()),
+        points: Some(27),
+        processed_at: Some(hour(9)),
+        ..case_a_lebron()
+    };
+    for gamebook_rows in [vec![case_a_lebron(), moved.clone()], vec![moved.clone(), case_a_lebron()]] {
+        let mut raw = one_line_inputs(case_a_lebron(), None);
+        raw.gamebook_rows = gamebook_rows;
+        let assembled = build_date_inputs(game_date(), raw.clone());
+        assert_eq!(
+            assembled.duplicate_keys,
+            vec![lebron_duplicate(&framework::schema::raw::NBAC_GAMEBOOK_PLAYER_STATS, 2)]
+        );
+        assert!(date_failures(&assembled.date_inputs).is_empty());
+        let row = only_row(raw);
+        assert_eq!((row.team_abbr.as_str(), row.opponent_team_abbr.as_str()), ("GSW", "LAL"));
+        assert_eq!((row.primary_source_used.as_str(), row.points), ("nbac_gamebook", Some(27)));
+    }
+
+    // The same among BDL rows: the GSW row of 05:00 wins over the LAL row of 02:00.
+    let mut bdl_only = one_line_inputs(case_a_lebron(), None);
+    bdl_only.gamebook_rows.clear();
+    bdl_only.bdl_rows = vec![
+        BdlBoxscoreRow {
+            points: Some(31),
+            processed_at: Some(hour(5)),
+            ..bdl_row("lebronjames", "LeBron James", "GSW")
+        },
+        bdl_row("lebronjames", "LeBron James", "LAL"),
+    ];
+    let assembled = build_date_inputs(game_date(), bdl_only.clone());
     assert_eq!(
-        failures[0].reason,
-        "player lebronjames is listed for more than one team in game 20250115_LAL_GSW: GSW, LAL"
+        assembled.duplicate_keys,
+        vec![lebron_duplicate(&framework::schema::raw::BDL_PLAYER_BOXSCORES, 2)]
     );
+    assert!(date_failures(&assembled.date_inputs).is_empty());
+    let row = only_row(bdl_only);
+    assert_eq!((row.team_abbr.as_str(), row.points), ("GSW", Some(31)));
+}
+
+#[test]
+fn a_latest_inactive_gamebook_row_outranks_an_earlier_active_one_so_the_bdl_line_is_used() {
+    // README §4 item 9b, then item 10: the 12:00 re-processing marks LeBron inactive, so the
+    // stale active row of 10:00 (20 points) is not his line; his BDL line (25 points) is. The
+    // duplicates had been resolved among active rows only, and the stale row won.
+    let stale_active =
+        GamebookPlayerRow { points: Some(20), processed_at: Some(hour(10)), ..case_a_lebron() };
+    let latest_inactive = GamebookPlayerRow {
+        player_status: "inactive".into(),
+        minutes: None,
+        points: None,
+        processed_at: Some(hour(12)),
+        ..case_a_lebron()
+    };
+    let orders = [
+        vec![stale_active.clone(), latest_inactive.clone()],
+        vec![latest_inactive.clone(), stale_active.clone()],
+    ];
+    for gamebook_rows in orders {
+        let mut raw = one_line_inputs(case_a_lebron(), None);
+        raw.gamebook_rows = gamebook_rows;
+        let assembled = build_date_inputs(game_date(), raw.clone());
+        assert_eq!(
+            assembled.duplicate_keys,
+            vec![lebron_duplicate(&framework::schema::raw::NBAC_GAMEBOOK_PLAYER_STATS, 2)]
+        );
+        let (date_inputs, results) = run_all(raw.clone());
+        assert!(results.is_empty(), "no active gamebook line and no BDL line: no entity");
+        assert!(date_failures(&date_inputs).is_empty());
+
+        raw.bdl_rows = vec![bdl_row("lebronjames", "LeBron James", "LAL")];
+        let row = only_row(raw);
+        assert_eq!((row.primary_source_used.as_str(), row.points), ("bdl_boxscores", Some(25)));
+    }
 }
 
 #[test]
