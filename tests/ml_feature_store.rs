@@ -254,7 +254,8 @@ async fn reference_framework_14_4_an_early_season_date_in_daily_mode_is_skipped_
 /// attempt, the third trips his breaker for 7 days, and the next run skips him as
 /// `CIRCUIT_BREAKER_ACTIVE` without recording more. The returning player has 4 games since
 /// October 1 against LAL's last 10 final games: 40.0 % of his own data. He is the date's only
-/// player, so each run fails the date, and its attempts are written all the same.
+/// player, so each run skips the date as held back (exit 0, no retry), and its attempts are
+/// written all the same.
 #[tokio::test]
 async fn three_skips_for_incomplete_data_trip_the_players_circuit_breaker() {
     let folder = TempDir::new("mlfs-reprocess-attempts");
@@ -268,9 +269,9 @@ async fn three_skips_for_incomplete_data_trip_the_players_circuit_breaker() {
             let summary =
                 run(&MlFeatureStoreProcessor, warehouse.as_ref(), &settings, &options).await.unwrap();
             assert_eq!(
-                summary.failed_dates(),
-                vec![date(FIRST_DATE)],
-                "all of the date's players were skipped"
+                summary.outcomes[0].status,
+                DateStatus::Skipped { reason: "all_entities_held_back".into() },
+                "all of the date's players were held back"
             );
         })
         .await;
