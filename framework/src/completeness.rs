@@ -38,12 +38,6 @@ impl OwnCompleteness {
             is_production_ready: completeness_percentage >= PRODUCTION_READY_PCT,
         }
     }
-
-    /// Backfill mode: complete by assumption, one game expected and found (the reference's
-    /// later backfill variant).
-    pub fn assumed_complete() -> OwnCompleteness {
-        OwnCompleteness::from_counts(1, 1)
-    }
 }
 
 #[cfg(test)]
@@ -65,6 +59,5 @@ mod tests {
         assert_eq!(OwnCompleteness::from_counts(0, 1).completeness_percentage, 0.0);
         let uncapped = OwnCompleteness::from_counts(10, 30);
         assert_eq!((uncapped.completeness_percentage, uncapped.missing_games_count), (300.0, 0));
-        assert_eq!(OwnCompleteness::assumed_complete().completeness_percentage, 100.0);
     }
 }

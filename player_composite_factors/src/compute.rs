@@ -100,7 +100,7 @@ impl<'a> PlayerLookups<'a> {
     }
 }
 
-/// The readiness side of a row, live or backfill (see [`quality`]).
+/// The readiness side of a row (see [`quality`]), the same in live and backfill runs.
 struct RowQuality {
     own: OwnCompleteness,
     upstream: UpstreamReadiness,
@@ -109,14 +109,7 @@ struct RowQuality {
 
 impl RowQuality {
     fn assess(lookups: &PlayerLookups<'_>, date_inputs: &DateInputs, context: &RunContext) -> RowQuality {
-        let season = season_flags(context.date, date_inputs.season_start_date, context.backfill);
-        if context.backfill {
-            return RowQuality {
-                own: OwnCompleteness::assumed_complete(),
-                upstream: UpstreamReadiness::assumed_ready(),
-                season,
-            };
-        }
+        let season = season_flags(context.date, date_inputs.season_start_date);
         let games = date_inputs
             .games_completeness
             .get(lookups.context.player_lookup.as_str())

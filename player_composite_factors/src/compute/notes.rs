@@ -22,7 +22,7 @@ pub fn date_notes(inputs: &DateInputs, context: &RunContext) -> Vec<String> {
         (sources.team_defense.rows_found, "team defense zone"),
     ];
     let players = inputs.player_contexts.len();
-    let season = season_flags(context.date, inputs.season_start_date, context.backfill);
+    let season = season_flags(context.date, inputs.season_start_date);
     let active_breakers = inputs
         .reprocess_attempts
         .values()
@@ -46,7 +46,7 @@ pub fn date_notes(inputs: &DateInputs, context: &RunContext) -> Vec<String> {
 }
 
 /// The lines for a player written with incomplete own games or upstreams: quality never skips
-/// a player, it is only said. None in backfill, where both are taken as complete.
+/// a player, it is only said.
 pub fn reduced_quality_notes(row: &PlayerCompositeFactorsRow) -> Vec<String> {
     let mut notes = Vec::new();
     if row.data_quality_issues.contains(&OWN_DATA_INCOMPLETE) {

@@ -2,10 +2,11 @@
 //! quality issues and season flags (reference-pcf.md §2.7–§2.8, §4.2 columns 43–61); the
 //! per-player circuit breaker (§2.9) is the framework's, shared with MLFS.
 //!
-//! Live runs follow the reference commit. Backfill runs follow the later reference variant
-//! (`86b20749`/`d0b41663`, `6cc84744`, reference-pcf.md §2.11): history is taken as complete and
-//! every upstream as ready, so that a season rebuilt after the fact is not flagged as partial
-//! because of how it was replayed. Quality never skips a player: it only sets flags (§5.1).
+//! Backfill runs assess a row as live runs do, as the reference commit did (reference-pcf.md
+//! §2.11): the later variant's shortcuts (history taken as complete, every upstream as ready, the
+//! season flags false) saved its slow per-date queries, which this port does not make, and would
+//! flag every rebuilt row production ready whatever its inputs. Quality never skips a player: it
+//! only sets flags (§5.1).
 
 use chrono::NaiveDate;
 pub use framework::completeness::OwnCompleteness;
@@ -36,16 +37,11 @@ pub struct UpstreamReadiness {
 }
 
 impl UpstreamReadiness {
-    /// Live mode: each row's `is_production_ready`; a missing row or a NULL flag is not ready.
+    /// Each row's `is_production_ready`; a missing row or a NULL flag is not ready.
     pub fn from_flags(flags: [Option<Option<bool>>; 4]) -> UpstreamReadiness {
         let ready = |flag: Option<Option<bool>>| flag.flatten().unwrap_or(false);
         let [player_shot, team_defense, player_context, team_context] = flags.map(ready);
         UpstreamReadiness { player_shot, team_defense, player_context, team_context }
-    }
-
-    /// Backfill mode: every upstream is ready.
-    pub fn assumed_ready() -> UpstreamReadiness {
-        UpstreamReadiness { player_shot: true, team_defense: true, player_context: true, team_context: true }
     }
 
     pub fn all_ready(&self) -> bool {
@@ -78,12 +74,8 @@ pub struct SeasonFlags {
     pub backfill_bootstrap_mode: bool,
 }
 
-/// Live mode: the month rule and fewer than 30 days since the season start; backfill forces
-/// both false (reference-pcf.md §2.11).
-pub fn season_flags(analysis_date: NaiveDate, season_start_date: NaiveDate, backfill: bool) -> SeasonFlags {
-    if backfill {
-        return SeasonFlags { season_boundary_detected: false, backfill_bootstrap_mode: false };
-    }
+/// The month rule and fewer than 30 days since the season start (reference-pcf.md §2.7).
+pub fn season_flags(analysis_date: NaiveDate, season_start_date: NaiveDate) -> SeasonFlags {
     SeasonFlags {
         season_boundary_detected: is_season_boundary(analysis_date),
         backfill_bootstrap_mode: (analysis_date - season_start_date).num_days() < BOOTSTRAP_WINDOW_DAYS,
@@ -139,24 +131,20 @@ mod tests {
                 "upstream_team_context_incomplete",
             ]
         );
-        assert!(
-            data_quality_issues(&OwnCompleteness::assumed_complete(), &UpstreamReadiness::assumed_ready())
-                .is_empty()
-        );
+        let complete =
+            own_completeness(GamesCompleteness { expected_games_count: 10, actual_games_count: 10 });
+        let ready = UpstreamReadiness::from_flags([Some(Some(true)); 4]);
+        assert!(data_quality_issues(&complete, &ready).is_empty());
     }
 
     #[test]
-    fn season_flags_use_thirty_days_and_boundary_months_unless_backfill() {
+    fn season_flags_use_thirty_days_and_boundary_months() {
         let start = date("2025-10-21");
-        let early = season_flags(date("2025-11-19"), start, false);
+        let early = season_flags(date("2025-11-19"), start);
         assert_eq!(early, SeasonFlags { season_boundary_detected: true, backfill_bootstrap_mode: true });
-        let mid = season_flags(date("2026-01-15"), start, false);
+        let mid = season_flags(date("2026-01-15"), start);
         assert_eq!(mid, SeasonFlags { season_boundary_detected: false, backfill_bootstrap_mode: false });
-        let day_thirty = season_flags(date("2025-11-20"), start, false);
+        let day_thirty = season_flags(date("2025-11-20"), start);
         assert!(!day_thirty.backfill_bootstrap_mode);
-        assert_eq!(
-            season_flags(date("2025-11-19"), start, true),
-            SeasonFlags { season_boundary_detected: false, backfill_bootstrap_mode: false }
-        );
     }
 }

@@ -984,10 +984,11 @@ fn date_notes_count_the_rows_read_and_the_open_breakers() {
             "Batch circuit breaker check: 2 players with history, 1 active breakers",
         ]
     );
-    // A backfill takes the season flags as false (reference-pcf.md §2.11).
+    // A backfill says the same (reference-pcf.md §2.11: the reference commit's backfill counts
+    // as a live run does).
     assert_eq!(
-        notes::date_notes(&inputs, &run_context(true))[5],
-        "Completeness check complete. Bootstrap mode: False, Season boundary: False"
+        notes::date_notes(&inputs, &run_context(true)),
+        notes::date_notes(&inputs, &run_context(false))
     );
 }
 
@@ -1108,9 +1109,8 @@ fn duplicate_upgc_rows_give_one_row_from_the_latest_processed_at() {
     assert_eq!(process("lebronjames", &inputs).usage_spike_score, 1.5);
 }
 
-#[test]
-fn live_rows_carry_completeness_readiness_and_bookkeeping() {
-    // LeBron: 9 of the last 10 LAL games played; every upstream ready except the opponent's UTGC.
+/// LeBron: 9 of the last 10 LAL games played; every upstream ready except the opponent's UTGC.
+fn completeness_inputs() -> DateInputs {
     let schedule: Vec<_> = (21..=30)
         .map(|day| crate::games_history::ScheduleGameRow {
             game_id: format!("g{day}"),
@@ -1144,9 +1144,12 @@ fn live_rows_carry_completeness_readiness_and_bookkeeping() {
         ..Default::default()
     };
     let history = GamesHistory::build(appearances, &schedule);
-    let (inputs, _) =
-        DateInputs::build(date(ANALYSIS_DATE), date("2025-10-21"), rows, &history, SourceTracking::default());
-    let row = process("lebronjames", &inputs);
+    DateInputs::build(date(ANALYSIS_DATE), date("2025-10-21"), rows, &history, SourceTracking::default()).0
+}
+
+#[test]
+fn rows_carry_completeness_readiness_and_bookkeeping() {
+    let row = process("lebronjames", &completeness_inputs());
     assert_eq!((row.expected_games_count, row.actual_games_count, row.missing_games_count), (10, 9, 1));
     assert_eq!(row.completeness_percentage, 90.0);
     assert_eq!(
@@ -1173,17 +1176,47 @@ fn live_rows_carry_completeness_readiness_and_bookkeeping() {
     assert_eq!(row.reprocess_attempt_count, 0);
 }
 
+/// At the reference commit backfill changes nothing in a row (reference-pcf.md §2.11): its
+/// completeness, readiness and season flags are counted as a live run's, not the later
+/// variant's "complete and ready" (which would give a rookie 1/1 games and production ready).
 #[test]
-fn backfill_rows_assume_complete_history_and_ready_upstreams() {
-    let inputs = integration_inputs(true);
-    let row = process_entity("lebronjames", &inputs, &run_context(true)).expect("processed");
-    assert_eq!((row.expected_games_count, row.actual_games_count, row.missing_games_count), (1, 1, 0));
-    assert_eq!(row.completeness_percentage, 100.0);
-    assert!(row.is_production_ready && row.all_upstreams_ready && row.data_quality_issues.is_empty());
-    assert!(notes::reduced_quality_notes(&row).is_empty());
-    assert!(!row.season_boundary_detected && !row.backfill_bootstrap_mode);
+fn backfill_rows_are_assessed_as_live_rows_are() {
+    let inputs = completeness_inputs();
+    let backfill = process_entity("lebronjames", &inputs, &run_context(true)).expect("processed");
+    assert_eq!(backfill, process("lebronjames", &inputs));
+    assert!(!backfill.is_production_ready && backfill.season_boundary_detected);
+
+    // No game history at all: nothing expected, 0 %, not ready, and every upstream row missing.
+    let rookie =
+        process_entity("lebronjames", &integration_inputs(false), &run_context(true)).expect("processed");
+    assert_eq!(
+        (rookie.expected_games_count, rookie.actual_games_count, rookie.missing_games_count),
+        (0, 0, 0)
+    );
+    assert_eq!(rookie.completeness_percentage, 0.0);
+    assert!(!rookie.is_production_ready && !rookie.all_upstreams_ready);
+    assert_eq!(
+        rookie.data_quality_issues,
+        vec![
+            "own_data_incomplete",
+            "upstream_player_shot_zone_incomplete",
+            "upstream_team_defense_zone_incomplete",
+            "upstream_player_context_incomplete",
+            "upstream_team_context_incomplete",
+        ]
+    );
+    assert_eq!(
+        notes::reduced_quality_notes(&rookie),
+        vec![
+            "lebronjames: Completeness 0.0% (0/0 games) - processing with reduced quality",
+            "lebronjames: Upstream not fully ready (shot_zone=False, team_defense=False, player_context=False, \
+             team_context=False) - processing with reduced quality",
+        ]
+    );
     // The factors and the hash do not depend on the mode.
-    assert_eq!(row.data_hash, "9f4f882968dd5bdb");
+    let with_zones =
+        process_entity("lebronjames", &integration_inputs(true), &run_context(true)).expect("processed");
+    assert_eq!(with_zones.data_hash, "9f4f882968dd5bdb");
 }
 
 #[test]
