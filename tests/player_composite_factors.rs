@@ -43,7 +43,7 @@ async fn own_completeness_takes_the_latest_team_from_a_game_before_the_history_w
     ]);
     warehouse.append(&UPCOMING_PLAYER_GAME_CONTEXT, vec![context]).await.expect("the context is stored");
 
-    // Live mode: a backfill assumes every player complete.
+    // A backfill counts the same (reference-pcf.md §2.11); live mode is the daily job's.
     let options = live_run_without_preflight("2025-01-15");
     let log = captured_log(async {
         let summary = run(&PlayerCompositeFactorsProcessor, warehouse.as_ref(), &settings, &options)
@@ -59,7 +59,9 @@ async fn own_completeness_takes_the_latest_team_from_a_game_before_the_history_w
         " INFO Extracted 0 team context records",
         " INFO Checking completeness for 1 players...",
         " INFO Completeness check complete. Bootstrap mode: False, Season boundary: False",
+        " INFO Upstream completeness check: 0/1 players have all upstreams ready",
         " INFO Batch circuit breaker check: 0 players with history, 0 active breakers",
+        " INFO Calculating composite factors for 1 players",
         " INFO returningplayer: Completeness 0.0% (0/10 games) - processing with reduced quality",
         " INFO returningplayer: Upstream not fully ready (shot_zone=False, team_defense=False, \
          player_context=False, team_context=False) - processing with reduced quality",

@@ -98,6 +98,17 @@ impl<'a> PlayerLookups<'a> {
             opponent_context: opponent.and_then(|team| date_inputs.team_contexts.get(team)),
         }
     }
+
+    /// Whether each of the four upstream rows is there and production ready (reference-pcf.md
+    /// §2.8).
+    fn upstream_readiness(&self) -> UpstreamReadiness {
+        UpstreamReadiness::from_flags([
+            self.shot.map(|row| row.is_production_ready),
+            self.defense.map(|row| row.is_production_ready),
+            Some(self.context.is_production_ready),
+            self.opponent_context.map(|row| row.is_production_ready),
+        ])
+    }
 }
 
 /// The readiness side of a row (see [`quality`]), the same in live and backfill runs.
@@ -115,13 +126,7 @@ impl RowQuality {
             .get(lookups.context.player_lookup.as_str())
             .copied()
             .unwrap_or_default();
-        let upstream = UpstreamReadiness::from_flags([
-            lookups.shot.map(|row| row.is_production_ready),
-            lookups.defense.map(|row| row.is_production_ready),
-            Some(lookups.context.is_production_ready),
-            lookups.opponent_context.map(|row| row.is_production_ready),
-        ]);
-        RowQuality { own: quality::own_completeness(games), upstream, season }
+        RowQuality { own: quality::own_completeness(games), upstream: lookups.upstream_readiness(), season }
     }
 
     fn is_production_ready(&self) -> bool {

@@ -7,12 +7,14 @@ use framework::RunContext;
 use framework::circuit_breaker::CircuitBreaker;
 use framework::progress::{checking_completeness_line, completeness_check_complete_line, python_bool};
 
+use super::PlayerLookups;
 use super::quality::{OWN_DATA_INCOMPLETE, season_flags};
 use crate::inputs::DateInputs;
 use crate::row::PlayerCompositeFactorsRow;
 
 /// The lines before a date's players: the rows read per table (duplicates included, as the
-/// reference counted its frames), then the completeness and circuit-breaker batch checks.
+/// reference counted its frames), then the completeness, upstream and circuit-breaker batch
+/// checks, and the count of players about to be computed.
 pub fn date_notes(inputs: &DateInputs, context: &RunContext) -> Vec<String> {
     let sources = &inputs.sources;
     let extracted = [
@@ -22,6 +24,11 @@ pub fn date_notes(inputs: &DateInputs, context: &RunContext) -> Vec<String> {
         (sources.team_defense.rows_found, "team defense zone"),
     ];
     let players = inputs.player_contexts.len();
+    let upstreams_ready = inputs
+        .player_contexts
+        .values()
+        .filter(|context| PlayerLookups::find(context, inputs).upstream_readiness().all_ready())
+        .count();
     let season = season_flags(context.date, inputs.season_start_date);
     let active_breakers = inputs
         .reprocess_attempts
@@ -37,10 +44,12 @@ pub fn date_notes(inputs: &DateInputs, context: &RunContext) -> Vec<String> {
     notes.extend([
         checking_completeness_line(players),
         completeness_check_complete_line(season.backfill_bootstrap_mode, season.season_boundary_detected),
+        format!("Upstream completeness check: {upstreams_ready}/{players} players have all upstreams ready"),
         format!(
             "Batch circuit breaker check: {} players with history, {active_breakers} active breakers",
             inputs.reprocess_attempts.len()
         ),
+        format!("Calculating composite factors for {players} players"),
     ]);
     notes
 }

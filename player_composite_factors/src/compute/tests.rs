@@ -981,7 +981,10 @@ fn date_notes_count_the_rows_read_and_the_open_breakers() {
             "Extracted 3 team defense zone records",
             "Checking completeness for 3 players...",
             "Completeness check complete. Bootstrap mode: True, Season boundary: True",
+            // No UTGC row of any opponent: no player has every upstream ready.
+            "Upstream completeness check: 0/3 players have all upstreams ready",
             "Batch circuit breaker check: 2 players with history, 1 active breakers",
+            "Calculating composite factors for 3 players",
         ]
     );
     // A backfill says the same (reference-pcf.md §2.11: the reference commit's backfill counts
@@ -1174,6 +1177,17 @@ fn rows_carry_completeness_readiness_and_bookkeeping() {
     assert!(!row.early_season_flag && row.insufficient_data_reason.is_none());
     assert!(!row.circuit_breaker_active && row.circuit_breaker_until.is_none());
     assert_eq!(row.reprocess_attempt_count, 0);
+}
+
+#[test]
+fn the_upstream_completeness_line_counts_the_players_with_every_upstream_ready() {
+    let mut inputs = completeness_inputs();
+    let upstream_line = |inputs: &DateInputs| notes::date_notes(inputs, &run_context(false))[6].clone();
+    // LeBron's opponent's UTGC row is not production ready (reference-pcf.md §5.4).
+    assert_eq!(upstream_line(&inputs), "Upstream completeness check: 0/1 players have all upstreams ready");
+    inputs.team_contexts.get_mut("GSW").expect("GSW's row").is_production_ready = Some(true);
+    assert_eq!(upstream_line(&inputs), "Upstream completeness check: 1/1 players have all upstreams ready");
+    assert!(process("lebronjames", &inputs).all_upstreams_ready);
 }
 
 /// At the reference commit backfill changes nothing in a row (reference-pcf.md §2.11): its
