@@ -748,7 +748,9 @@ impl<P: Processor> DateSession<'_, P> {
     }
 
     /// Dispatches one date's entities and records its failures; the rows wait for the chunk's
-    /// save. A date without any row is a failure with its reason (and its previous rows stay).
+    /// save. A date without any row keeps its previous rows: skipped when every entity was held
+    /// back by the processor's gates (`FailureCategory::holds_back`), else a failure with its
+    /// reason.
     fn compute_date(
         &self,
         date: NaiveDate,
@@ -817,13 +819,10 @@ impl<P: Processor> DateSession<'_, P> {
             );
         }
         book.history.record_reprocess_attempts(date, &attempts, context.processed_at);
+        let record =
+            DateRecord { entities: entities.len(), failures: failures.len(), ..DateRecord::default() };
         if dispatched.rows.is_empty() {
-            let record = DateRecord {
-                entities: entities.len(),
-                failures: failures.len(),
-                stats: history_summary(stats, digests),
-                ..DateRecord::default()
-            };
+            let record = DateRecord { stats: history_summary(stats, digests), ..record };
             if !entities.is_empty() && failures.iter().all(|failure| failure.category.holds_back()) {
                 warn!(
                     "{} {date}: skipped, all {} entities were held back (circuit breaker, completeness \
@@ -842,8 +841,6 @@ impl<P: Processor> DateSession<'_, P> {
             warn!("{} {date}: {error}; the previous rows are kept", info.name);
             return Computation::Failed { error, record };
         }
-        let record =
-            DateRecord { entities: entities.len(), failures: failures.len(), ..DateRecord::default() };
         Computation::Rows(ComputedDate {
             date,
             rows: sorted_rows(&dispatched.rows),
