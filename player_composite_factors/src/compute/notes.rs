@@ -30,9 +30,15 @@ pub fn date_notes(inputs: &DateInputs, context: &RunContext) -> Vec<String> {
         .filter(|context| PlayerLookups::find(context, inputs).upstream_readiness().all_ready())
         .count();
     let season = season_flags(context.date, inputs.season_start_date);
-    let active_breakers = inputs
+    // The reference's batch query asked for the date's players only (reference-pcf.md §2.9).
+    let attempts: Vec<_> = inputs
         .reprocess_attempts
-        .values()
+        .iter()
+        .filter(|(player_lookup, _)| inputs.player_contexts.contains_key(player_lookup.as_str()))
+        .map(|(_, attempt)| attempt)
+        .collect();
+    let active_breakers = attempts
+        .iter()
         .filter(|attempt| {
             matches!(CircuitBreaker::at(Some(attempt), context.processed_at), CircuitBreaker::Open { .. })
         })
@@ -47,7 +53,7 @@ pub fn date_notes(inputs: &DateInputs, context: &RunContext) -> Vec<String> {
         format!("Upstream completeness check: {upstreams_ready}/{players} players have all upstreams ready"),
         format!(
             "Batch circuit breaker check: {} players with history, {active_breakers} active breakers",
-            inputs.reprocess_attempts.len()
+            attempts.len()
         ),
         format!("Calculating composite factors for {players} players"),
     ]);

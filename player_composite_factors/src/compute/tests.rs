@@ -970,6 +970,8 @@ fn date_notes_count_the_rows_read_and_the_open_breakers() {
     };
     inputs.reprocess_attempts.insert("stephencurry".into(), tripped_until("2025-11-08T12:00:00Z"));
     inputs.reprocess_attempts.insert("kevindurant".into(), tripped_until("2025-11-01T00:00:00Z"));
+    // An attempt of a player without a game on the date is not his date's history.
+    inputs.reprocess_attempts.insert("notplaying".into(), tripped_until("2025-11-08T12:00:00Z"));
     // reference-pcf.md §5.4; 2025-11-01 is day 11 of the season starting 2025-10-21 (bootstrap
     // < 30 days) and in November (a boundary month). Four UPGC rows read, three players.
     assert_eq!(
