@@ -29,8 +29,13 @@ struct Scenario {
 
 impl Scenario {
     async fn new(team_context_rows: &str) -> Self {
+        Scenario::with_settings(team_context_rows, |_| {}).await
+    }
+
+    async fn with_settings(team_context_rows: &str, adjust: impl FnOnce(&mut Settings)) -> Self {
         let folder = TempDir::new("runner");
-        let settings = settings_in(folder.path());
+        let mut settings = settings_in(folder.path());
+        adjust(&mut settings);
         let warehouse = open(&settings).await;
         load_directory(warehouse.as_ref(), &schedule_directory()).await.unwrap();
         let scenario =
@@ -315,16 +320,57 @@ async fn a_rerun_with_unchanged_inputs_is_skipped_and_recorded() {
     assert_eq!(points, vec![vec![Value::Int(120)]]);
 }
 
+/// With `DATASET_PREFIX` every table lives in prefixed datasets, and run history names the one
+/// the rows went to.
+#[tokio::test]
+async fn run_history_names_the_prefixed_dataset_the_rows_went_to() {
+    let scenario =
+        Scenario::with_settings(MID_SEASON, |settings| settings.dataset_prefix = "test_".into()).await;
+    scenario.run(&["2025-01-15"], |_| {}).await;
+    let written = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT output_dataset, output_table, status FROM {nba_reference.processor_run_history}",
+    )
+    .await;
+    assert_eq!(
+        written,
+        vec![vec![text("test_nba_analytics"), text("team_offense_game_summary"), text("success")]]
+    );
+    let stored = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT count(*) FROM test_nba_analytics.team_offense_game_summary",
+    )
+    .await;
+    assert_eq!(stored, vec![vec![Value::Int(2)]]);
+}
+
 /// A skip with its reason and a history row, not a failure (reference-framework.md §14 items 3
-/// and 6).
+/// and 6), logged in the reference's words (the toy speaks as PCF, reference-pcf.md §5.4). The
+/// skip comes before the dependency check, so the history says no check ran.
 #[tokio::test]
 async fn early_season_dates_are_skipped_with_their_reason() {
     // The 2024-25 regular season starts 2024-10-22; 2024-10-25 is day 3.
     let scenario =
         Scenario::new("LAL,20241025_LAL_PHX,2024-10-25,2024,PHX,220.0,2024-10-25T10:00:00Z\n").await;
-    let summary = scenario.run(&["2024-10-25"], |_| {}).await;
-    assert_eq!(summary.outcomes[0].status, DateStatus::Skipped { reason: "early_season".into() });
-    assert!(summary.failed_dates().is_empty());
+    let log = captured_log(async {
+        let summary = scenario.run(&["2024-10-25"], |_| {}).await;
+        assert_eq!(summary.outcomes[0].status, DateStatus::Skipped { reason: "early_season".into() });
+        assert!(summary.failed_dates().is_empty());
+    })
+    .await;
+    assert!(
+        log.contains(
+            " INFO ⏭️  Skipping 2024-10-25: early season period (day 0-13 of season 2024). Regular processing \
+             starts day 14.\n"
+        ),
+        "{log}"
+    );
+    let checked = query_rows(
+        scenario.warehouse.as_ref(),
+        "SELECT dependency_check_passed FROM {nba_reference.processor_run_history}",
+    )
+    .await;
+    assert_eq!(checked, vec![vec![Value::Null]]);
     let history = scenario.history().await;
     assert_eq!(
         history,

@@ -36,7 +36,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     phase: Phase::Precompute,
     output: &TEAM_OFFENSE_GAME_SUMMARY,
     workers_variable: "PCF_WORKERS",
-    skips_early_season: true,
+    early_season: framework::progress::EarlySeason::SkippingPeriod,
     serial_lines: SerialLines::ProcessingPlayerPercent,
     closing_lines: ClosingLines::SuccessfullyProcessed,
     save_lines: SaveLines::BatchInsert,

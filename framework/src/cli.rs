@@ -430,7 +430,7 @@ mod tests {
         phase: crate::processor::Phase::Precompute,
         output: &crate::schema::analytics::TEAM_OFFENSE_GAME_SUMMARY,
         workers_variable: "PCF_WORKERS",
-        skips_early_season: false,
+        early_season: crate::progress::EarlySeason::Runs,
         serial_lines: crate::progress::SerialLines::ProcessingPlayerPercent,
         closing_lines: crate::progress::ClosingLines::SuccessfullyProcessed,
         save_lines: crate::progress::SaveLines::BatchInsert,

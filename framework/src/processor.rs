@@ -240,8 +240,9 @@ pub struct ProcessorInfo {
     pub output: &'static crate::schema::Table,
     /// The processor's own worker variable in the chain of README §3.2 (`PCF_WORKERS`).
     pub workers_variable: &'static str,
-    /// PCF and MLFS skip the first 14 days of a season (README §4 item 6); PGS does not.
-    pub skips_early_season: bool,
+    /// PCF and MLFS skip the first 14 days of a season (README §4 item 6), each saying so in
+    /// its reference's words; PGS does not.
+    pub early_season: crate::progress::EarlySeason,
     /// The processor's own serial start and progress lines (`progress.rs`).
     pub serial_lines: crate::progress::SerialLines,
     /// What the processor logs after the completion line (`progress.rs`).
@@ -285,7 +286,7 @@ impl fmt::Display for Build {
 impl ProcessorInfo {
     /// Whether the processor skips `date` as too early in its season.
     pub fn skips_as_early_season(&self, schedule: &crate::dates::Schedule, date: chrono::NaiveDate) -> bool {
-        self.skips_early_season && schedule.is_early_season(date)
+        self.early_season.skips() && schedule.is_early_season(date)
     }
 }
 

@@ -329,6 +329,42 @@ pub fn python_bool(value: bool) -> &'static str {
     if value { "True" } else { "False" }
 }
 
+/// Whether a processor skips the first 14 days of a season (README §4 item 6), and the line its
+/// reference logged on such a date, the one line a person searching the logs for the skip
+/// knows (the runner's own line follows it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EarlySeason {
+    /// PGS: every date runs.
+    Runs,
+    /// PCF (reference-pcf.md §5.4): `⏭️  Skipping 2024-10-25: early season period (day 0-13 of
+    /// season 2024). Regular processing starts day 14.`
+    SkippingPeriod,
+    /// MLFS (reference-mlfs.md §2.11): `Early season detected for 2024-10-25 (season 2024): within
+    /// first 14 days of regular season`. Its second line announced placeholder rows, which this
+    /// port does not write.
+    Detected,
+}
+
+impl EarlySeason {
+    pub fn skips(self) -> bool {
+        self != EarlySeason::Runs
+    }
+
+    /// The reference's line for skipping `date`, of the season starting in `season_year`.
+    pub fn skip_line(self, date: NaiveDate, season_year: i32) -> Option<String> {
+        match self {
+            EarlySeason::Runs => None,
+            EarlySeason::SkippingPeriod => Some(format!(
+                "⏭️  Skipping {date}: early season period (day 0-13 of season {season_year}). \
+                 Regular processing starts day 14."
+            )),
+            EarlySeason::Detected => Some(format!(
+                "Early season detected for {date} (season {season_year}): within first 14 days of regular season"
+            )),
+        }
+    }
+}
+
 /// How a processor's serial loop spoke at the reference: the parallel path was shared, but
 /// each processor kept the serial loop it had before (reference-framework.md §10).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -649,6 +685,26 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn early_season_skips_are_said_as_each_reference_said_them() {
+        let date = NaiveDate::from_ymd_opt(2024, 10, 25).expect("a valid date");
+        assert_eq!(EarlySeason::Runs.skip_line(date, 2024), None);
+        assert!(!EarlySeason::Runs.skips() && EarlySeason::Detected.skips());
+        assert_eq!(
+            EarlySeason::SkippingPeriod.skip_line(date, 2024).as_deref(),
+            Some(
+                "⏭️  Skipping 2024-10-25: early season period (day 0-13 of season 2024). Regular processing \
+                 starts day 14."
+            )
+        );
+        assert_eq!(
+            EarlySeason::Detected.skip_line(date, 2024).as_deref(),
+            Some(
+                "Early season detected for 2024-10-25 (season 2024): within first 14 days of regular season"
+            )
+        );
+    }
 
     #[test]
     fn start_lines_match_the_reference() {

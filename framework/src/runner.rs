@@ -425,7 +425,10 @@ struct RunBook<'a> {
     checkpoints: CheckpointBuffer,
     run_id: String,
     started_at: DateTime<Utc>,
-    dependency_check_passed: Option<bool>,
+    /// The dates whose critical upstreams preflight found: `dependency_check_passed` is true for
+    /// them, false for the dates it refused, and NULL for dates it never checked (skipped as
+    /// early season before it, or a run with `--skip-preflight`).
+    passed_preflight: HashSet<NaiveDate>,
     /// Per date, the upstreams preflight found stale (live mode), for run history.
     stale_dependencies: HashMap<NaiveDate, Vec<String>>,
     total_dates: usize,
@@ -442,7 +445,7 @@ impl<'a> RunBook<'a> {
             checkpoints: CheckpointBuffer::new(info.name),
             run_id,
             started_at: Utc::now(),
-            dependency_check_passed: (!options.skip_preflight).then_some(true),
+            passed_preflight: HashSet::new(),
             stale_dependencies: HashMap::new(),
             total_dates: options.dates.len(),
             quiet: false,
@@ -460,6 +463,9 @@ impl<'a> RunBook<'a> {
         let mut pending = Vec::new();
         for &date in dates {
             if info.skips_as_early_season(schedule, date) {
+                if let Some(line) = info.early_season.skip_line(date, crate::dates::season_year(date)) {
+                    info!("{line}");
+                }
                 self.finish(
                     date,
                     DateStatus::Skipped { reason: skip_reason::EARLY_SEASON.to_owned() },
@@ -511,6 +517,7 @@ impl<'a> RunBook<'a> {
             self.stale_dependencies.insert(date, check.stale_tables());
             let missing = check.missing_critical();
             if missing.is_empty() {
+                self.passed_preflight.insert(date);
                 ready.push(date);
                 continue;
             }
@@ -565,7 +572,9 @@ impl<'a> RunBook<'a> {
             duration_seconds: record.seconds,
             records_processed: rows as i64,
             records_failed: record.failures as i64,
-            dependency_check_passed: record.dependency_check_passed.or(self.dependency_check_passed),
+            dependency_check_passed: record
+                .dependency_check_passed
+                .or_else(|| self.passed_preflight.contains(&date).then_some(true)),
             missing_dependencies: record.missing_dependencies,
             stale_dependencies: self.stale_dependencies.get(&date).cloned().unwrap_or_default(),
             summary: if record.stats.is_null() { json!({}) } else { record.stats },

@@ -84,7 +84,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     phase: Phase::Precompute,
     output: &ML_FEATURE_STORE_V2,
     workers_variable: "MLFS_WORKERS",
-    skips_early_season: true,
+    early_season: framework::progress::EarlySeason::Detected,
     serial_lines: SerialLines::CalculatingFeatures,
     closing_lines: ClosingLines::FeatureGenerationComplete,
     save_lines: SaveLines::FeatureRecords,

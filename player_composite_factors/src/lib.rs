@@ -80,7 +80,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     phase: Phase::Precompute,
     output: &PLAYER_COMPOSITE_FACTORS,
     workers_variable: "PCF_WORKERS",
-    skips_early_season: true,
+    early_season: framework::progress::EarlySeason::SkippingPeriod,
     serial_lines: SerialLines::ProcessingPlayerPercent,
     closing_lines: ClosingLines::SuccessfullyProcessed,
     save_lines: SaveLines::BatchInsert,
@@ -207,6 +207,6 @@ mod tests {
     fn early_season_dates_are_skipped_instead_of_writing_placeholders() {
         // reference-pcf.md §6.3 test 5 encodes dead placeholder code (§2.10, §4.6); README §4
         // item 6 replaces it with a skipped date (the runner's behaviour, tests/runner.rs).
-        assert!(PlayerCompositeFactorsProcessor.info().skips_early_season);
+        assert!(PlayerCompositeFactorsProcessor.info().early_season.skips());
     }
 }

@@ -90,7 +90,7 @@ static INFO: ProcessorInfo = ProcessorInfo {
     phase: Phase::Analytics,
     output: &PLAYER_GAME_SUMMARY,
     workers_variable: "PGS_WORKERS",
-    skips_early_season: false,
+    early_season: framework::progress::EarlySeason::Runs,
     serial_lines: SerialLines::Processing,
     closing_lines: ClosingLines::ProcessedRecords { skipped_stat: "registry_records_skipped" },
     save_lines: SaveLines::BatchInsert,
