@@ -39,17 +39,43 @@ pub fn entities(date_inputs: &DateInputs) -> Vec<UpcomingPlayerGameContextRow> {
     date_inputs.players.clone()
 }
 
-/// The reference's lines before a date's players (reference-mlfs.md §1 `extract_raw_data` step
-/// 6, §6.1 steps 3–4).
+/// The reference's lines before a date's players (reference-mlfs.md §1 `extract_raw_data` steps
+/// 6 and 9, §6.1 steps 3–5).
+///
+/// `Batch extraction complete` counts the rows of each table the way the reference's keyed
+/// dicts did (one per player, one per team); its last-10 count is of the date's players with a
+/// game before the date, since this port reads only their history where the reference read
+/// every player's.
 pub fn date_notes(date_inputs: &DateInputs) -> Vec<String> {
     let players = date_inputs.players.len();
+    let with_games = date_inputs
+        .players
+        .iter()
+        .filter(|player| {
+            date_inputs.history.player_games(&player.player_lookup).count_before(date_inputs.date) > 0
+        })
+        .count();
+    let upstreams_ready = date_inputs
+        .players
+        .iter()
+        .filter(|player| Phase4Rows::find(player, date_inputs).readiness().all_ready())
+        .count();
     vec![
         format!("Found {players} players with games on {}", date_inputs.date),
+        format!(
+            "Batch extraction complete: {} daily_cache, {} composite, {} shot_zone, {} team_defense, \
+             {players} player_context, {with_games} last_10_games",
+            date_inputs.daily_cache.len(),
+            date_inputs.composite_factors.len(),
+            date_inputs.shot_zones.len(),
+            date_inputs.team_defense.len(),
+        ),
         checking_completeness_line(players),
         completeness_check_complete_line(
             is_bootstrap(date_inputs.date, date_inputs.season_year),
             is_season_boundary(date_inputs.date),
         ),
+        format!("Upstream completeness check: {upstreams_ready}/{players} players have all upstreams ready"),
     ]
 }
 

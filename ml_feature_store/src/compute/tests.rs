@@ -980,17 +980,38 @@ fn an_expired_circuit_breaker_only_counts_the_attempts() {
 
 #[test]
 fn date_notes_say_the_players_checked_and_the_season_flags() {
-    // reference-mlfs.md §1 step 6 and §6.1 steps 3–4: 2025-01-15 is past the bootstrap window
-    // of the 2024 season and in January, not a boundary month.
+    // reference-mlfs.md §1 steps 6 and 9, §2.4, §2.7 and §6.1 steps 3–5: 2025-01-15 is past the
+    // bootstrap window of the 2024 season and in January, not a boundary month; the player has
+    // a row in each Phase 4 table, all production ready, and games before the date.
     let inputs = date_inputs(example_context(), example_phase4_rows(), example_history());
     assert_eq!(
         date_notes(&inputs),
         vec![
             "Found 1 players with games on 2025-01-15",
+            "Batch extraction complete: 1 daily_cache, 1 composite, 1 shot_zone, 1 team_defense, \
+             1 player_context, 1 last_10_games",
             "Checking completeness for 1 players...",
             "Completeness check complete. Bootstrap mode: False, Season boundary: False",
+            "Upstream completeness check: 1/1 players have all upstreams ready",
         ]
     );
+
+    // Without his shot-zone row and without any earlier game.
+    let mut rows = example_phase4_rows();
+    rows.player_shot_zone_analysis.clear();
+    let no_history = HistoryRows {
+        player_game_summary: Vec::new(),
+        team_offense_game_summary: Vec::new(),
+        nbac_schedule: Vec::new(),
+    };
+    let inputs = date_inputs(example_context(), rows, Arc::new(History::build(no_history).0));
+    let notes = date_notes(&inputs);
+    assert_eq!(
+        notes[1],
+        "Batch extraction complete: 1 daily_cache, 1 composite, 0 shot_zone, 1 team_defense, 1 player_context, \
+         0 last_10_games"
+    );
+    assert_eq!(notes[4], "Upstream completeness check: 0/1 players have all upstreams ready");
 }
 
 #[test]
