@@ -157,6 +157,15 @@ fn only_row(raw: RawInputs) -> PlayerGameSummaryRow {
     rows.remove(0)
 }
 
+/// The date's only row, on a date without any failure of its own (`date_failures`).
+fn only_row_of_a_clean_date(raw: RawInputs) -> PlayerGameSummaryRow {
+    let (date_inputs, results) = run_all(raw);
+    assert!(date_failures(&date_inputs).is_empty());
+    let mut rows: Vec<_> = results.into_iter().collect::<Result<_, _>>().expect("every entity succeeds");
+    assert_eq!(rows.len(), 1);
+    rows.remove(0)
+}
+
 fn only_failure(raw: RawInputs) -> EntityFailure {
     let (_, mut results) = run_all(raw);
     assert_eq!(results.len(), 1);
@@ -754,9 +763,7 @@ fn a_player_listed_for_both_teams_at_one_processed_at_is_a_date_failure_not_an_e
         processed_at: Some(hour(9)),
         ..case_a_lebron()
     });
-    let (date_inputs, _) = run_all(settled.clone());
-    assert!(date_failures(&date_inputs).is_empty());
-    let row = only_row(settled);
+    let row = only_row_of_a_clean_date(settled);
     assert_eq!((row.team_abbr.as_str(), row.points), ("LAL", Some(28)));
 }
 
@@ -769,9 +776,7 @@ fn a_tie_of_two_teams_among_rows_that_are_not_active_rejects_nothing() {
         GamebookPlayerRow { player_status: "dnp".into(), team_abbr: Some("GSW".into()), ..case_a_lebron() },
     ];
     raw.bdl_rows.push(BdlBoxscoreRow { points: Some(31), ..bdl_row("lebronjames", "LeBron James", "LAL") });
-    let (date_inputs, _) = run_all(raw.clone());
-    assert!(date_failures(&date_inputs).is_empty());
-    let row = only_row(raw);
+    let row = only_row_of_a_clean_date(raw);
     assert_eq!((row.primary_source_used.as_str(), row.points), ("bdl_boxscores", Some(31)));
 }
 
@@ -793,8 +798,7 @@ fn a_player_moved_to_the_other_team_by_a_later_row_keeps_the_later_line() {
             assembled.duplicate_keys,
             vec![lebron_duplicate(&framework::schema::raw::NBAC_GAMEBOOK_PLAYER_STATS, 2)]
         );
-        assert!(date_failures(&assembled.date_inputs).is_empty());
-        let row = only_row(raw);
+        let row = only_row_of_a_clean_date(raw);
         assert_eq!((row.team_abbr.as_str(), row.opponent_team_abbr.as_str()), ("GSW", "LAL"));
         assert_eq!((row.primary_source_used.as_str(), row.points), ("nbac_gamebook", Some(27)));
     }
@@ -815,8 +819,7 @@ fn a_player_moved_to_the_other_team_by_a_later_row_keeps_the_later_line() {
         assembled.duplicate_keys,
         vec![lebron_duplicate(&framework::schema::raw::BDL_PLAYER_BOXSCORES, 2)]
     );
-    assert!(date_failures(&assembled.date_inputs).is_empty());
-    let row = only_row(bdl_only);
+    let row = only_row_of_a_clean_date(bdl_only);
     assert_eq!((row.team_abbr.as_str(), row.points), ("GSW", Some(31)));
 }
 
