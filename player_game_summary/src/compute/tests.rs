@@ -722,6 +722,19 @@ fn a_malformed_game_id_fails_each_of_its_lines() {
     assert_eq!(failure.reason, "game_id 0022400555 is not of the form YYYYMMDD_AWAY_HOME");
 }
 
+/// LeBron's inputs with `gamebook_rows` as his gamebook rows, which the date reports as one key
+/// of two rows.
+fn lebron_with_two_gamebook_rows(gamebook_rows: Vec<GamebookPlayerRow>) -> RawInputs {
+    let mut raw = one_line_inputs(case_a_lebron(), None);
+    raw.gamebook_rows = gamebook_rows;
+    let assembled = build_date_inputs(game_date(), raw.clone());
+    assert_eq!(
+        assembled.duplicate_keys,
+        vec![lebron_duplicate(&framework::schema::raw::NBAC_GAMEBOOK_PLAYER_STATS, 2)]
+    );
+    raw
+}
+
 /// LeBron's key reported as duplicated `rows` times in `table`.
 fn lebron_duplicate(table: &'static framework::schema::Table, rows: usize) -> DuplicateKey {
     DuplicateKey { table, key: "20250115_LAL_GSW/lebronjames".into(), rows }
@@ -791,13 +804,7 @@ fn a_player_moved_to_the_other_team_by_a_later_row_keeps_the_later_line() {
         ..case_a_lebron()
     };
     for gamebook_rows in [vec![case_a_lebron(), moved.clone()], vec![moved.clone(), case_a_lebron()]] {
-        let mut raw = one_line_inputs(case_a_lebron(), None);
-        raw.gamebook_rows = gamebook_rows;
-        let assembled = build_date_inputs(game_date(), raw.clone());
-        assert_eq!(
-            assembled.duplicate_keys,
-            vec![lebron_duplicate(&framework::schema::raw::NBAC_GAMEBOOK_PLAYER_STATS, 2)]
-        );
+        let raw = lebron_with_two_gamebook_rows(gamebook_rows);
         let row = only_row_of_a_clean_date(raw);
         assert_eq!((row.team_abbr.as_str(), row.opponent_team_abbr.as_str()), ("GSW", "LAL"));
         assert_eq!((row.primary_source_used.as_str(), row.points), ("nbac_gamebook", Some(27)));
@@ -842,13 +849,7 @@ fn a_latest_inactive_gamebook_row_outranks_an_earlier_active_one_so_the_bdl_line
         vec![latest_inactive.clone(), stale_active.clone()],
     ];
     for gamebook_rows in orders {
-        let mut raw = one_line_inputs(case_a_lebron(), None);
-        raw.gamebook_rows = gamebook_rows;
-        let assembled = build_date_inputs(game_date(), raw.clone());
-        assert_eq!(
-            assembled.duplicate_keys,
-            vec![lebron_duplicate(&framework::schema::raw::NBAC_GAMEBOOK_PLAYER_STATS, 2)]
-        );
+        let mut raw = lebron_with_two_gamebook_rows(gamebook_rows);
         let (date_inputs, results) = run_all(raw.clone());
         assert!(results.is_empty(), "no active gamebook line and no BDL line: no entity");
         assert!(date_failures(&date_inputs).is_empty());
