@@ -134,10 +134,7 @@ impl<'a> HistoryBuffer<'a> {
             ("output_table", output.name.to_value()),
             // The dataset the rows went to, prefix included: where a reader of the history
             // would look for them.
-            (
-                "output_dataset",
-                format!("{}{}", self.settings.dataset_prefix, output.dataset.base_name()).to_value(),
-            ),
+            ("output_dataset", output.dataset.prefixed_name(&self.settings.dataset_prefix).to_value()),
             ("trigger_source", self.settings.triggered_by.to_value()),
             ("dependency_check_passed", record.dependency_check_passed.to_value()),
             (

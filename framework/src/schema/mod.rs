@@ -51,6 +51,12 @@ impl Dataset {
         }
     }
 
+    /// The dataset's name in a warehouse whose datasets carry `prefix` (`DATASET_PREFIX`,
+    /// `test_nba_raw`): what both backends address and run history names.
+    pub fn prefixed_name(self, prefix: &str) -> String {
+        format!("{prefix}{}", self.base_name())
+    }
+
     fn tables(self) -> &'static [&'static Table] {
         match self {
             Dataset::Raw => raw::TABLES,

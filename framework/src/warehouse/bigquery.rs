@@ -213,7 +213,7 @@ impl BigQueryWarehouse {
     }
 
     fn dataset_name(&self, dataset: Dataset) -> String {
-        format!("{}{}", self.dataset_prefix, dataset.base_name())
+        dataset.prefixed_name(&self.dataset_prefix)
     }
 
     fn qualified_name(&self, table: &Table) -> String {

@@ -112,7 +112,7 @@ impl DuckDbWarehouse {
 
     /// The schema holding `table`: its dataset's name after the prefix.
     fn schema_name(&self, table: &Table) -> String {
-        format!("{}{}", self.dataset_prefix, table.dataset.base_name())
+        table.dataset.prefixed_name(&self.dataset_prefix)
     }
 
     fn qualified_name(&self, table: &Table) -> String {
