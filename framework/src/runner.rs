@@ -425,11 +425,10 @@ struct RunBook<'a> {
     checkpoints: CheckpointBuffer,
     run_id: String,
     started_at: DateTime<Utc>,
-    /// The dates whose critical upstreams preflight found: `dependency_check_passed` is true for
-    /// them, false for the dates it refused, and NULL for dates it never checked (skipped as
-    /// early season before it, or a run with `--skip-preflight`).
-    passed_preflight: HashSet<NaiveDate>,
-    /// Per date, the upstreams preflight found stale (live mode), for run history.
+    /// Per date preflight checked, the upstreams it found stale (live mode), for run history.
+    /// A checked date has an entry, stale upstreams or none: the dates without one were never
+    /// checked (skipped as early season before it, or a run with `--skip-preflight`), and their
+    /// `dependency_check_passed` is NULL.
     stale_dependencies: HashMap<NaiveDate, Vec<String>>,
     total_dates: usize,
     /// Records without logging: a copy of the book filled ahead of a commit.
@@ -445,7 +444,6 @@ impl<'a> RunBook<'a> {
             checkpoints: CheckpointBuffer::new(info.name),
             run_id,
             started_at: Utc::now(),
-            passed_preflight: HashSet::new(),
             stale_dependencies: HashMap::new(),
             total_dates: options.dates.len(),
             quiet: false,
@@ -517,7 +515,6 @@ impl<'a> RunBook<'a> {
             self.stale_dependencies.insert(date, check.stale_tables());
             let missing = check.missing_critical();
             if missing.is_empty() {
-                self.passed_preflight.insert(date);
                 ready.push(date);
                 continue;
             }
@@ -572,9 +569,10 @@ impl<'a> RunBook<'a> {
             duration_seconds: record.seconds,
             records_processed: rows as i64,
             records_failed: record.failures as i64,
+            // A refused date says false itself; a checked date otherwise passed.
             dependency_check_passed: record
                 .dependency_check_passed
-                .or_else(|| self.passed_preflight.contains(&date).then_some(true)),
+                .or_else(|| self.stale_dependencies.contains_key(&date).then_some(true)),
             missing_dependencies: record.missing_dependencies,
             stale_dependencies: self.stale_dependencies.get(&date).cloned().unwrap_or_default(),
             summary: if record.stats.is_null() { json!({}) } else { record.stats },
