@@ -324,6 +324,12 @@ pub fn completeness_check_complete_line(bootstrap: bool, season_boundary: bool) 
     )
 }
 
+/// Phase 4's line after its upstream readiness check: `Upstream completeness check: 352/369
+/// players have all upstreams ready` (reference-pcf.md §5.4, reference-mlfs.md §2.7).
+pub fn upstream_completeness_line(ready: usize, players: usize) -> String {
+    format!("Upstream completeness check: {ready}/{players} players have all upstreams ready")
+}
+
 /// A boolean as Python prints it: `True`, `False`.
 pub fn python_bool(value: bool) -> &'static str {
     if value { "True" } else { "False" }

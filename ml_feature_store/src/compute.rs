@@ -15,7 +15,9 @@ pub mod readiness;
 mod tests;
 
 use framework::circuit_breaker::{CircuitBreaker, ReprocessAttempt};
-use framework::progress::{checking_completeness_line, completeness_check_complete_line, python_bool};
+use framework::progress::{
+    checking_completeness_line, completeness_check_complete_line, python_bool, upstream_completeness_line,
+};
 use framework::{EntityFailure, FailureCategory, RunContext, SmolStr, SourceUsage};
 
 use crate::inputs::{
@@ -75,7 +77,7 @@ pub fn date_notes(date_inputs: &DateInputs) -> Vec<String> {
             is_bootstrap(date_inputs.date, date_inputs.season_year),
             is_season_boundary(date_inputs.date),
         ),
-        format!("Upstream completeness check: {upstreams_ready}/{players} players have all upstreams ready"),
+        upstream_completeness_line(upstreams_ready, players),
     ]
 }
 

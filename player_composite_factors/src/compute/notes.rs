@@ -5,7 +5,9 @@
 
 use framework::RunContext;
 use framework::circuit_breaker::CircuitBreaker;
-use framework::progress::{checking_completeness_line, completeness_check_complete_line, python_bool};
+use framework::progress::{
+    checking_completeness_line, completeness_check_complete_line, python_bool, upstream_completeness_line,
+};
 
 use super::PlayerLookups;
 use super::quality::{OWN_DATA_INCOMPLETE, season_flags};
@@ -50,7 +52,7 @@ pub fn date_notes(inputs: &DateInputs, context: &RunContext) -> Vec<String> {
     notes.extend([
         checking_completeness_line(players),
         completeness_check_complete_line(season.backfill_bootstrap_mode, season.season_boundary_detected),
-        format!("Upstream completeness check: {upstreams_ready}/{players} players have all upstreams ready"),
+        upstream_completeness_line(upstreams_ready, players),
         format!(
             "Batch circuit breaker check: {} players with history, {active_breakers} active breakers",
             attempts.len()
