@@ -233,7 +233,7 @@ mod tests {
             analysis_date: date("2025-01-15"),
             attempt_number: number,
             attempted_at: Some(Utc.with_ymd_and_hms(2025, 1, 15, hour, 0, 0).unwrap()),
-            circuit_breaker_tripped: Some(hour % 2 == 0),
+            circuit_breaker_tripped: Some(hour.is_multiple_of(2)),
             ..ReprocessAttemptRow::default()
         }
     }

@@ -350,6 +350,20 @@ pub trait Processor: Send + Sync + 'static {
         context: &RunContext,
     ) -> Result<Self::Row, EntityFailure>;
 
+    /// The outcomes of a batch of consecutive entities of one date (at most
+    /// [`dispatch::BATCH`](crate::dispatch::BATCH)), one per entity in their order: what the
+    /// dispatcher calls. By default each entity's [`process_entity`](Processor::process_entity);
+    /// a processor overrides it to do together what each row would do alone, with the same
+    /// outcomes (PCF and MLFS hash the batch's rows together).
+    fn process_batch(
+        &self,
+        entities: &[Self::Entity],
+        inputs: &Self::DateInputs,
+        context: &RunContext,
+    ) -> Vec<Result<Self::Row, EntityFailure>> {
+        entities.iter().map(|entity| self.process_entity(entity, inputs, context)).collect()
+    }
+
     /// Failures that belong to the date rather than an entity (e.g. a scheduled game with no box
     /// score at all).
     fn date_failures(&self, _inputs: &Self::DateInputs, _context: &RunContext) -> Vec<EntityFailure> {

@@ -514,7 +514,7 @@ pub enum PeriodicLine {
 impl PeriodicLine {
     /// The line due once `done` of `total` entities are done, if one is.
     pub fn line_at(self, done: usize, total: usize, elapsed_seconds: f64) -> Option<String> {
-        let every = done % PROGRESS_EVERY == 0;
+        let every = done.is_multiple_of(PROGRESS_EVERY);
         match self {
             PeriodicLine::Rate(noun) if every => Some(progress_line(noun, done, total, elapsed_seconds)),
             PeriodicLine::PlayerPercent if every || done == total => {

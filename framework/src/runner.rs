@@ -788,7 +788,7 @@ impl<P: Processor> DateSession<'_, P> {
         let dispatched = self.dispatcher.run(
             &entities,
             &progress,
-            |entity| self.processor.process_entity(entity, inputs, &context),
+            |batch| self.processor.process_batch(batch, inputs, &context),
             |entity| self.processor.entity_id(entity),
         );
         progress.finish();

@@ -17,7 +17,7 @@ use ml_feature_store::inputs::{
     PlayerGameSummaryRow, PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow, TeamOffenseGameSummaryRow,
     UpcomingPlayerGameContextRow, season_year_of,
 };
-use ml_feature_store::{DateInputs, entities, process_entity};
+use ml_feature_store::{DateInputs, entities, process_entity, process_players};
 
 const PLAYERS: usize = 450;
 const TEAMS: usize = 30;
@@ -179,7 +179,7 @@ fn date_rows() -> DateRows {
     rows
 }
 
-fn bench_process_entity(criterion: &mut Criterion) {
+fn bench_process_players(criterion: &mut Criterion) {
     let history = Arc::new(History::build(history_rows(&HistoryTexts::new())).0);
     let (date_inputs, _) = DateInputs::build(game_date(), date_rows(), history);
     let players = entities(&date_inputs);
@@ -194,10 +194,11 @@ fn bench_process_entity(criterion: &mut Criterion) {
     assert_eq!(written, players.len(), "the synthetic date must exercise the full row path");
     let mut group = criterion.benchmark_group("ml_feature_store");
     group.throughput(Throughput::Elements(players.len() as u64));
-    group.bench_function("process_entity_450_players", |bencher| {
+    // In the dispatcher's batches, whose rows are hashed together.
+    group.bench_function("process_players_450_players", |bencher| {
         bencher.iter(|| {
-            for player in &players {
-                black_box(process_entity(black_box(player), &date_inputs, &context).ok());
+            for batch in players.chunks(framework::dispatch::BATCH) {
+                black_box(process_players(black_box(batch), &date_inputs, &context));
             }
         })
     });
@@ -215,5 +216,5 @@ fn bench_history_build(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_process_entity, bench_history_build);
+criterion_group!(benches, bench_process_players, bench_history_build);
 criterion_main!(benches);

@@ -15,6 +15,7 @@ pub mod readiness;
 mod tests;
 
 use framework::circuit_breaker::{CircuitBreaker, ReprocessAttempt};
+use framework::digest::{UnfinishedHash, hash_rows_together};
 use framework::progress::{
     checking_completeness_line, completeness_check_complete_line, python_bool, upstream_completeness_line,
 };
@@ -118,6 +119,31 @@ pub fn process_entity(
     date_inputs: &DateInputs,
     context: &RunContext,
 ) -> Result<MlFeatureStoreRow, EntityFailure> {
+    let (mut row, hash_text) = unhashed_row(player, date_inputs, context)?;
+    row.data_hash = Some(hash_text.finish());
+    Ok(row)
+}
+
+/// [`process_entity`] of each of `players`, in their order, with the rows' `data_hash`es
+/// computed together (`framework::digest::hash_rows_together`).
+pub fn process_players(
+    players: &[UpcomingPlayerGameContextRow],
+    date_inputs: &DateInputs,
+    context: &RunContext,
+) -> Vec<Result<MlFeatureStoreRow, EntityFailure>> {
+    hash_rows_together(
+        players,
+        |player| unhashed_row(player, date_inputs, context),
+        |row, hash| row.data_hash = Some(hash),
+    )
+}
+
+/// The player's row without its `data_hash`, and the hash's text.
+fn unhashed_row(
+    player: &UpcomingPlayerGameContextRow,
+    date_inputs: &DateInputs,
+    context: &RunContext,
+) -> Result<(MlFeatureStoreRow, UnfinishedHash), EntityFailure> {
     let player_lookup = player.player_lookup.as_str();
     let game_id = player.game_id.as_ref().filter(|game_id| !game_id.trim().is_empty()).ok_or_else(|| {
         EntityFailure::new(
@@ -147,7 +173,9 @@ pub fn process_entity(
     let features = features_of(player, &phase4_rows, player_games, date_inputs);
     check_features_finite(player_lookup, &features)?;
     let assessment = Assessment { own_completeness, upstream, reprocess_attempt_count };
-    Ok(build_row(player, game_id, &features, &assessment, date_inputs, context))
+    let row = build_row(player, game_id, &features, &assessment, date_inputs, context);
+    let hash_text = row.data_hash_text();
+    Ok((row, hash_text))
 }
 
 /// The reprocess attempts of the date's players skipped for incomplete data
@@ -313,7 +341,7 @@ fn source_columns(usage: &SourceUsage) -> SourceColumns {
     (usage.last_updated, usage.rows_found, usage.completeness_pct, usage.hash.clone())
 }
 
-/// Assembles the output row (reference-mlfs.md §5.1) and stamps its `data_hash`.
+/// Assembles the output row (reference-mlfs.md §5.1), all but its `data_hash`.
 fn build_row(
     player: &UpcomingPlayerGameContextRow,
     game_id: &SmolStr,
@@ -332,7 +360,7 @@ fn build_row(
     let (team_defense_updated, team_defense_rows, team_defense_pct, team_defense_hash) =
         source_columns(&date_inputs.source_team_defense);
     let own = &assessment.own_completeness;
-    let mut row = MlFeatureStoreRow {
+    MlFeatureStoreRow {
         player_lookup: player.player_lookup.clone(),
         universal_player_id: player.universal_player_id.clone(),
         game_date: date_inputs.date,
@@ -383,7 +411,5 @@ fn build_row(
         data_hash: None,
         created_at: context.processed_at,
         updated_at: None,
-    };
-    row.data_hash = Some(row.compute_data_hash());
-    row
+    }
 }

@@ -21,7 +21,7 @@ pub mod extract;
 pub mod inputs;
 pub mod row;
 
-pub use compute::{entities, process_entity};
+pub use compute::{entities, process_entity, process_players};
 pub use inputs::{DateInputs, DateRows, History, HistoryRows};
 pub use row::MlFeatureStoreRow;
 
@@ -130,6 +130,15 @@ impl Processor for MlFeatureStoreProcessor {
         context: &RunContext,
     ) -> Result<MlFeatureStoreRow, EntityFailure> {
         compute::process_entity(player, inputs, context)
+    }
+
+    fn process_batch(
+        &self,
+        players: &[UpcomingPlayerGameContextRow],
+        inputs: &DateInputs,
+        context: &RunContext,
+    ) -> Vec<Result<MlFeatureStoreRow, EntityFailure>> {
+        compute::process_players(players, inputs, context)
     }
 
     fn reprocess_attempts(

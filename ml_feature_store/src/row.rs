@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use framework::SmolStr;
-use framework::digest::data_hash_in_recipe_order;
+use framework::digest::{UnfinishedHash, hash_text_in_recipe_order};
 
 framework::table_row! {
     /// One player's feature vector for one game date; fields are the table's columns in schema
@@ -65,12 +65,12 @@ framework::table_row! {
 }
 
 impl MlFeatureStoreRow {
-    /// The reference's `data_hash` over its `HASH_FIELDS` (reference-mlfs.md §5.3): 16 hex
-    /// characters that change whenever one of those fields does.
-    pub fn compute_data_hash(&self) -> SmolStr {
+    /// The text of the reference's `data_hash` over its `HASH_FIELDS` (reference-mlfs.md
+    /// §5.3), whose 16 hex characters change whenever one of those fields does.
+    pub fn data_hash_text(&self) -> UnfinishedHash {
         // Listed in the recipe's sorted order (`framework::digest::recipe_order`), so that the
         // digest neither sorts nor checks them in release builds.
-        data_hash_in_recipe_order(&[
+        hash_text_in_recipe_order(&[
             ("data_source", self.data_source.into()),
             ("days_rest", self.days_rest.into()),
             ("early_season_flag", self.early_season_flag.into()),

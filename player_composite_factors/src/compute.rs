@@ -15,6 +15,7 @@ pub mod quality;
 pub mod row_hash;
 
 use framework::circuit_breaker::CircuitBreaker;
+use framework::digest::{UnfinishedHash, hash_rows_together};
 use framework::rounding::round_half_even;
 use framework::{EntityFailure, FailureCategory, RunContext, SmolStr};
 
@@ -25,7 +26,7 @@ use self::factors::{
     CALCULATION_VERSION, CompositeFactors, DEFERRED_FACTOR_SCORE, data_completeness, warnings,
 };
 use self::quality::{OwnCompleteness, SeasonFlags, UpstreamReadiness, data_quality_issues, season_flags};
-use self::row_hash::row_data_hash;
+use self::row_hash::row_hash_text;
 use crate::inputs::{
     DateInputs, PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow, UpcomingPlayerGameContextRow,
     UpcomingTeamGameContextRow,
@@ -58,6 +59,31 @@ pub fn process_entity(
     date_inputs: &DateInputs,
     context: &RunContext,
 ) -> Result<PlayerCompositeFactorsRow, EntityFailure> {
+    let (mut row, hash_text) = unhashed_row(player_lookup, date_inputs, context)?;
+    row.data_hash = hash_text.finish();
+    Ok(row)
+}
+
+/// [`process_entity`] of each of `players`, in their order, with the rows' `data_hash`es
+/// computed together (`framework::digest::finish_all`: SHA-256 of sixteen rows at once).
+pub fn process_players(
+    players: &[String],
+    date_inputs: &DateInputs,
+    context: &RunContext,
+) -> Vec<Result<PlayerCompositeFactorsRow, EntityFailure>> {
+    hash_rows_together(
+        players,
+        |player_lookup| unhashed_row(player_lookup, date_inputs, context),
+        |row, hash| row.data_hash = hash,
+    )
+}
+
+/// The player's row without its `data_hash`, and the hash's text.
+fn unhashed_row(
+    player_lookup: &str,
+    date_inputs: &DateInputs,
+    context: &RunContext,
+) -> Result<(PlayerCompositeFactorsRow, UnfinishedHash), EntityFailure> {
     let player_context = date_inputs.player_contexts.get(player_lookup).ok_or_else(|| {
         EntityFailure::new(player_lookup, FailureCategory::MissingData, "Player not found in context data")
     })?;
@@ -74,9 +100,9 @@ pub fn process_entity(
             .attempts_or_skip(player_lookup)?;
     let lookups = PlayerLookups::find(player_context, date_inputs);
     let quality = RowQuality::assess(&lookups, date_inputs, context);
-    let mut row = assemble_row(&lookups, game_id, &quality, date_inputs, context, reprocess_attempt_count);
-    row.data_hash = row_data_hash(&row, &date_inputs.row_hash_prefix);
-    Ok(row)
+    let row = assemble_row(&lookups, game_id, &quality, date_inputs, context, reprocess_attempt_count);
+    let hash_text = row_hash_text(&row, &date_inputs.row_hash_prefix).unfinished();
+    Ok((row, hash_text))
 }
 
 /// The upstream rows joined to one player (reference-pcf.md §2.4): the shot row by player, the

@@ -21,7 +21,7 @@ pub mod games_history;
 pub mod inputs;
 pub mod row;
 
-pub use compute::{entities, process_entity};
+pub use compute::{entities, process_entity, process_players};
 pub use inputs::DateInputs;
 pub use row::PlayerCompositeFactorsRow;
 
@@ -126,6 +126,15 @@ impl Processor for PlayerCompositeFactorsProcessor {
         context: &RunContext,
     ) -> Result<PlayerCompositeFactorsRow, EntityFailure> {
         compute::process_entity(player_lookup, inputs, context)
+    }
+
+    fn process_batch(
+        &self,
+        players: &[String],
+        inputs: &DateInputs,
+        context: &RunContext,
+    ) -> Vec<Result<PlayerCompositeFactorsRow, EntityFailure>> {
+        compute::process_players(players, inputs, context)
     }
 
     fn date_notes(&self, inputs: &DateInputs, context: &RunContext) -> Vec<String> {

@@ -330,6 +330,50 @@ fn golden_vector_a_data_hash() {
     assert_eq!(row.data_hash.as_deref(), Some("57f0501ae021407b"));
 }
 
+/// A batch as the dispatcher hands it over (`framework::dispatch::BATCH`), its rows hashed
+/// together, gives each player the outcome he gets alone: golden vector A keeps its hash in a
+/// full batch, and a failure in the batch moves no hash to another row.
+#[test]
+fn a_batch_of_players_gives_the_rows_and_failures_each_player_gets_alone() {
+    let mut inputs = date_inputs(example_context(), example_phase4_rows(), example_history());
+    let players: Vec<UpcomingPlayerGameContextRow> = (0..18)
+        .map(|index| match index {
+            9 => example_context(),
+            4 => UpcomingPlayerGameContextRow {
+                player_lookup: "nogame".into(),
+                game_id: None,
+                ..bare_context()
+            },
+            _ => UpcomingPlayerGameContextRow {
+                player_lookup: format!("player{index:02}").into(),
+                days_rest: Some(index % 4),
+                ..example_context()
+            },
+        })
+        .collect();
+    inputs.players = players.clone();
+    let context = run_context(true);
+    let alone: Vec<_> = players.iter().map(|player| process_entity(player, &inputs, &context)).collect();
+    let together: Vec<_> = players
+        .chunks(framework::dispatch::BATCH)
+        .flat_map(|batch| process_players(batch, &inputs, &context))
+        .collect();
+    assert_eq!(together, alone);
+    assert_eq!(together[9].as_ref().map(|row| row.data_hash.as_deref()), Ok(Some("57f0501ae021407b")));
+    let failed: Vec<&str> = together
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().err())
+        .map(|failure| failure.entity_id.as_str())
+        .collect();
+    assert_eq!(failed, ["nogame"]);
+    let hashes: std::collections::HashSet<Option<&str>> = together
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().ok())
+        .map(|row| row.data_hash.as_deref())
+        .collect();
+    assert_eq!(hashes.len(), 17, "every row's own hash");
+}
+
 /// Golden vector B of reference-mlfs.md §3.2 (no Phase 4), under README §4 item 15.
 const GOLDEN_VECTOR_B: [f64; 25] = [
     20.8,

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use framework::digest::{HashValue, RecipeHasher, RecipePrefix};
-use framework::{SmolStr, recipe_field};
+use framework::recipe_field;
 
 use super::factors::CALCULATION_VERSION;
 use crate::row::PlayerCompositeFactorsRow;
@@ -53,12 +53,13 @@ impl Default for DateHashPrefix {
     }
 }
 
-/// The row's `data_hash` over the reference's 21 hash fields (reference-pcf.md §4.4).
+/// The text of the row's `data_hash` over the reference's 21 hash fields (reference-pcf.md
+/// §4.4), to be finished alone or with a batch of rows.
 ///
 /// The fields are listed in the order the recipe sorts them (`framework::digest::recipe_order`),
 /// so they stream into the digest as they come, checked only in debug builds. A row of another
 /// date or version than `prefix`'s is hashed from its own fields.
-pub fn row_data_hash(row: &PlayerCompositeFactorsRow, prefix: &DateHashPrefix) -> SmolStr {
+pub fn row_hash_text(row: &PlayerCompositeFactorsRow, prefix: &DateHashPrefix) -> RecipeHasher<'static> {
     let game_date = if row.game_date == prefix.analysis_date {
         HashValue::Str(&prefix.analysis_date_text)
     } else {
@@ -91,7 +92,7 @@ pub fn row_data_hash(row: &PlayerCompositeFactorsRow, prefix: &DateHashPrefix) -
         .field(recipe_field!("universal_player_id"), row.universal_player_id.as_deref())
         .field(recipe_field!("usage_spike_score"), row.usage_spike_score)
         .field(recipe_field!("warning_details"), row.warning_details.as_deref());
-    hasher.finish()
+    hasher
 }
 
 fn leading_fields(analysis_date: NaiveDate, calculation_version: &'static str) -> RecipeHasher<'static> {

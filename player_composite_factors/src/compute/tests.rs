@@ -843,6 +843,56 @@ fn summary(row: &PlayerCompositeFactorsRow) -> (i64, f64, f64, f64, f64, f64, Op
     )
 }
 
+/// A batch as the dispatcher hands it over (`framework::dispatch::BATCH`), its rows hashed
+/// together, gives each player the outcome he gets alone: LeBron's row keeps the check vector's
+/// hash in every lane of a full batch, and a failure in the batch moves no hash to another row.
+#[test]
+fn a_batch_of_players_gives_the_rows_and_failures_each_player_gets_alone() {
+    let mut contexts = vec![lebron(), curry(), durant()];
+    for copy in 0..14 {
+        let mut player = [lebron(), curry(), durant()][copy % 3].clone();
+        player.player_lookup = format!("{}{copy}", player.player_lookup).into();
+        player.minutes_in_last_7_days = Some(150.0 + copy as f64 * 10.5);
+        contexts.push(player);
+    }
+    let mut without_game = curry();
+    without_game.player_lookup = "nogame".into();
+    without_game.game_id = None;
+    contexts.insert(5, without_game);
+    let rows = DateRows {
+        player_contexts: contexts,
+        player_shot_zones: integration_shot_zones(),
+        team_defense_zones: integration_defense_zones(),
+        ..Default::default()
+    };
+    let inputs = date_inputs(rows, SourceTracking::default());
+    let mut players = entities(&inputs);
+    players.retain(|player| player != "lebronjames");
+    players.insert(9, "lebronjames".to_owned());
+    assert_eq!(players.len(), 18);
+
+    let context = run_context(false);
+    let alone: Vec<_> = players.iter().map(|player| process_entity(player, &inputs, &context)).collect();
+    let together: Vec<_> = players
+        .chunks(framework::dispatch::BATCH)
+        .flat_map(|batch| process_players(batch, &inputs, &context))
+        .collect();
+    assert_eq!(together, alone);
+    assert_eq!(together[9].as_ref().map(|row| row.data_hash.as_str()), Ok("9f4f882968dd5bdb"));
+    let failed: Vec<&str> = together
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().err())
+        .map(|failure| failure.entity_id.as_str())
+        .collect();
+    assert_eq!(failed, ["nogame"]);
+    let hashes: std::collections::HashSet<&str> = together
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().ok())
+        .map(|row| row.data_hash.as_str())
+        .collect();
+    assert_eq!(hashes.len(), 17, "every row's own hash");
+}
+
 #[test]
 fn worked_example_lebron_type_with_data_hash_check_vector() {
     let row = process("lebronjames", &integration_inputs(true));
@@ -851,7 +901,7 @@ fn worked_example_lebron_type_with_data_hash_check_vector() {
     assert_eq!(row.data_hash, "9f4f882968dd5bdb");
     // A row of another date than the prefix's is hashed from its own fields.
     let other_date = row_hash::DateHashPrefix::new(date(ANALYSIS_DATE) - chrono::Days::new(1));
-    assert_eq!(row_data_hash(&row, &other_date), "9f4f882968dd5bdb");
+    assert_eq!(row_hash_text(&row, &other_date).finish(), "9f4f882968dd5bdb");
     assert_eq!(
         (
             row.referee_favorability_score,
@@ -1334,7 +1384,7 @@ fn any_defense() -> impl Strategy<Value = Option<TeamDefenseZoneAnalysisRow>> {
 }
 
 /// The hash through the recipe's own float and date normalisation, in the spec's field order,
-/// to check that [`row_data_hash`]'s preformatted texts change nothing.
+/// to check that [`row_hash_text`]'s preformatted texts change nothing.
 fn hash_with_typed_values(row: &PlayerCompositeFactorsRow) -> framework::SmolStr {
     use framework::digest::HashValue;
     framework::digest::data_hash(&[

@@ -142,8 +142,11 @@ fn bdl_row(
     let schedule = &game.schedule;
     let shooting = &line.shooting;
     // Whole minutes on even games (BDL's older format), "MM:SS" on odd ones.
-    let minutes =
-        if game_index % 2 == 0 { (line.seconds / 60).to_string() } else { minutes_and_seconds(line.seconds) };
+    let minutes = if game_index.is_multiple_of(2) {
+        (line.seconds / 60).to_string()
+    } else {
+        minutes_and_seconds(line.seconds)
+    };
     BDL_PLAYER_BOXSCORES.row(vec![
         ("game_id", game.game_id.to_value()),
         ("game_date", schedule.game_date.to_value()),
