@@ -498,6 +498,20 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_batch_of_any_messages_matches_sha2(
+            messages in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..700), 1..40),
+            blocks_before in 0usize..4,
+        ) {
+            let expected: Vec<[u8; 32]> = messages.iter().map(|message| expected(message)).collect();
+            for kernel in kernels() {
+                let digests = digests_of(&messages, kernel, |index| (index + blocks_before) % 4);
+                proptest::prop_assert_eq!(&digests, &expected);
+            }
+        }
+    }
+
     #[test]
     fn a_state_finished_alone_matches_sha2() {
         let message = message(7, 300);
