@@ -25,6 +25,8 @@ pub enum FixtureError {
     UnknownTable { path: PathBuf },
     #[error("{path}: unknown column {column} for table {table}")]
     UnknownColumn { path: PathBuf, table: String, column: String },
+    #[error("{path}: the header names column {column} twice")]
+    DuplicateColumn { path: PathBuf, column: String },
     #[error("{path} line {line}: column {column}: invalid value {value:?}: {expected}")]
     InvalidValue { path: PathBuf, line: u64, column: String, value: String, expected: &'static str },
     #[error(
@@ -117,6 +119,10 @@ pub fn parse_rows(path: &Path, table: &'static Table, text: &str) -> Result<Vec<
             table: table.to_string(),
             column: header.to_owned(),
         })?;
+        // A second field for one column would silently overwrite the first.
+        if positions.contains(&index) {
+            return Err(FixtureError::DuplicateColumn { path: path.to_owned(), column: header.to_owned() });
+        }
         positions.push(index);
     }
     let mut rows = Vec::new();
@@ -170,7 +176,7 @@ pub fn parse_cell(field: &str, column_type: ColumnType) -> Result<Value, &'stati
             "false" => Ok(Value::Bool(false)),
             _ => Err("expected true or false"),
         },
-        ColumnType::Date => field.parse().map(Value::Date).map_err(|_| "expected a date YYYY-MM-DD"),
+        ColumnType::Date => parse_date(field).map(Value::Date).ok_or("expected a date YYYY-MM-DD"),
         ColumnType::Timestamp => DateTime::parse_from_rfc3339(field)
             .map(|timestamp| Value::Timestamp(timestamp.with_timezone(&Utc)))
             .map_err(|_| "expected an RFC 3339 timestamp"),
@@ -181,6 +187,20 @@ pub fn parse_cell(field: &str, column_type: ColumnType) -> Result<Value, &'stati
             .map(Value::StringArray)
             .map_err(|_| "expected a JSON array of strings"),
     }
+}
+
+/// A date written exactly `YYYY-MM-DD`, the form export writes: chrono's parser alone also takes
+/// `2024-1-5`, which would load and then export differently.
+fn parse_date(field: &str) -> Option<NaiveDate> {
+    let bytes = field.as_bytes();
+    let digits_at = |range: std::ops::Range<usize>| bytes[range].iter().all(u8::is_ascii_digit);
+    let canonical = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && digits_at(0..4)
+        && digits_at(5..7)
+        && digits_at(8..10);
+    canonical.then(|| field.parse().ok()).flatten()
 }
 
 /// Formats one cell in the canonical fixture form.
@@ -274,6 +294,21 @@ mod tests {
         assert_eq!(parse_cell("1.5", ColumnType::Int64), Err("expected a whole number"));
         assert_eq!(parse_cell("yes", ColumnType::Bool), Err("expected true or false"));
         assert_eq!(parse_cell("15/01/2024", ColumnType::Date), Err("expected a date YYYY-MM-DD"));
+        for loose in ["2024-1-5", "2024-01-5", "+2024-01-05", "2024-02-30", "2024-01-05 "] {
+            assert_eq!(parse_cell(loose, ColumnType::Date), Err("expected a date YYYY-MM-DD"), "{loose}");
+        }
+        assert_eq!(
+            parse_cell("2024-02-29", ColumnType::Date),
+            Ok(Value::Date("2024-02-29".parse().unwrap()))
+        );
+    }
+
+    #[test]
+    fn a_header_naming_a_column_twice_is_refused() {
+        let table = Table::find("nba_raw.nbac_schedule").unwrap();
+        let text = "game_id,game_date,season_year,game_date\n1,2025-01-15,2024,2025-01-16\n";
+        let error = parse_rows(Path::new("x.csv"), table, text).unwrap_err();
+        assert_eq!(error.to_string(), "x.csv: the header names column game_date twice");
     }
 
     #[test]
