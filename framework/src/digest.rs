@@ -254,7 +254,7 @@ macro_rules! recipe_field {
 /// [`recipe_field!`](crate::recipe_field) is copied, separators included, with fixed-size moves
 /// and the value's variant is known at compile time; the `field:value` text goes into one buffer
 /// that reaches SHA-256 when the row is finished, alone ([`finish`](RecipeHasher::finish)) or
-/// with a batch of other rows ([`finish_all`]). Debug builds, and so the tests, check that the
+/// with a batch of other rows ([`hash_rows_together`]). Debug builds, and so the tests, check that the
 /// names come in recipe order.
 pub struct RecipeHasher<'n> {
     /// The digest state after the whole blocks of a shared prefix, if any.
@@ -323,7 +323,7 @@ impl<'n> RecipeHasher<'n> {
         self.unfinished().finish()
     }
 
-    /// The row's text, to be hashed with other rows' by [`finish_all`].
+    /// The row's text, to be hashed with other rows' by [`hash_rows_together`].
     pub fn unfinished(self) -> UnfinishedHash {
         UnfinishedHash { state: self.state, text: self.text }
     }
@@ -346,7 +346,7 @@ impl UnfinishedHash {
 /// The `data_hash` of each of `hashes`, in their order: the same texts as
 /// [`RecipeHasher::finish`] gives one by one, computed sixteen at a time where the CPU has
 /// AVX-512 (see `sha256`), about half the time a row.
-pub fn finish_all<'h>(hashes: impl IntoIterator<Item = &'h UnfinishedHash>) -> Vec<SmolStr> {
+fn finish_all<'h>(hashes: impl IntoIterator<Item = &'h UnfinishedHash>) -> Vec<SmolStr> {
     let messages: Vec<(Midstate, &[u8])> =
         hashes.into_iter().map(|hash| (hash.state, hash.text.as_bytes())).collect();
     sha256::finish_many(&messages).into_iter().map(data_hash_text).collect()
@@ -626,6 +626,29 @@ mod tests {
             .field("data_completeness_pct", 80.0);
         rest_of_row(&mut whole, 6.4);
         assert_eq!(second.finish(), whole.finish());
+    }
+
+    #[test]
+    fn a_prefix_whose_block_ends_inside_a_character_keeps_that_character_as_text() {
+        // `a:` and 61 `x` are 63 bytes: the 64th block byte is the first of `é`'s two.
+        let leading = format!("{}é", "x".repeat(61));
+        let mut prefix = RecipeHasher::new();
+        prefix.field("a", leading.as_str()).field("b", "é");
+        let prefix = prefix.into_prefix("c");
+        assert_eq!(prefix.state, Midstate::INITIAL, "no whole block ends between two characters");
+        let mut resumed = RecipeHasher::resume(&prefix, 1i64);
+        resumed.field("d", "z");
+        let text = format!("a:{leading}|b:é|c:1|d:z");
+        let expected: String =
+            Sha256::digest(text.as_bytes())[..8].iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(resumed.finish(), expected);
+
+        // Past a character boundary at 64 bytes the first block is hashed once for all rows.
+        let mut prefix = RecipeHasher::new();
+        prefix.field("a", "x".repeat(62).as_str()).field("b", "y");
+        let prefix = prefix.into_prefix("c");
+        assert_ne!(prefix.state, Midstate::INITIAL);
+        assert_eq!(prefix.rest, "|b:y|c:");
     }
 
     #[test]
