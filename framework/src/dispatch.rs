@@ -98,7 +98,7 @@ impl Dispatcher {
             outcomes
         };
         let outcomes: Vec<Result<R, EntityFailure>> = off_the_async_workers(|| match &self.pool {
-            None => entities.chunks(BATCH).flat_map(run_batch).collect(),
+            None => in_batches(entities, run_batch),
             Some(pool) => pool.install(|| entities.par_chunks(BATCH).flat_map_iter(run_batch).collect()),
         });
         let mut dispatched = Dispatched { rows: Vec::with_capacity(outcomes.len()), failures: Vec::new() };
@@ -116,6 +116,12 @@ impl Dispatcher {
 /// vector lanes (`Processor::process_batch`). Small enough that two workers share even a small
 /// date's batches.
 pub const BATCH: usize = 16;
+
+/// `work`'s outputs for each [`BATCH`] of `entities` in turn, one after another: the serial
+/// dispatch, and how a bench or a test computes a date as the dispatcher does.
+pub fn in_batches<E, R>(entities: &[E], work: impl FnMut(&[E]) -> Vec<R>) -> Vec<R> {
+    entities.chunks(BATCH).flat_map(work).collect()
+}
 
 /// `work`'s outcomes for `batch`. A panic names no entity, so a batch that panics is computed
 /// again one entity at a time: the entity that panics gets its `PROCESSING_ERROR`, the others

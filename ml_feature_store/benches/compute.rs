@@ -12,6 +12,7 @@ use std::sync::Arc;
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use framework::RunContext;
+use framework::dispatch::in_batches;
 use ml_feature_store::inputs::{
     DateRows, History, HistoryRows, NbacScheduleRow, PlayerCompositeFactorsRow, PlayerDailyCacheRow,
     PlayerGameSummaryRow, PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow, TeamOffenseGameSummaryRow,
@@ -197,9 +198,9 @@ fn bench_process_players(criterion: &mut Criterion) {
     // In the dispatcher's batches, whose rows are hashed together.
     group.bench_function("process_players_450_players", |bencher| {
         bencher.iter(|| {
-            for batch in players.chunks(framework::dispatch::BATCH) {
-                black_box(process_players(black_box(batch), &date_inputs, &context));
-            }
+            black_box(in_batches(&players, |batch| {
+                process_players(black_box(batch), &date_inputs, &context)
+            }));
         })
     });
     group.finish();

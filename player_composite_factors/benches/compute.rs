@@ -6,6 +6,7 @@ use std::hint::black_box;
 
 use chrono::{Datelike as _, NaiveDate, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use framework::dispatch::in_batches;
 use framework::{RunContext, SourceUsage};
 use player_composite_factors::games_history::{GamesHistory, PlayerGameAppearanceRow, ScheduleGameRow};
 use player_composite_factors::inputs::{
@@ -164,9 +165,9 @@ fn process_a_date(criterion: &mut Criterion) {
     // In the dispatcher's batches, whose rows are hashed together.
     group.bench_function("process_players_450_players", |bencher| {
         bencher.iter(|| {
-            for batch in players.chunks(framework::dispatch::BATCH) {
-                let _ = black_box(process_players(black_box(batch), &date_inputs, &context));
-            }
+            black_box(in_batches(&players, |batch| {
+                process_players(black_box(batch), &date_inputs, &context)
+            }));
         })
     });
     group.finish();
