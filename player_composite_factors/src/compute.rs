@@ -65,7 +65,7 @@ pub fn process_entity(
 }
 
 /// [`process_entity`] of each of `players`, in their order, with the rows' `data_hash`es
-/// computed together (`framework::digest::finish_all`: SHA-256 of sixteen rows at once).
+/// computed together (`framework::digest::hash_rows_together`: SHA-256 of sixteen rows at once).
 pub fn process_players(
     players: &[String],
     date_inputs: &DateInputs,
