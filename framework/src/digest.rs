@@ -353,7 +353,7 @@ fn finish_all<'h>(hashes: impl IntoIterator<Item = &'h UnfinishedHash>) -> Vec<S
 }
 
 /// Each entity's outcome from `unhashed` (its row and the text of the row's `data_hash`), in
-/// their order, with the rows' hashes computed together ([`finish_all`]) and given to them by
+/// their order, with the rows' hashes computed together (`finish_all`) and given to them by
 /// `set_hash`: how PCF and MLFS compute a batch of rows (`Processor::process_batch`).
 pub fn hash_rows_together<E, R, U, S>(
     entities: &[E],

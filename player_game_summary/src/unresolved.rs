@@ -138,7 +138,7 @@ fn most_frequent_team(lines: &[(&GameInputs, &PlayerLine)]) -> Option<String> {
 /// - the seen dates widen; `team_abbr` and `season` follow the latest sighting; example games
 ///   are the first [`MAXIMUM_EXAMPLE_GAMES`] of both, sorted;
 /// - `occurrences` adds the later date's lines only when that date was not counted before
-///   ([`adds_an_uncounted_date`]), so reruns never inflate it, and a date run out of order, inside
+///   (`adds_an_uncounted_date`), so reruns never inflate it, and a date run out of order, inside
 ///   the seen span, still counts when the example games show it was never seen.
 ///
 /// A row that does not read as a sighting (a required cell NULL) gives way to the later row.

@@ -21,7 +21,7 @@
 //! keys and an `INSERT … SELECT`. A chunk's output and side tables, or a run's history and
 //! checkpoints, thus commit together or not at all, as on the embedded warehouse
 //! ([`Warehouse::writes_together_atomically`]). The script first checks that every staging table
-//! holds the rows streamed into it ([`staged_rows_check_sql`]: streamed rows become queryable
+//! holds the rows streamed into it (`staged_rows_check_sql`: streamed rows become queryable
 //! within seconds, not at once) and runs again after a wait while one does not; one holding more
 //! rows than were streamed (a retried chunk's copy) fails the write. Finally the staging tables are
 //! dropped, whatever happened. A failure before or during the script leaves the previous rows. The
@@ -33,7 +33,7 @@
 //! inside its transaction, and it assumes one writer per table and date, as the processors'
 //! scheduling guarantees. A write built from stored rows carries what it read of them
 //! ([`ExpectedVersions`], staged too), and its script checks them first, inside the transaction
-//! ([`version_check_sql`]): rows that another writer changed fail the script as a
+//! (`version_check_sql`): rows that another writer changed fail the script as a
 //! [`WarehouseError::ConcurrentUpdate`]. A retried script keeps its request id, so BigQuery runs it
 //! once. A script the client loses track of once submitted (its polling keeps failing, or it
 //! outlives `job_timeout`) may still commit: it is cancelled and its job's final state decides
