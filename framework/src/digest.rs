@@ -12,6 +12,7 @@ use smol_str::SmolStr;
 
 use self::sha256::Midstate;
 
+use crate::dispatch::Dispatched;
 use crate::processor::EntityFailure;
 use crate::rounding::{push_decimal_digits, write_python_float};
 use crate::value::{CellRef, Value};
@@ -352,32 +353,33 @@ fn finish_all<'h>(hashes: impl IntoIterator<Item = &'h UnfinishedHash>) -> Vec<S
     sha256::finish_many(&messages).into_iter().map(data_hash_text).collect()
 }
 
-/// Each entity's outcome from `unhashed` (its row and the text of the row's `data_hash`), in
-/// their order, with the rows' hashes computed together (`finish_all`) and given to them by
-/// `set_hash`: how PCF and MLFS compute a batch of rows (`Processor::process_batch`).
+/// Pushes each entity's outcome from `unhashed` (its row and the text of the row's `data_hash`)
+/// to `outcomes`, in their order, with the rows' hashes computed together (`finish_all`) and
+/// given to them by `set_hash`: how PCF and MLFS compute a batch of rows
+/// (`Processor::process_batch`).
 pub fn hash_rows_together<E, R, U, S>(
     entities: &[E],
     mut unhashed: U,
     set_hash: S,
-) -> Vec<Result<R, EntityFailure>>
-where
+    outcomes: &mut Dispatched<R>,
+) where
     U: FnMut(&E) -> Result<(R, UnfinishedHash), EntityFailure>,
     S: Fn(&mut R, SmolStr),
 {
+    let first_row = outcomes.rows.len();
     let mut texts = Vec::with_capacity(entities.len());
-    let mut outcomes: Vec<Result<R, EntityFailure>> = entities
-        .iter()
-        .map(|entity| {
-            let (row, text) = unhashed(entity)?;
-            texts.push(text);
-            Ok(row)
-        })
-        .collect();
-    let rows = outcomes.iter_mut().filter_map(|outcome| outcome.as_mut().ok());
-    for (row, hash) in rows.zip(finish_all(&texts)) {
+    for entity in entities {
+        match unhashed(entity) {
+            Ok((row, text)) => {
+                outcomes.rows.push(row);
+                texts.push(text);
+            }
+            Err(failure) => outcomes.failures.push(failure),
+        }
+    }
+    for (row, hash) in outcomes.rows[first_row..].iter_mut().zip(finish_all(&texts)) {
         set_hash(row, hash);
     }
-    outcomes
 }
 
 /// The first 16 lowercase hex characters of `digest`, held inline.

@@ -350,18 +350,22 @@ pub trait Processor: Send + Sync + 'static {
         context: &RunContext,
     ) -> Result<Self::Row, EntityFailure>;
 
-    /// The outcomes of a batch of consecutive entities of one date (at most
-    /// [`dispatch::BATCH`](crate::dispatch::BATCH)), one per entity in their order: what the
-    /// dispatcher calls. By default each entity's [`process_entity`](Processor::process_entity);
-    /// a processor overrides it to do together what each row would do alone, with the same
-    /// outcomes (PCF and MLFS hash the batch's rows together).
+    /// Pushes the outcomes of a batch of consecutive entities of one date (at most
+    /// [`dispatch::BATCH`](crate::dispatch::BATCH)) to `outcomes`, one per entity in their
+    /// order: what the dispatcher calls. By default each entity's
+    /// [`process_entity`](Processor::process_entity); a processor overrides it to do together
+    /// what each row would do alone, with the same outcomes (PCF and MLFS hash the batch's rows
+    /// together).
     fn process_batch(
         &self,
         entities: &[Self::Entity],
         inputs: &Self::DateInputs,
         context: &RunContext,
-    ) -> Vec<Result<Self::Row, EntityFailure>> {
-        entities.iter().map(|entity| self.process_entity(entity, inputs, context)).collect()
+        outcomes: &mut crate::dispatch::Dispatched<Self::Row>,
+    ) {
+        for entity in entities {
+            outcomes.push(self.process_entity(entity, inputs, context));
+        }
     }
 
     /// Failures that belong to the date rather than an entity (e.g. a scheduled game with no box

@@ -788,7 +788,7 @@ impl<P: Processor> DateSession<'_, P> {
         let dispatched = self.dispatcher.run(
             &entities,
             &progress,
-            |batch| self.processor.process_batch(batch, inputs, &context),
+            |batch, outcomes| self.processor.process_batch(batch, inputs, &context, outcomes),
             |entity| self.processor.entity_id(entity),
         );
         progress.finish();

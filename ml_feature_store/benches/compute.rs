@@ -198,8 +198,8 @@ fn bench_process_players(criterion: &mut Criterion) {
     // In the dispatcher's batches, whose rows are hashed together.
     group.bench_function("process_players_450_players", |bencher| {
         bencher.iter(|| {
-            black_box(in_batches(&players, |batch| {
-                process_players(black_box(batch), &date_inputs, &context)
+            black_box(in_batches(&players, |batch, outcomes| {
+                process_players(black_box(batch), &date_inputs, &context, outcomes)
             }));
         })
     });

@@ -16,6 +16,7 @@ mod tests;
 
 use framework::circuit_breaker::{CircuitBreaker, ReprocessAttempt};
 use framework::digest::{UnfinishedHash, hash_rows_together};
+use framework::dispatch::Dispatched;
 use framework::progress::{
     checking_completeness_line, completeness_check_complete_line, python_bool, upstream_completeness_line,
 };
@@ -124,18 +125,20 @@ pub fn process_entity(
     Ok(row)
 }
 
-/// [`process_entity`] of each of `players`, in their order, with the rows' `data_hash`es
-/// computed together (`framework::digest::hash_rows_together`).
+/// Pushes [`process_entity`] of each of `players` to `outcomes`, in their order, with the rows'
+/// `data_hash`es computed together (`framework::digest::hash_rows_together`).
 pub fn process_players(
     players: &[UpcomingPlayerGameContextRow],
     date_inputs: &DateInputs,
     context: &RunContext,
-) -> Vec<Result<MlFeatureStoreRow, EntityFailure>> {
+    outcomes: &mut Dispatched<MlFeatureStoreRow>,
+) {
     hash_rows_together(
         players,
         |player| unhashed_row(player, date_inputs, context),
         |row, hash| row.data_hash = Some(hash),
-    )
+        outcomes,
+    );
 }
 
 /// The player's row without its `data_hash`, and the hash's text.

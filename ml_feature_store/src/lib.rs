@@ -31,6 +31,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::circuit_breaker::ReprocessAttempt;
 use framework::dates::RunSchedule;
+use framework::dispatch::Dispatched;
 use framework::progress::{ClosingLines, DependencyLines, SaveLines, SerialLines};
 use framework::schema::precompute::{
     PLAYER_COMPOSITE_FACTORS, PLAYER_DAILY_CACHE, PLAYER_SHOT_ZONE_ANALYSIS, TEAM_DEFENSE_ZONE_ANALYSIS,
@@ -137,8 +138,9 @@ impl Processor for MlFeatureStoreProcessor {
         players: &[UpcomingPlayerGameContextRow],
         inputs: &DateInputs,
         context: &RunContext,
-    ) -> Vec<Result<MlFeatureStoreRow, EntityFailure>> {
-        compute::process_players(players, inputs, context)
+        outcomes: &mut Dispatched<MlFeatureStoreRow>,
+    ) {
+        compute::process_players(players, inputs, context, outcomes)
     }
 
     fn reprocess_attempts(

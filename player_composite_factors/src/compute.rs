@@ -16,6 +16,7 @@ pub mod row_hash;
 
 use framework::circuit_breaker::CircuitBreaker;
 use framework::digest::{UnfinishedHash, hash_rows_together};
+use framework::dispatch::Dispatched;
 use framework::rounding::round_half_even;
 use framework::{EntityFailure, FailureCategory, RunContext, SmolStr};
 
@@ -64,18 +65,21 @@ pub fn process_entity(
     Ok(row)
 }
 
-/// [`process_entity`] of each of `players`, in their order, with the rows' `data_hash`es
-/// computed together (`framework::digest::hash_rows_together`: SHA-256 of sixteen rows at once).
+/// Pushes [`process_entity`] of each of `players` to `outcomes`, in their order, with the rows'
+/// `data_hash`es computed together (`framework::digest::hash_rows_together`: SHA-256 of sixteen
+/// rows at once).
 pub fn process_players(
     players: &[String],
     date_inputs: &DateInputs,
     context: &RunContext,
-) -> Vec<Result<PlayerCompositeFactorsRow, EntityFailure>> {
+    outcomes: &mut Dispatched<PlayerCompositeFactorsRow>,
+) {
     hash_rows_together(
         players,
         |player_lookup| unhashed_row(player_lookup, date_inputs, context),
         |row, hash| row.data_hash = hash,
-    )
+        outcomes,
+    );
 }
 
 /// The player's row without its `data_hash`, and the hash's text.

@@ -30,6 +30,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use framework::dates::RunSchedule;
+use framework::dispatch::Dispatched;
 use framework::progress::{ClosingLines, DependencyLines, SaveLines, SerialLines};
 use framework::schema::analytics::{UPCOMING_PLAYER_GAME_CONTEXT, UPCOMING_TEAM_GAME_CONTEXT};
 use framework::schema::precompute::{
@@ -133,8 +134,9 @@ impl Processor for PlayerCompositeFactorsProcessor {
         players: &[String],
         inputs: &DateInputs,
         context: &RunContext,
-    ) -> Vec<Result<PlayerCompositeFactorsRow, EntityFailure>> {
-        compute::process_players(players, inputs, context)
+        outcomes: &mut Dispatched<PlayerCompositeFactorsRow>,
+    ) {
+        compute::process_players(players, inputs, context, outcomes)
     }
 
     fn date_notes(&self, inputs: &DateInputs, context: &RunContext) -> Vec<String> {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use framework::dispatch::in_batches;
+use framework::dispatch::{Dispatched, in_batches};
 use framework::{FailureCategory, RunContext};
 use proptest::prelude::*;
 
@@ -354,15 +354,15 @@ fn a_batch_of_players_gives_the_rows_and_failures_each_player_gets_alone() {
         .collect();
     inputs.players = players.clone();
     let context = run_context(true);
-    let alone: Vec<_> = players.iter().map(|player| process_entity(player, &inputs, &context)).collect();
-    let together = in_batches(&players, |batch| process_players(batch, &inputs, &context));
+    let alone: Dispatched<_> =
+        players.iter().map(|player| process_entity(player, &inputs, &context)).collect();
+    let together =
+        in_batches(&players, |batch, outcomes| process_players(batch, &inputs, &context, outcomes));
     assert_eq!(together, alone);
-    assert_eq!(together[9].as_ref().map(|row| row.data_hash.as_deref()), Ok(Some("57f0501ae021407b")));
-    assert_eq!(
-        alone[..16].iter().filter(|outcome| outcome.is_err()).count(),
-        1,
-        "a failure in the full batch"
-    );
+    let golden = together.rows.iter().find(|row| row.player_lookup == example_context().player_lookup);
+    assert_eq!(golden.and_then(|row| row.data_hash.as_deref()), Some("57f0501ae021407b"));
+    let failed: Vec<_> = together.failures.iter().map(|failure| failure.entity_id.as_str()).collect();
+    assert_eq!(failed, ["nogame"], "a failure in the full batch");
 }
 
 /// Golden vector B of reference-mlfs.md §3.2 (no Phase 4), under README §4 item 15.

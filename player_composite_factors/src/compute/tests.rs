@@ -4,7 +4,7 @@
 //! and property tests of the clamps and the total.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use framework::dispatch::in_batches;
+use framework::dispatch::{Dispatched, in_batches};
 use framework::rounding::round_half_even;
 use framework::{FailureCategory, RunContext, SourceUsage};
 use proptest::prelude::*;
@@ -873,15 +873,16 @@ fn a_batch_of_players_gives_the_rows_and_failures_each_player_gets_alone() {
     assert_eq!(players.len(), 18);
 
     let context = run_context(false);
-    let alone: Vec<_> = players.iter().map(|player| process_entity(player, &inputs, &context)).collect();
-    let together = in_batches(&players, |batch| process_players(batch, &inputs, &context));
+    let alone: Dispatched<_> =
+        players.iter().map(|player| process_entity(player, &inputs, &context)).collect();
+    let together =
+        in_batches(&players, |batch, outcomes| process_players(batch, &inputs, &context, outcomes));
     assert_eq!(together, alone);
-    assert_eq!(together[9].as_ref().map(|row| row.data_hash.as_str()), Ok("9f4f882968dd5bdb"));
-    assert_eq!(
-        alone[..16].iter().filter(|outcome| outcome.is_err()).count(),
-        1,
-        "a failure in the full batch"
-    );
+    let lebron = together.rows.iter().find(|row| row.player_lookup == "lebronjames");
+    assert_eq!(lebron.map(|row| row.data_hash.as_str()), Some("9f4f882968dd5bdb"));
+    let failed: Vec<_> = together.failures.iter().map(|failure| failure.entity_id.as_str()).collect();
+    assert_eq!(failed, ["nogame"]);
+    assert!(players[..16].contains(&"nogame".to_owned()), "a failure in the full batch");
 }
 
 #[test]
