@@ -10,8 +10,6 @@
 //! `f64::round`/`trunc` and `powi` are library calls there, integer conversions are single
 //! instructions.
 
-use serde_json::ser::Formatter as _;
-
 /// Powers of ten that are exact doubles, indexed by exponent (10^22 is the last exact one; the
 /// functions below need at most 10^15).
 const POWERS_OF_TEN: [f64; 16] =
@@ -106,7 +104,7 @@ pub fn round_to_integer(value: f64) -> i64 {
 ///   with its trailing zeros dropped it is the shortest such text, because doubles below 1e11
 ///   are closer than 1e-4 apart (no other text of at most four decimals parses to `x`);
 /// - other values in Python's fixed-notation range `1e-4 <= |x| < 1e16` are printed by the
-///   Schubfach formatter `serde_json` already links (`zmij`), which, like `repr` and Rust's
+///   Schubfach formatter `serde_json` uses (`zmij`), which, like `repr` and Rust's
 ///   `{:?}`, prints the shortest round-trip digits in plain decimal with `.0` on integral values,
 ///   several times faster than `{:?}` (a property test compares them).
 ///
@@ -141,23 +139,10 @@ fn write_general_float(out: &mut String, value: f64) {
     write!(out, "{mantissa}e{sign}{:02}", exponent.abs()).expect("writing to a String never fails");
 }
 
-/// Room for the longest fixed-notation text: "-0.000" and 17 significant digits.
-const FIXED_TEXT_CAPACITY: usize = 32;
-
 /// The shortest round-trip text of a finite `value` whose magnitude is 0 or in `[1e-4, 1e16)`,
-/// where `serde_json`'s formatter uses plain decimal notation (its exponent form starts below
-/// 1e-5 and at 1e16).
+/// where `zmij` uses plain decimal notation (its exponent form starts below 1e-5 and at 1e16).
 fn write_shortest_fixed(out: &mut String, value: f64) {
-    let mut bytes = [0u8; FIXED_TEXT_CAPACITY];
-    let mut unwritten = &mut bytes[..];
-    serde_json::ser::CompactFormatter
-        .write_f64(&mut unwritten, value)
-        .expect("a finite double's text fits 32 bytes");
-    let written = FIXED_TEXT_CAPACITY - unwritten.len();
-    // Another crate's output: checked, not assumed (32 bytes, a few word compares).
-    assert!(bytes.is_ascii(), "formatted floats are ASCII");
-    // SAFETY: checked just above.
-    unsafe { append_ascii_prefix(out, &bytes, written) };
+    out.push_str(zmij::Buffer::new().format_finite(value));
 }
 
 /// Appends the first `length` bytes of `chunk` to `out` by copying the whole chunk into the
@@ -211,8 +196,26 @@ fn write_short_decimal(out: &mut String, value: f64) -> bool {
     let unit = POWERS_OF_TEN_INT[MAX_DECIMALS] as i64;
     let (whole, fraction) = ((scaled / unit) as u64, (scaled % unit) as usize);
     let sign_length = usize::from(value.is_sign_negative());
-    let whole_length = decimal_length(whole);
     let (point_and_decimals, decimals_length) = point_and_decimals(fraction);
+    if whole < 1000 {
+        // Most values: up to three whole digits, the point and four decimals make one word.
+        let (whole_digits, whole_length) = small_whole_digits(whole);
+        let text = whole_digits | point_and_decimals << (8 * whole_length);
+        out.reserve(SHORT_DECIMAL_CAPACITY);
+        // SAFETY: `reserve` made room for a sign and an 8-byte word after the string's end;
+        // every byte written is ASCII, and the length set covers only bytes written: the sign
+        // (when negative), the whole digits, the point and the kept decimals.
+        unsafe {
+            let bytes = out.as_mut_vec();
+            let start = bytes.len();
+            let sign = bytes.as_mut_ptr().add(start);
+            sign.write(b'-');
+            sign.add(sign_length).cast::<u64>().write_unaligned(text);
+            bytes.set_len(start + sign_length + whole_length + 1 + decimals_length);
+        }
+        return true;
+    }
+    let whole_length = decimal_length(whole);
     out.reserve(SHORT_DECIMAL_CAPACITY);
     // SAFETY: `reserve` made room for the longest text (a sign, 11 digits, a point and an
     // 8-byte decimals word) after the string's end; every byte written is ASCII, and the length
@@ -229,6 +232,17 @@ fn write_short_decimal(out: &mut String, value: f64) -> bool {
         bytes.set_len(start + sign_length + whole_length + 1 + decimals_length);
     }
     true
+}
+
+/// The digits of `whole` (below 1000) as the low bytes of a word, and how many there are, made
+/// without a branch on the length: the three digits "007" shifted down to the last one.
+#[inline(always)]
+fn small_whole_digits(whole: u64) -> (u64, usize) {
+    debug_assert!(whole < 1000);
+    let (hundreds, rest) = (whole / 100, (whole % 100) as usize);
+    let three_digits = (u64::from(b'0') + hundreds) | u64::from(u16::from_le_bytes(DIGIT_PAIRS[rest])) << 8;
+    let length = 1 + usize::from(whole >= 10) + usize::from(whole >= 100);
+    (three_digits >> (8 * (3 - length)), length)
 }
 
 /// Room [`write_short_decimal`] reserves: a sign, 11 whole digits and an 8-byte word holding the
@@ -252,16 +266,13 @@ fn decimal_length(number: u64) -> usize {
 #[inline(always)]
 fn point_and_decimals(ten_thousandths: usize) -> (u64, usize) {
     let (upper, lower) = (ten_thousandths / 100, ten_thousandths % 100);
-    let pair = |index: usize| u64::from(u16::from_le_bytes(DIGIT_PAIRS[index]));
-    let word = u64::from(b'.') | pair(upper) << 8 | pair(lower) << 24;
-    let kept = if lower != 0 {
-        if lower % 10 != 0 { 4 } else { 3 }
-    } else if upper % 10 != 0 {
-        2
-    } else {
-        1
-    };
-    (word, kept)
+    let pair = |index: usize| u32::from(u16::from_le_bytes(DIGIT_PAIRS[index]));
+    let digits = pair(upper) | pair(lower) << 16;
+    // The digits' values, the last decimal in the top byte: its zero bytes on top are the
+    // trailing zeros, counted without a branch per digit.
+    let values = digits - u32::from_le_bytes([b'0'; 4]);
+    let kept = (4 - values.leading_zeros() as usize / 8).max(1);
+    (u64::from(b'.') | u64::from(digits) << 8, kept)
 }
 
 /// Writes `number`'s decimal digits (at least one) so that they end just before `end`, two at a
@@ -514,6 +525,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every length of whole part (the one-word path below 1000 and the digit loop above) with
+    /// every count of kept decimals, both signs, appended after text already there.
+    #[test]
+    fn short_decimals_of_every_shape_print_as_the_standard_formatting_does() {
+        let every_fraction = [0, 7, 42, 999, 1000, 123_456];
+        let some_fractions = [0, 1, 5, 10, 12, 50, 100, 120, 500, 1000, 1200, 1234, 5000, 9999];
+        let mut checked = 0;
+        for whole in (0..1000).chain([1000, 9999, 10_000, 123_456, 99_999_999_999]) {
+            let fractions: Vec<i64> =
+                if every_fraction.contains(&whole) { (0..10_000).collect() } else { some_fractions.to_vec() };
+            for fraction in fractions {
+                let value = (whole * 10_000 + fraction) as f64 / 10_000.0;
+                for value in [value, -value] {
+                    let mut text = String::from("x");
+                    write_python_float(&mut text, value);
+                    assert_eq!(text, format!("x{}", reference_text(value)), "{whole} + {fraction}/10^4");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 2 * (6 * 10_000 + 999 * 14));
     }
 
     #[test]
