@@ -15,7 +15,7 @@ pub mod readiness;
 mod tests;
 
 use framework::circuit_breaker::{CircuitBreaker, ReprocessAttempt};
-use framework::digest::{UnfinishedHash, hash_rows_together};
+use framework::digest::hash_rows_together;
 use framework::dispatch::Dispatched;
 use framework::progress::{
     checking_completeness_line, completeness_check_complete_line, python_bool, upstream_completeness_line,
@@ -120,8 +120,8 @@ pub fn process_entity(
     date_inputs: &DateInputs,
     context: &RunContext,
 ) -> Result<MlFeatureStoreRow, EntityFailure> {
-    let (mut row, hash_text) = unhashed_row(player, date_inputs, context)?;
-    row.data_hash = Some(hash_text.finish());
+    let mut row = unhashed_row(player, date_inputs, context)?;
+    row.data_hash = Some(row.data_hash_text().finish());
     Ok(row)
 }
 
@@ -136,17 +136,19 @@ pub fn process_players(
     hash_rows_together(
         players,
         |player| unhashed_row(player, date_inputs, context),
+        MlFeatureStoreRow::data_hash_text,
         |row, hash| row.data_hash = Some(hash),
         outcomes,
     );
 }
 
-/// The player's row without its `data_hash`, and the hash's text.
+/// The player's row without its `data_hash`, which hashes the row
+/// ([`MlFeatureStoreRow::data_hash_text`]).
 fn unhashed_row(
     player: &UpcomingPlayerGameContextRow,
     date_inputs: &DateInputs,
     context: &RunContext,
-) -> Result<(MlFeatureStoreRow, UnfinishedHash), EntityFailure> {
+) -> Result<MlFeatureStoreRow, EntityFailure> {
     let player_lookup = player.player_lookup.as_str();
     let game_id = player.game_id.as_ref().filter(|game_id| !game_id.trim().is_empty()).ok_or_else(|| {
         EntityFailure::new(
@@ -176,9 +178,7 @@ fn unhashed_row(
     let features = features_of(player, &phase4_rows, player_games, date_inputs);
     check_features_finite(player_lookup, &features)?;
     let assessment = Assessment { own_completeness, upstream, reprocess_attempt_count };
-    let row = build_row(player, game_id, &features, &assessment, date_inputs, context);
-    let hash_text = row.data_hash_text();
-    Ok((row, hash_text))
+    Ok(build_row(player, game_id, &features, &assessment, date_inputs, context))
 }
 
 /// The reprocess attempts of the date's players skipped for incomplete data

@@ -15,7 +15,7 @@ pub mod quality;
 pub mod row_hash;
 
 use framework::circuit_breaker::CircuitBreaker;
-use framework::digest::{UnfinishedHash, hash_rows_together};
+use framework::digest::hash_rows_together;
 use framework::dispatch::Dispatched;
 use framework::rounding::round_half_even;
 use framework::{EntityFailure, FailureCategory, RunContext, SmolStr};
@@ -60,8 +60,8 @@ pub fn process_entity(
     date_inputs: &DateInputs,
     context: &RunContext,
 ) -> Result<PlayerCompositeFactorsRow, EntityFailure> {
-    let (mut row, hash_text) = unhashed_row(player_lookup, date_inputs, context)?;
-    row.data_hash = hash_text.finish();
+    let mut row = unhashed_row(player_lookup, date_inputs, context)?;
+    row.data_hash = row_hash_text(&row, &date_inputs.row_hash_prefix).unfinished().finish();
     Ok(row)
 }
 
@@ -77,17 +77,18 @@ pub fn process_players(
     hash_rows_together(
         players,
         |player_lookup| unhashed_row(player_lookup, date_inputs, context),
+        |row| row_hash_text(row, &date_inputs.row_hash_prefix).unfinished(),
         |row, hash| row.data_hash = hash,
         outcomes,
     );
 }
 
-/// The player's row without its `data_hash`, and the hash's text.
+/// The player's row without its `data_hash`, which hashes the row (see [`row_hash`]).
 fn unhashed_row(
     player_lookup: &str,
     date_inputs: &DateInputs,
     context: &RunContext,
-) -> Result<(PlayerCompositeFactorsRow, UnfinishedHash), EntityFailure> {
+) -> Result<PlayerCompositeFactorsRow, EntityFailure> {
     let player_context = date_inputs.player_contexts.get(player_lookup).ok_or_else(|| {
         EntityFailure::new(player_lookup, FailureCategory::MissingData, "Player not found in context data")
     })?;
@@ -104,9 +105,7 @@ fn unhashed_row(
             .attempts_or_skip(player_lookup)?;
     let lookups = PlayerLookups::find(player_context, date_inputs);
     let quality = RowQuality::assess(&lookups, date_inputs, context);
-    let row = assemble_row(&lookups, game_id, &quality, date_inputs, context, reprocess_attempt_count);
-    let hash_text = row_hash_text(&row, &date_inputs.row_hash_prefix).unfinished();
-    Ok((row, hash_text))
+    Ok(assemble_row(&lookups, game_id, &quality, date_inputs, context, reprocess_attempt_count))
 }
 
 /// The upstream rows joined to one player (reference-pcf.md §2.4): the shot row by player, the
