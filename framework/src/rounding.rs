@@ -108,8 +108,10 @@ pub fn round_to_integer(value: f64) -> i64 {
 ///   `{:?}`, prints the shortest round-trip digits in plain decimal with `.0` on integral values,
 ///   several times faster than `{:?}` (a property test compares them).
 ///
-/// The short-decimal path is all that runs for almost every value, so the rest stays out of
-/// line: inlined, its registers and stack made every call save and restore a dozen registers.
+/// The short-decimal path is all that runs for almost every value: it is inlined into the
+/// callers (a call per float had been 5 % of PCF's instructions a row), and the rest stays out
+/// of line: inlined, its registers and stack made every call save and restore a dozen registers.
+#[inline]
 pub fn write_python_float(out: &mut String, value: f64) {
     if !write_short_decimal(out, value) {
         write_general_float(out, value);
