@@ -6,13 +6,15 @@
 //! Formulas live in [`factors`], the context JSON text in [`context_json`], the readiness
 //! columns in [`quality`], the circuit breaker in `framework::circuit_breaker`; this module looks
 //! rows up and assembles the row; [`row_hash`] hashes it, and [`notes`] makes the reference's
-//! lines about a date and its rows for the runner to log.
+//! lines about a date and its rows for the runner to log. The lists rows choose by their flags
+//! (missing fields, warnings, quality issues) are made once, in [`subsets`].
 
 pub mod context_json;
 pub mod factors;
 pub mod notes;
 pub mod quality;
 pub mod row_hash;
+pub mod subsets;
 
 use framework::circuit_breaker::CircuitBreaker;
 use framework::digest::hash_rows_together;

@@ -5,8 +5,11 @@
 //! or infinities, README §4 item 9) take the reference's per-use defaults. Rounding for storage
 //! happens where the row is assembled, because the total and the warnings use unrounded values.
 
+use std::sync::LazyLock;
+
 use framework::rounding::round_half_even;
 
+use super::subsets::Subsets;
 use crate::inputs::{PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow, UpcomingPlayerGameContextRow};
 
 /// Written to `calculation_version` and hashed.
@@ -228,48 +231,44 @@ pub fn data_completeness(
     context: &UpcomingPlayerGameContextRow,
     shot_found: bool,
     defense_found: bool,
-) -> (f64, Option<String>) {
-    let checks = [
-        ("days_rest", context.days_rest.is_some()),
-        ("projected_usage_rate", present(context.projected_usage_rate).is_some()),
-        ("pace_differential", present(context.pace_differential).is_some()),
-        ("player_shot_zone", shot_found),
-        ("team_defense_zone", defense_found),
+) -> (f64, Option<&'static str>) {
+    static MISSING_FIELDS: LazyLock<Subsets<5>> = LazyLock::new(|| {
+        Subsets::new(
+            [
+                "days_rest",
+                "projected_usage_rate",
+                "pace_differential",
+                "player_shot_zone",
+                "team_defense_zone",
+            ],
+            ", ",
+        )
+    });
+    let passed = [
+        context.days_rest.is_some(),
+        present(context.projected_usage_rate).is_some(),
+        present(context.pace_differential).is_some(),
+        shot_found,
+        defense_found,
     ];
-    let passed = checks.iter().filter(|(_, passed)| *passed).count();
-    let percentage = round_half_even(passed as f64 / checks.len() as f64 * 100.0, 1);
-    (percentage, join_selected(checks.iter().map(|(name, passed)| (!passed, *name)), ", "))
+    let passed_count = passed.iter().filter(|passed| **passed).count();
+    let percentage = round_half_even(passed_count as f64 / passed.len() as f64 * 100.0, 1);
+    (percentage, MISSING_FIELDS.joined(passed.map(|passed| !passed)))
 }
 
 /// `has_warnings` and `warning_details` (reference-pcf.md §3.10), strict thresholds, joined
 /// with "; ".
-pub fn warnings(fatigue_score: i64, shot_zone_mismatch: f64, total: f64) -> (bool, Option<String>) {
-    let conditions = [
-        (fatigue_score < 50, "EXTREME_FATIGUE: Player showing severe fatigue"),
-        (shot_zone_mismatch.abs() > 8.0, "EXTREME_MATCHUP: Unusual zone mismatch"),
-        (total.abs() > 12.0, "EXTREME_ADJUSTMENT: Very large composite adjustment"),
-    ];
-    let details = join_selected(conditions, "; ");
+pub fn warnings(fatigue_score: i64, shot_zone_mismatch: f64, total: f64) -> (bool, Option<&'static str>) {
+    static WARNINGS: LazyLock<Subsets<3>> = LazyLock::new(|| {
+        Subsets::new(
+            [
+                "EXTREME_FATIGUE: Player showing severe fatigue",
+                "EXTREME_MATCHUP: Unusual zone mismatch",
+                "EXTREME_ADJUSTMENT: Very large composite adjustment",
+            ],
+            "; ",
+        )
+    });
+    let details = WARNINGS.joined([fatigue_score < 50, shot_zone_mismatch.abs() > 8.0, total.abs() > 12.0]);
     (details.is_some(), details)
-}
-
-/// The selected texts joined with `separator`, or `None` when none is selected. Every row has
-/// these lists, so the text is sized first and allocated once.
-fn join_selected<'t>(
-    entries: impl IntoIterator<Item = (bool, &'t str)> + Clone,
-    separator: &str,
-) -> Option<String> {
-    let selected = || entries.clone().into_iter().filter_map(|(selected, text)| selected.then_some(text));
-    let (count, length) = selected().fold((0, 0), |(count, length), text| (count + 1, length + text.len()));
-    if count == 0 {
-        return None;
-    }
-    let mut joined = String::with_capacity(length + (count - 1) * separator.len());
-    for (position, text) in selected().enumerate() {
-        if position > 0 {
-            joined.push_str(separator);
-        }
-        joined.push_str(text);
-    }
-    Some(joined)
 }

@@ -8,10 +8,13 @@
 //! flag every rebuilt row production ready whatever its inputs. Quality never skips a player: it
 //! only sets flags (§5.1).
 
+use std::sync::LazyLock;
+
 use chrono::NaiveDate;
 pub use framework::completeness::OwnCompleteness;
 use framework::dates::is_season_boundary;
 
+use super::subsets::Subsets;
 use crate::games_history::GamesCompleteness;
 
 /// The completeness checker's own bootstrap window, in days from the season start (not the
@@ -53,18 +56,27 @@ impl UpstreamReadiness {
 pub const OWN_DATA_INCOMPLETE: &str = "own_data_incomplete";
 
 /// `data_quality_issues`: the not-ready parts, in the reference's order; empty when all ready.
-pub fn data_quality_issues(own: &OwnCompleteness, upstream: &UpstreamReadiness) -> Vec<&'static str> {
-    [
-        (own.is_production_ready, OWN_DATA_INCOMPLETE),
-        (upstream.player_shot, "upstream_player_shot_zone_incomplete"),
-        (upstream.team_defense, "upstream_team_defense_zone_incomplete"),
-        (upstream.player_context, "upstream_player_context_incomplete"),
-        (upstream.team_context, "upstream_team_context_incomplete"),
-    ]
-    .into_iter()
-    .filter(|(ready, _)| !ready)
-    .map(|(_, issue)| issue)
-    .collect()
+pub fn data_quality_issues(own: &OwnCompleteness, upstream: &UpstreamReadiness) -> &'static [&'static str] {
+    static ISSUES: LazyLock<Subsets<5>> = LazyLock::new(|| {
+        Subsets::new(
+            [
+                OWN_DATA_INCOMPLETE,
+                "upstream_player_shot_zone_incomplete",
+                "upstream_team_defense_zone_incomplete",
+                "upstream_player_context_incomplete",
+                "upstream_team_context_incomplete",
+            ],
+            ", ",
+        )
+    });
+    let ready = [
+        own.is_production_ready,
+        upstream.player_shot,
+        upstream.team_defense,
+        upstream.player_context,
+        upstream.team_context,
+    ];
+    ISSUES.list(ready.map(|ready| !ready))
 }
 
 /// `season_boundary_detected` and `backfill_bootstrap_mode`.

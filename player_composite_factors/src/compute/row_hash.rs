@@ -81,7 +81,7 @@ pub fn row_hash_text(row: &PlayerCompositeFactorsRow, prefix: &DateHashPrefix) -
         .field(recipe_field!("has_warnings"), row.has_warnings)
         .field(recipe_field!("insufficient_data_reason"), row.insufficient_data_reason.as_deref())
         .field(recipe_field!("look_ahead_pressure_score"), row.look_ahead_pressure_score)
-        .field(recipe_field!("missing_data_fields"), row.missing_data_fields.as_deref())
+        .field(recipe_field!("missing_data_fields"), row.missing_data_fields)
         .field(recipe_field!("opponent_strength_score"), row.opponent_strength_score)
         .field(recipe_field!("pace_score"), row.pace_score)
         .field(recipe_field!("player_lookup"), &row.player_lookup)
@@ -91,7 +91,7 @@ pub fn row_hash_text(row: &PlayerCompositeFactorsRow, prefix: &DateHashPrefix) -
         .field(recipe_field!("travel_impact_score"), row.travel_impact_score)
         .field(recipe_field!("universal_player_id"), row.universal_player_id.as_deref())
         .field(recipe_field!("usage_spike_score"), row.usage_spike_score)
-        .field(recipe_field!("warning_details"), row.warning_details.as_deref());
+        .field(recipe_field!("warning_details"), row.warning_details);
     hasher
 }
 

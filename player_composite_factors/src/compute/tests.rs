@@ -649,13 +649,13 @@ fn total_reachable_range_is_minus_19_25_to_16_with_its_warnings() {
 #[test]
 fn data_completeness_examples() {
     assert_eq!(data_completeness(&fresh_row(), true, true), (100.0, None));
-    assert_eq!(data_completeness(&fresh_row(), false, true), (80.0, Some("player_shot_zone".into())));
-    assert_eq!(data_completeness(&fresh_row(), true, false), (80.0, Some("team_defense_zone".into())));
+    assert_eq!(data_completeness(&fresh_row(), false, true), (80.0, Some("player_shot_zone")));
+    assert_eq!(data_completeness(&fresh_row(), true, false), (80.0, Some("team_defense_zone")));
     let everything_missing =
         "days_rest, projected_usage_rate, pace_differential, player_shot_zone, team_defense_zone";
     assert_eq!(
         data_completeness(&UpcomingPlayerGameContextRow::default(), false, false),
-        (0.0, Some(everything_missing.into()))
+        (0.0, Some(everything_missing))
     );
 }
 
@@ -665,10 +665,10 @@ fn data_completeness_counts_nan_as_missing() {
     let context = UpcomingPlayerGameContextRow { projected_usage_rate: Some(26.0), ..Default::default() };
     assert_eq!(
         data_completeness(&context, true, false),
-        (40.0, Some("days_rest, pace_differential, team_defense_zone".into()))
+        (40.0, Some("days_rest, pace_differential, team_defense_zone"))
     );
     let nan_pace = UpcomingPlayerGameContextRow { pace_differential: Some(f64::NAN), ..fresh_row() };
-    assert_eq!(data_completeness(&nan_pace, true, true), (80.0, Some("pace_differential".into())));
+    assert_eq!(data_completeness(&nan_pace, true, true), (80.0, Some("pace_differential")));
 }
 
 #[test]
@@ -676,11 +676,14 @@ fn warning_examples() {
     let fatigue = "EXTREME_FATIGUE: Player showing severe fatigue";
     let matchup = "EXTREME_MATCHUP: Unusual zone mismatch";
     let adjustment = "EXTREME_ADJUSTMENT: Very large composite adjustment";
-    assert_eq!(warnings(45, 2.0, -2.0), (true, Some(fatigue.into())));
-    assert_eq!(warnings(80, 9.0, 5.0), (true, Some(matchup.into())));
-    assert_eq!(warnings(80, 5.0, 13.5), (true, Some(adjustment.into())));
+    assert_eq!(warnings(45, 2.0, -2.0), (true, Some(fatigue)));
+    assert_eq!(warnings(80, 9.0, 5.0), (true, Some(matchup)));
+    assert_eq!(warnings(80, 5.0, 13.5), (true, Some(adjustment)));
     assert_eq!(warnings(80, 4.0, 5.0), (false, None));
-    assert_eq!(warnings(49, -8.5, -12.5), (true, Some(format!("{fatigue}; {matchup}; {adjustment}"))));
+    assert_eq!(
+        warnings(49, -8.5, -12.5),
+        (true, Some(format!("{fatigue}; {matchup}; {adjustment}").as_str()))
+    );
     assert_eq!(warnings(50, 8.0, 12.0), (false, None));
 }
 
@@ -839,8 +842,8 @@ fn summary(row: &PlayerCompositeFactorsRow) -> (i64, f64, f64, f64, f64, f64, Op
         row.usage_spike_score,
         row.total_composite_adjustment,
         row.data_completeness_pct,
-        row.missing_data_fields.as_deref(),
-        row.warning_details.as_deref(),
+        row.missing_data_fields,
+        row.warning_details,
     )
 }
 
@@ -1398,9 +1401,9 @@ fn hash_with_typed_values(row: &PlayerCompositeFactorsRow) -> framework::SmolStr
         ("early_season_flag", row.early_season_flag.into()),
         ("insufficient_data_reason", row.insufficient_data_reason.as_deref().into()),
         ("data_completeness_pct", row.data_completeness_pct.into()),
-        ("missing_data_fields", row.missing_data_fields.as_deref().into()),
+        ("missing_data_fields", row.missing_data_fields.into()),
         ("has_warnings", row.has_warnings.into()),
-        ("warning_details", row.warning_details.as_deref().into()),
+        ("warning_details", row.warning_details.into()),
     ])
 }
 
