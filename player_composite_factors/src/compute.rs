@@ -30,9 +30,10 @@ use self::factors::{
 };
 use self::quality::{OwnCompleteness, SeasonFlags, UpstreamReadiness, data_quality_issues, season_flags};
 use self::row_hash::row_hash_text;
+use crate::games_history::GamesCompleteness;
 use crate::inputs::{
-    DateInputs, PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow, UpcomingPlayerGameContextRow,
-    UpcomingTeamGameContextRow,
+    DateInputs, PlayerInputs, PlayerShotZoneAnalysisRow, TeamDefenseZoneAnalysisRow,
+    UpcomingPlayerGameContextRow, UpcomingTeamGameContextRow,
 };
 use crate::row::PlayerCompositeFactorsRow;
 
@@ -42,7 +43,7 @@ pub const PROCESSING_DECISION_REASON: &str = "processed_successfully";
 /// The players of a date: every distinct UPGC `player_lookup` (README §4 item 14), sorted, which
 /// is the output's key order (README §4 item 2).
 pub fn entities(date_inputs: &DateInputs) -> Vec<String> {
-    let mut players: Vec<String> = date_inputs.player_contexts.keys().cloned().collect();
+    let mut players: Vec<String> = date_inputs.players.keys().cloned().collect();
     players.sort_unstable();
     players
 }
@@ -91,42 +92,45 @@ fn unhashed_row(
     date_inputs: &DateInputs,
     context: &RunContext,
 ) -> Result<PlayerCompositeFactorsRow, EntityFailure> {
-    let player_context = date_inputs.player_contexts.get(player_lookup).ok_or_else(|| {
+    let player = date_inputs.player(player_lookup).ok_or_else(|| {
         EntityFailure::new(player_lookup, FailureCategory::MissingData, "Player not found in context data")
     })?;
     let game_id =
-        player_context.game_id.as_ref().filter(|game_id| !game_id.trim().is_empty()).ok_or_else(|| {
+        player.context.game_id.as_ref().filter(|game_id| !game_id.trim().is_empty()).ok_or_else(|| {
             EntityFailure::new(
                 player_lookup,
                 FailureCategory::MissingData,
                 "No game_id in upcoming_player_game_context",
             )
         })?;
-    let reprocess_attempt_count =
-        CircuitBreaker::at(date_inputs.reprocess_attempts.get(player_lookup), context.processed_at)
-            .attempts_or_skip(player_lookup)?;
-    let lookups = PlayerLookups::find(player_context, date_inputs);
+    let reprocess_attempt_count = CircuitBreaker::at(player.latest_attempt.as_ref(), context.processed_at)
+        .attempts_or_skip(player_lookup)?;
+    let lookups = PlayerLookups::find(player, date_inputs);
     let quality = RowQuality::assess(&lookups, date_inputs, context);
     Ok(assemble_row(&lookups, game_id, &quality, date_inputs, context, reprocess_attempt_count))
 }
 
-/// The upstream rows joined to one player (reference-pcf.md §2.4): the shot row by player, the
-/// defence and team-context rows by the player's opponent.
+/// The upstream rows joined to one player (reference-pcf.md §2.4): his own (his context row,
+/// shot row and games, joined when the date was indexed) and the defence and team-context rows
+/// of his opponent.
 struct PlayerLookups<'a> {
     context: &'a UpcomingPlayerGameContextRow,
     shot: Option<&'a PlayerShotZoneAnalysisRow>,
+    games: GamesCompleteness,
     defense: Option<&'a TeamDefenseZoneAnalysisRow>,
     opponent_context: Option<&'a UpcomingTeamGameContextRow>,
 }
 
 impl<'a> PlayerLookups<'a> {
-    fn find(context: &'a UpcomingPlayerGameContextRow, date_inputs: &'a DateInputs) -> PlayerLookups<'a> {
-        let opponent = context.opponent_team_abbr.as_deref();
+    fn find(player: &'a PlayerInputs, date_inputs: &'a DateInputs) -> PlayerLookups<'a> {
+        let opponent =
+            player.context.opponent_team_abbr.as_deref().and_then(|team| date_inputs.teams.get(team));
         PlayerLookups {
-            context,
-            shot: date_inputs.player_shot_zones.get(context.player_lookup.as_str()),
-            defense: opponent.and_then(|team| date_inputs.team_defense_zones.get(team)),
-            opponent_context: opponent.and_then(|team| date_inputs.team_contexts.get(team)),
+            context: &player.context,
+            shot: player.shot_zone.as_ref(),
+            games: player.games,
+            defense: opponent.and_then(|team| team.defense_zone.as_ref()),
+            opponent_context: opponent.and_then(|team| team.context.as_ref()),
         }
     }
 
@@ -152,12 +156,11 @@ struct RowQuality {
 impl RowQuality {
     fn assess(lookups: &PlayerLookups<'_>, date_inputs: &DateInputs, context: &RunContext) -> RowQuality {
         let season = season_flags(context.date, date_inputs.season_start_date);
-        let games = date_inputs
-            .games_completeness
-            .get(lookups.context.player_lookup.as_str())
-            .copied()
-            .unwrap_or_default();
-        RowQuality { own: quality::own_completeness(games), upstream: lookups.upstream_readiness(), season }
+        RowQuality {
+            own: quality::own_completeness(lookups.games),
+            upstream: lookups.upstream_readiness(),
+            season,
+        }
     }
 
     fn is_production_ready(&self) -> bool {

@@ -123,35 +123,49 @@ pub struct DateRows {
 
 /// Everything one date needs, indexed for lookups: plain data, shared read-only by all workers.
 ///
-/// The maps hash with FxHash rather than the standard SipHash: every player costs six lookups by
-/// short names from our own warehouse, which need no protection against chosen colliding keys.
+/// Each player's rows are joined once, when the date is indexed, so that a row looks up its
+/// player and his opponent once each instead of six maps. The maps hash with FxHash rather than
+/// the standard SipHash: the keys are short names from our own warehouse, which need no
+/// protection against chosen colliding keys.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DateInputs {
     pub analysis_date: NaiveDate,
     /// First regular-season game of the date's season (the framework's season calendar); the
     /// lower bound of actual games and the origin of the 30-day bootstrap flag.
     pub season_start_date: NaiveDate,
-    /// UPGC by `player_lookup`, one row per player (README §4 item 14).
-    pub player_contexts: FxHashMap<String, UpcomingPlayerGameContextRow>,
-    /// UTGC by `team_abbr`.
-    pub team_contexts: FxHashMap<String, UpcomingTeamGameContextRow>,
-    /// PSZA by `player_lookup`.
-    pub player_shot_zones: FxHashMap<String, PlayerShotZoneAnalysisRow>,
-    /// TDZA by `team_abbr`.
-    pub team_defense_zones: FxHashMap<String, TeamDefenseZoneAnalysisRow>,
-    /// Expected and actual games of every UPGC player (reference-pcf.md §2.7).
-    pub games_completeness: FxHashMap<String, GamesCompleteness>,
-    /// Latest reprocess attempt of this processor by `entity_id` (= `player_lookup`).
-    pub reprocess_attempts: FxHashMap<String, LatestAttempt>,
+    /// Every UPGC player by `player_lookup`, one per player (README §4 item 14).
+    pub players: FxHashMap<String, PlayerInputs>,
+    /// UTGC and TDZA rows by `team_abbr`.
+    pub teams: FxHashMap<String, TeamInputs>,
     pub sources: SourceTracking,
     /// The `data_hash` fields every row of the date shares, hashed once.
     pub row_hash_prefix: DateHashPrefix,
 }
 
+/// One UPGC player's rows of the date.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlayerInputs {
+    pub context: UpcomingPlayerGameContextRow,
+    /// His PSZA row.
+    pub shot_zone: Option<PlayerShotZoneAnalysisRow>,
+    /// His expected and actual games (reference-pcf.md §2.7).
+    pub games: GamesCompleteness,
+    /// This processor's latest reprocess attempt for him (`entity_id` = `player_lookup`).
+    pub latest_attempt: Option<LatestAttempt>,
+}
+
+/// One team's rows of the date.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TeamInputs {
+    pub context: Option<UpcomingTeamGameContextRow>,
+    pub defense_zone: Option<TeamDefenseZoneAnalysisRow>,
+}
+
 impl DateInputs {
-    /// Indexes one date's rows. Rows of other dates and reprocess attempts of other processors
-    /// are ignored; duplicate keys keep the latest `processed_at` (of reprocess attempts, the
-    /// latest `attempted_at`) and are returned, once each, sorted by table and key.
+    /// Indexes one date's rows. Rows of other dates, reprocess attempts of other processors and
+    /// shot zones and attempts of players without a UPGC row are ignored; duplicate keys keep the
+    /// latest `processed_at` (of reprocess attempts, the latest `attempted_at`) and are returned,
+    /// once each, sorted by table and key.
     pub fn build(
         analysis_date: NaiveDate,
         season_start_date: NaiveDate,
@@ -160,33 +174,49 @@ impl DateInputs {
         sources: SourceTracking,
     ) -> (DateInputs, Vec<DuplicateKey>) {
         let mut duplicates = Vec::new();
-        let player_contexts = keep_latest(rows.player_contexts, analysis_date, &mut duplicates);
-        let games_completeness = player_contexts
-            .keys()
-            .map(|player_lookup| {
-                let games = games_history.games_completeness(player_lookup, analysis_date, season_start_date);
-                (player_lookup.clone(), games)
+        let contexts = keep_latest(rows.player_contexts, analysis_date, &mut duplicates);
+        let mut shot_zones = keep_latest(rows.player_shot_zones, analysis_date, &mut duplicates);
+        let mut attempts = latest_attempts(
+            rows.reprocess_attempts,
+            REPROCESS_PROCESSOR_NAME,
+            analysis_date,
+            &mut duplicates,
+        );
+        let players = contexts
+            .into_iter()
+            .map(|(player_lookup, context)| {
+                let player = PlayerInputs {
+                    shot_zone: shot_zones.remove(&player_lookup),
+                    games: games_history.games_completeness(&player_lookup, analysis_date, season_start_date),
+                    latest_attempt: attempts.remove(&player_lookup),
+                    context,
+                };
+                (player_lookup, player)
             })
             .collect();
+        let mut teams: FxHashMap<String, TeamInputs> = FxHashMap::default();
+        for (team_abbr, context) in keep_latest(rows.team_contexts, analysis_date, &mut duplicates) {
+            teams.entry(team_abbr).or_default().context = Some(context);
+        }
+        for (team_abbr, defense_zone) in keep_latest(rows.team_defense_zones, analysis_date, &mut duplicates)
+        {
+            teams.entry(team_abbr).or_default().defense_zone = Some(defense_zone);
+        }
+        duplicates.sort();
         let date_inputs = DateInputs {
             analysis_date,
             season_start_date,
-            team_contexts: keep_latest(rows.team_contexts, analysis_date, &mut duplicates),
-            player_shot_zones: keep_latest(rows.player_shot_zones, analysis_date, &mut duplicates),
-            team_defense_zones: keep_latest(rows.team_defense_zones, analysis_date, &mut duplicates),
-            reprocess_attempts: latest_attempts(
-                rows.reprocess_attempts,
-                REPROCESS_PROCESSOR_NAME,
-                analysis_date,
-                &mut duplicates,
-            ),
-            player_contexts,
-            games_completeness,
+            players,
+            teams,
             sources,
             row_hash_prefix: DateHashPrefix::new(analysis_date),
         };
-        duplicates.sort();
         (date_inputs, duplicates)
+    }
+
+    /// The player's row for `player_lookup`, if he has one.
+    pub fn player(&self, player_lookup: &str) -> Option<&PlayerInputs> {
+        self.players.get(player_lookup)
     }
 }
 
@@ -328,8 +358,8 @@ mod tests {
             ..Default::default()
         };
         let (inputs, duplicates) = build(rows);
-        assert_eq!(inputs.player_contexts.len(), 2);
-        assert_eq!(inputs.player_contexts["lebronjames"].game_id.as_deref(), Some("game_23"));
+        assert_eq!(inputs.players.len(), 2);
+        assert_eq!(inputs.players["lebronjames"].context.game_id.as_deref(), Some("game_23"));
         assert_eq!(
             duplicates,
             vec![DuplicateKey {
@@ -347,33 +377,72 @@ mod tests {
             ..Default::default()
         };
         let (inputs, duplicates) = build(rows);
-        assert_eq!(inputs.player_contexts.keys().collect::<Vec<_>>(), vec!["a"]);
+        assert_eq!(inputs.players.keys().collect::<Vec<_>>(), vec!["a"]);
         assert!(duplicates.is_empty());
-        assert!(inputs.games_completeness.contains_key("a"));
     }
 
     #[test]
     fn latest_reprocess_attempt_wins_and_other_processors_are_ignored() {
-        let attempt = |processor: &str, number: i64, tripped: bool| ReprocessAttemptRow {
+        let attempt = |player: &str, processor: &str, number: i64, tripped: bool| ReprocessAttemptRow {
             processor_name: processor.into(),
-            entity_id: "lebronjames".into(),
+            entity_id: player.into(),
             analysis_date: date("2025-11-01"),
             attempt_number: number,
             circuit_breaker_tripped: Some(tripped),
             ..Default::default()
         };
         let rows = DateRows {
+            player_contexts: vec![context_row("lebronjames", "2025-11-01", 1)],
             reprocess_attempts: vec![
-                attempt(REPROCESS_PROCESSOR_NAME, 3, true),
-                attempt(REPROCESS_PROCESSOR_NAME, 2, false),
-                attempt("ml_feature_store_v2", 9, false),
+                attempt("lebronjames", REPROCESS_PROCESSOR_NAME, 3, true),
+                attempt("lebronjames", REPROCESS_PROCESSOR_NAME, 2, false),
+                attempt("lebronjames", "ml_feature_store_v2", 9, false),
+                attempt("notplaying", REPROCESS_PROCESSOR_NAME, 1, false),
             ],
             ..Default::default()
         };
         let (inputs, _) = build(rows);
-        let latest = &inputs.reprocess_attempts["lebronjames"];
+        let latest = inputs.players["lebronjames"].latest_attempt.as_ref().expect("his attempt");
         assert_eq!(latest.attempt_number, 3);
         assert!(latest.circuit_breaker_tripped);
+        assert_eq!(inputs.players.keys().collect::<Vec<_>>(), ["lebronjames"]);
+    }
+
+    #[test]
+    fn a_players_shot_zone_and_a_teams_two_rows_are_joined_when_the_date_is_indexed() {
+        let shot_zone = |player: &str| PlayerShotZoneAnalysisRow {
+            player_lookup: player.into(),
+            analysis_date: date("2025-11-01"),
+            ..Default::default()
+        };
+        let rows = DateRows {
+            player_contexts: vec![context_row("a", "2025-11-01", 1), context_row("b", "2025-11-01", 1)],
+            player_shot_zones: vec![shot_zone("a"), shot_zone("notplaying")],
+            team_contexts: vec![UpcomingTeamGameContextRow {
+                team_abbr: "LAL".into(),
+                game_date: date("2025-11-01"),
+                ..Default::default()
+            }],
+            team_defense_zones: vec![
+                TeamDefenseZoneAnalysisRow {
+                    team_abbr: "LAL".into(),
+                    analysis_date: date("2025-11-01"),
+                    ..Default::default()
+                },
+                TeamDefenseZoneAnalysisRow {
+                    team_abbr: "GSW".into(),
+                    analysis_date: date("2025-11-01"),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        let (inputs, duplicates) = build(rows);
+        assert!(duplicates.is_empty());
+        assert_eq!(inputs.players["a"].shot_zone, Some(shot_zone("a")));
+        assert_eq!(inputs.players["b"].shot_zone, None);
+        assert!(inputs.teams["LAL"].context.is_some() && inputs.teams["LAL"].defense_zone.is_some());
+        assert!(inputs.teams["GSW"].context.is_none() && inputs.teams["GSW"].defense_zone.is_some());
     }
 
     #[test]

@@ -25,20 +25,17 @@ pub fn date_notes(inputs: &DateInputs, context: &RunContext) -> Vec<String> {
         (sources.player_shot.rows_found, "player shot zone"),
         (sources.team_defense.rows_found, "team defense zone"),
     ];
-    let players = inputs.player_contexts.len();
+    let players = inputs.players.len();
     let upstreams_ready = inputs
-        .player_contexts
+        .players
         .values()
-        .filter(|context| PlayerLookups::find(context, inputs).upstream_readiness().all_ready())
+        .filter(|player| PlayerLookups::find(player, inputs).upstream_readiness().all_ready())
         .count();
     let season = season_flags(context.date, inputs.season_start_date);
-    // The reference's batch query asked for the date's players only (reference-pcf.md §2.9).
-    let attempts: Vec<_> = inputs
-        .reprocess_attempts
-        .iter()
-        .filter(|(player_lookup, _)| inputs.player_contexts.contains_key(player_lookup.as_str()))
-        .map(|(_, attempt)| attempt)
-        .collect();
+    // The reference's batch query asked for the date's players only (reference-pcf.md §2.9):
+    // the date's inputs keep no attempt of another player.
+    let attempts: Vec<_> =
+        inputs.players.values().filter_map(|player| player.latest_attempt.as_ref()).collect();
     let active_breakers = attempts
         .iter()
         .filter(|attempt| {

@@ -981,14 +981,11 @@ fn integration_single_player_failure_continues_processing() {
     // Curry's breaker is open until a week later: he fails, the two others are processed.
     let mut inputs = integration_inputs(true);
     let until = timestamp("2025-11-08T12:00:00Z");
-    inputs.reprocess_attempts.insert(
-        "stephencurry".into(),
-        LatestAttempt {
-            attempt_number: 3,
-            circuit_breaker_tripped: true,
-            circuit_breaker_until: Some(until),
-        },
-    );
+    inputs.players.get_mut("stephencurry").expect("Curry plays").latest_attempt = Some(LatestAttempt {
+        attempt_number: 3,
+        circuit_breaker_tripped: true,
+        circuit_breaker_until: Some(until),
+    });
     let context = run_context(false);
     let results: Vec<_> =
         entities(&inputs).iter().map(|player| process_entity(player, &inputs, &context)).collect();
@@ -1013,10 +1010,11 @@ fn date_notes_count_the_rows_read_and_the_open_breakers() {
         circuit_breaker_tripped: true,
         circuit_breaker_until: Some(timestamp(until)),
     };
-    inputs.reprocess_attempts.insert("stephencurry".into(), tripped_until("2025-11-08T12:00:00Z"));
-    inputs.reprocess_attempts.insert("kevindurant".into(), tripped_until("2025-11-01T00:00:00Z"));
-    // An attempt of a player without a game on the date is not his date's history.
-    inputs.reprocess_attempts.insert("notplaying".into(), tripped_until("2025-11-08T12:00:00Z"));
+    let mut attempt_of = |player: &str, attempt| {
+        inputs.players.get_mut(player).expect("the player plays").latest_attempt = Some(attempt);
+    };
+    attempt_of("stephencurry", tripped_until("2025-11-08T12:00:00Z"));
+    attempt_of("kevindurant", tripped_until("2025-11-01T00:00:00Z"));
     // reference-pcf.md §5.4; 2025-11-01 is day 11 of the season starting 2025-10-21 (bootstrap
     // < 30 days) and in November (a boundary month). Four UPGC rows read, three players.
     assert_eq!(
@@ -1232,7 +1230,8 @@ fn the_upstream_completeness_line_counts_the_players_with_every_upstream_ready()
     let upstream_line = |inputs: &DateInputs| notes::date_notes(inputs, &run_context(false))[6].clone();
     // LeBron's opponent's UTGC row is not production ready (reference-pcf.md §5.4).
     assert_eq!(upstream_line(&inputs), "Upstream completeness check: 0/1 players have all upstreams ready");
-    inputs.team_contexts.get_mut("GSW").expect("GSW's row").is_production_ready = Some(true);
+    let gsw = inputs.teams.get_mut("GSW").and_then(|team| team.context.as_mut()).expect("GSW's row");
+    gsw.is_production_ready = Some(true);
     assert_eq!(upstream_line(&inputs), "Upstream completeness check: 1/1 players have all upstreams ready");
     assert!(process("lebronjames", &inputs).all_upstreams_ready);
 }
@@ -1262,14 +1261,11 @@ fn backfill_rows_are_assessed_as_live_rows_are() {
 #[test]
 fn an_expired_breaker_processes_the_player_and_counts_attempts() {
     let mut inputs = integration_inputs(true);
-    inputs.reprocess_attempts.insert(
-        "lebronjames".into(),
-        LatestAttempt {
-            attempt_number: 3,
-            circuit_breaker_tripped: true,
-            circuit_breaker_until: Some(Utc.with_ymd_and_hms(2025, 11, 1, 0, 0, 0).unwrap()),
-        },
-    );
+    inputs.players.get_mut("lebronjames").expect("LeBron plays").latest_attempt = Some(LatestAttempt {
+        attempt_number: 3,
+        circuit_breaker_tripped: true,
+        circuit_breaker_until: Some(Utc.with_ymd_and_hms(2025, 11, 1, 0, 0, 0).unwrap()),
+    });
     let row = process("lebronjames", &inputs);
     assert_eq!(row.reprocess_attempt_count, 3);
     assert!(!row.circuit_breaker_active && row.circuit_breaker_until.is_none());
