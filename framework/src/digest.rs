@@ -382,15 +382,29 @@ pub fn hash_rows_together<E, R, F, T, S>(
     }
 }
 
-/// The first 16 lowercase hex characters of `digest`, held inline.
+/// The first 16 lowercase hex characters of `digest`, held inline: a byte's two characters
+/// copied from a table at a time.
 fn data_hash_text(digest: sha256::Digest) -> SmolStr {
     let mut hex = [0u8; 16];
-    for (pair, byte) in hex.chunks_exact_mut(2).zip(&digest.to_bytes()[..8]) {
-        pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
-        pair[1] = HEX_DIGITS[usize::from(byte & 0x0f)];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(digest.leading_bytes()) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
     }
-    SmolStr::new_inline(std::str::from_utf8(&hex).expect("hex digits are ASCII"))
+    // SAFETY: `HEX_PAIRS` holds ASCII hex digits only (checked once for every byte by
+    // `hex_pairs_are_every_bytes_lowercase_hex`), so `hex` is valid UTF-8.
+    SmolStr::new_inline(unsafe { std::str::from_utf8_unchecked(&hex) })
 }
+
+/// The two lowercase hex digits of every byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [DIGITS[byte >> 4], DIGITS[byte & 0x0f]];
+        byte += 1;
+    }
+    pairs
+};
 
 /// The leading fields every row of a set shares and the name of the field after them, hashed
 /// once: each row's [`RecipeHasher`] resumes from a copy of the digest state with that field's
@@ -433,8 +447,6 @@ impl Default for RecipeHasher<'_> {
         RecipeHasher::new()
     }
 }
-
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// An order-independent digest of a multiset of rows: the wrapping sum of their hashes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -534,6 +546,13 @@ mod tests {
     use sha2::{Digest as _, Sha256};
 
     use super::*;
+
+    #[test]
+    fn hex_pairs_are_every_bytes_lowercase_hex() {
+        for byte in 0..=255u8 {
+            assert_eq!(HEX_PAIRS[usize::from(byte)], format!("{byte:02x}").as_bytes(), "{byte}");
+        }
+    }
 
     fn date(text: &str) -> NaiveDate {
         text.parse().unwrap()

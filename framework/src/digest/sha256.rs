@@ -71,6 +71,17 @@ impl Midstate {
 pub(crate) struct Digest([u32; 8]);
 
 impl Digest {
+    /// The digest's first eight bytes, all a row's `data_hash` shows.
+    pub(crate) fn leading_bytes(self) -> [u8; 8] {
+        let [first, second, ..] = self.0;
+        let mut bytes = [0u8; 8];
+        bytes[..4].copy_from_slice(&first.to_be_bytes());
+        bytes[4..].copy_from_slice(&second.to_be_bytes());
+        bytes
+    }
+
+    /// The whole digest, which tests compare with `sha2`'s.
+    #[cfg(test)]
     pub(crate) fn to_bytes(self) -> [u8; 32] {
         let mut bytes = [0u8; 32];
         for (chunk, word) in bytes.chunks_exact_mut(4).zip(self.0) {
