@@ -25,15 +25,34 @@ const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
 /// Python rounds the exact binary value half-to-even. A double is `mantissa × 2^exponent`, so
 /// `|value| × 10^digits` is the integer `mantissa × 10^digits` shifted right by `-exponent`
 /// bits: its integer part, remainder and the halfway point are exact in 128-bit integers
-/// (`mantissa × 10^15 < 2^103`), with no ambiguity near a half and no formatting.
+/// (`mantissa × 10^15 < 2^103`), with no ambiguity near a half and no formatting. That exact
+/// arithmetic is needed only when the rounded product `|value| × 10^digits` is itself a half;
+/// otherwise the product's side of the half decides (see the comment in the body).
 pub fn round_half_even(value: f64, digits: u32) -> f64 {
     if !value.is_finite() || digits > 15 {
         return value;
     }
     let scale = POWERS_OF_TEN[digits as usize];
-    if (value * scale).abs() >= TWO_POW_52 {
+    let scaled = value.abs() * scale;
+    if scaled >= TWO_POW_52 {
         return value;
     }
+    // Rounding is monotonic and every `n + 0.5` below 2^52 is a double, so the rounded product
+    // `scaled` lies on the same side of a half as the exact one, or on it: only a product that
+    // lands exactly on a half (a tie, or a value just beside one) needs the exact arithmetic.
+    let whole = scaled as i64;
+    let fraction = scaled - whole as f64;
+    if fraction != 0.5 {
+        let rounded = whole + i64::from(fraction > 0.5);
+        return (rounded as f64 / scale).copysign(value);
+    }
+    round_half_even_exactly(value, digits)
+}
+
+/// [`round_half_even`] of a value whose scaled product is a half, by exact integers.
+#[inline(never)]
+fn round_half_even_exactly(value: f64, digits: u32) -> f64 {
+    let scale = POWERS_OF_TEN[digits as usize];
     let (mantissa, exponent) = binary_parts(value.abs());
     if exponent >= 0 {
         // An integer stays itself.
@@ -430,6 +449,32 @@ mod tests {
             }
         }
         assert_eq!(checked, 1_200_006);
+    }
+
+    /// The doubles next to a decimal half, whose scaled product rounds onto the half: those go
+    /// to the exact arithmetic, the others round by the product's side of the half.
+    #[test]
+    fn values_next_to_a_half_round_as_their_exact_binary_value() {
+        let mut checked = 0;
+        for digits in 0..=6 {
+            for half in (0..20_000).map(|k| (f64::from(k) * 7.3).floor() + 0.5) {
+                let mut below = half / 10f64.powi(digits);
+                let mut above = below;
+                for _ in 0..4 {
+                    for value in [below, above, -below, -above] {
+                        let expected = round_by_formatting(value, digits as u32);
+                        let actual = round_half_even(value, digits as u32);
+                        assert!(
+                            actual == expected && actual.is_sign_negative() == expected.is_sign_negative(),
+                            "round({value:e}, {digits}): {actual} != {expected}"
+                        );
+                        checked += 1;
+                    }
+                    (below, above) = (below.next_down(), above.next_up());
+                }
+            }
+        }
+        assert_eq!(checked, 7 * 20_000 * 4 * 4);
     }
 
     proptest::proptest! {
