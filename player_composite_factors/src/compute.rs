@@ -64,7 +64,7 @@ pub fn process_entity(
     context: &RunContext,
 ) -> Result<PlayerCompositeFactorsRow, EntityFailure> {
     let mut row = unhashed_row(player_lookup, date_inputs, context)?;
-    row.data_hash = row_hash_text(&row, &date_inputs.row_hash_prefix).unfinished().finish();
+    row.data_hash = row_hash_text(&row, &date_inputs.row_hash_prefix).finish();
     Ok(row)
 }
 
