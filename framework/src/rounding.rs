@@ -218,25 +218,6 @@ fn write_short_decimal(out: &mut String, value: f64) -> bool {
     let (whole, fraction) = ((scaled / unit) as u64, (scaled % unit) as usize);
     let sign_length = usize::from(value.is_sign_negative());
     let (point_and_decimals, decimals_length) = point_and_decimals(fraction);
-    if whole < 1000 {
-        // Most values: up to three whole digits, the point and four decimals make one word.
-        let (whole_digits, whole_length) = small_whole_digits(whole);
-        let text = whole_digits | point_and_decimals << (8 * whole_length);
-        out.reserve(SHORT_DECIMAL_CAPACITY);
-        // SAFETY: `reserve` made room for a sign and an 8-byte word after the string's end;
-        // every byte written is ASCII, and the length set covers only bytes written: the sign
-        // (when negative), the whole digits, the point and the kept decimals.
-        unsafe {
-            let bytes = out.as_mut_vec();
-            let start = bytes.len();
-            let sign = bytes.as_mut_ptr().add(start);
-            sign.write(b'-');
-            sign.add(sign_length).cast::<u64>().write_unaligned(text);
-            bytes.set_len(start + sign_length + whole_length + 1 + decimals_length);
-        }
-        return true;
-    }
-    let whole_length = decimal_length(whole);
     out.reserve(SHORT_DECIMAL_CAPACITY);
     // SAFETY: `reserve` made room for the longest text (a sign, 11 digits, a point and an
     // 8-byte decimals word) after the string's end; every byte written is ASCII, and the length
@@ -247,9 +228,19 @@ fn write_short_decimal(out: &mut String, value: f64) -> bool {
         let start = bytes.len();
         let text = bytes.as_mut_ptr().add(start);
         text.write(b'-');
-        let point = text.add(sign_length + whole_length);
-        write_digits_before(point, whole);
-        point.cast::<u64>().write_unaligned(point_and_decimals);
+        let whole_text = text.add(sign_length);
+        let whole_length = if whole < 1000 {
+            // Most values: up to three whole digits, the point and four decimals make one word.
+            let (whole_digits, whole_length) = small_whole_digits(whole);
+            whole_text.cast::<u64>().write_unaligned(whole_digits | point_and_decimals << (8 * whole_length));
+            whole_length
+        } else {
+            let whole_length = decimal_length(whole);
+            let point = whole_text.add(whole_length);
+            write_digits_before(point, whole);
+            point.cast::<u64>().write_unaligned(point_and_decimals);
+            whole_length
+        };
         bytes.set_len(start + sign_length + whole_length + 1 + decimals_length);
     }
     true
