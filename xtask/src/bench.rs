@@ -124,12 +124,12 @@ pub fn run_one_fresh(date: NaiveDate, which: Which) -> anyhow::Result<()> {
         let settings = bench_settings(&database)?;
         let warehouse = framework::warehouse::open(&settings).await?;
         let warehouse = warehouse.as_ref();
-        let summary = match which {
+        let run = match which {
             Which::Pgs => run_once(&PlayerGameSummaryProcessor, warehouse, &settings, date).await?,
             Which::Pcf => run_once(&PlayerCompositeFactorsProcessor, warehouse, &settings, date).await?,
             Which::Mlfs => run_once(&MlFeatureStoreProcessor, warehouse, &settings, date).await?,
         };
-        println!("{}", RunFigures::of(&summary).to_json());
+        println!("{}", RunFigures::of(&run).to_json());
         Ok(())
     })
 }
@@ -160,8 +160,36 @@ async fn run_once<P: Processor>(
     warehouse: &dyn Warehouse,
     settings: &Settings,
     date: NaiveDate,
-) -> anyhow::Result<RunSummary> {
-    run_dates(processor, warehouse, settings, &[date], job_dispatch(processor, settings)).await
+) -> anyhow::Result<TimedRun> {
+    TimedRun::of(run_dates(processor, warehouse, settings, &[date], job_dispatch(processor, settings))).await
+}
+
+/// A run's summary and the CPU time the process spent during it.
+struct TimedRun {
+    summary: RunSummary,
+    cpu_ms: f64,
+}
+
+impl TimedRun {
+    async fn of(run: impl Future<Output = anyhow::Result<RunSummary>>) -> anyhow::Result<TimedRun> {
+        let cpu_before = process_cpu_ms();
+        let summary = run.await?;
+        Ok(TimedRun { summary, cpu_ms: process_cpu_ms() - cpu_before })
+    }
+}
+
+/// User and system time of every thread of this process so far, in ms. On two cores a run's
+/// wall time swings with what else the host runs; the work it did swings less, and tells a
+/// change that saves CPU time from one that moves it.
+fn process_cpu_ms() -> f64 {
+    // SAFETY: `getrusage` only writes the `rusage` it is given, which is plain data.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let ms = |time: libc::timeval| time.tv_sec as f64 * 1000.0 + time.tv_usec as f64 / 1000.0;
+    ms(usage.ru_utime) + ms(usage.ru_stime)
 }
 
 /// A job's dispatch: parallel, with the workers the environment gives the processor.
@@ -175,6 +203,7 @@ fn measure_fresh(date: NaiveDate, which: Option<Which>, runs: usize) -> anyhow::
     for which in Which::chosen(which) {
         println!("{} {date}, each run in a new process (ms): process, {STAGES}", which.flag());
         let mut walls = Vec::with_capacity(runs);
+        let mut cpus = Vec::with_capacity(runs);
         let mut processes = Vec::with_capacity(runs);
         for _ in 0..runs {
             let started = Instant::now();
@@ -190,9 +219,11 @@ fn measure_fresh(date: NaiveDate, which: Option<Which>, runs: usize) -> anyhow::
             let figures = RunFigures::from_json(&output.stdout)?;
             println!("{process_ms:8.2} {}", figures.line());
             walls.push(figures.wall_ms);
+            cpus.push(figures.cpu_ms);
             processes.push(process_ms);
         }
         println!("{} {date}: run {}", which.flag(), Spread::of(&walls));
+        println!("{} {date}: run's CPU time {}", which.flag(), Spread::of(&cpus));
         println!("{} {date}: process {}", which.flag(), Spread::of(&processes));
     }
     Ok(())
@@ -249,46 +280,57 @@ async fn time_one_date<P: Processor>(
     let name = processor.info().name;
     println!("{name} {date} (ms): {STAGES}");
     let dispatch = job_dispatch(processor, settings);
-    let summaries = single_date_runs(processor, warehouse, settings, date, dispatch, runs + 1).await?;
-    for (run, summary) in summaries.iter().enumerate() {
+    let timed = single_date_runs(processor, warehouse, settings, date, dispatch, runs + 1).await?;
+    let figures: Vec<RunFigures> = timed.iter().map(RunFigures::of).collect();
+    for (run, figures) in figures.iter().enumerate() {
         let first = if run == 0 { ", first run of the process (not counted)" } else { "" };
-        println!("{}{first}", RunFigures::of(summary).line());
+        println!("{}{first}", figures.line());
     }
-    let walls: Vec<f64> = summaries[1..].iter().map(|summary| summary.wall_seconds * 1000.0).collect();
+    let walls: Vec<f64> = figures[1..].iter().map(|figures| figures.wall_ms).collect();
+    let cpus: Vec<f64> = figures[1..].iter().map(|figures| figures.cpu_ms).collect();
     println!("{name} {date}: {}", Spread::of(&walls));
+    println!("{name} {date}: CPU time {}", Spread::of(&cpus));
     Ok(())
 }
 
 /// The columns of [`RunFigures::line`].
-const STAGES: &str = "wall, setup, extract, compute, save, bookkeeping";
+const STAGES: &str = "wall, CPU time, setup, extract, compute, save, bookkeeping";
 
-/// What a focused run prints: its wall time and stages in ms, and its entities.
+/// What a focused run prints: its wall time, the process's CPU time during it and the run's
+/// stages in ms, and its entities.
 #[derive(Debug, PartialEq)]
 struct RunFigures {
     wall_ms: f64,
+    cpu_ms: f64,
     /// setup, extract, compute, save, bookkeeping.
     stages_ms: [f64; 5],
     entities: u64,
 }
 
 impl RunFigures {
-    fn of(summary: &RunSummary) -> RunFigures {
-        let phases = &summary.phases;
+    fn of(run: &TimedRun) -> RunFigures {
+        let phases = &run.summary.phases;
         RunFigures {
-            wall_ms: summary.wall_seconds * 1000.0,
+            wall_ms: run.summary.wall_seconds * 1000.0,
+            cpu_ms: run.cpu_ms,
             stages_ms: [phases.setup, phases.extract, phases.compute, phases.save, phases.bookkeeping]
                 .map(|seconds| seconds * 1000.0),
-            entities: summary.entities() as u64,
+            entities: run.summary.entities() as u64,
         }
     }
 
     fn line(&self) -> String {
         let stages: Vec<String> = self.stages_ms.iter().map(|ms| format!("{ms:8.2}")).collect();
-        format!("{:8.2} {}   {} entities", self.wall_ms, stages.join(" "), self.entities)
+        format!("{:8.2} {:8.2} {}   {} entities", self.wall_ms, self.cpu_ms, stages.join(" "), self.entities)
     }
 
     fn to_json(&self) -> serde_json::Value {
-        json!({ "wall_ms": self.wall_ms, "stages_ms": self.stages_ms, "entities": self.entities })
+        json!({
+            "wall_ms": self.wall_ms,
+            "cpu_ms": self.cpu_ms,
+            "stages_ms": self.stages_ms,
+            "entities": self.entities,
+        })
     }
 
     /// The figures a run's process printed with [`RunFigures::to_json`].
@@ -304,6 +346,7 @@ impl RunFigures {
             .collect::<Result<_, _>>()?;
         Ok(RunFigures {
             wall_ms: number(&value["wall_ms"])?,
+            cpu_ms: number(&value["cpu_ms"])?,
             stages_ms: stages.try_into().map_err(|_| anyhow::anyhow!("a run has five stages"))?,
             entities: value["entities"].as_u64().context("a run's entities are not a count")?,
         })
@@ -549,7 +592,12 @@ async fn median_single_date_run<P: Processor>(
     date: NaiveDate,
     dispatch: DispatchMode,
 ) -> anyhow::Result<RunSummary> {
-    let mut runs = single_date_runs(processor, warehouse, settings, date, dispatch, SINGLE_DATE_RUNS).await?;
+    let mut runs: Vec<RunSummary> =
+        single_date_runs(processor, warehouse, settings, date, dispatch, SINGLE_DATE_RUNS)
+            .await?
+            .into_iter()
+            .map(|run| run.summary)
+            .collect();
     runs.sort_by(|a, b| a.wall_seconds.total_cmp(&b.wall_seconds));
     Ok(runs.swap_remove(SINGLE_DATE_RUNS / 2))
 }
@@ -563,13 +611,13 @@ async fn single_date_runs<P: Processor>(
     date: NaiveDate,
     dispatch: DispatchMode,
     runs: usize,
-) -> anyhow::Result<Vec<RunSummary>> {
-    let mut summaries = Vec::with_capacity(runs);
+) -> anyhow::Result<Vec<TimedRun>> {
+    let mut timed = Vec::with_capacity(runs);
     for _ in 0..runs {
         checkpoint(warehouse).await?;
-        summaries.push(run_dates(processor, warehouse, settings, &[date], dispatch).await?);
+        timed.push(TimedRun::of(run_dates(processor, warehouse, settings, &[date], dispatch)).await?);
     }
-    Ok(summaries)
+    Ok(timed)
 }
 
 /// Merges DuckDB's write-ahead log into the database file, outside the timed runs. A processor
@@ -728,11 +776,28 @@ mod tests {
 
     #[test]
     fn a_runs_figures_cross_from_its_process_as_json() {
-        let figures = RunFigures { wall_ms: 35.5, stages_ms: [14.0, 20.25, 1.0, 13.5, 0.0], entities: 421 };
+        let figures = RunFigures {
+            wall_ms: 35.5,
+            cpu_ms: 48.75,
+            stages_ms: [14.0, 20.25, 1.0, 13.5, 0.0],
+            entities: 421,
+        };
         let printed = figures.to_json().to_string();
         assert_eq!(RunFigures::from_json(printed.as_bytes()).unwrap(), figures);
-        assert_eq!(figures.line(), "   35.50    14.00    20.25     1.00    13.50     0.00   421 entities");
+        assert_eq!(
+            figures.line(),
+            "   35.50    48.75    14.00    20.25     1.00    13.50     0.00   421 entities"
+        );
         assert!(RunFigures::from_json(b"").is_err());
-        assert!(RunFigures::from_json(br#"{"wall_ms": 1.0, "stages_ms": [1.0], "entities": 3}"#).is_err());
+        assert!(
+            RunFigures::from_json(br#"{"wall_ms": 1.0, "cpu_ms": 1.0, "stages_ms": [1.0], "entities": 3}"#)
+                .is_err()
+        );
+        assert!(
+            RunFigures::from_json(
+                br#"{"wall_ms": 1.0, "stages_ms": [1.0, 1.0, 1.0, 1.0, 1.0], "entities": 3}"#
+            )
+            .is_err()
+        );
     }
 }
