@@ -179,8 +179,8 @@ impl TimedRun {
 }
 
 /// User and system time of every thread of this process so far, in ms. On two cores a run's
-/// wall time swings with what else the host runs; the work it did swings less, and tells a
-/// change that saves CPU time from one that moves it.
+/// wall time depends on how its work overlaps as much as on how much of it there is; the CPU
+/// time counts the work alone, and tells a change that saves some from one that moves it.
 fn process_cpu_ms() -> f64 {
     // SAFETY: `getrusage` only writes the `rusage` it is given, which is plain data.
     let usage = unsafe {
