@@ -26,7 +26,7 @@ use crate::schema::{Column, ColumnType};
 use crate::value::Value;
 
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01 (DuckDB's and Arrow's day 0).
-pub(super) const DAYS_FROM_CE_TO_UNIX_EPOCH: i32 = 719_163;
+const DAYS_FROM_CE_TO_UNIX_EPOCH: i32 = 719_163;
 
 /// The `columns` (with their index in each row) of `rows` as one record batch in the columns'
 /// exact DuckDB types, column by column, ready for the appender (which does not cast).

@@ -14,12 +14,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::Datelike as _;
+use duckdb::Connection;
 use duckdb::arrow::record_batch::RecordBatch;
-use duckdb::types::{TimeUnit as DuckTimeUnit, ToSqlOutput, Value as DuckValue, ValueRef};
-use duckdb::{Connection, ToSql};
 
-use self::arrow::{DAYS_FROM_CE_TO_UNIX_EPOCH, decode_column, empty_cells, record_batch};
+use self::arrow::{decode_column, empty_cells, record_batch};
 use super::{
     ExpectedVersions, Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport,
     render_sql,
@@ -234,22 +232,19 @@ impl Warehouse for DuckDbWarehouse {
     }
 
     async fn query_columns(&self, query: &Query) -> Result<ColumnSet, WarehouseError> {
-        let mut bound = Vec::new();
         let sql = render_sql(
             &query.sql,
             |table| self.qualified_name(table),
             |name| {
-                let value = query
+                query
                     .parameters
                     .iter()
                     .find(|(parameter, _)| parameter == name)
-                    .map(|(_, value)| value.clone())
-                    .ok_or_else(|| WarehouseError::UnboundParameter(name.to_owned()))?;
-                bound.push(value);
-                Ok("?".to_owned())
+                    .map(|(_, value)| sql_literal(value))
+                    .ok_or_else(|| WarehouseError::UnboundParameter(name.to_owned()))
             },
         )?;
-        self.with_reader(move |connection| run_query(connection, &sql, &bound)).await
+        self.with_reader(move |connection| run_query(connection, &sql)).await
     }
 
     async fn replace(
@@ -350,19 +345,17 @@ fn write_one(
     let rows_deleted = match &write.scope {
         None => 0,
         Some(ReplaceScope::WholeTable) => {
-            execute(connection, table, &format!("DELETE FROM {}", target.qualified), &[])?
+            execute(connection, table, &format!("DELETE FROM {}", target.qualified))?
         }
         Some(ReplaceScope::Partitions(dates)) if dates.is_empty() => 0,
         Some(ReplaceScope::Partitions(dates)) => {
             let partition =
                 table.partition.ok_or_else(|| write_error(table, "the table has no partition column"))?;
-            let placeholders = vec!["?"; dates.len()].join(", ");
-            let values: Vec<Value> = dates.iter().copied().map(Value::Date).collect();
+            let dates: Vec<String> = dates.iter().map(|date| sql_literal(&Value::Date(*date))).collect();
             execute(
                 connection,
                 table,
-                &format!("DELETE FROM {} WHERE \"{partition}\" IN ({placeholders})", target.qualified),
-                &values,
+                &format!("DELETE FROM {} WHERE \"{partition}\" IN ({})", target.qualified, dates.join(", ")),
             )?
         }
         Some(ReplaceScope::Keys) => {
@@ -374,7 +367,7 @@ fn write_one(
         if check_kept_rows {
             check_unique_keys(connection, table, &target.qualified, Some(staging))?;
         }
-        execute(connection, table, &format!("DELETE FROM {staging}"), &[])?;
+        execute(connection, table, &format!("DELETE FROM {staging}"))?;
     }
     Ok(WriteReport { rows_deleted, rows_inserted: write.rows.len() as u64 })
 }
@@ -435,35 +428,39 @@ fn delete_keys(
         return Ok(0);
     }
     let key_columns = key_columns(table);
-    let placeholders: Vec<String> = key_columns
-        .iter()
-        .map(|(_, column)| format!("CAST(? AS {})", column_sql_type(column.column_type)))
-        .collect();
-    let sql = if let [_] = rows {
+    // Each key cell cast to its column's type, as the `VALUES` list's columns take their types
+    // from its first row.
+    let key_cells = |row: &Vec<Value>| -> Vec<String> {
+        key_columns
+            .iter()
+            .map(|(index, column)| {
+                format!("CAST({} AS {})", sql_literal(&row[*index]), column_sql_type(column.column_type))
+            })
+            .collect()
+    };
+    let sql = if let [row] = rows {
         let equalities: Vec<String> = key_columns
             .iter()
-            .zip(&placeholders)
-            .map(|((_, column), placeholder)| format!("\"{}\" = {placeholder}", column.name))
+            .zip(key_cells(row))
+            .map(|((_, column), cell)| format!("\"{}\" = {cell}", column.name))
             .collect();
         format!("DELETE FROM {qualified} WHERE {}", equalities.join(" AND "))
     } else {
-        let tuple = format!("({})", placeholders.join(", "));
+        let tuples: Vec<String> = rows.iter().map(|row| format!("({})", key_cells(row).join(", "))).collect();
         let names: Vec<String> =
             key_columns.iter().map(|(_, column)| format!("\"{}\"", column.name)).collect();
         let matches: Vec<String> =
             key_columns.iter().map(|(_, column)| format!("t.\"{0}\" = s.\"{0}\"", column.name)).collect();
         format!(
             "DELETE FROM {qualified} t WHERE EXISTS (SELECT 1 FROM (VALUES {}) AS s({}) WHERE {})",
-            vec![tuple.as_str(); rows.len()].join(", "),
+            tuples.join(", "),
             names.join(", "),
             matches.join(" AND ")
         )
     };
-    let keys: Vec<Value> =
-        rows.iter().flat_map(|row| key_columns.iter().map(|(index, _)| row[*index].clone())).collect();
-    let Some(expected) = expected else { return execute(connection, table, &sql, &keys) };
+    let Some(expected) = expected else { return execute(connection, table, &sql) };
     let columns: Vec<String> = table.column_names().map(|name| format!("\"{name}\"")).collect();
-    let deleted = run_query(connection, &format!("{sql} RETURNING {}", columns.join(", ")), &keys)?;
+    let deleted = run_query(connection, &format!("{sql} RETURNING {}", columns.join(", ")))?;
     let deleted = deleted.into_result_set().rows;
     if !expected.changed_keys(table, &deleted).is_empty() {
         return Err(WarehouseError::ConcurrentUpdate { table: table.to_string() });
@@ -533,7 +530,7 @@ fn check_unique_keys(
         "SELECT {keys}, count(*) FROM {rows_table} t {filter} GROUP BY {keys} HAVING count(*) > 1 LIMIT 1",
         keys = keys.join(", "),
     );
-    let duplicates = run_query(connection, &sql, &[])?.into_result_set();
+    let duplicates = run_query(connection, &sql)?.into_result_set();
     if let Some(row) = duplicates.rows.first() {
         let key: Vec<String> = row[..table.key.len()].iter().map(format_cell).collect();
         return Err(WarehouseError::DuplicateKey { table: table.to_string(), key: key.join("/") });
@@ -555,28 +552,19 @@ fn existing_tables(connection: &Connection) -> Result<HashSet<(String, String)>,
     pairs.collect()
 }
 
-fn execute(
-    connection: &Connection,
-    table: &Table,
-    sql: &str,
-    parameters: &[Value],
-) -> Result<u64, WarehouseError> {
+fn execute(connection: &Connection, table: &Table, sql: &str) -> Result<u64, WarehouseError> {
     let mut statement = connection.prepare(sql).map_err(|error| write_error(table, error))?;
-    let changed = statement
-        .execute(duckdb::params_from_iter(parameters.iter().map(Cell)))
-        .map_err(|error| write_error(table, error))?;
+    let changed = statement.execute([]).map_err(|error| write_error(table, error))?;
     Ok(changed as u64)
 }
 
 /// Runs a query and decodes its Arrow batches column by column: one type dispatch per column
 /// and batch instead of one per cell, which made reads of season-long history several times
 /// faster than the row-by-row API.
-fn run_query(connection: &Connection, sql: &str, parameters: &[Value]) -> Result<ColumnSet, WarehouseError> {
+fn run_query(connection: &Connection, sql: &str) -> Result<ColumnSet, WarehouseError> {
     let query_error = |message: String| WarehouseError::Query { sql: sql.to_owned(), message };
     let mut statement = connection.prepare(sql).map_err(|error| query_error(error.to_string()))?;
-    let batches = statement
-        .query_arrow(duckdb::params_from_iter(parameters.iter().map(Cell)))
-        .map_err(|error| query_error(error.to_string()))?;
+    let batches = statement.query_arrow([]).map_err(|error| query_error(error.to_string()))?;
     let schema = batches.get_schema();
     // The whole result is taken before decoding (DuckDB has materialised it already), so that
     // each column is allocated once at its final size instead of growing batch by batch: in a
@@ -604,37 +592,45 @@ fn run_query(connection: &Connection, sql: &str, parameters: &[Value]) -> Result
     Ok(result)
 }
 
-/// A [`Value`] bound as a DuckDB parameter or appended as a cell.
-struct Cell<'a>(&'a Value);
-
-impl ToSql for Cell<'_> {
-    fn to_sql(&self) -> duckdb::Result<ToSqlOutput<'_>> {
-        Ok(match self.0 {
-            Value::Null => ToSqlOutput::Owned(DuckValue::Null),
-            Value::Bool(flag) => ToSqlOutput::Owned(DuckValue::Boolean(*flag)),
-            Value::Int(number) => ToSqlOutput::Owned(DuckValue::BigInt(*number)),
-            Value::Float(number) if number.is_finite() => ToSqlOutput::Owned(DuckValue::Double(*number)),
-            Value::Float(_) => ToSqlOutput::Owned(DuckValue::Null),
-            Value::String(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
-            Value::Date(date) => {
-                ToSqlOutput::Owned(DuckValue::Date32(date.num_days_from_ce() - DAYS_FROM_CE_TO_UNIX_EPOCH))
-            }
-            Value::Timestamp(timestamp) => ToSqlOutput::Owned(DuckValue::Timestamp(
-                DuckTimeUnit::Microsecond,
-                timestamp.timestamp_micros(),
-            )),
-            // BigQuery cannot tell an empty array from a NULL one (the BigQuery backend reads both
-            // as NULL): storing empty arrays as NULL here keeps the two backends' rows identical.
-            Value::FloatArray(numbers) if numbers.is_empty() => ToSqlOutput::Owned(DuckValue::Null),
-            Value::StringArray(texts) if texts.is_empty() => ToSqlOutput::Owned(DuckValue::Null),
-            Value::FloatArray(numbers) => ToSqlOutput::Owned(DuckValue::Text(
-                serde_json::to_string(numbers).expect("finite floats serialise to JSON"),
-            )),
-            Value::StringArray(texts) => ToSqlOutput::Owned(DuckValue::Text(
-                serde_json::to_string(texts).expect("strings serialise to JSON"),
-            )),
-        })
+/// A [`Value`] as a typed SQL literal of the type a bound parameter of it would have.
+///
+/// Values are written into the statement instead of bound: DuckDB plans a statement that reads
+/// a table only once it knows its parameters' values, so a prepared statement with parameters
+/// was bound and planned twice, at `prepare` without the values and again at execution with them
+/// — every read, delete and key check of a run. A statement without parameters is planned once,
+/// at `prepare`. Text is quoted (a quote doubled; DuckDB reads no backslash escapes), numbers and
+/// dates are cast from their exact text, so a literal reads back as the value itself.
+fn sql_literal(value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".to_owned(),
+        Value::Bool(flag) => flag.to_string(),
+        Value::Int(number) => format!("CAST({number} AS BIGINT)"),
+        // `{:?}` is the shortest text that parses back to the same double.
+        Value::Float(number) if number.is_finite() => format!("CAST('{number:?}' AS DOUBLE)"),
+        Value::Float(_) => "NULL".to_owned(),
+        Value::String(text) => quoted_varchar(text),
+        Value::Date(date) => format!("DATE '{}'", date.format("%Y-%m-%d")),
+        Value::Timestamp(timestamp) => {
+            format!("TIMESTAMP '{}'", timestamp.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f"))
+        }
+        // BigQuery cannot tell an empty array from a NULL one (the BigQuery backend reads both
+        // as NULL): storing empty arrays as NULL here keeps the two backends' rows identical.
+        Value::FloatArray(numbers) if numbers.is_empty() => "NULL".to_owned(),
+        Value::StringArray(texts) if texts.is_empty() => "NULL".to_owned(),
+        Value::FloatArray(numbers) => {
+            quoted_varchar(&serde_json::to_string(numbers).expect("finite floats serialise to JSON"))
+        }
+        Value::StringArray(texts) => {
+            quoted_varchar(&serde_json::to_string(texts).expect("strings serialise to JSON"))
+        }
     }
+}
+
+/// The statement reaches DuckDB as a C string, so a NUL byte in the text is spelled `chr(0)`.
+fn quoted_varchar(text: &str) -> String {
+    let pieces: Vec<String> =
+        text.split('\0').map(|piece| format!("'{}'", piece.replace('\'', "''"))).collect();
+    format!("CAST({} AS VARCHAR)", pieces.join(" || chr(0) || "))
 }
 
 #[cfg(test)]
@@ -970,6 +966,43 @@ mod tests {
 
             let error = warehouse.replace(table, scope, vec![line(0, 999.96)], true).await.unwrap_err();
             assert!(error.to_string().contains("column points_line"), "{error}");
+        });
+    }
+
+    #[test]
+    fn a_value_written_into_a_statement_reads_back_as_itself_with_its_parameter_type() {
+        runtime().block_on(async {
+            let warehouse = DuckDbWarehouse::open(":memory:", "").unwrap();
+            let stamp = DateTime::<Utc>::from_timestamp_micros(1_736_942_400_123_456).unwrap();
+            let values = [
+                (Value::Int(i64::MIN), "BIGINT"),
+                (Value::Int(i64::MAX), "BIGINT"),
+                (Value::Float(0.1), "DOUBLE"),
+                (Value::Float(-2.675e-300), "DOUBLE"),
+                (Value::Float(f64::MAX), "DOUBLE"),
+                (Value::Float(f64::NAN), "\"NULL\""),
+                (Value::String("it's".into()), "VARCHAR"),
+                (Value::String("'; DROP TABLE x; --".into()), "VARCHAR"),
+                (Value::String("a\\b\\'".into()), "VARCHAR"),
+                (Value::String("Nikola Jokić".into()), "VARCHAR"),
+                (Value::String("\0nul\0'byte\0".into()), "VARCHAR"),
+                (Value::Date(date("2025-04-11")), "DATE"),
+                (Value::Timestamp(stamp), "TIMESTAMP"),
+                (Value::Bool(true), "BOOLEAN"),
+                (Value::Null, "\"NULL\""),
+            ];
+            for (value, type_name) in values {
+                let read = warehouse
+                    .query(&Query::new("SELECT @v AS v, typeof(@v) AS t").bind("v", value.clone()))
+                    .await
+                    .unwrap();
+                let expected = if matches!(value, Value::Float(number) if number.is_nan()) {
+                    Value::Null
+                } else {
+                    value
+                };
+                assert_eq!(read.rows, vec![vec![expected, Value::String(type_name.into())]]);
+            }
         });
     }
 
