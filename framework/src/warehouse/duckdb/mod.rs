@@ -613,8 +613,8 @@ fn sql_literal(value: &Value) -> String {
         Value::Timestamp(timestamp) => {
             format!("TIMESTAMP '{}'", timestamp.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f"))
         }
-        // BigQuery cannot tell an empty array from a NULL one (the BigQuery backend reads both
-        // as NULL): storing empty arrays as NULL here keeps the two backends' rows identical.
+        // An empty array is NULL, as the appender stores it (`arrow::record_batch`: BigQuery
+        // cannot tell an empty array from a NULL one, so both backends keep NULL).
         Value::FloatArray(numbers) if numbers.is_empty() => "NULL".to_owned(),
         Value::StringArray(texts) if texts.is_empty() => "NULL".to_owned(),
         Value::FloatArray(numbers) => {
