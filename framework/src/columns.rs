@@ -138,6 +138,47 @@ impl Texts {
         self.nulls.push(text.is_none());
     }
 
+    /// Appends texts given as bytes, with one UTF-8 check for all of them instead of one per
+    /// text: a history read's texts are a few bytes each, and checking them one by one cost
+    /// more than copying them.
+    ///
+    /// # Errors
+    /// The bytes are not UTF-8, or a text starts or ends inside a character; nothing is
+    /// appended then.
+    pub fn extend_from_utf8<'a>(
+        &mut self,
+        texts: impl IntoIterator<Item = Option<&'a [u8]>>,
+    ) -> Result<(), String> {
+        let (start_bytes, start_rows) = (self.buffer.len(), self.nulls.len());
+        let mut bytes = std::mem::take(&mut self.buffer).into_bytes();
+        for text in texts {
+            bytes.extend_from_slice(text.unwrap_or_default());
+            self.offsets.push(bytes.len());
+            self.nulls.push(text.is_none());
+        }
+        let added = &bytes[start_bytes..];
+        let error = match std::str::from_utf8(added) {
+            Err(error) => Some(format!("a text is not UTF-8: {error}")),
+            // Each text whole: none starts on a continuation byte (0b10xx_xxxx) of a character.
+            Ok(_)
+                if !self.offsets[start_rows..]
+                    .iter()
+                    .all(|&end| bytes.get(end).is_none_or(|byte| (*byte as i8) >= -0x40)) =>
+            {
+                Some("a text starts or ends inside a UTF-8 character".to_owned())
+            }
+            Ok(_) => None,
+        };
+        if error.is_some() {
+            bytes.truncate(start_bytes);
+            self.offsets.truncate(start_rows + 1);
+            self.nulls.truncate(start_rows);
+        }
+        // SAFETY: the buffer was a `String`, and what is kept of the bytes added was checked.
+        self.buffer = unsafe { String::from_utf8_unchecked(bytes) };
+        error.map_or(Ok(()), Err)
+    }
+
     /// The text of `row`; `None` when NULL.
     #[inline]
     pub fn get(&self, row: usize) -> Option<&str> {
@@ -253,6 +294,33 @@ mod tests {
                 ],
             ],
         }
+    }
+
+    #[test]
+    fn texts_given_as_bytes_are_checked_as_utf8_all_at_once() {
+        let mut texts = Texts::with_capacity(4, 8);
+        texts.push(Some("LAL"));
+        let pieces: [Option<&[u8]>; 3] = [Some("Jokić".as_bytes()), None, Some(b"")];
+        texts.extend_from_utf8(pieces).unwrap();
+        assert_eq!(
+            (0..4).map(|row| texts.get(row)).collect::<Vec<_>>(),
+            [Some("LAL"), Some("Jokić"), None, Some("")]
+        );
+
+        // Bytes that are not UTF-8, and a character split between two texts (whole, the bytes
+        // are UTF-8): an error, and the texts are as they were.
+        let split = "é".as_bytes();
+        for (pieces, message) in [
+            ([Some(b"ok".as_slice()), Some(b"\xff".as_slice())], "a text is not UTF-8"),
+            ([Some(&split[..1]), Some(&split[1..])], "a text starts or ends inside a UTF-8 character"),
+        ] {
+            let error = texts.extend_from_utf8(pieces).unwrap_err();
+            assert!(error.starts_with(message), "{error}");
+            assert_eq!(texts.len(), 4);
+            assert_eq!(texts.get(3), Some(""));
+        }
+        texts.push(Some("GSW"));
+        assert_eq!(texts.get(4), Some("GSW"));
     }
 
     #[test]

@@ -1,5 +1,8 @@
-//! The Arrow boundary of the embedded warehouse: query results decode into typed columns
-//! ([`Cells`]), and rows to write encode into one Arrow record batch for DuckDB's appender.
+//! The Arrow boundary of the embedded warehouse: rows to write encode into one Arrow record
+//! batch for DuckDB's appender, and the writer's own reads inside its transaction (a keyed
+//! upsert's `RETURNING`, the key check) decode into typed columns ([`Cells`]). Those go through
+//! the `duckdb` crate's connection, the one its appender needs; every other read takes the
+//! C API path of [`super::chunks`].
 //!
 //! Both directions work a column at a time: one type dispatch per column and batch instead of
 //! one per cell. Per-cell appends cost about a microsecond each through the C API, which made a
@@ -8,7 +11,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
+use chrono::{DateTime, Datelike as _, Utc};
 use duckdb::arrow::array::{
     Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanBuilder, Date32Builder, Decimal128Builder,
     Float64Builder, Int64Builder, ListBuilder, PrimitiveArray, StringBuilder, TimestampMicrosecondBuilder,
@@ -21,12 +24,10 @@ use duckdb::arrow::datatypes::{
 };
 use duckdb::arrow::record_batch::RecordBatch;
 
+use super::chunks::{DAYS_FROM_CE_TO_UNIX_EPOCH, date_from_days, list_value};
 use crate::columns::{Cells, Texts};
 use crate::schema::{Column, ColumnType};
 use crate::value::Value;
-
-/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01 (DuckDB's and Arrow's day 0).
-const DAYS_FROM_CE_TO_UNIX_EPOCH: i32 = 719_163;
 
 /// The `columns` (with their index in each row) of `rows` as one record batch in the columns'
 /// exact DuckDB types, column by column, ready for the appender (which does not cast).
@@ -347,25 +348,9 @@ fn timestamp_raw(array: &ArrayRef, unit: &TimeUnit, index: usize) -> i64 {
     }
 }
 
-fn date_from_days(days: i32) -> Result<NaiveDate, String> {
-    NaiveDate::from_num_days_from_ce_opt(days + DAYS_FROM_CE_TO_UNIX_EPOCH)
-        .ok_or_else(|| format!("date {days} out of range"))
-}
-
 /// A list cell: strings become a string array, numbers a float array.
 fn decode_list(items: &ArrayRef) -> Result<Value, String> {
     let mut cells = empty_cells(items.data_type(), items.len())?;
     decode_column(items, &mut cells)?;
-    if let Cells::Texts(texts) = &cells {
-        return Ok(Value::StringArray(
-            (0..texts.len()).map(|index| texts.get(index).unwrap_or_default().to_owned()).collect(),
-        ));
-    }
-    (0..cells.len())
-        .map(|index| {
-            let cell = cells.cell(index);
-            cell.as_f64().ok_or_else(|| format!("unsupported list element {cell:?}"))
-        })
-        .collect::<Result<Vec<f64>, String>>()
-        .map(Value::FloatArray)
+    list_value(&cells, 0..cells.len())
 }

@@ -2,13 +2,15 @@
 //!
 //! DuckDB's connection is not `Sync`, and its calls block: every call runs inside
 //! `spawn_blocking`, a write on the write connection behind its mutex, a read on an idle
-//! connection of the readers' pool, so async workers never stall on the database. A write — one
+//! connection of the readers' pool, so async workers never stall on the database. Writes go
+//! through the `duckdb` crate (its appender); reads through DuckDB's C API ([`chunks`]). A write — one
 //! table or several together — is one transaction: per table, the rows in scope are deleted, the
 //! new rows appended with DuckDB's appender (one Arrow record batch in the table's exact types,
 //! no per-row SQL) and key uniqueness checked; then one commit, which syncs the write-ahead log:
 //! a chunk's output, its side writes and a run's bookkeeping each commit once.
 
 mod arrow;
+mod chunks;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -18,6 +20,7 @@ use duckdb::Connection;
 use duckdb::arrow::record_batch::RecordBatch;
 
 use self::arrow::{decode_column, empty_cells, record_batch};
+use self::chunks::{Database, ReadConnection};
 use super::{
     ExpectedVersions, Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport,
     render_sql,
@@ -50,7 +53,9 @@ pub struct DuckDbWarehouse {
     /// while DuckDB binds and scans one, the rows of another are decoded. All of them open
     /// the same database, and every write commits before it returns, so a read sees what any
     /// connection committed.
-    readers: Arc<Mutex<Vec<Connection>>>,
+    readers: Arc<Mutex<Vec<ReadConnection>>>,
+    /// The database the writer and the readers connect to.
+    database: Arc<Database>,
     /// One permit per core: queries beyond that wait their turn instead of running together.
     /// Each statement runs on its own thread, so the nine reads MLFS then made per chunk, issued
     /// at once, shared two cores nine ways, and the history read a date waits for got a ninth of
@@ -67,40 +72,30 @@ impl DuckDbWarehouse {
     /// # Errors
     /// The file cannot be opened, e.g. another process holds DuckDB's write lock on it.
     pub fn open(path: &str, dataset_prefix: &str) -> Result<Self, WarehouseError> {
-        DuckDbWarehouse::open_with(path, dataset_prefix, duckdb::AccessMode::ReadWrite)
+        DuckDbWarehouse::open_with(path, dataset_prefix, "READ_WRITE")
     }
 
     /// Opens an existing file for reading only (a dry run): nothing is created or changed, the
     /// write-ahead log of an unclean close is not replayed into the file, and a missing file is
     /// an error instead of a new empty warehouse.
     pub fn open_read_only(path: &str, dataset_prefix: &str) -> Result<Self, WarehouseError> {
-        DuckDbWarehouse::open_with(path, dataset_prefix, duckdb::AccessMode::ReadOnly)
+        DuckDbWarehouse::open_with(path, dataset_prefix, "READ_ONLY")
     }
 
-    fn open_with(
-        path: &str,
-        dataset_prefix: &str,
-        access: duckdb::AccessMode,
-    ) -> Result<Self, WarehouseError> {
-        let open_error = |error: duckdb::Error| WarehouseError::Open {
-            url: format!("duckdb:{path}"),
-            message: error.to_string(),
-        };
+    /// `access_mode` is DuckDB's setting: `READ_WRITE` or `READ_ONLY`.
+    fn open_with(path: &str, dataset_prefix: &str, access_mode: &str) -> Result<Self, WarehouseError> {
+        let open_error = |message: String| WarehouseError::Open { url: format!("duckdb:{path}"), message };
         // Statements run on the thread that issues them (README, DuckDB section).
-        let config = duckdb::Config::default()
-            .with("threads", STATEMENT_THREADS)
-            .and_then(|config| config.access_mode(access))
-            .map_err(open_error)?;
-        let connection = if path == ":memory:" {
-            Connection::open_in_memory_with_flags(config)
-        } else {
-            let config = config.with("default_block_size", NEW_FILE_BLOCK_SIZE).map_err(open_error)?;
-            Connection::open_with_flags(path, config)
+        let mut settings = vec![("threads", STATEMENT_THREADS), ("access_mode", access_mode)];
+        if path != ":memory:" {
+            settings.push(("default_block_size", NEW_FILE_BLOCK_SIZE));
         }
-        .map_err(open_error)?;
+        let database = Database::open(path, &settings).map_err(open_error)?;
+        let connection = database.connection().map_err(|error| open_error(error.to_string()))?;
         Ok(DuckDbWarehouse {
             connection: Arc::new(Mutex::new(connection)),
             readers: Arc::new(Mutex::new(Vec::new())),
+            database: Arc::new(database),
             running_queries: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             )),
@@ -138,9 +133,9 @@ impl DuckDbWarehouse {
     async fn with_reader<T, F>(&self, work: F) -> Result<T, WarehouseError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, WarehouseError> + Send + 'static,
+        F: FnOnce(&ReadConnection) -> Result<T, WarehouseError> + Send + 'static,
     {
-        let connection = Arc::clone(&self.connection);
+        let database = Arc::clone(&self.database);
         let readers = Arc::clone(&self.readers);
         let permit = Arc::clone(&self.running_queries)
             .acquire_owned()
@@ -151,11 +146,8 @@ impl DuckDbWarehouse {
             let idle = readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
             let reader = match idle {
                 Some(reader) => reader,
-                None => {
-                    connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).try_clone().map_err(
-                        |error| WarehouseError::Query { sql: String::new(), message: error.to_string() },
-                    )?
-                }
+                None => ReadConnection::connect(&database)
+                    .map_err(|message| WarehouseError::Query { sql: String::new(), message })?,
             };
             let result = work(&reader);
             readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(reader);
@@ -244,7 +236,10 @@ impl Warehouse for DuckDbWarehouse {
                     .ok_or_else(|| WarehouseError::UnboundParameter(name.to_owned()))
             },
         )?;
-        self.with_reader(move |connection| run_query(connection, &sql)).await
+        self.with_reader(move |reader| {
+            reader.query(&sql).map_err(|message| WarehouseError::Query { sql: sql.clone(), message })
+        })
+        .await
     }
 
     async fn replace(
@@ -558,9 +553,8 @@ fn execute(connection: &Connection, table: &Table, sql: &str) -> Result<u64, War
     Ok(changed as u64)
 }
 
-/// Runs a query and decodes its Arrow batches column by column: one type dispatch per column
-/// and batch instead of one per cell, which made reads of season-long history several times
-/// faster than the row-by-row API.
+/// Runs a query on the writer's connection, inside its transaction, and decodes its Arrow
+/// batches column by column: one type dispatch per column and batch instead of one per cell.
 fn run_query(connection: &Connection, sql: &str) -> Result<ColumnSet, WarehouseError> {
     let query_error = |message: String| WarehouseError::Query { sql: sql.to_owned(), message };
     let mut statement = connection.prepare(sql).map_err(|error| query_error(error.to_string()))?;
