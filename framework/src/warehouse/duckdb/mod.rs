@@ -561,10 +561,7 @@ fn run_query(connection: &Connection, sql: &str) -> Result<ColumnSet, WarehouseE
     let batches = statement.query_arrow([]).map_err(|error| query_error(error.to_string()))?;
     let schema = batches.get_schema();
     // The whole result is taken before decoding (DuckDB has materialised it already), so that
-    // each column is allocated once at its final size instead of growing batch by batch: in a
-    // fresh process every page a growing column moves to faults in anew. MLFS's busiest-date
-    // history (25,516 rows) decoded in ~2 ms instead of 4–6, and its fresh runs took medians of
-    // 41.9–42.1 ms against 42.3–44.9 (four alternating pairs of fifteen).
+    // each column is allocated once at its final size, as `chunks` does for the other reads.
     let batches: Vec<RecordBatch> = batches.collect();
     let rows = batches.iter().map(RecordBatch::num_rows).sum();
     let mut result = ColumnSet {
