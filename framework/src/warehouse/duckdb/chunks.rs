@@ -129,29 +129,28 @@ impl ReadConnection {
         let column_count = result.column_count();
         let kinds: Vec<Kind> =
             (0..column_count).map(|column| result.column_kind(column)).collect::<Result<_, _>>()?;
-        // Every chunk is fetched before any is copied, so that each column is allocated once at
-        // its final size: growing it chunk by chunk moved it again and again, and in a fresh
-        // process every page it moves to faults in anew.
-        let mut chunks = Vec::new();
-        while let Some(chunk) = result.next_chunk() {
-            chunks.push(chunk);
-        }
-        if let Some(message) = result.error() {
-            return Err(message);
-        }
-        let rows = chunks.iter().map(Chunk::rows).sum();
+        // SAFETY: a constant of the library.
+        let chunk_rows = unsafe { ffi::duckdb_vector_size() } as usize;
         let mut set = ColumnSet {
             names: (0..column_count).map(|column| result.column_name(column)).collect(),
-            columns: kinds.iter().map(|kind| kind.empty_cells(rows)).collect(),
-            rows,
+            columns: kinds.iter().map(|kind| kind.empty_cells(chunk_rows)).collect(),
+            rows: 0,
         };
-        for chunk in &chunks {
+        // Each chunk is copied before the next is fetched: a fetched chunk's vectors may share
+        // buffers that DuckDB refills for the next one (holding every chunk first, to size the
+        // columns once, read another chunk's cells in place of some).
+        while let Some(chunk) = result.next_chunk() {
+            let rows = chunk.rows();
             for (index, (kind, cells)) in kinds.iter().zip(&mut set.columns).enumerate() {
                 // SAFETY: the vector belongs to the chunk, alive for the call, with its rows.
-                unsafe { decode_vector(kind, chunk.vector(index), 0..chunk.rows(), cells)? };
+                unsafe { decode_vector(kind, chunk.vector(index), 0..rows, cells)? };
             }
+            set.rows += rows;
         }
-        Ok(set)
+        match result.error() {
+            Some(message) => Err(message),
+            None => Ok(set),
+        }
     }
 }
 
@@ -359,7 +358,6 @@ impl Kind {
             | Kind::UInt16
             | Kind::UInt32 => Cells::Ints(Vec::with_capacity(rows)),
             Kind::Float32 | Kind::Float64 | Kind::Decimal { .. } => Cells::Floats(Vec::with_capacity(rows)),
-            // Room that is never written costs nothing: untouched pages are never faulted in.
             Kind::Text => Cells::Texts(Texts::with_capacity(rows, rows * 16)),
             Kind::Date => Cells::Dates(Vec::with_capacity(rows)),
             Kind::Timestamp { .. } => Cells::Timestamps(Vec::with_capacity(rows)),
@@ -445,10 +443,11 @@ unsafe fn decode_vector(
         }
         (Kind::Text, Cells::Texts(texts)) => texts.extend_from_utf8(rows.map(|row| {
             valid(row).then(|| {
-                // SAFETY: a text of up to 12 bytes is inline, a longer one points into memory
-                // the chunk owns; both are `length` bytes long.
+                // SAFETY: the text is read in place, where the chunk keeps it: one of up to 12
+                // bytes inline in the vector's own cell, a longer one in memory its pointer
+                // names. Both live as long as the chunk, and are `length` bytes long.
                 unsafe {
-                    let text = read::<ffi::duckdb_string_t>(data, row);
+                    let text = &*data.cast::<ffi::duckdb_string_t>().add(row);
                     let length = text.value.inlined.length as usize;
                     let start = if length <= 12 {
                         text.value.inlined.inlined.as_ptr().cast::<u8>()
@@ -488,8 +487,10 @@ unsafe fn decode_vector(
                 let timestamp = match last {
                     Some((last_raw, timestamp)) if last_raw == raw => timestamp,
                     _ => {
-                        let micros = if *to_micros == 0 { raw / 1_000 } else { raw * to_micros };
-                        DateTime::<Utc>::from_timestamp_micros(micros)
+                        let micros =
+                            if *to_micros == 0 { Some(raw / 1_000) } else { raw.checked_mul(*to_micros) };
+                        micros
+                            .and_then(DateTime::<Utc>::from_timestamp_micros)
                             .ok_or_else(|| format!("timestamp {raw} out of range"))?
                     }
                 };
