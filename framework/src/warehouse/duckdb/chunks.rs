@@ -4,9 +4,9 @@
 //! The `duckdb` crate hands a query's result over as Arrow record batches of a materialised
 //! result: DuckDB first copies every row into its result collection, then converts that to Arrow,
 //! and the batches are decoded again. Reading MLFS's busiest-date history (25,516 rows, the read
-//! a date waits for) took a median of 7.4–8.2 ms that way against 4.5–4.9 ms fetching the chunks
+//! a date waits for) took medians of 7.2–11.1 ms that way against 4.7–6.0 ms fetching the chunks
 //! of a streamed result and copying their vectors (a process's later reads; its first 14–21 ms
-//! against 11–16). The crate gives no access to its connections' handles, so the readers are
+//! against 12–18). The crate gives no access to its connections' handles, so the readers are
 //! connections of our own to the database handle the writer's connection is opened from
 //! ([`Database`]).
 
@@ -523,6 +523,10 @@ unsafe fn decode_vector(
     Ok(())
 }
 
+/// A DuckDB (and Arrow) date: days since 1970-01-01.
+///
+/// # Errors
+/// A date outside chrono's range (DuckDB's `infinity` dates among them).
 pub(super) fn date_from_days(days: i32) -> Result<NaiveDate, String> {
     NaiveDate::from_num_days_from_ce_opt(days + DAYS_FROM_CE_TO_UNIX_EPOCH)
         .ok_or_else(|| format!("date {days} out of range"))

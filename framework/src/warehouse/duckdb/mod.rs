@@ -3,11 +3,13 @@
 //! DuckDB's connection is not `Sync`, and its calls block: every call runs inside
 //! `spawn_blocking`, a write on the write connection behind its mutex, a read on an idle
 //! connection of the readers' pool, so async workers never stall on the database. Writes go
-//! through the `duckdb` crate (its appender); reads through DuckDB's C API ([`chunks`]). A write — one
-//! table or several together — is one transaction: per table, the rows in scope are deleted, the
-//! new rows appended with DuckDB's appender (one Arrow record batch in the table's exact types,
-//! no per-row SQL) and key uniqueness checked; then one commit, which syncs the write-ahead log:
-//! a chunk's output, its side writes and a run's bookkeeping each commit once.
+//! through the `duckdb` crate (its appender), reads through DuckDB's C API (`chunks.rs`).
+//!
+//! A write — one table or several together — is one transaction: per table, the rows in scope
+//! are deleted, the new rows appended with DuckDB's appender (one Arrow record batch in the
+//! table's exact types, no per-row SQL) and key uniqueness checked; then one commit, which syncs
+//! the write-ahead log: a chunk's output, its side writes and a run's bookkeeping each commit
+//! once.
 
 mod arrow;
 mod chunks;
