@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike as _, Utc};
+use chrono::Datelike as _;
 use duckdb::arrow::array::{
     Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanBuilder, Date32Builder, Decimal128Builder,
     Float64Builder, Int64Builder, ListBuilder, PrimitiveArray, StringBuilder, TimestampMicrosecondBuilder,
@@ -24,7 +24,7 @@ use duckdb::arrow::datatypes::{
 };
 use duckdb::arrow::record_batch::RecordBatch;
 
-use super::chunks::{DAYS_FROM_CE_TO_UNIX_EPOCH, date_from_days, list_value};
+use super::chunks::{DAYS_FROM_CE_TO_UNIX_EPOCH, date_from_days, list_value, timestamp_from};
 use crate::columns::{Cells, Texts};
 use crate::schema::{Column, ColumnType};
 use crate::value::Value;
@@ -296,12 +296,7 @@ pub(super) fn decode_column(array: &ArrayRef, column: &mut Cells) -> Result<(), 
                 timestamps.push(if nulls.at(index) {
                     None
                 } else {
-                    let raw = timestamp_raw(array, unit, index);
-                    let micros = if to_micros == 0 { raw / 1_000 } else { raw * to_micros };
-                    Some(
-                        DateTime::<Utc>::from_timestamp_micros(micros)
-                            .ok_or_else(|| format!("timestamp {raw} out of range"))?,
-                    )
+                    Some(timestamp_from(timestamp_raw(array, unit, index), to_micros)?)
                 });
             }
         }

@@ -275,7 +275,7 @@ impl Drop for LogicalType {
 
 /// How a result column's cells are stored in DuckDB's vectors, and the [`Cells`] they become:
 /// the same as the Arrow path's (`arrow::empty_cells`), so both read a table alike.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 enum Kind {
     Flag,
     Int8,
@@ -489,13 +489,7 @@ unsafe fn decode_vector(
                 let raw = unsafe { read::<i64>(data, row) };
                 let timestamp = match last {
                     Some((last_raw, timestamp)) if last_raw == raw => timestamp,
-                    _ => {
-                        let micros =
-                            if *to_micros == 0 { Some(raw / 1_000) } else { raw.checked_mul(*to_micros) };
-                        micros
-                            .and_then(DateTime::<Utc>::from_timestamp_micros)
-                            .ok_or_else(|| format!("timestamp {raw} out of range"))?
-                    }
+                    _ => timestamp_from(raw, *to_micros)?,
                 };
                 last = Some((raw, timestamp));
                 timestamps.push(Some(timestamp));
@@ -530,6 +524,18 @@ unsafe fn decode_vector(
 pub(super) fn date_from_days(days: i32) -> Result<NaiveDate, String> {
     NaiveDate::from_num_days_from_ce_opt(days + DAYS_FROM_CE_TO_UNIX_EPOCH)
         .ok_or_else(|| format!("date {days} out of range"))
+}
+
+/// A DuckDB (and Arrow) timestamp: `raw` units since 1970-01-01 UTC, `to_micros` microseconds
+/// a unit, or 0 for nanoseconds (cut to the microseconds every timestamp of ours holds).
+///
+/// # Errors
+/// A timestamp outside chrono's range, or one whose microseconds overflow.
+pub(super) fn timestamp_from(raw: i64, to_micros: i64) -> Result<DateTime<Utc>, String> {
+    let micros = if to_micros == 0 { Some(raw / 1_000) } else { raw.checked_mul(to_micros) };
+    micros
+        .and_then(DateTime::<Utc>::from_timestamp_micros)
+        .ok_or_else(|| format!("timestamp {raw} out of range"))
 }
 
 /// A list cell from its `items`: texts become a string array (a NULL item an empty text),
@@ -671,6 +677,16 @@ mod tests {
             Value::Null,
         ];
         assert_eq!(row, expected);
+    }
+
+    #[test]
+    fn timestamps_of_every_unit_become_microseconds_or_an_error_when_they_overflow() {
+        // Nanoseconds are cut, not rounded: 999 of them are no microsecond.
+        let second = timestamp("1970-01-01T00:00:01Z");
+        assert_eq!(timestamp_from(1, 1_000_000).map(Value::Timestamp), Ok(second.clone()));
+        assert_eq!(timestamp_from(1_000, 1_000).map(Value::Timestamp), Ok(second.clone()));
+        assert_eq!(timestamp_from(1_000_000_999, 0).map(Value::Timestamp), Ok(second));
+        assert_eq!(timestamp_from(i64::MAX, 1_000), Err(format!("timestamp {} out of range", i64::MAX)));
     }
 
     #[test]
