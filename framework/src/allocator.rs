@@ -88,10 +88,10 @@ mod tests {
         // the override binds the shared library's calls to this binary's allocator.
         // SAFETY: a 64-byte allocation, checked and then freed by DuckDB's matching `free`.
         unsafe {
-            let pointer = duckdb::ffi::duckdb_malloc(64);
+            let pointer = libduckdb_sys::duckdb_malloc(64);
             assert!(!pointer.is_null());
             assert!(libmimalloc_sys::mi_is_in_heap_region(pointer));
-            duckdb::ffi::duckdb_free(pointer);
+            libduckdb_sys::duckdb_free(pointer);
         }
     }
 

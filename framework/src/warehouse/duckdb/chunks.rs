@@ -1,32 +1,30 @@
-//! Reads through DuckDB's C API: a streamed result's data chunks copied straight from DuckDB's
-//! vectors into typed columns ([`Cells`]).
+//! DuckDB's C API: the database, its connections, and reads, a streamed result's data chunks
+//! copied straight from DuckDB's vectors into typed columns ([`Cells`]). Writes fill data chunks
+//! the same way (`appender.rs`).
 //!
 //! The `duckdb` crate hands a query's result over as Arrow record batches of a materialised
 //! result: DuckDB first copies every row into its result collection, then converts that to Arrow,
 //! and the batches are decoded again. Reading MLFS's busiest-date history (25,516 rows, the read
 //! a date waits for) took medians of 7.2–11.1 ms that way against 4.7–6.0 ms fetching the chunks
 //! of a streamed result and copying their vectors (a process's later reads; its first 14–21 ms
-//! against 12–18). The crate gives no access to its connections' handles, so the readers are
-//! connections of our own to the database handle the writer's connection is opened from
-//! ([`Database`]).
+//! against 12–18).
 
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::ops::Range;
 use std::ptr;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use duckdb::ffi;
+use libduckdb_sys as ffi;
 
 use crate::columns::{Cells, ColumnSet, Texts};
 use crate::value::Value;
 
-/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01 (DuckDB's and Arrow's day 0).
+/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01 (DuckDB's day 0).
 pub(super) const DAYS_FROM_CE_TO_UNIX_EPOCH: i32 = 719_163;
 
-/// A DuckDB database handle, opened through the C API so that the writer (the crate's
-/// `Connection`) and the readers ([`ReadConnection`]) connect to one database. Closed on drop;
-/// a connection still open keeps DuckDB's instance alive by itself, so the order in which they
-/// and the handle go does not matter.
+/// A DuckDB database handle, which the writer and the readers ([`Connection`]) connect to.
+/// Closed on drop; a connection still open keeps DuckDB's instance alive by itself, so the order
+/// in which they and the handle go does not matter.
 pub(super) struct Database(ffi::duckdb_database);
 
 // SAFETY: DuckDB synchronises its database instance; the handle only connects and closes.
@@ -49,15 +47,6 @@ impl Database {
             return Err(take_message(error).unwrap_or_else(|| "DuckDB cannot open the database".to_owned()));
         }
         Ok(Database(database))
-    }
-
-    /// A connection of the `duckdb` crate to this database, for writes (its appender).
-    ///
-    /// # Errors
-    /// DuckDB cannot connect.
-    pub(super) fn connection(&self) -> Result<duckdb::Connection, duckdb::Error> {
-        // SAFETY: the handle is open; the crate's connection does not close it (`Drop` does).
-        unsafe { duckdb::Connection::open_from_raw(self.0) }
     }
 }
 
@@ -98,23 +87,42 @@ impl Drop for Config {
     }
 }
 
-/// A connection that only reads: one statement at a time, from whichever thread holds it.
-pub(super) struct ReadConnection(ffi::duckdb_connection);
+/// A connection: one statement at a time, from whichever thread holds it.
+pub(super) struct Connection(pub(super) ffi::duckdb_connection);
 
 // SAFETY: a DuckDB connection may move between threads; it is never used by two at once (the
-// pool hands each to one reader, and `query` takes it by reference for the whole read).
-unsafe impl Send for ReadConnection {}
+// pool hands each to one reader, the writer's sits behind a mutex, and every use takes it by
+// reference for the whole statement).
+unsafe impl Send for Connection {}
 
-impl ReadConnection {
+impl Connection {
     /// # Errors
     /// DuckDB cannot connect.
-    pub(super) fn connect(database: &Database) -> Result<ReadConnection, String> {
+    pub(super) fn connect(database: &Database) -> Result<Connection, String> {
         let mut connection = ptr::null_mut();
         // SAFETY: the database is open; the connection is closed on drop.
         if unsafe { ffi::duckdb_connect(database.0, &mut connection) } != ffi::DuckDBSuccess {
-            return Err("DuckDB cannot open a read connection".to_owned());
+            return Err("DuckDB cannot open a connection".to_owned());
         }
-        Ok(ReadConnection(connection))
+        Ok(Connection(connection))
+    }
+
+    /// Runs `sql`, one statement or several separated by `;`, and returns how many rows the
+    /// last one changed (0 for one that changes none: DDL, `BEGIN`, `COMMIT`).
+    ///
+    /// # Errors
+    /// DuckDB's message, when a statement fails.
+    pub(super) fn execute(&self, sql: &str) -> Result<u64, String> {
+        let sql = c_string(sql)?;
+        // SAFETY: an all-zero `duckdb_result` is the empty state the call fills in.
+        let mut result = QueryResult(unsafe { std::mem::zeroed() });
+        // SAFETY: the connection is open; the result is destroyed on drop, failed or not.
+        let state = unsafe { ffi::duckdb_query(self.0, sql.as_ptr(), &mut result.0) };
+        if state != ffi::DuckDBSuccess {
+            return Err(result.error().unwrap_or_else(|| "DuckDB cannot run the statement".to_owned()));
+        }
+        // SAFETY: a materialised result, as `duckdb_query` makes.
+        Ok(unsafe { ffi::duckdb_rows_changed(&mut result.0) })
     }
 
     /// Runs `sql` (no parameters: values are written into it as literals) and copies its
@@ -157,9 +165,9 @@ impl ReadConnection {
     }
 }
 
-impl Drop for ReadConnection {
+impl Drop for Connection {
     fn drop(&mut self) {
-        // SAFETY: connected by `ReadConnection::connect`, disconnected only here.
+        // SAFETY: connected by `Connection::connect`, disconnected only here.
         unsafe { ffi::duckdb_disconnect(&mut self.0) }
     }
 }
@@ -167,7 +175,7 @@ impl Drop for ReadConnection {
 struct Statement(ffi::duckdb_prepared_statement);
 
 impl Statement {
-    fn prepare(connection: &ReadConnection, sql: &CStr) -> Result<Statement, String> {
+    fn prepare(connection: &Connection, sql: &CStr) -> Result<Statement, String> {
         let mut statement = Statement(ptr::null_mut());
         // SAFETY: the statement is destroyed on drop, failed or not (DuckDB asks for both).
         let state = unsafe { ffi::duckdb_prepare(connection.0, sql.as_ptr(), &mut statement.0) };
@@ -236,7 +244,8 @@ impl QueryResult {
 
 impl Drop for QueryResult {
     fn drop(&mut self) {
-        // SAFETY: filled by `duckdb_execute_prepared_streaming`, destroyed only here.
+        // SAFETY: filled by `duckdb_execute_prepared_streaming` or `duckdb_query`, destroyed
+        // only here.
         unsafe { ffi::duckdb_destroy_result(&mut self.0) }
     }
 }
@@ -264,7 +273,7 @@ impl Drop for Chunk {
     }
 }
 
-struct LogicalType(ffi::duckdb_logical_type);
+pub(super) struct LogicalType(pub(super) ffi::duckdb_logical_type);
 
 impl Drop for LogicalType {
     fn drop(&mut self) {
@@ -273,8 +282,7 @@ impl Drop for LogicalType {
     }
 }
 
-/// How a result column's cells are stored in DuckDB's vectors, and the [`Cells`] they become:
-/// the same as the Arrow path's (`arrow::empty_cells`), so both read a table alike.
+/// How a result column's cells are stored in DuckDB's vectors, and the [`Cells`] they become.
 #[derive(Debug)]
 enum Kind {
     Flag,
@@ -287,8 +295,7 @@ enum Kind {
     UInt32,
     Float32,
     Float64,
-    /// A decimal's scaled integer (of `width` bytes) and 10^scale; a HUGEINT is one of scale 0,
-    /// as DuckDB's Arrow output has it (`Decimal128(38, 0)`).
+    /// A decimal's scaled integer (of `width` bytes) and 10^scale; a HUGEINT is one of scale 0.
     Decimal {
         width: usize,
         divisor: f64,
@@ -517,7 +524,7 @@ unsafe fn decode_vector(
     Ok(())
 }
 
-/// A DuckDB (and Arrow) date: days since 1970-01-01.
+/// A DuckDB date: days since 1970-01-01.
 ///
 /// # Errors
 /// A date outside chrono's range (DuckDB's `infinity` dates among them).
@@ -526,7 +533,7 @@ pub(super) fn date_from_days(days: i32) -> Result<NaiveDate, String> {
         .ok_or_else(|| format!("date {days} out of range"))
 }
 
-/// A DuckDB (and Arrow) timestamp: `raw` units since 1970-01-01 UTC, `to_micros` microseconds
+/// A DuckDB timestamp: `raw` units since 1970-01-01 UTC, `to_micros` microseconds
 /// a unit, or 0 for nanoseconds (cut to the microseconds every timestamp of ours holds).
 ///
 /// # Errors
@@ -558,7 +565,7 @@ pub(super) fn list_value(items: &Cells, range: Range<usize>) -> Result<Value, St
         .map(Value::FloatArray)
 }
 
-fn c_string(text: &str) -> Result<CString, String> {
+pub(super) fn c_string(text: &str) -> Result<CString, String> {
     CString::new(text).map_err(|_| format!("a NUL byte in {text:?}"))
 }
 
@@ -566,7 +573,7 @@ fn c_string(text: &str) -> Result<CString, String> {
 ///
 /// # Safety
 /// `message` is NULL or a NUL-terminated string alive for the call.
-unsafe fn borrowed_message(message: *const c_char) -> Option<String> {
+pub(super) unsafe fn borrowed_message(message: *const c_char) -> Option<String> {
     (!message.is_null()).then(|| unsafe { CStr::from_ptr(message) }.to_string_lossy().into_owned())
 }
 
@@ -587,7 +594,7 @@ mod tests {
 
     fn read(sql: &str) -> Result<ColumnSet, String> {
         let database = Database::open(":memory:", &[("threads", "1")]).unwrap();
-        let connection = ReadConnection::connect(&database).unwrap();
+        let connection = Connection::connect(&database).unwrap();
         connection.query(sql)
     }
 

@@ -2,27 +2,24 @@
 //!
 //! DuckDB's connection is not `Sync`, and its calls block: every call runs inside
 //! `spawn_blocking`, a write on the write connection behind its mutex, a read on an idle
-//! connection of the readers' pool, so async workers never stall on the database. Writes go
-//! through the `duckdb` crate (its appender), reads through DuckDB's C API (`chunks.rs`).
+//! connection of the readers' pool, so async workers never stall on the database. Both go
+//! through DuckDB's C API: reads copy the chunks of a streamed result (`chunks.rs`), writes
+//! fill data chunks for DuckDB's appender (`appender.rs`).
 //!
 //! A write — one table or several together — is one transaction: per table, the rows in scope
-//! are deleted, the new rows appended with DuckDB's appender (one Arrow record batch in the
-//! table's exact types, no per-row SQL) and key uniqueness checked; then one commit, which syncs
-//! the write-ahead log: a chunk's output, its side writes and a run's bookkeeping each commit
-//! once.
+//! are deleted, the new rows appended with DuckDB's appender (data chunks in the table's exact
+//! types, no per-row SQL) and key uniqueness checked; then one commit, which syncs the
+//! write-ahead log: a chunk's output, its side writes and a run's bookkeeping each commit once.
 
-mod arrow;
+mod appender;
 mod chunks;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use duckdb::Connection;
-use duckdb::arrow::record_batch::RecordBatch;
 
-use self::arrow::{decode_column, empty_cells, record_batch};
-use self::chunks::{Database, ReadConnection};
+use self::chunks::{Connection, Database};
 use super::{
     ExpectedVersions, Query, ReplaceScope, ResultSet, TableWrite, Warehouse, WarehouseError, WriteReport,
     render_sql,
@@ -30,7 +27,7 @@ use super::{
 use crate::columns::ColumnSet;
 use crate::fixtures::format_cell;
 use crate::schema::{Column, ColumnType, Table};
-use crate::value::Value;
+use crate::value::{CellRef, Value};
 
 /// Block size of a newly created database file (an existing file keeps its own).
 ///
@@ -55,7 +52,7 @@ pub struct DuckDbWarehouse {
     /// while DuckDB binds and scans one, the rows of another are decoded. All of them open
     /// the same database, and every write commits before it returns, so a read sees what any
     /// connection committed.
-    readers: Arc<Mutex<Vec<ReadConnection>>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
     /// The database the writer and the readers connect to.
     database: Arc<Database>,
     /// One permit per core: queries beyond that wait their turn instead of running together.
@@ -93,7 +90,7 @@ impl DuckDbWarehouse {
             settings.push(("default_block_size", NEW_FILE_BLOCK_SIZE));
         }
         let database = Database::open(path, &settings).map_err(open_error)?;
-        let connection = database.connection().map_err(|error| open_error(error.to_string()))?;
+        let connection = Connection::connect(&database).map_err(open_error)?;
         Ok(DuckDbWarehouse {
             connection: Arc::new(Mutex::new(connection)),
             readers: Arc::new(Mutex::new(Vec::new())),
@@ -135,7 +132,7 @@ impl DuckDbWarehouse {
     async fn with_reader<T, F>(&self, work: F) -> Result<T, WarehouseError>
     where
         T: Send + 'static,
-        F: FnOnce(&ReadConnection) -> Result<T, WarehouseError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, WarehouseError> + Send + 'static,
     {
         let database = Arc::clone(&self.database);
         let readers = Arc::clone(&self.readers);
@@ -148,7 +145,7 @@ impl DuckDbWarehouse {
             let idle = readers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
             let reader = match idle {
                 Some(reader) => reader,
-                None => ReadConnection::connect(&database)
+                None => Connection::connect(&database)
                     .map_err(|message| WarehouseError::Query { sql: String::new(), message })?,
             };
             let result = work(&reader);
@@ -216,7 +213,7 @@ impl Warehouse for DuckDbWarehouse {
             .collect();
         let sql = statements.join(";\n");
         self.with_connection(move |connection| {
-            connection.execute_batch(&sql).map_err(|error| ddl_error("CREATE TABLE …", error))
+            connection.execute(&sql).map(|_| ()).map_err(|error| ddl_error("CREATE TABLE …", error))
         })
         .await
     }
@@ -297,22 +294,22 @@ fn write_in_one_transaction(
             check_unique_rows(write.table, &write.rows)?;
         }
     }
-    let transaction_error = |error: duckdb::Error| match writes.first() {
+    let transaction_error = |error: String| match writes.first() {
         Some(write) => write_error(write.table, error),
         None => WarehouseError::Write { table: String::new(), message: error.to_string() },
     };
-    connection.execute_batch("BEGIN TRANSACTION").map_err(transaction_error)?;
+    connection.execute("BEGIN TRANSACTION").map_err(transaction_error)?;
     let mut reports = Vec::with_capacity(writes.len());
     for (write, target) in writes.iter().zip(targets) {
         match write_one(connection, write, target) {
             Ok(report) => reports.push(report),
             Err(error) => {
-                let _ = connection.execute_batch("ROLLBACK");
+                let _ = connection.execute("ROLLBACK");
                 return Err(error);
             }
         }
     }
-    connection.execute_batch("COMMIT").map_err(transaction_error)?;
+    connection.execute("COMMIT").map_err(transaction_error)?;
     Ok(reports)
 }
 
@@ -475,15 +472,11 @@ fn stage_keys(connection: &Connection, table: &Table, rows: &[Vec<Value>]) -> Re
         .map(|(_, column)| format!("\"{}\" {}", column.name, column_sql_type(column.column_type)))
         .collect();
     connection
-        .execute_batch(&format!("CREATE TEMP TABLE IF NOT EXISTS \"{staging}\" ({})", definitions.join(", ")))
+        .execute(&format!("CREATE TEMP TABLE IF NOT EXISTS \"{staging}\" ({})", definitions.join(", ")))
         .map_err(|error| write_error(table, error))?;
     if !rows.is_empty() {
-        let batch = record_batch(&key_columns, rows).map_err(|message| write_error(table, message))?;
-        let mut appender = connection
-            .appender_to_catalog_and_db(&staging, "temp", "main")
-            .map_err(|error| write_error(table, error))?;
-        appender.append_record_batch(batch).map_err(|error| write_error(table, error))?;
-        appender.flush().map_err(|error| write_error(table, error))?;
+        appender::append(connection, (Some("temp"), "main", &staging), &key_columns, rows)
+            .map_err(|message| write_error(table, message))?;
     }
     Ok(format!("temp.main.\"{staging}\""))
 }
@@ -499,11 +492,8 @@ fn append_rows(
         return Ok(());
     }
     let columns: Vec<(usize, &Column)> = table.columns.iter().enumerate().collect();
-    let batch = record_batch(&columns, rows).map_err(|message| write_error(table, message))?;
-    let mut appender =
-        connection.appender_to_db(table.name, &target.schema).map_err(|error| write_error(table, error))?;
-    appender.append_record_batch(batch).map_err(|error| write_error(table, error))?;
-    appender.flush().map_err(|error| write_error(table, error))
+    appender::append(connection, (None, &target.schema, table.name), &columns, rows)
+        .map_err(|message| write_error(table, message))
 }
 
 /// Refuses the write when a key occurs twice in `rows_table`: the target after the insert (only
@@ -535,54 +525,30 @@ fn check_unique_keys(
     Ok(())
 }
 
-fn ddl_error(sql: &str, error: duckdb::Error) -> WarehouseError {
-    WarehouseError::Query { sql: sql.to_owned(), message: error.to_string() }
+fn ddl_error(sql: &str, message: String) -> WarehouseError {
+    WarehouseError::Query { sql: sql.to_owned(), message }
 }
 
 /// The `(schema, table)` pairs of the database's own tables.
 const EXISTING_TABLES_SQL: &str =
     "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()";
 
-fn existing_tables(connection: &Connection) -> Result<HashSet<(String, String)>, duckdb::Error> {
-    let mut statement = connection.prepare(EXISTING_TABLES_SQL)?;
-    let pairs = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
-    pairs.collect()
+fn existing_tables(connection: &Connection) -> Result<HashSet<(String, String)>, String> {
+    let tables = connection.query(EXISTING_TABLES_SQL)?;
+    let name = |column: usize, row: usize| match tables.columns[column].cell(row) {
+        CellRef::Text(text) => Ok(text.to_owned()),
+        other => Err(format!("a table name reads as {other:?}")),
+    };
+    (0..tables.rows).map(|row| Ok((name(0, row)?, name(1, row)?))).collect()
 }
 
 fn execute(connection: &Connection, table: &Table, sql: &str) -> Result<u64, WarehouseError> {
-    let mut statement = connection.prepare(sql).map_err(|error| write_error(table, error))?;
-    let changed = statement.execute([]).map_err(|error| write_error(table, error))?;
-    Ok(changed as u64)
+    connection.execute(sql).map_err(|error| write_error(table, error))
 }
 
-/// Runs a query on the writer's connection, inside its transaction, and decodes its Arrow
-/// batches column by column: one type dispatch per column and batch instead of one per cell.
+/// Runs a query on the writer's connection, inside its transaction.
 fn run_query(connection: &Connection, sql: &str) -> Result<ColumnSet, WarehouseError> {
-    let query_error = |message: String| WarehouseError::Query { sql: sql.to_owned(), message };
-    let mut statement = connection.prepare(sql).map_err(|error| query_error(error.to_string()))?;
-    let batches = statement.query_arrow([]).map_err(|error| query_error(error.to_string()))?;
-    let schema = batches.get_schema();
-    // The whole result is taken before decoding (DuckDB has materialised it already), so that
-    // each column is allocated once at its final size, as `chunks` does for the other reads.
-    let batches: Vec<RecordBatch> = batches.collect();
-    let rows = batches.iter().map(RecordBatch::num_rows).sum();
-    let mut result = ColumnSet {
-        names: schema.fields().iter().map(|field| field.name().clone()).collect(),
-        columns: schema
-            .fields()
-            .iter()
-            .map(|field| empty_cells(field.data_type(), rows))
-            .collect::<Result<_, _>>()
-            .map_err(query_error)?,
-        rows: 0,
-    };
-    for batch in batches {
-        for (array, column) in batch.columns().iter().zip(&mut result.columns) {
-            decode_column(array, column).map_err(query_error)?;
-        }
-        result.rows += batch.num_rows();
-    }
-    Ok(result)
+    connection.query(sql).map_err(|message| WarehouseError::Query { sql: sql.to_owned(), message })
 }
 
 /// A [`Value`] as a typed SQL literal of the type a bound parameter of it would have.
@@ -606,7 +572,7 @@ fn sql_literal(value: &Value) -> String {
         Value::Timestamp(timestamp) => {
             format!("TIMESTAMP '{}'", timestamp.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f"))
         }
-        // An empty array is NULL, as the appender stores it (`arrow::record_batch`: BigQuery
+        // An empty array is NULL, as the appender stores it (`appender::append`: BigQuery
         // cannot tell an empty array from a NULL one, so both backends keep NULL).
         Value::FloatArray(numbers) if numbers.is_empty() => "NULL".to_owned(),
         Value::StringArray(texts) if texts.is_empty() => "NULL".to_owned(),
@@ -633,7 +599,6 @@ mod tests {
 
     use crate::columns::Cells;
     use crate::schema::{analytics, predictions, processing, raw};
-    use crate::value::CellRef;
 
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
