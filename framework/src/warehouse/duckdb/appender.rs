@@ -140,6 +140,9 @@ unsafe fn write_column<'a>(
     storage: &Storage,
     cells: impl Iterator<Item = &'a Value>,
 ) -> Result<(), &'a Value> {
+    if matches!(storage, Storage::Texts | Storage::Floats) {
+        return unsafe { write_lists(vector, storage, cells) };
+    }
     // SAFETY (all writes below): the data has room for a cell of the storage's width at every
     // row written.
     let data = unsafe { ffi::duckdb_vector_get_data(vector) };
@@ -149,10 +152,6 @@ unsafe fn write_column<'a>(
     /// `data` has room for more than `row` cells of `T`.
     unsafe fn put<T>(data: *mut std::ffi::c_void, row: usize, value: T) {
         unsafe { data.cast::<T>().add(row).write(value) }
-    }
-    match storage {
-        Storage::Texts | Storage::Floats => return unsafe { write_lists(vector, storage, cells) },
-        _ => {}
     }
     for (row, cell) in cells.enumerate() {
         match (storage, cell) {

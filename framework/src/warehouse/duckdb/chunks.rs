@@ -2,9 +2,9 @@
 //! copied straight from DuckDB's vectors into typed columns ([`Cells`]). Writes fill data chunks
 //! the same way (`appender.rs`).
 //!
-//! The `duckdb` crate hands a query's result over as Arrow record batches of a materialised
-//! result: DuckDB first copies every row into its result collection, then converts that to Arrow,
-//! and the batches are decoded again. Reading MLFS's busiest-date history (25,516 rows, the read
+//! The `duckdb` crate, which the backend used before, hands a query's result over as Arrow record
+//! batches of a materialised result: DuckDB first copies every row into its result collection,
+//! then converts that to Arrow, and the batches are decoded again. Reading MLFS's busiest-date history (25,516 rows, the read
 //! a date waits for) took medians of 7.2–11.1 ms that way against 4.7–6.0 ms fetching the chunks
 //! of a streamed result and copying their vectors (a process's later reads; its first 14–21 ms
 //! against 12–18).
