@@ -306,8 +306,9 @@ unsafe fn set_invalid(vector: ffi::duckdb_vector, validity: &mut *mut u64, row: 
     }
 }
 
-/// A DuckDB appender to one table, destroyed on drop (without a flush: only [`Appender::close`]
-/// hands over the rows).
+/// A DuckDB appender to one table. [`Appender::close`] hands its rows to the table; dropping it
+/// discards what it still holds, so a write that fails half-way appends nothing. (DuckDB also
+/// flushes by itself every 204,800 rows; the rollback of the write's transaction undoes those.)
 struct Appender(ffi::duckdb_appender);
 
 impl Appender {
@@ -363,8 +364,13 @@ impl Appender {
 
 impl Drop for Appender {
     fn drop(&mut self) {
-        // SAFETY: created by `Appender::create`, destroyed only here.
-        unsafe { ffi::duckdb_appender_destroy(&mut self.0) };
+        // DuckDB's destroy flushes whatever the appender still holds, so that is cleared first
+        // (nothing, after a close).
+        // SAFETY: created by `Appender::create`, cleared and destroyed only here.
+        unsafe {
+            ffi::duckdb_appender_clear(self.0);
+            ffi::duckdb_appender_destroy(&mut self.0);
+        }
     }
 }
 
@@ -502,10 +508,12 @@ mod tests {
     #[test]
     fn an_array_of_the_other_kind_names_its_column_and_nothing_is_appended() {
         let (_database, connection) = connection_with_table();
-        let mut cells = row(1).0;
-        cells[11] = Value::FloatArray(vec![1.0]);
-        let error =
-            append(&connection, (None, "main", "cells"), &all_columns(), &[row(2).0, cells]).unwrap_err();
+        // The bad cell is in the second chunk: the first was handed to the appender already.
+        // SAFETY: a constant of the library.
+        let chunk_rows = unsafe { ffi::duckdb_vector_size() } as i64;
+        let mut rows: Vec<Vec<Value>> = (0..=chunk_rows).map(|id| row(id).0).collect();
+        rows[chunk_rows as usize][11] = Value::FloatArray(vec![1.0]);
+        let error = append(&connection, (None, "main", "cells"), &all_columns(), &rows).unwrap_err();
         assert_eq!(error, "column texts (StringArray) cannot hold FloatArray([1.0])");
         let stored = connection.query("SELECT count(*) FROM cells").unwrap().into_result_set();
         assert_eq!(stored.rows, vec![vec![Value::Int(0)]]);
