@@ -12,7 +12,7 @@ use std::ptr;
 
 use chrono::Datelike as _;
 
-use super::chunks::{Connection, DAYS_FROM_CE_TO_UNIX_EPOCH, LogicalType, borrowed_message, c_string};
+use super::chunks::{Chunk, Connection, DAYS_FROM_CE_TO_UNIX_EPOCH, LogicalType, borrowed_message, c_string};
 use crate::schema::{Column, ColumnType};
 use crate::value::Value;
 use libduckdb_sys as ffi;
@@ -43,14 +43,12 @@ pub(super) fn append(
     for slice in rows.chunks(chunk_rows) {
         // SAFETY: `types` holds one valid logical type per column, alive through the call (the
         // chunk copies them).
-        let chunk =
-            OwnedChunk(unsafe { ffi::duckdb_create_data_chunk(types.as_mut_ptr(), types.len() as u64) });
+        let chunk = Chunk(unsafe { ffi::duckdb_create_data_chunk(types.as_mut_ptr(), types.len() as u64) });
         for (position, (&(index, column), layout)) in columns.iter().zip(&layouts).enumerate() {
-            // SAFETY: the chunk has a vector per column, of the layout's type, with room for
-            // `chunk_rows` cells.
-            let vector = unsafe { ffi::duckdb_data_chunk_get_vector(chunk.0, position as u64) };
+            let vector = chunk.vector(position);
             let cells = slice.iter().map(|row| &row[index]);
-            // SAFETY: as above; `slice` holds at most `chunk_rows` rows.
+            // SAFETY: the chunk has a vector per column, of the layout's type, with room for
+            // `chunk_rows` cells; `slice` holds at most `chunk_rows` rows.
             unsafe { write_column(vector, &layout.storage, cells) }.map_err(|cell| {
                 format!("column {} ({:?}) cannot hold {cell:?}", column.name, column.column_type)
             })?;
@@ -105,15 +103,8 @@ impl Layout {
             ColumnType::Numeric { precision, scale } => {
                 // SAFETY: the schema's precisions and scales are valid DECIMAL ones (at most 38).
                 let logical_type = LogicalType(unsafe { ffi::duckdb_create_decimal_type(precision, scale) });
-                // SAFETY: a DECIMAL type.
-                let width = match unsafe { ffi::duckdb_decimal_internal_type(logical_type.0) } {
-                    ffi::DUCKDB_TYPE_DUCKDB_TYPE_SMALLINT => 2,
-                    ffi::DUCKDB_TYPE_DUCKDB_TYPE_INTEGER => 4,
-                    ffi::DUCKDB_TYPE_DUCKDB_TYPE_BIGINT => 8,
-                    _ => 16,
-                };
                 let storage = Storage::Decimal {
-                    width,
+                    width: logical_type.decimal_width(),
                     multiplier: 10f64.powi(i32::from(scale)),
                     limit: 10i128.pow(u32::from(precision)),
                 };
@@ -138,7 +129,7 @@ impl Layout {
 unsafe fn write_column<'a>(
     vector: ffi::duckdb_vector,
     storage: &Storage,
-    cells: impl Iterator<Item = &'a Value>,
+    cells: impl Iterator<Item = &'a Value> + Clone,
 ) -> Result<(), &'a Value> {
     if matches!(storage, Storage::Texts | Storage::Floats) {
         return unsafe { write_lists(vector, storage, cells) };
@@ -223,11 +214,11 @@ unsafe fn put_decimal(data: *mut std::ffi::c_void, row: usize, width: usize, sca
 unsafe fn write_lists<'a>(
     vector: ffi::duckdb_vector,
     storage: &Storage,
-    cells: impl Iterator<Item = &'a Value>,
+    cells: impl Iterator<Item = &'a Value> + Clone,
 ) -> Result<(), &'a Value> {
-    let cells: Vec<&Value> = cells.collect();
+    // Two passes over the cells: the items are counted first, so the child grows once.
     let mut items = 0usize;
-    for cell in &cells {
+    for cell in cells.clone() {
         items += match (storage, cell) {
             (Storage::Floats, Value::FloatArray(numbers)) => numbers.len(),
             (Storage::Texts, Value::StringArray(texts)) => texts.len(),
@@ -253,7 +244,7 @@ unsafe fn write_lists<'a>(
     let mut validity: *mut u64 = ptr::null_mut();
     let mut child_validity: *mut u64 = ptr::null_mut();
     let mut offset = 0usize;
-    for (row, cell) in cells.into_iter().enumerate() {
+    for (row, cell) in cells.enumerate() {
         let length = match cell {
             Value::FloatArray(numbers) => {
                 for (item, number) in numbers.iter().enumerate() {
@@ -371,16 +362,6 @@ impl Drop for Appender {
             ffi::duckdb_appender_clear(self.0);
             ffi::duckdb_appender_destroy(&mut self.0);
         }
-    }
-}
-
-/// A data chunk this module created, destroyed on drop.
-struct OwnedChunk(ffi::duckdb_data_chunk);
-
-impl Drop for OwnedChunk {
-    fn drop(&mut self) {
-        // SAFETY: created by `duckdb_create_data_chunk`, destroyed only here.
-        unsafe { ffi::duckdb_destroy_data_chunk(&mut self.0) }
     }
 }
 

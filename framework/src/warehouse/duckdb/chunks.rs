@@ -1,13 +1,13 @@
-//! DuckDB's C API: the database, its connections, and reads, a streamed result's data chunks
-//! copied straight from DuckDB's vectors into typed columns ([`Cells`]). Writes fill data chunks
-//! the same way (`appender.rs`).
+//! DuckDB's C API: the database, its connections and their reads, whose streamed results' data
+//! chunks are copied straight from DuckDB's vectors into typed columns ([`Cells`]). Writes fill
+//! data chunks the same way (`appender.rs`).
 //!
 //! The `duckdb` crate, which the backend used before, hands a query's result over as Arrow record
 //! batches of a materialised result: DuckDB first copies every row into its result collection,
-//! then converts that to Arrow, and the batches are decoded again. Reading MLFS's busiest-date history (25,516 rows, the read
-//! a date waits for) took medians of 7.2–11.1 ms that way against 4.7–6.0 ms fetching the chunks
-//! of a streamed result and copying their vectors (a process's later reads; its first 14–21 ms
-//! against 12–18).
+//! then converts that to Arrow, and the batches are decoded again. Reading MLFS's busiest-date
+//! history (25,516 rows, the read a date waits for) took medians of 7.2–11.1 ms that way against
+//! 4.7–6.0 ms fetching the chunks of a streamed result and copying their vectors (a process's
+//! later reads; its first 14–21 ms against 12–18).
 
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::ops::Range;
@@ -250,7 +250,8 @@ impl Drop for QueryResult {
     }
 }
 
-struct Chunk(ffi::duckdb_data_chunk);
+/// A data chunk: one fetched from a result, or one made for the appender. Destroyed on drop.
+pub(super) struct Chunk(pub(super) ffi::duckdb_data_chunk);
 
 impl Chunk {
     fn rows(&self) -> usize {
@@ -258,7 +259,7 @@ impl Chunk {
         unsafe { ffi::duckdb_data_chunk_get_size(self.0) as usize }
     }
 
-    fn vector(&self, column: usize) -> ffi::duckdb_vector {
+    pub(super) fn vector(&self, column: usize) -> ffi::duckdb_vector {
         // SAFETY: the chunk is valid and `column` one of its columns.
         unsafe { ffi::duckdb_data_chunk_get_vector(self.0, column as u64) }
     }
@@ -267,13 +268,27 @@ impl Chunk {
 impl Drop for Chunk {
     fn drop(&mut self) {
         if !self.0.is_null() {
-            // SAFETY: fetched by `QueryResult::next_chunk`, destroyed only here.
+            // SAFETY: fetched by `QueryResult::next_chunk` or created by the appender, destroyed
+            // only here.
             unsafe { ffi::duckdb_destroy_data_chunk(&mut self.0) }
         }
     }
 }
 
 pub(super) struct LogicalType(pub(super) ffi::duckdb_logical_type);
+
+impl LogicalType {
+    /// The bytes a DECIMAL type's scaled integer takes in a vector: 2, 4, 8 or 16, by precision.
+    pub(super) fn decimal_width(&self) -> usize {
+        // SAFETY: the type is valid (and a DECIMAL, which the callers check).
+        match unsafe { ffi::duckdb_decimal_internal_type(self.0) } {
+            ffi::DUCKDB_TYPE_DUCKDB_TYPE_SMALLINT => 2,
+            ffi::DUCKDB_TYPE_DUCKDB_TYPE_INTEGER => 4,
+            ffi::DUCKDB_TYPE_DUCKDB_TYPE_BIGINT => 8,
+            _ => 16,
+        }
+    }
+}
 
 impl Drop for LogicalType {
     fn drop(&mut self) {
@@ -326,19 +341,8 @@ impl Kind {
             ffi::DUCKDB_TYPE_DUCKDB_TYPE_DOUBLE => Kind::Float64,
             ffi::DUCKDB_TYPE_DUCKDB_TYPE_HUGEINT => Kind::Decimal { width: 16, divisor: 1.0 },
             ffi::DUCKDB_TYPE_DUCKDB_TYPE_DECIMAL => {
-                let (internal, scale) = unsafe {
-                    (
-                        ffi::duckdb_decimal_internal_type(logical_type.0),
-                        ffi::duckdb_decimal_scale(logical_type.0),
-                    )
-                };
-                let width = match internal {
-                    ffi::DUCKDB_TYPE_DUCKDB_TYPE_SMALLINT => 2,
-                    ffi::DUCKDB_TYPE_DUCKDB_TYPE_INTEGER => 4,
-                    ffi::DUCKDB_TYPE_DUCKDB_TYPE_BIGINT => 8,
-                    _ => 16,
-                };
-                Kind::Decimal { width, divisor: 10f64.powi(i32::from(scale)) }
+                let scale = unsafe { ffi::duckdb_decimal_scale(logical_type.0) };
+                Kind::Decimal { width: logical_type.decimal_width(), divisor: 10f64.powi(i32::from(scale)) }
             }
             ffi::DUCKDB_TYPE_DUCKDB_TYPE_VARCHAR => Kind::Text,
             ffi::DUCKDB_TYPE_DUCKDB_TYPE_DATE => Kind::Date,

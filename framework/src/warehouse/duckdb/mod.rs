@@ -27,7 +27,7 @@ use super::{
 use crate::columns::ColumnSet;
 use crate::fixtures::format_cell;
 use crate::schema::{Column, ColumnType, Table};
-use crate::value::{CellRef, Value};
+use crate::value::Value;
 
 /// Block size of a newly created database file (an existing file keeps its own).
 ///
@@ -535,9 +535,9 @@ const EXISTING_TABLES_SQL: &str =
 
 fn existing_tables(connection: &Connection) -> Result<HashSet<(String, String)>, String> {
     let tables = connection.query(EXISTING_TABLES_SQL)?;
-    let name = |column: usize, row: usize| match tables.columns[column].cell(row) {
-        CellRef::Text(text) => Ok(text.to_owned()),
-        other => Err(format!("a table name reads as {other:?}")),
+    let name = |column: usize, row: usize| {
+        let cell = tables.columns[column].cell(row);
+        cell.as_str().map(str::to_owned).ok_or_else(|| format!("a table name reads as {cell:?}"))
     };
     (0..tables.rows).map(|row| Ok((name(0, row)?, name(1, row)?))).collect()
 }
@@ -599,6 +599,7 @@ mod tests {
 
     use crate::columns::Cells;
     use crate::schema::{analytics, predictions, processing, raw};
+    use crate::value::CellRef;
 
     fn runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap()
